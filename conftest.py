@@ -1,0 +1,45 @@
+"""Suite-wide settings: smoke + offline mode for every notebook kernel, strict checks for
+solutions/, a longer nbval output wait, and the total wall time at the end."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+_START = time.time()
+
+# Kernels started by nbval inherit this environment.
+os.environ["COURSE_SMOKE"] = "1"
+os.environ["COURSE_OFFLINE"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "agg")
+os.environ.pop("COURSE_DATA_DIR", None)
+os.environ.pop("COURSE_RESULTS", None)
+# Keep downloads and caches of the suite away from the user's ~/.keras.
+os.environ["KERAS_HOME"] = str(ROOT / ".pytest_keras_home")
+
+# nbval waits only 5 s for a cell's output messages after the cell finishes; on a busy
+# 2-core machine running two kernels, that is too short.
+NBVAL_OUTPUT_TIMEOUT = 120
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if hasattr(item, "output_timeout"):
+            item.output_timeout = NBVAL_OUTPUT_TIMEOUT
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Solutions must pass their own checks; learner copies only need to run."""
+    path = Path(str(item.fspath))
+    if path.suffix == ".ipynb":
+        os.environ["COURSE_STRICT_CHECKS"] = "1" if path.parent.name == "solutions" else "0"
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"Suite wall time: {time.time() - _START:.0f} s")

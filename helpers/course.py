@@ -1,0 +1,299 @@
+"""Course runtime: where we run, which mode we are in, seeding, quiet logs, results.
+
+Every notebook starts with ``course.setup(chapter=...)``. The modes are read from
+environment variables each time they are asked for, so a test can change them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import logging
+import os
+import platform as _platform
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+REPO_URL = "https://github.com/image-classification-course/image-classification-tensorflow"
+"""Where the course lives; Colab installs ``helpers`` from here."""
+
+SUPPORTED_TF = ((2, 16), (2, 21))
+"""Oldest and newest TensorFlow (major, minor) the course code is tested against."""
+
+_state: dict[str, Any] = {"chapter": None, "started": time.time(), "banners": set()}
+
+
+# --------------------------------------------------------------------------- modes
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def smoke() -> bool:
+    """True in smoke mode (``COURSE_SMOKE=1``): tiny data, one epoch, small images."""
+    return _flag("COURSE_SMOKE")
+
+
+def offline() -> bool:
+    """True when the course must never touch the network (``COURSE_OFFLINE=1``)."""
+    return _flag("COURSE_OFFLINE")
+
+
+def strict_checks() -> bool:
+    """True when a failed exercise check raises (``COURSE_STRICT_CHECKS=1``)."""
+    return _flag("COURSE_STRICT_CHECKS")
+
+
+def data_dir() -> Path | None:
+    """The offline mirror named by ``COURSE_DATA_DIR``, or None."""
+    value = os.environ.get("COURSE_DATA_DIR", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def results_file() -> Path | None:
+    """The JSON-lines file named by ``COURSE_RESULTS``, or None."""
+    value = os.environ.get("COURSE_RESULTS", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def mode() -> str:
+    """A short description of the active modes, e.g. ``'smoke+offline'`` or ``'full'``."""
+    parts = [name for name, on in (("smoke", smoke()), ("offline", offline())) if on]
+    return "+".join(parts) if parts else "full"
+
+
+def platform() -> str:
+    """Where the notebook runs: ``'colab'``, ``'kaggle'`` or ``'local'``."""
+    if "google.colab" in sys.modules or os.environ.get("COLAB_RELEASE_TAG"):
+        return "colab"
+    if os.environ.get("KAGGLE_KERNEL_RUN_TYPE") or os.environ.get("KAGGLE_URL_BASE"):
+        return "kaggle"
+    return "local"
+
+
+# ------------------------------------------------------------------ shrink helpers
+def epochs(n: int, smoke_value: int = 1) -> int:
+    """``n`` epochs normally, ``smoke_value`` (default 1) in smoke mode."""
+    _positive_int("epochs", n)
+    return min(n, smoke_value) if smoke() else n
+
+
+def take(n: int, smoke_value: int = 256) -> int:
+    """How many examples to use: ``n`` normally, at most ``smoke_value`` in smoke mode."""
+    _positive_int("take", n)
+    return min(n, smoke_value) if smoke() else n
+
+
+def pick(full: Any, smoke_value: Any) -> Any:
+    """``full`` normally and ``smoke_value`` in smoke mode (image sizes, model widths...)."""
+    return smoke_value if smoke() else full
+
+
+def _positive_int(what: str, n: Any) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what}() needs a whole number of at least 1, got {n!r}.")
+
+
+# ------------------------------------------------------------------------- quiet
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's C++ and Python log chatter (call before importing TF)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # also keeps CPU maths reproducible
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(tensorflow|keras|tf_keras|absl|google)")
+    warnings.filterwarnings("ignore", message=r".*np\.find_common_type.*")
+    for name in ("tensorflow", "absl", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if "absl.logging" in sys.modules or _importable("absl"):
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send the process's native stderr (fd 2) to /dev/null for a moment.
+
+    TensorFlow's C++ start-up messages (absl pre-init warnings, CUDA probing on machines
+    without a GPU) bypass every Python-level setting; this is the only way to keep them
+    out of a learner's notebook. Python exceptions are unaffected.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow():
+    """Import TensorFlow quietly and initialise its devices; returns the module."""
+    quiet_tensorflow()
+    if "tensorflow" in sys.modules and _state.get("devices_ready"):
+        return sys.modules["tensorflow"]
+    with _native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+        tf.constant(0.0) + 1.0  # the first op initialises the runtime (and its log lines)
+    tf.get_logger().setLevel("ERROR")
+    _state["devices_ready"] = True
+    return tf
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def plot_style() -> None:
+    """One plot style for the whole course: white figures (readable in dark themes too),
+    a colour-blind-safe palette and legible font sizes."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    mpl.rcParams.update(
+        {
+            "figure.facecolor": "white",
+            "savefig.facecolor": "white",
+            "figure.dpi": 90,
+            "axes.titlesize": "medium",
+            "image.cmap": "viridis",
+        }
+    )
+
+
+# ------------------------------------------------------------------------- setup
+def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True) -> None:
+    """Prepare a notebook: quiet logs, seed everything, set the plot style, print one line."""
+    quiet_tensorflow()
+    _state["chapter"] = chapter
+    _state["started"] = time.time()
+    import_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    plot_style()
+    if verbose:
+        print(summary_line())
+
+
+def summary_line() -> str:
+    """One line: versions, device, platform and mode."""
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"{len(gpus)} GPU" if gpus else f"CPU ({os.cpu_count()} cores)"
+    extra = f", mirror {data_dir()}" if data_dir() else ""
+    return (
+        f"Python {_platform.python_version()} | TensorFlow {tf.__version__} | Keras {keras.__version__}"
+        f" | {device} | {platform()} | mode: {mode()}{extra}"
+    )
+
+
+def strategy():
+    """The best ``tf.distribute`` strategy here: TPU, else several GPUs, else the default."""
+    import tensorflow as tf
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.NotFoundError):
+        pass
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+# ------------------------------------------------------------------------ results
+def record_result(name: str, value: Any, chapter: str | None = None) -> dict:
+    """Append ``{chapter, name, value, mode, seconds}`` to ``COURSE_RESULTS`` (if set)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"record_result needs a non-empty name, got {name!r}.")
+    if hasattr(value, "item"):  # NumPy / TensorFlow scalars
+        value = value.item()
+    try:
+        json.dumps(value)
+    except TypeError as exc:
+        raise TypeError(
+            f"record_result({name!r}, ...) needs a number, string, list or dict; got {type(value).__name__}."
+        ) from exc
+    row = {
+        "chapter": chapter or _state["chapter"],
+        "name": name,
+        "value": value,
+        "mode": mode(),
+        "seconds": round(time.time() - _state["started"], 2),
+    }
+    target = results_file()
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+    return row
+
+
+# ------------------------------------------------------------------------ banners
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (rich display available)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class _Rich:
+    """An object that shows as HTML in Jupyter and as plain text elsewhere."""
+
+    def __init__(self, text: str, html_text: str):
+        self.text, self.html = text, html_text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def show(text: str, html_text: str) -> None:
+    """Display rich HTML in Jupyter, print plain text elsewhere."""
+    if in_notebook():
+        from IPython.display import display
+
+        display(_Rich(text, html_text))
+    else:
+        print(text)
+
+
+def banner(key: str, title: str, why: str, how: str) -> None:
+    """Show one clear notice (once per session and key) that a stand-in is in use."""
+    if key in _state["banners"]:
+        return
+    _state["banners"].add(key)
+    text = f"NOTE - {title}\n  Why: {why}\n  Real thing: {how}"
+    box = (
+        '<div style="border-left:6px solid #e69f00;background:#fff4e0;color:#222;'
+        'padding:8px 12px;margin:6px 0">'
+        f"<b>&#9888; {html.escape(title)}</b><br><b>Why:</b> {html.escape(why)}<br>"
+        f"<b>Real thing:</b> {html.escape(how)}</div>"
+    )
+    show(text, box)

@@ -1,0 +1,246 @@
+"""Authoring: generate the learner notebooks in ``notebooks/`` from ``solutions/``.
+
+An answer region is everything between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
+(in a code or a markdown cell). In the learner copy the region becomes a short prompt:
+``name = ...  # Your code here`` for an assignment, the ``def`` line and docstring of a
+function, or ``# Your code here``; the cell is tagged ``raises-exception``. Outputs and
+execution counts are removed. The region's code is also stored as the reference answer
+of the exercise checked in that cell (or the next code cell), in
+``helpers/exercises/answers/chNN.json``, so that ``chNN.qK.solution()`` shows it.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+CODE_PROMPT = "# Your code here"
+MARKDOWN_PROMPT = "*Your answer here.*"
+CHAPTERS = (
+    "00_start_here",
+    "01_datasets",
+    "02_convolution_from_scratch",
+    "03_building_cnns",
+    "04_data_augmentation",
+    "05_transfer_learning",
+    "06_evaluation",
+    "07_inference",
+)
+_CHECK_CALL = re.compile(r"\b(ch\d\d)\.(q\d+)\.check\(")
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS_DIR = Path(__file__).resolve().parent / "exercises" / "answers"
+
+
+class AuthoringError(ValueError):
+    """A solutions notebook breaks an authoring rule (unbalanced markers, unchecked answer)."""
+
+
+def chapter_key(path: Path | str) -> str:
+    """``solutions/02_convolution_from_scratch.ipynb`` -> ``'ch02'``."""
+    stem = Path(path).stem
+    if not re.match(r"^\d\d_", stem):
+        raise AuthoringError(f"{path}: chapter notebooks are named NN_title.ipynb, e.g. 02_convolution_from_scratch.")
+    return f"ch{stem[:2]}"
+
+
+def split_regions(source: str, where: str = "cell") -> list[tuple[str, str]]:
+    """Split cell source into ``[(kind, text)]`` pieces, kind 'keep' or 'answer'."""
+    pieces: list[tuple[str, str]] = []
+    kind, buffer = "keep", []
+    for line in source.splitlines(keepends=True):
+        marker = line.strip()
+        if marker.startswith(BEGIN):
+            if kind == "answer":
+                raise AuthoringError(f"{where}: '{BEGIN}' twice without '{END}' in between.")
+            pieces.append((kind, "".join(buffer)))
+            kind, buffer = "answer", [line]
+        elif marker.startswith(END):
+            if kind != "answer":
+                raise AuthoringError(f"{where}: '{END}' without a '{BEGIN}' before it.")
+            buffer.append(line)
+            pieces.append((kind, "".join(buffer)))
+            kind, buffer = "keep", []
+        else:
+            buffer.append(line)
+    if kind == "answer":
+        raise AuthoringError(f"{where}: '{BEGIN}' is never closed by '{END}'.")
+    pieces.append((kind, "".join(buffer)))
+    return [(k, t) for k, t in pieces if t or k == "answer"]
+
+
+def _region_body(region: str) -> tuple[str, str]:
+    """The indentation of the BEGIN line and the code strictly between the markers."""
+    lines = region.splitlines(keepends=True)
+    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip())]
+    return indent, "".join(lines[1:-1])
+
+
+def code_prompt(region: str) -> str:
+    """The learner's prompt for one code answer region (see the module docstring)."""
+    indent, body = _region_body(region)
+    code = textwrap.dedent(body)
+    out: list[str] = []
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        tree = None
+    lines = code.splitlines()
+    for node in tree.body if tree else []:
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            names = " = ".join(t.id for t in node.targets)
+            out.append(f"{names} = ...  {CODE_PROMPT}")
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out.append(f"{node.target.id} = ...  {CODE_PROMPT}")
+        elif isinstance(node, ast.FunctionDef):
+            first = node.body[0]
+            has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) and isinstance(first.value.value, str)
+            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+            stop = first.end_lineno if has_doc else first.lineno - 1
+            out.extend(lines[start:stop])
+            body_indent = " " * first.col_offset
+            out.append(f"{body_indent}{CODE_PROMPT}")
+            out.append(f"{body_indent}...")
+    if not out:
+        out = [CODE_PROMPT]
+    return "".join(f"{indent}{line}\n" if line else "\n" for line in out)
+
+
+def learner_source(source: str, markdown: bool, where: str = "cell") -> str:
+    """Cell source with every answer region replaced by its prompt."""
+    parts = []
+    for kind, text in split_regions(source, where):
+        if kind == "keep":
+            parts.append(text)
+        elif markdown:
+            parts.append(MARKDOWN_PROMPT + "\n")
+        else:
+            parts.append(code_prompt(text))
+    return "".join(parts).rstrip("\n")
+
+
+def has_answer(source: str) -> bool:
+    return any(line.strip().startswith(BEGIN) for line in source.splitlines())
+
+
+def learner_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
+    """The learner copy of a solutions notebook (answers cut, outputs stripped)."""
+    out = copy.deepcopy(nb)
+    for index, cell in enumerate(out.cells):
+        where = f"{name} cell {index + 1}"
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            if has_answer(cell.source):
+                cell.source = learner_source(cell.source, markdown=False, where=where)
+                tags = cell.metadata.setdefault("tags", [])
+                if "raises-exception" not in tags:
+                    tags.append("raises-exception")
+        elif cell.cell_type == "markdown" and has_answer(cell.source):
+            cell.source = learner_source(cell.source, markdown=True, where=where)
+        cell.pop("id", None)
+    out.metadata.pop("widgets", None)
+    _normalise(out)
+    return out
+
+
+def stripped(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of a notebook without outputs, execution counts or widget state."""
+    out = copy.deepcopy(nb)
+    for cell in out.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.pop("id", None)
+    out.metadata.pop("widgets", None)
+    _normalise(out)
+    return out
+
+
+def _normalise(nb: nbformat.NotebookNode) -> None:
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index:03d}"
+
+
+def answers(nb: nbformat.NotebookNode, path: Path | str) -> dict[str, str]:
+    """Reference answers keyed ``'chNN.qK'``: each code region belongs to the check in its
+    cell or, failing that, in the next code cell."""
+    chapter = chapter_key(path)
+    found: dict[str, str] = {}
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for position, cell in enumerate(code_cells):
+        regions = [text for kind, text in split_regions(cell.source, str(path)) if kind == "answer"]
+        if not regions:
+            continue
+        calls = _CHECK_CALL.findall(cell.source)
+        if not calls and position + 1 < len(code_cells):
+            calls = _CHECK_CALL.findall(code_cells[position + 1].source)
+        if not calls:
+            raise AuthoringError(
+                f"{path}: an answer region has no `{chapter}.qK.check(...)` in its cell or the next code cell."
+            )
+        ch, q = calls[0]
+        if ch != chapter:
+            raise AuthoringError(f"{path}: the answer region is checked by {ch}.{q}, but this is chapter {chapter}.")
+        code = "".join(textwrap.dedent(_region_body(r)[1]) for r in regions).strip("\n")
+        key = f"{ch}.{q}"
+        found[key] = (found[key] + "\n\n" + code) if key in found else code
+    return found
+
+
+def _dump(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(nb, version=4) + "\n"
+
+
+def _dump_answers(data: dict[str, str]) -> str:
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def plan(root: Path = ROOT) -> dict[Path, str]:
+    """Every file the generator owns, mapped to the text it should hold."""
+    files: dict[Path, str] = {}
+    for source in sorted((root / "solutions").glob("*.ipynb")):
+        nb = nbformat.read(source, as_version=4)
+        files[source] = _dump(stripped(nb))
+        files[root / "notebooks" / source.name] = _dump(learner_notebook(nb, source.name))
+        files[root / "helpers" / "exercises" / "answers" / f"{chapter_key(source)}.json"] = _dump_answers(
+            answers(nb, source)
+        )
+    return files
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Problems that ``--write`` would fix (empty when everything is in sync)."""
+    problems = []
+    for path, text in plan(root).items():
+        rel = path.relative_to(root)
+        if not path.exists():
+            problems.append(f"{rel} is missing")
+        elif path.read_text(encoding="utf-8") != text:
+            what = "has outputs or is not normalised" if path.parent.name == "solutions" else "is out of date"
+            problems.append(f"{rel} {what}")
+    expected = {p.name for p in (root / "solutions").glob("*.ipynb")}
+    for extra in sorted((root / "notebooks").glob("*.ipynb")):
+        if extra.name not in expected:
+            problems.append(f"notebooks/{extra.name} has no source in solutions/")
+    return problems
+
+
+def write(root: Path = ROOT) -> list[Path]:
+    """Regenerate learner notebooks and answers (and strip the sources); returns changed files."""
+    changed = []
+    for path, text in plan(root).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            changed.append(path)
+    return changed
