@@ -9,7 +9,9 @@ stand-in with the real shapes, dtypes, class count and class names, announced by
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +181,149 @@ def standin(name: str, n_train: int, n_test: int, seed: int = 0):
         return x, (y[:, None] if name.startswith("cifar") else y)
 
     return draw(n_train), draw(n_test)
+
+
+# ------------------------------------------------------------------ flowers (a folder dataset)
+FLOWER_CLASSES = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
+"""The five tf_flowers classes, in the alphabetical order folder loaders infer."""
+
+FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+"""The TensorFlow tutorial's archive: 3,670 photos in ``flower_photos/<class>/*.jpg`` (CC-BY 2.0)."""
+
+FLOWERS_STANDIN_SIZES = {"full": (80, 160), "smoke": (24, 96)}
+"""Stand-in flowers: (images per class, side in pixels) in full and smoke mode."""
+
+
+def _class_root(path: Path, classes: list[str]) -> Path | None:
+    """The folder at or below ``path`` (two levels at most) that holds every class folder."""
+    for candidate in [path, *sorted(path.glob("*")), *sorted(path.glob("*/*"))]:
+        if candidate.is_dir() and all((candidate / c).is_dir() for c in classes):
+            return candidate
+    return None
+
+
+def flowers_dir() -> Path:
+    """A class-folder dataset of flowers (``<class>/*.jpg``): real tf_flowers, else a stand-in.
+
+    Resolution order: the Keras cache (``~/.keras/datasets/flower_photos``) -> the mirror
+    (``COURSE_DATA_DIR/datasets/flowers``) -> download with ``keras.utils.get_file`` -> a
+    deterministic stand-in folder of JPEGs written once into the cache, with a banner.
+    """
+    cached = keras_cache_dir() / "flower_photos"
+    if cached.is_dir() and (root := _class_root(cached, FLOWER_CLASSES)) is not None:
+        return root
+    mirror = course.data_dir()
+    if mirror is not None and (mirror / "datasets" / "flowers").is_dir():
+        root = _class_root(mirror / "datasets" / "flowers", FLOWER_CLASSES)
+        if root is not None:
+            return root
+    if not course.offline():
+        import keras
+
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)
+        try:
+            path = Path(keras.utils.get_file("flower_photos", origin=FLOWERS_URL, extract=True))
+            root = _class_root(path if path.is_dir() else path.parent, FLOWER_CLASSES)
+            if root is None:
+                raise FileNotFoundError(f"no class folders {FLOWER_CLASSES} under {path}")
+            return root
+        except Exception as exc:
+            reason = f"the download of tf_flowers failed ({type(exc).__name__})"
+        finally:
+            socket.setdefaulttimeout(previous)
+    else:
+        reason = "COURSE_OFFLINE=1 is set and no mirror holds datasets/flowers"
+    course.banner(
+        "dataset:flowers",
+        "Using a stand-in for tf_flowers: drawn flowers, not real photos",
+        f"{reason}. The stand-in is a folder of JPEGs with the real layout and the 5 real class names "
+        f"({', '.join(FLOWER_CLASSES)}), so every cell runs, but accuracies will differ from the text.",
+        "connect to the internet, or ask for a mirror made with `python -m helpers prefetch --to DIR flowers` "
+        "and set COURSE_DATA_DIR=DIR.",
+    )
+    per_class, side = FLOWERS_STANDIN_SIZES["smoke" if course.smoke() else "full"]
+    return flowers_standin_dir(per_class, side)
+
+
+def standin_cache_dir() -> Path:
+    """Where generated stand-in folders are kept (inside the Keras cache)."""
+    return keras_cache_dir() / "course-standins"
+
+
+def flowers_standin_dir(per_class: int, side: int, seed: int = 0) -> Path:
+    """Write (once) and return a stand-in flowers folder: ``per_class`` JPEGs of ``side`` px per class."""
+    target = standin_cache_dir() / f"flowers-{per_class}x{side}-seed{seed}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from PIL import Image
+
+    work = Path(tempfile.mkdtemp(prefix=".flowers-", dir=target.parent))
+    try:
+        rng = np.random.default_rng(seed)
+        for label, name in enumerate(FLOWER_CLASSES):
+            (work / name).mkdir()
+            for i in range(per_class):
+                pixels = _draw_flower(label, side, rng)
+                Image.fromarray(pixels).save(work / name / f"{name}_{i:04d}.jpg", quality=90)
+        try:
+            work.rename(target)
+        except OSError:  # another process finished first: keep theirs
+            if not target.is_dir():
+                raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+# petal colour, centre colour, petal count, centre radius (fraction of the flower radius)
+_FLOWER_LOOKS = {
+    "daisy": ((0.96, 0.96, 0.92), (0.95, 0.78, 0.10), 14, 0.28),
+    "dandelion": ((1.00, 0.84, 0.08), (0.95, 0.70, 0.05), 34, 0.30),
+    "roses": ((0.80, 0.08, 0.18), (0.55, 0.02, 0.10), 0, 0.00),
+    "sunflowers": ((1.00, 0.72, 0.05), (0.30, 0.18, 0.05), 20, 0.48),
+    "tulips": ((0.92, 0.32, 0.55), (0.92, 0.32, 0.55), 0, 0.00),
+}
+
+
+def _draw_flower(label: int, side: int, rng: np.random.Generator) -> np.ndarray:
+    """One stand-in flower photo (uint8, side x side x 3): class-specific shape and colours."""
+    name = FLOWER_CLASSES[label]
+    petal, centre, n_petals, centre_r = _FLOWER_LOOKS[name]
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / (side - 1)
+    cx, cy = rng.uniform(0.35, 0.65, 2)
+    radius = rng.uniform(0.22, 0.36)
+    dx, dy = xx - cx, yy - cy
+    dist = np.sqrt(dx**2 + dy**2) / radius
+    theta = np.arctan2(dy, dx) + rng.uniform(0, 2 * np.pi)
+    sky = rng.uniform(0, 1) < 0.3
+    bg_colour = np.array([0.45, 0.65, 0.90] if sky else [0.20, 0.45, 0.15]) + rng.normal(0, 0.06, 3)
+    img = np.broadcast_to(bg_colour, (side, side, 3)).copy()
+    img *= (0.85 + 0.3 * yy)[..., None]  # a little light gradient
+    jitter = rng.normal(0, 0.05, 3)
+    if name == "roses":  # a spiral of darker and lighter petals
+        flower = dist < 1.0
+        shade = 0.75 + 0.25 * np.sin(9 * dist + 2 * theta)
+        colour = np.clip(np.array(petal) + jitter, 0, 1) * shade[..., None]
+    elif name == "tulips":  # a cup: a rounded bowl with a notched top, on a stem
+        palette = [(0.92, 0.32, 0.55), (1.00, 0.50, 0.10), (0.70, 0.20, 0.70)]
+        base = np.array(palette[rng.integers(len(palette))])
+        cup_y = dy / radius
+        flower = (np.abs(dx / radius) < 0.75 * np.sqrt(np.clip(1 - cup_y**2, 0, 1))) & (cup_y > -0.9 + 0.3 * np.abs(np.sin(6 * dx / radius)))
+        stem = (np.abs(dx) < 0.02) & (dy > 0) & (cup_y < 3)
+        img[stem] = (0.15, 0.55, 0.10)
+        colour = np.clip(base + jitter, 0, 1) * (0.85 + 0.15 * np.cos(4 * dx / radius))[..., None]
+    else:  # petals around a disc
+        edge = 1.0 if n_petals == 0 else 0.72 + 0.28 * np.cos(n_petals * theta)
+        flower = dist < edge
+        colour = np.broadcast_to(np.clip(np.array(petal) + jitter, 0, 1), (side, side, 3)).copy()
+        disc = dist < centre_r
+        colour[disc] = np.clip(np.array(centre) + jitter, 0, 1)
+    img[flower] = colour[flower]
+    img += rng.normal(0, 0.04, img.shape)
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
 def prefetch_main(to: Path, wanted: list[str]) -> int:
