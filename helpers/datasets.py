@@ -13,10 +13,13 @@ import shutil
 import socket
 import tempfile
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
+from PIL import Image
 
 from helpers import course
+from helpers.images import is_hidden, list_images, read_image
 
 CLASS_NAMES: dict[str, list[str]] = {
     "mnist": [str(i) for i in range(10)],
@@ -324,6 +327,151 @@ def _draw_flower(label: int, side: int, rng: np.random.Generator) -> np.ndarray:
     img[flower] = colour[flower]
     img += rng.normal(0, 0.04, img.shape)
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+# ------------------------------------------------------------------ class-folder datasets
+KERAS_IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+"""The extensions ``keras.utils.image_dataset_from_directory`` reads."""
+
+
+def class_folders(directory: Path | str) -> list[str]:
+    """The class names of a ``<class>/<image>`` folder: its visible sub-folders that hold images.
+
+    Raises a ``ValueError`` naming the folder when there are no class folders, or when a
+    class folder holds no image (an empty class cannot be learned and shifts every label).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(
+            f"{directory} is not a folder. Expected a dataset folder laid out as <class_name>/<image files>."
+        )
+    names = [entry.name for entry in sorted(directory.iterdir()) if entry.is_dir() and not is_hidden(entry)]
+    if not names:
+        raise ValueError(
+            f"{directory} has no class folders. Expected one sub-folder per class (e.g. {directory}/cats/*.jpg, "
+            f"{directory}/dogs/*.jpg); loose images at the top level carry no label."
+        )
+    empty = [name for name in names if not list_images(directory / name, recursive=True)]
+    if empty:
+        raise ValueError(
+            f"Class folder(s) {', '.join(empty)} in {directory} hold no image files. Put images into them or "
+            "remove them: an empty class cannot be learned."
+        )
+    return names
+
+
+def load_image_folder(folder, image_size=(128, 128)):
+    """Load every image of a ``<class>/<image>`` folder into memory with PIL and NumPy.
+
+    Returns ``(images, labels, class_names)``: uint8 images of shape (n, height, width, 3),
+    int labels, and the class names in label order (sorted folder names). Hidden entries
+    and non-image files are skipped; unreadable images are listed by name at the end.
+    """
+    folder = Path(folder)
+    class_names = class_folders(folder)
+    height, width = image_size
+    images, labels, unreadable = [], [], []
+    for label, class_name in enumerate(class_names):
+        for path in list_images(folder / class_name, recursive=True):
+            try:
+                pixels = read_image(path)  # any mode -> RGB uint8; ValueError for a bad file
+            except ValueError as error:
+                unreadable.append(str(error))
+                continue
+            resized = Image.fromarray(pixels).resize((width, height), Image.Resampling.BILINEAR)
+            images.append(np.asarray(resized))
+            labels.append(label)
+    if unreadable:
+        print(f"Skipped {len(unreadable)} unreadable file(s):")
+        for message in unreadable:
+            print("  -", message)
+    if not images:
+        raise ValueError(f"No readable image in {folder}.")
+    return np.stack(images), np.array(labels), class_names
+
+
+class FolderDatasets(NamedTuple):
+    """What ``folder_datasets`` returns: batched ``tf.data`` datasets and the class names."""
+
+    train: Any
+    val: Any
+    class_names: list[str]
+
+
+def folder_datasets(
+    directory: Path | str,
+    image_size: tuple[int, int] = (180, 180),
+    batch_size: int = 32,
+    validation_split: float = 0.2,
+    seed: int = 42,
+    cache: bool | str = True,
+    label_mode: str = "int",
+    verbose: bool = True,
+) -> FolderDatasets:
+    """``keras.utils.image_dataset_from_directory`` with a seeded train/validation split,
+    then ``cache()`` (memory, or a file name), ``shuffle()`` of the training batches and
+    ``prefetch(AUTOTUNE)``.
+
+    Hidden entries (``.ipynb_checkpoints``, ``._photo.jpg``) are skipped: Keras itself only
+    skips hidden class folders, so when a class folder holds hidden files this reads a
+    clean view of links to the visible images instead.
+    """
+    import keras
+    import tensorflow as tf
+
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be between 0 and 1 (e.g. 0.2), got {validation_split!r}.")
+    directory = Path(directory)
+    class_names = class_folders(directory)
+    source = _visible_view(directory, class_names, verbose)
+    train, val = keras.utils.image_dataset_from_directory(
+        source,
+        class_names=class_names,
+        label_mode=label_mode,
+        image_size=tuple(image_size),
+        batch_size=batch_size,
+        validation_split=validation_split,
+        subset="both",
+        seed=seed,
+        verbose=verbose,
+    )
+    autotune = tf.data.AUTOTUNE
+    if cache:
+        train = train.cache(cache if isinstance(cache, str) else "")
+        val = val.cache(f"{cache}.val" if isinstance(cache, str) else "")
+    train = train.shuffle(64, seed=seed).prefetch(autotune)
+    val = val.prefetch(autotune)
+    return FolderDatasets(train, val, class_names)
+
+
+def _visible_view(directory: Path, class_names: list[str], verbose: bool) -> str:
+    """``directory``, or a temporary folder of links to its visible images when Keras would read more."""
+    wanted = {
+        name: [p for p in list_images(directory / name, recursive=True) if p.suffix.lower() in KERAS_IMAGE_FORMATS]
+        for name in class_names
+    }
+    keras_would_read = sum(
+        1
+        for name in class_names
+        for root, _, files in os.walk(directory / name)
+        for f in files
+        if f.lower().endswith(KERAS_IMAGE_FORMATS)
+    )
+    if keras_would_read == sum(len(files) for files in wanted.values()):
+        return str(directory)
+    view = Path(tempfile.mkdtemp(prefix="course-view-"))
+    for name, files in wanted.items():
+        (view / name).mkdir()
+        for i, path in enumerate(files):
+            link = view / name / f"{i:06d}_{path.name}"
+            try:
+                link.symlink_to(path.resolve())
+            except OSError:  # no symlinks (some Windows setups): copy instead
+                shutil.copyfile(path, link)
+    if verbose:
+        skipped = keras_would_read - sum(len(files) for files in wanted.values())
+        print(f"Skipping {skipped} hidden file(s) in {directory} (e.g. .ipynb_checkpoints).")
+    return str(view)
 
 
 def prefetch_main(to: Path, wanted: list[str]) -> int:
