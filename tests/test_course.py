@@ -1,0 +1,103 @@
+"""helpers.course: modes, shrinking, results, banners, setup and strategy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import course
+
+
+@pytest.fixture
+def full_mode(monkeypatch):
+    for name in ("COURSE_SMOKE", "COURSE_OFFLINE", "COURSE_DATA_DIR", "COURSE_RESULTS", "COURSE_STRICT_CHECKS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_modes_read_from_environment(full_mode, monkeypatch, tmp_path):
+    assert course.mode() == "full" and not course.smoke() and course.data_dir() is None
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "true")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert course.mode() == "smoke+offline"
+    assert course.data_dir() == tmp_path
+    monkeypatch.setenv("COURSE_SMOKE", "0")
+    assert course.mode() == "offline"
+
+
+def test_shrinking_only_in_smoke_mode(full_mode, monkeypatch):
+    assert (course.epochs(15), course.take(50_000), course.pick(224, 64)) == (15, 50_000, 224)
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    assert (course.epochs(15), course.take(50_000), course.pick(224, 64)) == (1, 256, 64)
+    assert course.take(100) == 100  # never grows
+    assert course.epochs(15, smoke_value=2) == 2
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "10", True])
+def test_shrink_helpers_reject_nonsense(bad):
+    with pytest.raises(ValueError, match="whole number of at least 1"):
+        course.epochs(bad)
+
+
+def test_record_result_appends_json_lines(full_mode, monkeypatch, tmp_path):
+    import numpy as np
+
+    target = tmp_path / "sub" / "results.jsonl"
+    monkeypatch.setenv("COURSE_RESULTS", str(target))
+    course.record_result("test_accuracy", np.float32(0.75), chapter="03_building_cnns")
+    course.record_result("epochs", 3, chapter="03_building_cnns")
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [r["name"] for r in rows] == ["test_accuracy", "epochs"]
+    assert rows[0]["value"] == pytest.approx(0.75) and rows[0]["mode"] == "full"
+    assert set(rows[0]) == {"chapter", "name", "value", "mode", "seconds"}
+
+
+def test_record_result_without_file_still_returns_row(full_mode):
+    row = course.record_result("x", 1)
+    assert row["name"] == "x" and row["value"] == 1
+
+
+def test_record_result_rejects_bad_input(full_mode):
+    with pytest.raises(ValueError, match="non-empty name"):
+        course.record_result("", 1)
+    with pytest.raises(TypeError, match="needs a number"):
+        course.record_result("model", object())
+
+
+def test_platform_detection(monkeypatch):
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
+    monkeypatch.delenv("KAGGLE_URL_BASE", raising=False)
+    assert course.platform() == "local"
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Interactive")
+    assert course.platform() == "kaggle"
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab_2026")
+    assert course.platform() == "colab"
+
+
+def test_banner_is_shown_once_per_key(capsys):
+    course.banner("test:unique-key", "Stand-in in use", "no network", "set COURSE_DATA_DIR")
+    course.banner("test:unique-key", "Stand-in in use", "no network", "set COURSE_DATA_DIR")
+    out = capsys.readouterr().out
+    assert out.count("Stand-in in use") == 1 and "COURSE_DATA_DIR" in out
+
+
+def test_setup_prints_one_line_and_seeds(capsys):
+    import numpy as np
+
+    course.setup(chapter="test", seed=7)
+    first = np.random.rand(3)
+    course.setup(chapter="test", seed=7)
+    second = np.random.rand(3)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "TensorFlow" in lines[0] and "mode:" in lines[0]
+    np.testing.assert_array_equal(first, second)
+
+
+def test_strategy_on_this_machine_is_the_default_one():
+    import tensorflow as tf
+
+    strategy = course.strategy()
+    assert isinstance(strategy, tf.distribute.Strategy)
+    assert strategy.num_replicas_in_sync == 1

@@ -1,0 +1,138 @@
+"""helpers.notebooks: one source (solutions/), two notebooks, answers stored for solution()."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from helpers import notebooks
+from helpers.__main__ import main as cli
+
+CODE_CELL = """import numpy as np
+### BEGIN SOLUTION
+kernel = np.ones((3, 3))
+### END SOLUTION
+ch02.q1.check(kernel)"""
+
+FUNCTION_CELL = '''### BEGIN SOLUTION
+def convolve2d(image, kernel):
+    """Valid convolution of a 2-D image."""
+    out = image[1:-1, 1:-1]
+    return out
+### END SOLUTION'''
+
+
+def make_notebook(*cells):
+    nb = nbformat.v4.new_notebook()
+    for kind, source in cells:
+        maker = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        nb.cells.append(maker(source))
+    return nb
+
+
+def test_assignment_becomes_ellipsis_prompt_and_cell_is_tagged():
+    nb = make_notebook(("code", CODE_CELL))
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    nb.cells[0].execution_count = 3
+    cell = notebooks.learner_notebook(nb).cells[0]
+    assert cell.source == "import numpy as np\nkernel = ...  # Your code here\nch02.q1.check(kernel)"
+    assert "raises-exception" in cell.metadata["tags"]
+    assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_function_keeps_signature_and_docstring_only():
+    prompt = notebooks.code_prompt(FUNCTION_CELL + "\n")
+    assert prompt.splitlines() == [
+        "def convolve2d(image, kernel):",
+        '    """Valid convolution of a 2-D image."""',
+        "    # Your code here",
+        "    ...",
+    ]
+    compile(prompt, "<prompt>", "exec")  # the learner's copy is valid Python
+
+
+def test_other_code_becomes_a_comment_and_indentation_is_kept():
+    source = "for i in range(3):\n    ### BEGIN SOLUTION\n    print(i)\n    ### END SOLUTION\n"
+    assert notebooks.learner_source(source, markdown=False) == "for i in range(3):\n    # Your code here"
+
+
+def test_markdown_answers_are_cut():
+    nb = make_notebook(("markdown", "Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"))
+    assert notebooks.learner_notebook(nb).cells[0].source == "Why?\n*Your answer here.*"
+
+
+@pytest.mark.parametrize(
+    "source, fragment",
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", "never closed"),
+        ("x = 1\n### END SOLUTION\n", "without a"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "twice"),
+    ],
+)
+def test_unbalanced_markers_are_reported(source, fragment):
+    with pytest.raises(notebooks.AuthoringError, match=fragment):
+        notebooks.split_regions(source)
+
+
+def test_answers_map_regions_to_the_checking_question():
+    nb = make_notebook(("code", FUNCTION_CELL), ("markdown", "text"), ("code", "ch02.q3.check(convolve2d)"), ("code", CODE_CELL))
+    found = notebooks.answers(nb, "solutions/02_convolution_from_scratch.ipynb")
+    assert set(found) == {"ch02.q3", "ch02.q1"}
+    assert found["ch02.q1"] == "kernel = np.ones((3, 3))"
+    assert found["ch02.q3"].startswith("def convolve2d(image, kernel):")
+
+
+def test_unchecked_or_foreign_answers_are_refused():
+    with pytest.raises(notebooks.AuthoringError, match="no `ch02.qK.check"):
+        notebooks.answers(make_notebook(("code", FUNCTION_CELL)), "solutions/02_x.ipynb")
+    with pytest.raises(notebooks.AuthoringError, match="this is chapter ch03"):
+        notebooks.answers(make_notebook(("code", CODE_CELL)), "solutions/03_x.ipynb")
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "helpers" / "exercises" / "answers").mkdir(parents=True)
+    nb = make_notebook(("markdown", "# Title"), ("code", CODE_CELL))
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="out")]
+    nbformat.write(nb, tmp_path / "solutions" / "02_demo.ipynb")
+    return tmp_path
+
+
+def test_write_then_check_round_trip(project, capsys):
+    assert notebooks.check(project)  # nothing generated yet, and the source has outputs
+    assert cli(["notebooks", "--check", "--root", str(project)]) == 1
+    assert cli(["notebooks", "--write", "--root", str(project)]) == 0
+    assert notebooks.check(project) == []
+    assert cli(["notebooks", "--check", "--root", str(project)]) == 0
+    learner = nbformat.read(project / "notebooks" / "02_demo.ipynb", as_version=4)
+    assert "kernel = ...  # Your code here" in learner.cells[1].source
+    source = nbformat.read(project / "solutions" / "02_demo.ipynb", as_version=4)
+    assert source.cells[1].outputs == []  # --write strips the source too
+    stored = json.loads((project / "helpers" / "exercises" / "answers" / "ch02.json").read_text())
+    assert stored == {"ch02.q1": "kernel = np.ones((3, 3))"}
+
+
+def test_check_catches_hand_edits_and_strays(project):
+    notebooks.write(project)
+    learner = project / "notebooks" / "02_demo.ipynb"
+    learner.write_text(learner.read_text().replace("Your code here", "kernel = np.ones((3, 3))"))
+    shutil.copy(learner, project / "notebooks" / "99_orphan.ipynb")
+    problems = notebooks.check(project)
+    assert "notebooks/02_demo.ipynb is out of date" in problems
+    assert "notebooks/99_orphan.ipynb has no source in solutions/" in problems
+
+
+def test_authoring_errors_exit_2(project, capsys):
+    bad = make_notebook(("code", "### BEGIN SOLUTION\nx = 1\n"))
+    nbformat.write(bad, project / "solutions" / "03_bad.ipynb")
+    assert cli(["notebooks", "--check", "--root", str(project)]) == 2
+    assert "never closed" in capsys.readouterr().err
+
+
+def test_repository_notebooks_are_in_sync():
+    assert notebooks.check() == [], "run `python -m helpers notebooks --write`"
