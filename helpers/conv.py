@@ -1,0 +1,164 @@
+"""Convolution and pooling in NumPy: the reference code chapter 02 teaches.
+
+Images are NHWC arrays ``(batch, height, width, channels)`` and kernels are HWIO arrays
+``(kernel_height, kernel_width, in_channels, out_channels)``, exactly like
+``tf.nn.conv2d``. Padding ``"valid"`` uses no padding; ``"same"`` pads like TensorFlow
+(output size ``ceil(input / stride)``, the odd extra row or column at the bottom/right).
+
+``output_size``, ``same_padding``, ``pad_images``, ``conv2d_loop`` and ``conv2d`` are
+copied verbatim into ``solutions/02_convolution_from_scratch.ipynb``; a test keeps the
+two identical, so edit them in both places.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+PADDINGS = ("valid", "same")
+
+
+# ---------------------------------------------------------------- argument checks
+def _pair(value, name: str) -> tuple[int, int]:
+    """``3`` -> ``(3, 3)``; ``(2, 1)`` stays; anything else is a clear error."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    try:
+        a, b = pair
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive whole number or a pair of them, like 2 or (2, 1); got {value!r}.") from None
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in (a, b)):
+        raise ValueError(f"{name} must be a positive whole number or a pair of them, like 2 or (2, 1); got {value!r}.")
+    return int(a), int(b)
+
+
+def _padding(padding) -> str:
+    if not isinstance(padding, str) or padding.lower() not in PADDINGS:
+        raise ValueError(f"padding must be 'valid' or 'same' (as in Keras and tf.nn.conv2d); got {padding!r}.")
+    return padding.lower()
+
+
+def check_conv_args(images, kernels, stride=1, padding="valid"):
+    """Validate ``conv2d`` arguments; return float32 images, kernels, the stride pair and padding."""
+    images = np.asarray(images, dtype=np.float32)
+    kernels = np.asarray(kernels, dtype=np.float32)
+    if images.ndim != 4:
+        hint = " Add a batch axis with images[np.newaxis]." if images.ndim == 3 else ""
+        hint = " Add batch and channel axes with images[np.newaxis, :, :, np.newaxis]." if images.ndim == 2 else hint
+        raise ValueError(
+            f"images must be 4-D (batch, height, width, channels); got shape {images.shape}.{hint}"
+        )
+    if kernels.ndim != 4:
+        hint = " Add the channel axes with kernel[:, :, np.newaxis, np.newaxis]." if kernels.ndim == 2 else ""
+        raise ValueError(
+            f"kernels must be 4-D (kernel_height, kernel_width, in_channels, out_channels); "
+            f"got shape {kernels.shape}.{hint}"
+        )
+    if images.shape[3] != kernels.shape[2]:
+        raise ValueError(
+            f"channel mismatch: the images have {images.shape[3]} channels (last axis of {images.shape}) but the "
+            f"kernels expect {kernels.shape[2]} (third axis of {kernels.shape}). Kernels are "
+            "(height, width, in_channels, out_channels), like tf.nn.conv2d."
+        )
+    stride = _pair(stride, "stride")
+    padding = _padding(padding)
+    for axis, name in ((0, "height"), (1, "width")):
+        size, k = images.shape[1 + axis], kernels.shape[axis]
+        padded = size + sum(same_padding(size, k, stride[axis])) if padding == "same" else size
+        if k > padded:
+            raise ValueError(
+                f"the kernel {name} {k} is larger than the padded input {name} {padded} "
+                f"(input {images.shape[1:3]}, kernel {kernels.shape[:2]}, padding {padding!r}). "
+                "Use a smaller kernel, a larger image, or padding='same'."
+            )
+    return images, kernels, stride, padding
+
+
+# -------------------------------------------------------------- the taught code
+def output_size(input_size: int, kernel_size: int, stride: int = 1, padding: str = "valid") -> int:
+    """Length of one spatial axis after a convolution or pooling layer."""
+    if padding == "same":
+        return math.ceil(input_size / stride)
+    if padding == "valid":
+        return (input_size - kernel_size) // stride + 1
+    raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}.")
+
+
+def same_padding(input_size: int, kernel_size: int, stride: int = 1) -> tuple[int, int]:
+    """Zeros TensorFlow adds before and after one axis for padding='same'."""
+    out = math.ceil(input_size / stride)
+    total = max((out - 1) * stride + kernel_size - input_size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_images(images, kernel_shape, stride, padding, value=0.0):
+    """Pad the height and width axes of NHWC images for 'same' padding (no-op for 'valid')."""
+    if padding == "valid":
+        return images
+    pad_h = same_padding(images.shape[1], kernel_shape[0], stride[0])
+    pad_w = same_padding(images.shape[2], kernel_shape[1], stride[1])
+    return np.pad(images, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
+
+
+def conv2d_loop(images, kernels, stride=1, padding="valid"):
+    """Convolve NHWC images with HWIO kernels, one output number at a time (slow, readable)."""
+    images, kernels, (sh, sw), padding = check_conv_args(images, kernels, stride, padding)
+    images = pad_images(images, kernels.shape, (sh, sw), padding)
+    batch, height, width, _ = images.shape
+    kh, kw, _, out_channels = kernels.shape
+    out_h = (height - kh) // sh + 1
+    out_w = (width - kw) // sw + 1
+    out = np.zeros((batch, out_h, out_w, out_channels), dtype=np.float32)
+    for n in range(batch):
+        for i in range(out_h):
+            for j in range(out_w):
+                patch = images[n, i * sh : i * sh + kh, j * sw : j * sw + kw, :]  # (kh, kw, in_channels)
+                for o in range(out_channels):
+                    out[n, i, j, o] = np.sum(patch * kernels[:, :, :, o])
+    return out
+
+
+def conv2d(images, kernels, stride=1, padding="valid"):
+    """Convolve NHWC images with HWIO kernels as one matrix product (im2col): fast."""
+    images, kernels, (sh, sw), padding = check_conv_args(images, kernels, stride, padding)
+    images = pad_images(images, kernels.shape, (sh, sw), padding)
+    kh, kw, in_channels, out_channels = kernels.shape
+    # Every kh x kw window, without copying: shape (batch, out_h, out_w, in_channels, kh, kw).
+    windows = sliding_window_view(images, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+    batch, out_h, out_w = windows.shape[:3]
+    # im2col: one row per output pixel, laid out (kh, kw, in_channels) like the kernels.
+    columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(batch * out_h * out_w, kh * kw * in_channels)
+    out = columns @ kernels.reshape(kh * kw * in_channels, out_channels)
+    return out.reshape(batch, out_h, out_w, out_channels)
+
+
+# ----------------------------------------------------------------------- pooling
+def _pool_windows(images, pool_size, stride, padding, fill):
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"images must be 4-D (batch, height, width, channels); got shape {images.shape}.")
+    pool = _pair(pool_size, "pool_size")
+    stride = pool if stride is None else _pair(stride, "stride")
+    padding = _padding(padding)
+    if padding == "valid" and (pool[0] > images.shape[1] or pool[1] > images.shape[2]):
+        raise ValueError(
+            f"the pool window {pool} is larger than the input {images.shape[1:3]}: "
+            "use a smaller pool_size or padding='same'."
+        )
+    padded = pad_images(images, pool, stride, padding, value=fill)
+    return sliding_window_view(padded, pool, axis=(1, 2))[:, :: stride[0], :: stride[1]], pool, stride, padding
+
+
+def max_pool2d(images, pool_size=2, stride=None, padding="valid"):
+    """Max pooling of NHWC images like ``keras.layers.MaxPooling2D`` (stride defaults to pool_size)."""
+    windows, *_ = _pool_windows(images, pool_size, stride, padding, fill=-np.inf)
+    return windows.max(axis=(4, 5))
+
+
+def avg_pool2d(images, pool_size=2, stride=None, padding="valid"):
+    """Average pooling like ``keras.layers.AveragePooling2D``; padded zeros are not averaged in."""
+    windows, pool, stride, padding = _pool_windows(images, pool_size, stride, padding, fill=0.0)
+    ones = np.ones((1, *np.shape(images)[1:3], 1), dtype=np.float32)
+    counts = sliding_window_view(pad_images(ones, pool, stride, padding), pool, axis=(1, 2))[:, :: stride[0], :: stride[1]]
+    return windows.sum(axis=(4, 5)) / counts.sum(axis=(4, 5))

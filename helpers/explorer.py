@@ -1,0 +1,350 @@
+"""The CNN Architecture Explorer: what every layer of a small CNN costs, before you build it.
+
+``architecture_report(...)`` is the plain function: it returns a :class:`Report` that prints
+as a text table (and shows as an HTML table in Jupyter) with each layer's output shape,
+parameters, multiply-adds and activation memory, the totals, and the Keras code that
+builds exactly that model. ``explorer(...)`` wraps the same report in ipywidgets controls.
+
+The model it describes, block by block::
+
+    Conv2D(filters, kernel_size, padding) [-> BatchNormalization] -> ReLU [-> pooling 2x2]
+
+with the filter count multiplied by ``growth`` after each block, then
+``GlobalAveragePooling2D`` or ``Flatten``, an optional ``Dense(dense_units, relu)`` and
+``Dense(classes, softmax)``. With BatchNorm on, the convolution has no bias
+(``use_bias=False``): BatchNorm's own shift makes it redundant.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field, fields
+
+BYTES_PER_VALUE = 4  # float32
+POOLINGS = ("max", "average", "none")
+HEADS = ("global", "flatten")
+PADDINGS = ("same", "valid")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be built (e.g. the feature map shrinks below 1x1)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every choice the explorer offers; the defaults are a classic CIFAR-10 CNN."""
+
+    image_size: int = 32
+    channels: int = 3
+    blocks: int = 3
+    filters: int = 32
+    growth: float = 2.0
+    kernel_size: int = 3
+    padding: str = "same"
+    pooling: str = "max"
+    batch_norm: bool = False
+    head: str = "global"
+    dense_units: int = 128
+    classes: int = 10
+
+    def __post_init__(self):
+        for name in ("image_size", "channels", "blocks", "filters", "kernel_size", "classes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a whole number of at least 1; got {value!r}.")
+        if isinstance(self.dense_units, bool) or not isinstance(self.dense_units, int) or self.dense_units < 0:
+            raise ConfigError(f"dense_units must be a whole number, 0 for no hidden Dense layer; got {self.dense_units!r}.")
+        if not isinstance(self.growth, (int, float)) or isinstance(self.growth, bool) or self.growth <= 0:
+            raise ConfigError(f"growth must be a positive number (1 keeps the filter count, 2 doubles it); got {self.growth!r}.")
+        for name, allowed in (("padding", PADDINGS), ("pooling", POOLINGS), ("head", HEADS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
+
+    def block_filters(self) -> list[int]:
+        """Filters of each conv block: ``filters * growth**i``, rounded."""
+        return [max(1, round(self.filters * self.growth**i)) for i in range(self.blocks)]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One row of the report."""
+
+    name: str
+    keras: str
+    shape: tuple[int, ...]
+    params: int
+    trainable: int
+    macs: int
+
+    @property
+    def activation_bytes(self) -> int:
+        """Memory of this layer's output for one image (float32)."""
+        count = 1
+        for size in self.shape:
+            count *= size
+        return count * BYTES_PER_VALUE
+
+
+@dataclass
+class Report:
+    """Per-layer costs, totals and Keras code of one configuration (or why it cannot work)."""
+
+    config: Config | None
+    layers: list[Layer] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def total_params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(layer.trainable for layer in self.layers)
+
+    @property
+    def total_macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Memory of all layer outputs (input included) for one image, float32."""
+        return sum(layer.activation_bytes for layer in self.layers)
+
+    @property
+    def code(self) -> str:
+        return keras_code(self.config) if self.ok else ""
+
+    def totals_line(self) -> str:
+        """One line with the totals (what the browser test reads)."""
+        if not self.ok:
+            return "Cannot build this model."
+        return (
+            f"Total parameters: {self.total_params:,} (trainable {self.trainable_params:,}) | "
+            f"multiply-adds: {human(self.total_macs)} | activation memory per image: {human_bytes(self.activation_bytes)}"
+        )
+
+    def to_text(self) -> str:
+        """The report as a plain-text table plus the Keras code."""
+        if not self.ok:
+            return f"Cannot build this model: {self.error}"
+        header = f"{'layer':<28}{'output shape':>16}{'params':>12}{'mult-adds':>12}{'memory':>11}"
+        rows = [header, "-" * len(header)]
+        for layer in self.layers:
+            rows.append(
+                f"{layer.name:<28}{_shape(layer.shape):>16}{layer.params:>12,}{human(layer.macs):>12}"
+                f"{human_bytes(layer.activation_bytes):>11}"
+            )
+        rows += ["-" * len(header), self.totals_line(), "", "Keras code:", self.code]
+        return "\n".join(rows)
+
+    def to_html(self) -> str:
+        """The report as an HTML table with the code in a copyable block."""
+        if not self.ok:
+            return (
+                '<div class="explorer-error" style="border-left:6px solid #d55e00;padding:6px 12px">'
+                f"<b>Cannot build this model.</b> {html.escape(self.error)}</div>"
+            )
+        cells = "".join(
+            f"<tr><td>{html.escape(layer.name)}</td><td>{_shape(layer.shape)}</td><td>{layer.params:,}</td>"
+            f"<td>{human(layer.macs)}</td><td>{human_bytes(layer.activation_bytes)}</td></tr>"
+            for layer in self.layers
+        )
+        return (
+            '<table class="explorer-table"><thead><tr><th>layer</th><th>output shape</th><th>params</th>'
+            f"<th>multiply-adds</th><th>memory / image</th></tr></thead><tbody>{cells}</tbody></table>"
+            f'<p class="explorer-totals"><b>{html.escape(self.totals_line())}</b></p>'
+            f'<p>Keras code (select and copy):</p><pre class="explorer-code">{html.escape(self.code)}</pre>'
+        )
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def human(n: int) -> str:
+    """``1234567`` -> ``'1.23M'``."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.2f}{unit}"
+    return str(n)
+
+
+def human_bytes(n: int) -> str:
+    """``2048`` -> ``'2.0 KiB'``."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def _conv_size(size: int, kernel: int, padding: str) -> int:
+    return size if padding == "same" else size - kernel + 1
+
+
+def _build_layers(config: Config) -> list[Layer]:
+    """Walk the model layer by layer; raise ConfigError where a size drops below 1."""
+    height = width = config.image_size
+    channels = config.channels
+    k = config.kernel_size
+    layers = [Layer("input", "keras.Input", (height, width, channels), 0, 0, 0)]
+    for block, filters in enumerate(config.block_filters(), start=1):
+        new = _conv_size(height, k, config.padding)
+        if new < 1:
+            raise ConfigError(
+                f"block {block}: a {k}x{k} convolution with padding='valid' on a {height}x{width} feature map "
+                f"would leave {new}x{new}. Use fewer blocks, a smaller kernel, a larger image or padding='same'."
+            )
+        height = width = new
+        bias = 0 if config.batch_norm else filters
+        weights = k * k * channels * filters
+        layers.append(
+            Layer(f"block{block}_conv ({k}x{k}, {filters})", "Conv2D", (height, width, filters), weights + bias,
+                  weights + bias, height * width * k * k * channels * filters)
+        )
+        channels = filters
+        if config.batch_norm:
+            layers.append(Layer(f"block{block}_bn", "BatchNormalization", (height, width, channels), 4 * channels,
+                                2 * channels, 0))
+            layers.append(Layer(f"block{block}_relu", "Activation", (height, width, channels), 0, 0, 0))
+        if config.pooling != "none":
+            new = height // 2
+            if new < 1:
+                raise ConfigError(
+                    f"block {block}: the feature map is {height}x{width} before the 2x2 pooling, which would "
+                    "leave 0x0. Use fewer blocks, a larger image, padding='same' or no pooling."
+                )
+            height = width = new
+            layers.append(Layer(f"block{block}_{config.pooling}pool", "Pooling", (height, width, channels), 0, 0, 0))
+    if config.head == "global":
+        layers.append(Layer("global_average_pool", "GlobalAveragePooling2D", (channels,), 0, 0, 0))
+        features = channels
+    else:
+        features = height * width * channels
+        layers.append(Layer("flatten", "Flatten", (features,), 0, 0, 0))
+    if config.dense_units:
+        params = features * config.dense_units + config.dense_units
+        layers.append(Layer(f"dense ({config.dense_units}, relu)", "Dense", (config.dense_units,), params, params,
+                            features * config.dense_units))
+        features = config.dense_units
+    params = features * config.classes + config.classes
+    layers.append(Layer(f"output ({config.classes}, softmax)", "Dense", (config.classes,), params, params,
+                        features * config.classes))
+    return layers
+
+
+def keras_code(config: Config) -> str:
+    """Python code that builds exactly the model the report describes."""
+    k, pad = config.kernel_size, config.padding
+    lines = [
+        "import keras",
+        "from keras import layers",
+        "",
+        "model = keras.Sequential(",
+        "    [",
+        f"        keras.Input(shape=({config.image_size}, {config.image_size}, {config.channels})),",
+    ]
+    for filters in config.block_filters():
+        if config.batch_norm:
+            lines += [
+                f'        layers.Conv2D({filters}, {k}, padding="{pad}", use_bias=False),',
+                "        layers.BatchNormalization(),",
+                '        layers.Activation("relu"),',
+            ]
+        else:
+            lines.append(f'        layers.Conv2D({filters}, {k}, padding="{pad}", activation="relu"),')
+        if config.pooling == "max":
+            lines.append("        layers.MaxPooling2D(2),")
+        elif config.pooling == "average":
+            lines.append("        layers.AveragePooling2D(2),")
+    lines.append("        layers.GlobalAveragePooling2D()," if config.head == "global" else "        layers.Flatten(),")
+    if config.dense_units:
+        lines.append(f'        layers.Dense({config.dense_units}, activation="relu"),')
+    lines += [
+        f'        layers.Dense({config.classes}, activation="softmax"),',
+        "    ],",
+        '    name="explorer_cnn",',
+        ")",
+        "model.summary()",
+    ]
+    return "\n".join(lines)
+
+
+def analyse(config: Config) -> Report:
+    """The report of one :class:`Config`; an impossible model gives a report with ``error`` set."""
+    try:
+        return Report(config, _build_layers(config))
+    except ConfigError as exc:
+        return Report(config, error=str(exc))
+
+
+def architecture_report(**choices) -> Report:
+    """The explorer without widgets: ``architecture_report(blocks=4, batch_norm=True)``."""
+    unknown = set(choices) - {f.name for f in fields(Config)}
+    if unknown:
+        raise TypeError(f"unknown choice(s) {sorted(unknown)}; the choices are {[f.name for f in fields(Config)]}.")
+    try:
+        config = Config(**choices)
+    except ConfigError as exc:
+        return Report(None, error=str(exc))
+    return analyse(config)
+
+
+def explorer(**defaults):
+    """The interactive explorer: ipywidgets controls on the left, the live report below."""
+    import ipywidgets as w
+
+    start = asdict(Config(**defaults))
+    style = {"description_width": "110px"}
+    layout = w.Layout(width="340px")
+    controls = {
+        "image_size": w.IntSlider(value=start["image_size"], min=8, max=256, step=8, description="image size"),
+        "channels": w.Dropdown(options=[1, 3], value=start["channels"], description="channels"),
+        "blocks": w.IntSlider(value=start["blocks"], min=1, max=8, description="conv blocks"),
+        "filters": w.Dropdown(options=sorted({8, 16, 32, 64, 128, start["filters"]}), value=start["filters"],
+                              description="first filters"),
+        "growth": w.Dropdown(options=sorted({1.0, 1.5, 2.0, float(start["growth"])}), value=float(start["growth"]),
+                             description="filter growth"),
+        "kernel_size": w.Dropdown(options=sorted({1, 3, 5, 7, start["kernel_size"]}), value=start["kernel_size"],
+                                  description="kernel size"),
+        "padding": w.ToggleButtons(options=list(PADDINGS), value=start["padding"], description="padding"),
+        "pooling": w.ToggleButtons(options=list(POOLINGS), value=start["pooling"], description="pooling"),
+        "batch_norm": w.Checkbox(value=start["batch_norm"], description="BatchNorm", indent=True),
+        "head": w.ToggleButtons(options=[("global pool", "global"), ("flatten", "flatten")], value=start["head"],
+                                description="head"),
+        "dense_units": w.Dropdown(options=sorted({0, 64, 128, 256, 512, start["dense_units"]}),
+                                  value=start["dense_units"], description="dense units"),
+        "classes": w.BoundedIntText(value=start["classes"], min=1, max=100_000, description="classes"),
+    }
+    for control in controls.values():
+        control.style = style
+        if not isinstance(control, w.ToggleButtons):
+            control.layout = layout
+    for name in ("padding", "pooling", "head"):
+        controls[name].style = {**style, "button_width": "80px"}
+    output = w.HTML()
+
+    def refresh(_change=None):
+        output.value = architecture_report(**{name: c.value for name, c in controls.items()}).to_html()
+
+    for control in controls.values():
+        control.observe(refresh, names="value")
+    refresh()
+    names = list(controls)
+    left = w.VBox([controls[n] for n in names[:6]])
+    right = w.VBox([controls[n] for n in names[6:]])
+    box = w.VBox([w.HBox([left, right]), output])
+    box.controls, box.output = controls, output  # handy for tests and curious readers
+    return box
