@@ -27,7 +27,9 @@ def _pair(value, name: str) -> tuple[int, int]:
     try:
         a, b = pair
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive whole number or a pair of them, like 2 or (2, 1); got {value!r}.") from None
+        raise ValueError(
+            f"{name} must be a positive whole number or a pair of them, like 2 or (2, 1); got {value!r}."
+        ) from None
     if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in (a, b)):
         raise ValueError(f"{name} must be a positive whole number or a pair of them, like 2 or (2, 1); got {value!r}.")
     return int(a), int(b)
@@ -46,9 +48,7 @@ def check_conv_args(images, kernels, stride=1, padding="valid"):
     if images.ndim != 4:
         hint = " Add a batch axis with images[np.newaxis]." if images.ndim == 3 else ""
         hint = " Add batch and channel axes with images[np.newaxis, :, :, np.newaxis]." if images.ndim == 2 else hint
-        raise ValueError(
-            f"images must be 4-D (batch, height, width, channels); got shape {images.shape}.{hint}"
-        )
+        raise ValueError(f"images must be 4-D (batch, height, width, channels); got shape {images.shape}.{hint}")
     if kernels.ndim != 4:
         hint = " Add the channel axes with kernel[:, :, np.newaxis, np.newaxis]." if kernels.ndim == 2 else ""
         raise ValueError(
@@ -160,5 +160,7 @@ def avg_pool2d(images, pool_size=2, stride=None, padding="valid"):
     """Average pooling like ``keras.layers.AveragePooling2D``; padded zeros are not averaged in."""
     windows, pool, stride, padding = _pool_windows(images, pool_size, stride, padding, fill=0.0)
     ones = np.ones((1, *np.shape(images)[1:3], 1), dtype=np.float32)
-    counts = sliding_window_view(pad_images(ones, pool, stride, padding), pool, axis=(1, 2))[:, :: stride[0], :: stride[1]]
+    counts = sliding_window_view(pad_images(ones, pool, stride, padding), pool, axis=(1, 2))[
+        :, :: stride[0], :: stride[1]
+    ]
     return windows.sum(axis=(4, 5)) / counts.sum(axis=(4, 5))

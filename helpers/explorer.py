@@ -53,9 +53,13 @@ class Config:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a whole number of at least 1; got {value!r}.")
         if isinstance(self.dense_units, bool) or not isinstance(self.dense_units, int) or self.dense_units < 0:
-            raise ConfigError(f"dense_units must be a whole number, 0 for no hidden Dense layer; got {self.dense_units!r}.")
+            raise ConfigError(
+                f"dense_units must be a whole number, 0 for no hidden Dense layer; got {self.dense_units!r}."
+            )
         if not isinstance(self.growth, (int, float)) or isinstance(self.growth, bool) or self.growth <= 0:
-            raise ConfigError(f"growth must be a positive number (1 keeps the filter count, 2 doubles it); got {self.growth!r}.")
+            raise ConfigError(
+                f"growth must be a positive number (1 keeps the filter count, 2 doubles it); got {self.growth!r}."
+            )
         for name, allowed in (("padding", PADDINGS), ("pooling", POOLINGS), ("head", HEADS)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
@@ -211,13 +215,22 @@ def _build_layers(config: Config) -> list[Layer]:
         bias = 0 if config.batch_norm else filters
         weights = k * k * channels * filters
         layers.append(
-            Layer(f"block{block}_conv ({k}x{k}, {filters})", "Conv2D", (height, width, filters), weights + bias,
-                  weights + bias, height * width * k * k * channels * filters)
+            Layer(
+                f"block{block}_conv ({k}x{k}, {filters})",
+                "Conv2D",
+                (height, width, filters),
+                weights + bias,
+                weights + bias,
+                height * width * k * k * channels * filters,
+            )
         )
         channels = filters
         if config.batch_norm:
-            layers.append(Layer(f"block{block}_bn", "BatchNormalization", (height, width, channels), 4 * channels,
-                                2 * channels, 0))
+            layers.append(
+                Layer(
+                    f"block{block}_bn", "BatchNormalization", (height, width, channels), 4 * channels, 2 * channels, 0
+                )
+            )
             layers.append(Layer(f"block{block}_relu", "Activation", (height, width, channels), 0, 0, 0))
         if config.pooling != "none":
             new = height // 2
@@ -236,12 +249,23 @@ def _build_layers(config: Config) -> list[Layer]:
         layers.append(Layer("flatten", "Flatten", (features,), 0, 0, 0))
     if config.dense_units:
         params = features * config.dense_units + config.dense_units
-        layers.append(Layer(f"dense ({config.dense_units}, relu)", "Dense", (config.dense_units,), params, params,
-                            features * config.dense_units))
+        layers.append(
+            Layer(
+                f"dense ({config.dense_units}, relu)",
+                "Dense",
+                (config.dense_units,),
+                params,
+                params,
+                features * config.dense_units,
+            )
+        )
         features = config.dense_units
     params = features * config.classes + config.classes
-    layers.append(Layer(f"output ({config.classes}, softmax)", "Dense", (config.classes,), params, params,
-                        features * config.classes))
+    layers.append(
+        Layer(
+            f"output ({config.classes}, softmax)", "Dense", (config.classes,), params, params, features * config.classes
+        )
+    )
     return layers
 
 
@@ -313,19 +337,28 @@ def explorer(**defaults):
         "image_size": w.IntSlider(value=start["image_size"], min=8, max=256, step=8, description="image size"),
         "channels": w.Dropdown(options=[1, 3], value=start["channels"], description="channels"),
         "blocks": w.IntSlider(value=start["blocks"], min=1, max=8, description="conv blocks"),
-        "filters": w.Dropdown(options=sorted({8, 16, 32, 64, 128, start["filters"]}), value=start["filters"],
-                              description="first filters"),
-        "growth": w.Dropdown(options=sorted({1.0, 1.5, 2.0, float(start["growth"])}), value=float(start["growth"]),
-                             description="filter growth"),
-        "kernel_size": w.Dropdown(options=sorted({1, 3, 5, 7, start["kernel_size"]}), value=start["kernel_size"],
-                                  description="kernel size"),
+        "filters": w.Dropdown(
+            options=sorted({8, 16, 32, 64, 128, start["filters"]}), value=start["filters"], description="first filters"
+        ),
+        "growth": w.Dropdown(
+            options=sorted({1.0, 1.5, 2.0, float(start["growth"])}),
+            value=float(start["growth"]),
+            description="filter growth",
+        ),
+        "kernel_size": w.Dropdown(
+            options=sorted({1, 3, 5, 7, start["kernel_size"]}), value=start["kernel_size"], description="kernel size"
+        ),
         "padding": w.ToggleButtons(options=list(PADDINGS), value=start["padding"], description="padding"),
         "pooling": w.ToggleButtons(options=list(POOLINGS), value=start["pooling"], description="pooling"),
         "batch_norm": w.Checkbox(value=start["batch_norm"], description="BatchNorm", indent=True),
-        "head": w.ToggleButtons(options=[("global pool", "global"), ("flatten", "flatten")], value=start["head"],
-                                description="head"),
-        "dense_units": w.Dropdown(options=sorted({0, 64, 128, 256, 512, start["dense_units"]}),
-                                  value=start["dense_units"], description="dense units"),
+        "head": w.ToggleButtons(
+            options=[("global pool", "global"), ("flatten", "flatten")], value=start["head"], description="head"
+        ),
+        "dense_units": w.Dropdown(
+            options=sorted({0, 64, 128, 256, 512, start["dense_units"]}),
+            value=start["dense_units"],
+            description="dense units",
+        ),
         "classes": w.BoundedIntText(value=start["classes"], min=1, max=100_000, description="classes"),
     }
     for control in controls.values():
