@@ -137,14 +137,28 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
-def import_tensorflow():
-    """Import TensorFlow quietly and initialise its devices; returns the module."""
+def import_tensorflow(cpu_devices: int | None = None):
+    """Import TensorFlow quietly and initialise its devices; returns the module.
+
+    ``cpu_devices=n`` splits the CPU into ``n`` logical devices (to try ``tf.distribute``
+    without several GPUs); it only works before TensorFlow has initialised its devices.
+    """
     quiet_tensorflow()
     if "tensorflow" in sys.modules and _state.get("devices_ready"):
-        return sys.modules["tensorflow"]
+        tf = sys.modules["tensorflow"]
+        if cpu_devices and len(tf.config.list_logical_devices("CPU")) != cpu_devices:
+            warnings.warn(
+                f"TensorFlow is already running with {len(tf.config.list_logical_devices('CPU'))} CPU device(s); "
+                f"restart the kernel to get {cpu_devices}.",
+                stacklevel=2,
+            )
+        return tf
     with _native_stderr_silenced():
         import tensorflow as tf
 
+        if cpu_devices:
+            cpu = tf.config.list_physical_devices("CPU")[0]
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
         tf.config.list_physical_devices()
         tf.constant(0.0) + 1.0  # the first op initialises the runtime (and its log lines)
     tf.get_logger().setLevel("ERROR")
@@ -177,12 +191,15 @@ def plot_style() -> None:
 
 
 # ------------------------------------------------------------------------- setup
-def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True) -> None:
-    """Prepare a notebook: quiet logs, seed everything, set the plot style, print one line."""
+def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True, cpu_devices: int | None = None) -> None:
+    """Prepare a notebook: quiet logs, seed everything, set the plot style, print one line.
+
+    ``cpu_devices=2`` splits the CPU into two logical devices (chapter 03's ``tf.distribute`` demo).
+    """
     quiet_tensorflow()
     _state["chapter"] = chapter
     _state["started"] = time.time()
-    import_tensorflow()
+    import_tensorflow(cpu_devices)
     import keras
 
     keras.utils.set_random_seed(seed)
