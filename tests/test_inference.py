@@ -1,0 +1,216 @@
+"""helpers.inference: images of every kind, the predictor contract, folders with bad files,
+safe saving and loading, and exports that predict what the Keras model predicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import course, inference
+
+course.quiet_tensorflow()
+import keras  # noqa: E402
+
+NAMES = ["red", "green", "blue"]
+RNG = np.random.default_rng(0)
+PHOTO = RNG.integers(0, 255, (40, 60, 3), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(3, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def _write(folder, name, convert="RGB", array=PHOTO, **save):
+    path = folder / name
+    Image.fromarray(array).convert(convert).save(path, **save)
+    return path
+
+
+# ------------------------------------------------------------------ load_image
+@pytest.mark.parametrize(
+    "name, convert",
+    [("a.jpg", "RGB"), ("a.png", "L"), ("a.png", "RGBA"), ("a.gif", "P"), ("a.jpg", "CMYK"), ("a.webp", "RGB"),
+     ("a.bmp", "RGB")],
+)
+def test_load_image_any_mode_gives_model_ready_float32(tmp_path, name, convert):
+    image = inference.load_image(_write(tmp_path, name, convert), 24)
+    assert image.shape == (24, 24, 3) and image.dtype == np.float32
+    assert 0 <= image.min() and image.max() <= 255 and image.max() > 1
+
+
+def test_load_image_sizes_and_preprocess(tmp_path):
+    path = _write(tmp_path, "a.png")
+    assert inference.load_image(path, (20, 30)).shape == (20, 30, 3)
+    np.testing.assert_array_equal(inference.load_image(path, (40, 60)), PHOTO.astype(np.float32))
+    scaled = inference.load_image(path, 8, preprocess=lambda x: x / 255.0)
+    assert scaled.dtype == np.float32 and scaled.max() <= 1.0
+    with pytest.raises(ValueError, match="size should be"):
+        inference.load_image(path, (0, 10))
+    with pytest.raises(ValueError, match="size should be"):
+        inference.load_image(path, "224")
+
+
+def test_load_image_sixteen_bit_and_exif_rotation(tmp_path):
+    deep = np.linspace(0, 65535, 40 * 60).reshape(40, 60).astype(np.uint16)
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    image = inference.load_image(tmp_path / "deep.png", (40, 60))
+    assert image.max() > 250 and image.min() < 5
+    halves = np.zeros((40, 60, 3), np.uint8)
+    halves[:, 30:] = 255  # dark left half, bright right half
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display", as phones write it
+    Image.fromarray(halves).save(tmp_path / "phone.jpg", exif=exif)
+    upright = inference.load_image(tmp_path / "phone.jpg", (60, 40))
+    assert upright[:20].mean() < 30 and upright[-20:].mean() > 225  # the left half is now on top
+
+
+def test_load_image_huge_photo_is_shrunk(tmp_path):
+    big = np.zeros((3000, 4000, 3), np.uint8)
+    big[:, 2000:] = 255
+    image = inference.load_image(_write(tmp_path, "big.png", array=big), 32)
+    assert image.shape == (32, 32, 3)
+    assert image[:, :10].max() < 10 and image[:, -10:].min() > 245
+
+
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        ("empty.jpg", b"", "empty"),
+        ("notes.jpg", b"this is text, not a photo", "not an image"),
+        ("broken.png", None, "corrupt or truncated"),
+    ],
+)
+def test_bad_files_raise_value_error_naming_the_file(tmp_path, name, content, fragment):
+    path = tmp_path / name
+    if content is None:
+        good = _write(tmp_path, "good.png").read_bytes()
+        content = good[: len(good) // 2]
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=fragment) as info:
+        inference.load_image(path, 16)
+    assert name in str(info.value)
+
+
+def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(inference, "read_image", lambda p: __import__("helpers").images.read_image(p, max_pixels=1000))
+    with pytest.raises(ValueError, match="safety limit"):
+        inference.load_image(_write(tmp_path, "a.png"), 16)
+
+
+# ------------------------------------------------------------------ make_predictor
+def test_predictor_contract(tmp_path, model):
+    predict = inference.make_predictor(model, NAMES, 16, top=2)
+    result = predict(_write(tmp_path, "a.jpg"))
+    assert isinstance(result, list) and len(result) == 2
+    assert all(set(r) == {"class", "confidence"} for r in result)
+    assert all(isinstance(r["class"], str) and isinstance(r["confidence"], float) for r in result)
+    assert result[0]["confidence"] >= result[1]["confidence"]
+    image = inference.load_image(tmp_path / "a.jpg", 16)
+    expected = model.predict(image[None], verbose=0)[0]
+    assert result[0]["class"] == NAMES[int(expected.argmax())]
+    assert result[0]["confidence"] == pytest.approx(float(expected.max()), abs=1e-6)
+
+
+def test_predictor_top_is_capped_and_logits_become_probabilities(tmp_path, model):
+    logits_model = keras.Model(model.inputs, model.layers[-1].output)
+    logits_model.layers[-1].activation = keras.activations.linear
+    predict = inference.make_predictor(logits_model, NAMES, 16, top=10)
+    result = predict(_write(tmp_path, "a.png"))
+    assert len(result) == 3
+    assert sum(r["confidence"] for r in result) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_predictor_rejects_wrong_class_names_and_top(model):
+    with pytest.raises(ValueError, match="3 outputs but 2 class names"):
+        inference.make_predictor(model, ["a", "b"], 16)
+    with pytest.raises(ValueError, match="top"):
+        inference.make_predictor(model, NAMES, 16, top=0)
+
+
+def test_predictor_raises_for_bad_file(tmp_path, model):
+    (tmp_path / "text.jpg").write_text("hello")
+    with pytest.raises(ValueError, match="text.jpg"):
+        inference.make_predictor(model, NAMES, 16)(tmp_path / "text.jpg")
+
+
+# ------------------------------------------------------------------ predict_folder
+def test_predict_folder_keeps_going_and_reports_bad_files(tmp_path, model, capsys):
+    for i in range(5):
+        _write(tmp_path, f"photo_{i}.jpg")
+    _write(tmp_path, "grey.png", "L")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "readme.jpg").write_text("not an image")
+    (tmp_path / "notes.txt").write_text("ignored: not an image extension")
+    (tmp_path / ".hidden.jpg").write_text("ignored: hidden")
+    table, unreadable = inference.predict_folder(model, tmp_path, NAMES, 16, top=2, batch_size=4)
+    assert len(table) == 6 and set(table.columns) == {"file", "class", "confidence", "top"}
+    assert sorted(name for name, _ in unreadable) == ["empty.jpg", "readme.jpg"]
+    assert all(reason for _, reason in unreadable)
+    out = capsys.readouterr().out
+    assert "6 of 8 image files predicted" in out and "empty.jpg" in out and "readme.jpg" in out
+    single = inference.make_predictor(model, NAMES, 16, top=2)(tmp_path / "photo_0.jpg")
+    row = table.set_index("file").loc["photo_0.jpg"]
+    assert row["class"] == single[0]["class"] and row["confidence"] == pytest.approx(single[0]["confidence"], abs=1e-5)
+
+
+def test_predict_folder_errors(tmp_path, model):
+    with pytest.raises(FileNotFoundError):
+        inference.predict_folder(model, tmp_path / "missing", NAMES, 16)
+    with pytest.raises(ValueError, match="batch_size"):
+        inference.predict_folder(model, tmp_path, NAMES, 16, batch_size=0)
+
+
+# ------------------------------------------------------------------ save, load, export
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inside Keras: NumPy 2 copy keyword
+def test_save_and_safe_load_round_trip(tmp_path, model):
+    path = inference.save_model(model, tmp_path / "models" / "tiny.keras")
+    loaded = inference.load_model(path)
+    x = RNG.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="'.keras'"):
+        inference.save_model(model, tmp_path / "tiny.h5")
+    with pytest.raises(FileNotFoundError):
+        inference.load_model(tmp_path / "nope.keras")
+
+
+def test_safe_mode_refuses_lambda_layers(tmp_path):
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+    path = inference.save_model(model, tmp_path / "lambda.keras")
+    with pytest.raises(ValueError, match="(?i)safe_mode|unsafe|lambda"):
+        inference.load_model(path)
+
+
+def test_export_saved_model_and_tflite_agree_with_keras(tmp_path, model):
+    import tensorflow as tf
+
+    x = RNG.uniform(0, 255, (5, 16, 16, 3)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    saved = inference.export_saved_model(model, tmp_path / "saved")
+    reloaded = tf.saved_model.load(str(saved))
+    assert inference.compare_predictions(expected, reloaded.serve(x).numpy())["agree"]
+    tflite = inference.export_tflite(saved, tmp_path / "model.tflite")
+    assert tflite.stat().st_size > 0
+    report = inference.compare_predictions(expected, inference.tflite_predict(tflite, x))
+    assert report["agree"] and report["same_top1"] == 1.0 and report["max_abs_difference"] < 1e-4
+    small = inference.export_tflite(saved, tmp_path / "small.tflite", optimize=True)
+    assert inference.tflite_predict(small, x).shape == expected.shape
+    with pytest.raises(FileNotFoundError, match="not a SavedModel"):
+        inference.export_tflite(tmp_path, tmp_path / "x.tflite")
+
+
+def test_compare_predictions():
+    a = np.array([[0.9, 0.1], [0.2, 0.8]])
+    assert inference.compare_predictions(a, a + 1e-6)["agree"]
+    flipped = inference.compare_predictions(a, a[:, ::-1])
+    assert not flipped["agree"] and flipped["same_top1"] == 0.0
+    with pytest.raises(ValueError, match="different shapes"):
+        inference.compare_predictions(a, a[:1])
