@@ -191,7 +191,7 @@ def human_bytes(n: int) -> str:
 
 
 def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(shape))
 
 
 def _conv_size(size: int, kernel: int, padding: str) -> int:

@@ -1,0 +1,174 @@
+"""helpers.conv against TensorFlow and Keras, its error messages, and the notebook copy."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import conv
+from helpers.course import import_tensorflow
+
+tf = import_tensorflow()
+NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "02_convolution_from_scratch.ipynb"
+TAUGHT = ("output_size", "same_padding", "pad_images", "conv2d_loop", "conv2d")
+
+
+def tf_conv(images, kernels, stride, padding):
+    return tf.nn.conv2d(images, kernels, strides=stride, padding=padding.upper()).numpy()
+
+
+@st.composite
+def conv_case(draw, max_size=9):
+    batch = draw(st.integers(1, 2))
+    height, width = draw(st.integers(1, max_size)), draw(st.integers(1, max_size))
+    cin, cout = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    limit_h = height if padding == "valid" else 5
+    limit_w = width if padding == "valid" else 5
+    kh, kw = draw(st.integers(1, min(limit_h, 5))), draw(st.integers(1, min(limit_w, 5)))
+    stride = draw(st.sampled_from([1, 2, 3, (1, 2), (2, 1)]))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    images = rng.standard_normal((batch, height, width, cin)).astype(np.float32)
+    kernels = rng.standard_normal((kh, kw, cin, cout)).astype(np.float32)
+    return images, kernels, stride, padding
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conv_case())
+def test_both_versions_match_tf_nn_conv2d(case):
+    images, kernels, stride, padding = case
+    expected = tf_conv(images, kernels, stride, padding)
+    for fn in (conv.conv2d_loop, conv.conv2d):
+        got = fn(images, kernels, stride=stride, padding=padding)
+        assert got.shape == expected.shape, fn.__name__
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4, err_msg=fn.__name__)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_vectorised_matches_tf_on_a_realistic_batch(padding, stride):
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((4, 32, 32, 16)).astype(np.float32)
+    kernels = rng.standard_normal((3, 3, 16, 32)).astype(np.float32)
+    np.testing.assert_allclose(
+        conv.conv2d(images, kernels, stride, padding), tf_conv(images, kernels, stride, padding), atol=1e-4, rtol=1e-4
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    kernel=st.integers(1, 7),
+    stride=st.integers(1, 4),
+    padding=st.sampled_from(["valid", "same"]),
+)
+def test_output_size_agrees_with_keras_arithmetic(size, kernel, stride, padding):
+    if padding == "valid" and kernel > size:
+        return
+    images = np.zeros((1, size, 1, 1), np.float32)
+    kernels = np.zeros((kernel, 1, 1, 1), np.float32)
+    assert conv.output_size(size, kernel, stride, padding) == tf_conv(images, kernels, (stride, 1), padding).shape[1]
+    before, after = conv.same_padding(size, kernel, stride)
+    assert 0 <= after - before <= 1
+
+
+def test_output_size_known_values():
+    assert conv.output_size(224, 3, 1, "same") == 224
+    assert conv.output_size(224, 3, 1, "valid") == 222
+    assert conv.output_size(32, 5, 2, "valid") == 14
+    assert conv.output_size(7, 2, 2, "same") == 4
+    with pytest.raises(ValueError, match="'valid' or 'same'"):
+        conv.output_size(10, 3, 1, "full")
+
+
+POOL_INPUT = np.array([[1, 3, 2, 1], [4, 6, 5, 0], [7, 2, 9, 8], [1, 0, 3, 4]], np.float32).reshape(1, 4, 4, 1)
+
+
+def test_the_4x4_pooling_example_exactly():
+    assert conv.max_pool2d(POOL_INPUT)[0, :, :, 0].tolist() == [[6, 5], [7, 9]]
+    assert conv.avg_pool2d(POOL_INPUT)[0, :, :, 0].tolist() == [[3.5, 2.0], [2.5, 6.0]]
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize(("pool", "stride"), [(2, None), (3, 2), ((2, 3), 1), (3, None)])
+def test_pooling_matches_keras_layers(pool, stride, padding):
+    import keras
+
+    rng = np.random.default_rng(1)
+    images = rng.standard_normal((2, 7, 8, 3)).astype(np.float32)
+    for ours, layer in ((conv.max_pool2d, keras.layers.MaxPooling2D), (conv.avg_pool2d, keras.layers.AveragePooling2D)):
+        expected = np.asarray(layer(pool, strides=stride, padding=padding)(images))
+        np.testing.assert_allclose(ours(images, pool, stride, padding), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("images", "kernels", "kwargs", "fragment"),
+    [
+        (np.zeros((5, 5, 1)), np.zeros((3, 3, 1, 1)), {}, "Add a batch axis"),
+        (np.zeros((5, 5)), np.zeros((3, 3, 1, 1)), {}, "np.newaxis, :, :, np.newaxis"),
+        (np.zeros((1, 5, 5, 1)), np.zeros((3, 3)), {}, "kernel[:, :, np.newaxis, np.newaxis]"),
+        (np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 1, 8)), {}, "images have 3 channels"),
+        (
+            np.zeros((1, 4, 6, 1)),
+            np.zeros((5, 3, 1, 1)),
+            {},
+            "kernel height 5 is larger than the padded input height 4",
+        ),
+        (np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), {"padding": "full"}, "'valid' or 'same'"),
+        (np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), {"stride": 0}, "stride must be a positive"),
+        (np.zeros((1, 4, 4, 1)), np.zeros((3, 3, 1, 1)), {"stride": (1, 2, 3)}, "stride must be a positive"),
+    ],
+)
+def test_clear_errors(images, kernels, kwargs, fragment):
+    for fn in (conv.conv2d_loop, conv.conv2d):
+        with pytest.raises(ValueError, match=fragment.replace("[", r"\[").replace("(", r"\(")):
+            fn(images, kernels, **kwargs)
+
+
+def test_same_padding_never_rejects_a_large_kernel():
+    images = np.ones((1, 2, 2, 1), np.float32)
+    kernels = np.ones((5, 5, 1, 1), np.float32)
+    np.testing.assert_allclose(conv.conv2d(images, kernels, padding="same"), tf_conv(images, kernels, 1, "same"))
+
+
+def test_pooling_errors():
+    with pytest.raises(ValueError, match="4-D"):
+        conv.max_pool2d(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="larger than the input"):
+        conv.avg_pool2d(np.zeros((1, 2, 2, 1)), pool_size=3)
+    with pytest.raises(ValueError, match="pool_size"):
+        conv.max_pool2d(np.zeros((1, 4, 4, 1)), pool_size=0)
+
+
+def _notebook_functions() -> dict[str, str]:
+    found = {}
+    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in TAUGHT:
+                found[node.name] = ast.get_source_segment(source, node)
+    return found
+
+
+def test_notebook_teaches_exactly_the_helpers_code():
+    in_notebook = _notebook_functions()
+    assert set(in_notebook) == set(TAUGHT), f"missing from the notebook: {set(TAUGHT) - set(in_notebook)}"
+    for name in TAUGHT:
+        assert in_notebook[name] == inspect.getsource(getattr(conv, name)).rstrip(), (
+            f"{name} differs between helpers/conv.py and {NOTEBOOK.name}: keep them identical."
+        )
