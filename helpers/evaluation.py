@@ -267,7 +267,9 @@ def plot_confusion_matrix(
             cmap="Blues",
             ax=ax,
             colorbar=colorbar,
+            text_kw={"fontsize": 8 if len(names) <= 10 else 6},
         )
+    ax.grid(False)
     display.confusion_matrix = np.nan_to_num(display.confusion_matrix)
     if many:
         step = max(1, len(names) // 25)
@@ -282,7 +284,7 @@ def plot_confusion_matrices(y_true: Any, y_pred: Any, class_names: Sequence[str]
     """Counts and row-normalised confusion matrices side by side; returns the two displays."""
     if axes is None:
         n = len(class_names) if class_names is not None else 10
-        width = 12 if n < MANY_CLASSES else 20
+        width = 15 if n < MANY_CLASSES else 20
         _, axes = _plt().subplots(1, 2, figsize=(width, width / 2.2), layout="constrained")
     counts = plot_confusion_matrix(y_true, y_pred, class_names, normalize=None, ax=axes[0])
     rates = plot_confusion_matrix(y_true, y_pred, class_names, normalize="true", ax=axes[1])
@@ -385,6 +387,8 @@ def roc_curves(
 
 def plot_history(history: Any, ax: Any = None, metric: str = "accuracy"):
     """Training and validation curves of ``metric`` from a Keras ``History`` or its ``.history`` dict."""
+    from matplotlib.ticker import MaxNLocator
+
     logs = history.history if hasattr(history, "history") else history
     if not isinstance(logs, Mapping):
         raise ValueError(f"history should be what model.fit returns (or its .history dict); got {type(history).__name__}.")
@@ -397,6 +401,7 @@ def plot_history(history: Any, ax: Any = None, metric: str = "accuracy"):
         values = logs[key]
         ax.plot(range(1, len(values) + 1), values, marker="o", label=key)
     ax.set(xlabel="epoch", ylabel=metric, title=f"training curves ({metric})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
     return ax
 

@@ -1,0 +1,178 @@
+"""Chapter 06 checks: each one accepts the reference answer and explains typical mistakes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import classification_report, confusion_matrix
+
+from helpers import evaluation
+from helpers.exercises import ch06
+from helpers.exercises.question import load_answers
+
+
+def _incorrect(question, answer, fragment):
+    verdict = question.verdict(answer)
+    assert verdict.status == "incorrect", verdict
+    assert fragment in verdict.message, verdict.message
+
+
+# ------------------------------------------------------------------ q1: report table
+def report_table(y_true, probabilities, class_names):
+    y_pred = np.asarray(probabilities).argmax(axis=1)
+    report = classification_report(y_true, y_pred, target_names=class_names, output_dict=True, zero_division=0)
+    return pd.DataFrame(report).T
+
+
+def test_q1_right():
+    assert ch06.q1.verdict(report_table).ok
+    assert ch06.q1.verdict(evaluation.classification_report_df).ok  # the course helper is right too
+
+
+def test_q1_not_attempted():
+    assert ch06.q1.verdict(...).status == "not attempted"
+
+
+@pytest.mark.parametrize(
+    "wrong, fragment",
+    [
+        (lambda y, p, n: classification_report(y, p, target_names=n, output_dict=True), "argmax"),
+        (lambda y, p, n: classification_report(y, p.argmax(1), target_names=n), "printed report"),
+        (lambda y, p, n: classification_report(y, p.argmax(1), target_names=n, output_dict=True), "pd.DataFrame"),
+        (lambda y, p, n: pd.DataFrame(classification_report(y, p.argmax(1), target_names=n, output_dict=True)), ".T"),
+        (lambda y, p, n: pd.DataFrame(classification_report(y, p.argmax(1), output_dict=True)).T, "target_names"),
+        (lambda y, p, n: None, "return"),
+        (lambda y, p, n: pd.DataFrame(classification_report(p.argmax(1), y, target_names=n, output_dict=True)).T,
+         "should be"),
+        ("report", "function itself"),
+    ],
+)
+def test_q1_wrong(wrong, fragment):
+    _incorrect(ch06.q1, wrong, fragment)
+
+
+# ------------------------------------------------------------------ q2: confused pairs
+def confused_pairs(y_true, y_pred, class_names, top=5):
+    counts = confusion_matrix(y_true, y_pred, labels=range(len(class_names)))
+    both_ways = np.triu(counts + counts.T, k=1)
+    largest_first = np.argsort(both_ways, axis=None, kind="stable")[::-1][:top]
+    rows, columns = np.unravel_index(largest_first, both_ways.shape)
+    return [(class_names[a], class_names[b], int(both_ways[a, b])) for a, b in zip(rows, columns) if both_ways[a, b] > 0]
+
+
+def test_q2_right():
+    assert ch06.q2.verdict(confused_pairs).ok
+
+
+def test_q2_tolerates_reversed_pair_order():
+    def reversed_pairs(y_true, y_pred, class_names, top=5):
+        return [(b, a, n) for a, b, n in confused_pairs(y_true, y_pred, class_names, top)]
+
+    assert ch06.q2.verdict(reversed_pairs).ok
+
+
+def _with_diagonal(y_true, y_pred, class_names, top=5):
+    counts = confusion_matrix(y_true, y_pred) + confusion_matrix(y_true, y_pred).T
+    flat = np.argsort(counts, axis=None)[::-1][:top]
+    return [(class_names[a], class_names[b], int(counts[a, b])) for a, b in zip(*np.unravel_index(flat, counts.shape))]
+
+
+def _both_triangles(y_true, y_pred, class_names, top=5):
+    counts = confusion_matrix(y_true, y_pred)
+    both = counts + counts.T
+    np.fill_diagonal(both, 0)
+    flat = np.argsort(both, axis=None)[::-1][:top]
+    return [(class_names[a], class_names[b], int(both[a, b])) for a, b in zip(*np.unravel_index(flat, both.shape))]
+
+
+@pytest.mark.parametrize(
+    "wrong, fragment",
+    [
+        (evaluation.most_confused, "other direction"),
+        (_with_diagonal, "paired with itself"),
+        (_both_triangles, "appears twice"),
+        (lambda y, p, n, top=5: [(a, b, c) for a, b, c in reversed(confused_pairs(y, p, n, top))], "largest first"),
+        (lambda y, p, n, top=5: confused_pairs(y, p, n, top + 1), "top=3"),
+        (lambda y, p, n, top=5: [(0, 1, 3)], "class names"),
+        (lambda y, p, n, top=5: None, "return"),
+        (lambda y, p, n, top=5: 7, "list of"),
+    ],
+)
+def test_q2_wrong(wrong, fragment):
+    _incorrect(ch06.q2, wrong, fragment)
+
+
+# ------------------------------------------------------------------ q3: dashboard
+def dashboard(history, y_true, probabilities, class_names):
+    y_pred = np.asarray(probabilities).argmax(axis=1)
+    fig, axes = plt.subplots(2, 2, figsize=(13, 11), layout="constrained")
+    evaluation.plot_history(history, ax=axes[0, 0])
+    evaluation.plot_confusion_matrix(y_true, y_pred, class_names, normalize="true", ax=axes[0, 1])
+    evaluation.plot_per_class_f1(y_true, y_pred, class_names, ax=axes[1, 0])
+    evaluation.roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+    return fig
+
+
+def test_q3_right_and_closes_its_figures():
+    before = len(plt.get_fignums())
+    assert ch06.q3.verdict(dashboard).ok
+    assert ch06.q3.verdict(evaluation.dashboard).ok
+    assert len(plt.get_fignums()) == before
+
+
+def _three_panels(history, y_true, probabilities, class_names):
+    fig, axes = plt.subplots(1, 3)
+    y_pred = np.asarray(probabilities).argmax(axis=1)
+    evaluation.plot_history(history, ax=axes[0])
+    evaluation.plot_confusion_matrix(y_true, y_pred, class_names, ax=axes[1])
+    evaluation.roc_curves(y_true, probabilities, class_names, ax=axes[2])
+    return fig
+
+
+def _shows_instead_of_returning(history, y_true, probabilities, class_names):
+    dashboard(history, y_true, probabilities, class_names)
+    plt.show()
+
+
+def _no_matrix(history, y_true, probabilities, class_names):
+    fig, axes = plt.subplots(2, 2)
+    y_pred = np.asarray(probabilities).argmax(axis=1)
+    evaluation.plot_history(history, ax=axes[0, 0])
+    evaluation.plot_history(history, ax=axes[0, 1], metric="loss")
+    evaluation.plot_per_class_f1(y_true, y_pred, class_names, ax=axes[1, 0])
+    evaluation.roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+    return fig
+
+
+@pytest.mark.parametrize(
+    "wrong, fragment",
+    [
+        (_shows_instead_of_returning, "return fig"),
+        (_three_panels, "it needs 4"),
+        (_no_matrix, "No confusion matrix"),
+        (lambda h, y, p, n: plt.subplots(2, 2)[1], "matplotlib Figure"),
+        (lambda h, y, p, n: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_q3_wrong(wrong, fragment):
+    before = len(plt.get_fignums())
+    _incorrect(ch06.q3, wrong, fragment)
+    assert len(plt.get_fignums()) == before
+
+
+# ------------------------------------------------------------------ stored solutions
+def test_reference_solutions_are_stored_and_pass():
+    answers = load_answers("ch06")
+    assert set(answers) == {"ch06.q1", "ch06.q2", "ch06.q3"}
+    namespace = {"np": np, "pd": pd, "plt": plt, "evaluation": evaluation,
+                 "classification_report": classification_report, "confusion_matrix": confusion_matrix}
+    for key, name in [("ch06.q1", "report_table"), ("ch06.q2", "confused_pairs"), ("ch06.q3", "dashboard")]:
+        exec(answers[key], namespace)
+        question = getattr(ch06, key.split(".")[1])
+        assert question.verdict(namespace[name]).ok, key
