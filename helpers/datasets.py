@@ -4,6 +4,12 @@
 offline mirror (``COURSE_DATA_DIR/datasets/<name>.npz``) -> a download through the real
 Keras call (short timeout, never with ``COURSE_OFFLINE=1``) -> a procedurally drawn
 stand-in with the real shapes, dtypes, class count and class names, announced by a banner.
+``load("digits")`` is scikit-learn's small real digits set, bundled, so always real.
+
+Folder datasets (``<class>/<image>``): ``flowers_dir()`` gives tf_flowers (or a stand-in
+folder), ``folder_datasets`` wraps ``keras.utils.image_dataset_from_directory`` and
+``load_image_folder`` is the hand-written PIL loader chapter 01 teaches.
+``prefetch`` fills an offline mirror (``python -m helpers prefetch --to DIR``).
 """
 
 from __future__ import annotations
@@ -68,15 +74,34 @@ def names() -> list[str]:
     return list(SHAPES)
 
 
-def _check_name(name: str) -> None:
-    if name not in SHAPES:
-        raise ValueError(f"Unknown dataset {name!r}. Choose one of: {', '.join(SHAPES)}.")
+def _check_name(name: str, digits_too: bool = False) -> None:
+    known = [*SHAPES, "digits"] if digits_too else list(SHAPES)
+    if name not in known:
+        raise ValueError(f"Unknown dataset {name!r}. Choose one of: {', '.join(known)}.")
 
 
 def class_names(name: str) -> list[str]:
-    """The class names of dataset ``name``, in label order."""
-    _check_name(name)
-    return list(CLASS_NAMES[name])
+    """The class names of dataset ``name`` (also ``'digits'``), in label order."""
+    _check_name(name, digits_too=True)
+    return [str(i) for i in range(10)] if name == "digits" else list(CLASS_NAMES[name])
+
+
+def load_digits(test_size: float = 0.25, seed: int = 42):
+    """scikit-learn's handwritten digits (1,797 real 8x8 images, bundled, no download) split like Keras.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``: uint8 images (n, 8, 8) scaled from the
+    original 0-16 to 0-255, uint8 labels, a stratified split seeded by ``seed``.
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = sklearn_digits()
+    images = np.round(bunch.images * (255 / 16)).astype(np.uint8)
+    labels = bunch.target.astype(np.uint8)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=test_size, random_state=seed, stratify=labels
+    )
+    return (x_train, y_train), (x_test, y_test)
 
 
 def keras_cache_dir() -> Path:
@@ -90,8 +115,14 @@ def _keras_loader(name: str):
 
 
 def load(name: str):
-    """``(x_train, y_train), (x_test, y_test)`` exactly as ``keras.datasets.<name>.load_data()``."""
-    _check_name(name)
+    """``(x_train, y_train), (x_test, y_test)`` exactly as ``keras.datasets.<name>.load_data()``.
+
+    ``name`` is one of mnist, fashion_mnist, cifar10, cifar100, or ``'digits'`` for
+    scikit-learn's small real digits dataset (see :func:`load_digits`), always available.
+    """
+    _check_name(name, digits_too=True)
+    if name == "digits":
+        return load_digits()
     if any((keras_cache_dir() / entry).exists() for entry in _KERAS_CACHE[name]):
         try:
             return _keras_loader(name)()
@@ -133,57 +164,77 @@ def load_npz(path: Path):
 
 
 # ---------------------------------------------------------------- stand-ins
-def _patterns(kind: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw one pattern per label in ``kind`` (0-9) as float masks of shape (n, size, size)."""
-    n = len(kind)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1)
-    cx = rng.uniform(0.35, 0.65, n)[:, None, None]
-    cy = rng.uniform(0.35, 0.65, n)[:, None, None]
-    r = rng.uniform(0.18, 0.3, n)[:, None, None]
-    freq = rng.uniform(3.5, 5.0, n)[:, None, None]
-    dx, dy = xx[None] - cx, yy[None] - cy
-    dist = np.sqrt(dx**2 + dy**2)
-    masks = np.stack(
-        [
-            dist < r,  # disc
-            (np.abs(dx) < r) & (np.abs(dy) < r),  # square
-            np.abs(dist - r) < 0.06,  # ring
-            np.sin(2 * np.pi * freq * yy[None]) > 0.3,  # horizontal stripes
-            np.sin(2 * np.pi * freq * xx[None]) > 0.3,  # vertical stripes
-            (np.abs(dx) < 0.07) | (np.abs(dy) < 0.07),  # cross
-            np.abs(dx - dy) < 0.09,  # diagonal
-            (dy > -r) & (np.abs(dx) < (dy + r) / 2),  # triangle
-            (np.sin(2 * np.pi * freq * xx[None]) * np.sin(2 * np.pi * freq * yy[None])) > 0.25,  # checker
-            (np.abs(dx) + np.abs(dy)) < r,  # diamond
-        ],
-        axis=1,
-    ).astype(np.float32)
-    return masks[np.arange(n), kind]
+def _pattern(kind: int, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` float32 masks (n, size, size) of pattern ``kind`` (0-9), each randomly placed and scaled."""
+    yy, xx = (np.mgrid[0:size, 0:size].astype(np.float32) / (size - 1))[:, None]
+    cx, cy = (rng.uniform(0.35, 0.65, (2, n, 1, 1))).astype(np.float32)
+    r = rng.uniform(0.18, 0.3, (n, 1, 1)).astype(np.float32)
+    freq = rng.uniform(3.5, 5.0, (n, 1, 1)).astype(np.float32)
+    dx, dy = xx - cx, yy - cy
+    if kind == 0:  # disc
+        mask = dx**2 + dy**2 < r**2
+    elif kind == 1:  # square
+        mask = (np.abs(dx) < r) & (np.abs(dy) < r)
+    elif kind == 2:  # ring
+        mask = np.abs(np.sqrt(dx**2 + dy**2) - r) < 0.06
+    elif kind == 3:  # horizontal stripes
+        mask = np.broadcast_to(np.sin(2 * np.pi * freq * yy) > 0.3, (n, size, size))
+    elif kind == 4:  # vertical stripes
+        mask = np.broadcast_to(np.sin(2 * np.pi * freq * xx) > 0.3, (n, size, size))
+    elif kind == 5:  # cross
+        mask = (np.abs(dx) < 0.07) | (np.abs(dy) < 0.07)
+    elif kind == 6:  # diagonal
+        mask = np.abs(dx - dy) < 0.09
+    elif kind == 7:  # triangle
+        mask = (dy > -r) & (np.abs(dx) < (dy + r) / 2)
+    elif kind == 8:  # checker
+        mask = np.sin(2 * np.pi * freq * xx) * np.sin(2 * np.pi * freq * yy) > 0.25
+    else:  # diamond
+        mask = np.abs(dx) + np.abs(dy) < r
+    return mask.astype(np.float32)
 
 
 def standin(name: str, n_train: int, n_test: int, seed: int = 0):
-    """A deterministic, learnable stand-in for dataset ``name`` with the real shapes and dtypes."""
+    """A deterministic, learnable stand-in for dataset ``name`` with the real shapes and dtypes.
+
+    Class ``k`` is drawn as pattern ``k % 10`` (disc, square, ring, stripes, cross...) at a
+    random place and size over noise; for CIFAR-100 the colour tells the ten groups apart.
+    """
     _check_name(name)
     shape, _, _ = SHAPES[name]
     n_classes = len(CLASS_NAMES[name])
     rng = np.random.default_rng(seed)
     size = shape[0]
     colour = len(shape) == 3
+    label_dtype = np.int64 if name == "cifar100" else np.uint8  # what the Keras loaders return
+
+    channels = 3 if colour else 1
+    noise_bank = rng.standard_normal((512, size, size, channels), dtype=np.float32) * 0.12
 
     def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
         labels = rng.integers(0, n_classes, n)
-        mask = _patterns(labels % 10, size, rng)
-        noise = rng.normal(0, 0.12, (n, size, size)).astype(np.float32)
-        if colour:
-            hue = (labels // 10) / max(1, (n_classes - 1) // 10 + 1)
-            fg = np.stack([0.5 + 0.5 * np.cos(2 * np.pi * (hue + k / 3)) for k in range(3)], axis=-1)
-            fg = np.clip(fg + rng.normal(0, 0.08, (n, 3)), 0, 1)[:, None, None, :]
-            bg = rng.uniform(0, 0.45, (n, 1, 1, 3))
-            img = bg + (fg - bg) * mask[..., None] + noise[..., None]
-        else:
-            img = 0.1 + 0.8 * mask + noise
-        x = (np.clip(img, 0, 1) * 255).astype(np.uint8)
-        y = labels.astype(np.uint8)
+        x = np.empty((n, size, size, channels), np.uint8)
+        for start in range(0, n, 2048):  # in chunks: small temporaries are much faster
+            part = labels[start : start + 2048]
+            mask = np.empty((len(part), size, size, 1), np.float32)
+            for kind in range(10):
+                chosen = np.flatnonzero(part % 10 == kind)
+                mask[chosen, ..., 0] = _pattern(kind, len(chosen), size, rng)
+            if colour:
+                hue = (part // 10) / max(1, (n_classes - 1) // 10 + 1)
+                fg = np.stack([0.5 + 0.5 * np.cos(2 * np.pi * (hue + k / 3)) for k in range(3)], axis=-1)
+                fg = np.clip(fg + rng.normal(0, 0.08, (len(part), 3)), 0, 1).astype(np.float32)[:, None, None, :]
+                bg = rng.uniform(0, 0.45, (len(part), 1, 1, 3)).astype(np.float32)
+                img = bg + (fg - bg) * mask
+            else:
+                img = 0.1 + 0.8 * mask
+            img += noise_bank[rng.integers(0, len(noise_bank), len(part))]
+            np.clip(img, 0, 1, out=img)
+            img *= 255
+            x[start : start + len(part)] = img
+        y = labels.astype(label_dtype)
+        if not colour:
+            x = x[..., 0]
         return x, (y[:, None] if name.startswith("cifar") else y)
 
     return draw(n_train), draw(n_test)
