@@ -152,14 +152,18 @@ class Report:
                 '<div class="explorer-error" style="border-left:6px solid #d55e00;padding:6px 12px">'
                 f"<b>Cannot build this model.</b> {html.escape(self.error)}</div>"
             )
+        left, right = '<td style="text-align:left;padding:1px 10px">', '<td style="text-align:right;padding:1px 10px">'
         cells = "".join(
-            f"<tr><td>{html.escape(layer.name)}</td><td>{_shape(layer.shape)}</td><td>{layer.params:,}</td>"
-            f"<td>{human(layer.macs)}</td><td>{human_bytes(layer.activation_bytes)}</td></tr>"
+            f"<tr>{left}{html.escape(layer.name)}</td>{right}{_shape(layer.shape)}</td>{right}{layer.params:,}</td>"
+            f"{right}{human(layer.macs)}</td>{right}{human_bytes(layer.activation_bytes)}</td></tr>"
             for layer in self.layers
         )
+        headers = "".join(
+            f'<th style="text-align:{"left" if i == 0 else "right"};padding:1px 10px">{title}</th>'
+            for i, title in enumerate(("layer", "output shape", "params", "multiply-adds", "memory / image"))
+        )
         return (
-            '<table class="explorer-table"><thead><tr><th>layer</th><th>output shape</th><th>params</th>'
-            f"<th>multiply-adds</th><th>memory / image</th></tr></thead><tbody>{cells}</tbody></table>"
+            f'<table class="explorer-table"><thead><tr>{headers}</tr></thead><tbody>{cells}</tbody></table>'
             f'<p class="explorer-totals"><b>{html.escape(self.totals_line())}</b></p>'
             f'<p>Keras code (select and copy):</p><pre class="explorer-code">{html.escape(self.code)}</pre>'
         )
@@ -366,7 +370,7 @@ def explorer(**defaults):
         if not isinstance(control, w.ToggleButtons):
             control.layout = layout
     for name in ("padding", "pooling", "head"):
-        controls[name].style = {**style, "button_width": "80px"}
+        controls[name].style = {**style, "button_width": "96px"}
     output = w.HTML()
 
     def refresh(_change=None):
