@@ -1,0 +1,126 @@
+"""Plots for looking at datasets: image grids with class names and class-count bar charts.
+
+Like scikit-learn's displays, each function takes data (and an optional ``ax=`` or
+``axes=``), draws, and returns what it drew; none calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _as_display_image(image: Any) -> tuple[np.ndarray, str | None]:
+    """An array ``imshow`` draws as intended, and the colour map (gray for 1-channel images)."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise ValueError(
+            f"An image must have shape (height, width), (height, width, 1) or (height, width, 3); got {array.shape}."
+        )
+    if np.issubdtype(array.dtype, np.floating):
+        low, high = float(np.nanmin(array)), float(np.nanmax(array))
+        if 0 <= low and high <= 255 and high > 1:  # 0-255 floats, e.g. from image_dataset_from_directory
+            array = array / 255.0
+        elif low < 0 or high > 1:  # standardised or otherwise shifted: stretch to 0-1 for display
+            array = (array - low) / (high - low) if high > low else np.zeros_like(array)
+        array = np.clip(array, 0, 1)
+    return array, ("gray" if array.ndim == 2 else None)
+
+
+def _label_text(label: Any, class_names: Sequence[str] | None) -> str:
+    value = np.asarray(label).ravel()
+    if value.size != 1:  # one-hot or multi-label: name every active class
+        active = np.flatnonzero(value > 0.5)
+        return ", ".join(class_names[i] if class_names is not None else str(i) for i in active)
+    index = int(value[0])
+    if class_names is None:
+        return str(index)
+    if not 0 <= index < len(class_names):
+        raise ValueError(f"Label {index} has no class name: class_names has {len(class_names)} entries.")
+    return str(class_names[index])
+
+
+def image_grid(
+    images: Any,
+    labels: Any = None,
+    class_names: Sequence[str] | None = None,
+    ncols: int = 5,
+    axes: Any = None,
+    size: float = 1.8,
+) -> np.ndarray:
+    """Draw ``images`` in a grid, each titled with its class name; returns the array of Axes.
+
+    ``images`` may be uint8 or float (0-1 or 0-255), grayscale or colour, a NumPy array,
+    a list or a tensor. ``labels`` are class indices (or one-hot rows) and ``class_names``
+    turns them into names. Pass ``axes`` (any array of Axes) to draw into existing ones.
+    """
+    import matplotlib.pyplot as plt
+
+    images = list(images) if not hasattr(images, "shape") else np.asarray(images)
+    count = len(images)
+    if count == 0:
+        raise ValueError("image_grid got no images: pass at least one (e.g. x_train[:10]).")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if len(labels) != count:
+            raise ValueError(f"image_grid got {count} images but {len(labels)} labels; pass one label per image.")
+    if axes is None:
+        ncols = max(1, min(ncols, count))
+        nrows = -(-count // ncols)
+        _, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (labels is not None)))
+    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
+    if len(axes) < count:
+        raise ValueError(f"image_grid needs {count} axes for {count} images, got {len(axes)}.")
+    for index, ax in enumerate(axes):
+        ax.axis("off")
+        if index >= count:
+            continue
+        array, cmap = _as_display_image(images[index])
+        if cmap:  # grayscale: fixed range, so a dark image stays dark
+            ax.imshow(array, cmap=cmap, vmin=0, vmax=255 if array.dtype == np.uint8 else 1)
+        else:
+            ax.imshow(array)
+        if labels is not None:
+            ax.set_title(_label_text(labels[index], class_names), fontsize="small")
+    return axes[:count]
+
+
+def class_distribution(
+    labels: Any,
+    class_names: Sequence[str] | None = None,
+    ax: Any = None,
+    title: str | None = None,
+    color: str | None = None,
+):
+    """Bar chart of how many examples each class has; returns the ``BarContainer``.
+
+    ``labels`` are class indices of any shape ((n,) or (n, 1) as Keras gives them). With
+    ``class_names`` every class gets a bar, also the ones with no example.
+    """
+    import matplotlib.pyplot as plt
+
+    labels = np.asarray(labels).ravel()
+    if labels.size == 0:
+        raise ValueError("class_distribution got no labels.")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"class_distribution needs integer class indices, got dtype {labels.dtype}.")
+    n_classes = len(class_names) if class_names is not None else int(labels.max()) + 1
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"Labels run from {labels.min()} to {labels.max()}, but there are {n_classes} class names.")
+    counts = np.bincount(labels, minlength=n_classes)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(n_classes)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4.0, 0.45 * n_classes + 1.5), 3.2))
+    bars = ax.bar(range(n_classes), counts, color=color or "C0")
+    rotate = max(len(n) for n in names) > 3
+    ax.set_xticks(range(n_classes), names, rotation=45 if rotate else 0, ha="right" if rotate else "center")
+    ax.set_ylabel("images")
+    ax.set_title(title or f"{len(labels):,} images in {n_classes} classes")
+    if n_classes <= 20:
+        ax.bar_label(bars, fmt="{:,.0f}", fontsize="x-small")
+    ax.margins(y=0.12)
+    return bars

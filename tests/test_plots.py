@@ -1,0 +1,76 @@
+"""Tests of helpers.plots: they draw what they are given and return it."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+NAMES = ["cat", "dog", "bird"]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_image_grid_titles_with_class_names_and_hides_spare_axes():
+    images = np.random.default_rng(0).integers(0, 256, (7, 8, 8, 3), dtype=np.uint8)
+    labels = np.array([[0], [1], [2], [0], [1], [2], [0]])  # (n, 1) as Keras gives CIFAR labels
+    axes = plots.image_grid(images, labels, NAMES, ncols=4)
+    assert len(axes) == 7
+    assert [ax.get_title() for ax in axes] == ["cat", "dog", "bird", "cat", "dog", "bird", "cat"]
+    figure_axes = axes[0].figure.axes
+    assert len(figure_axes) == 8 and not figure_axes[-1].images  # the 8th stays empty
+    np.testing.assert_array_equal(axes[1].images[0].get_array(), images[1])
+
+
+def test_image_grid_grayscale_float_and_one_hot():
+    images = np.linspace(0, 255, 2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4, 1)
+    axes = plots.image_grid(images, np.array([[0, 1, 1], [1, 0, 0]]), NAMES)
+    shown = axes[0].images[0]
+    assert shown.get_cmap().name == "gray" and shown.get_array().max() <= 1.0
+    assert axes[0].get_title() == "dog, bird" and axes[1].get_title() == "cat"
+
+
+def test_image_grid_draws_into_given_axes_without_labels():
+    _, given = plt.subplots(1, 2)
+    axes = plots.image_grid(np.zeros((2, 5, 5), np.uint8), axes=given)
+    assert list(axes) == list(given) and axes[0].get_title() == ""
+
+
+def test_image_grid_explains_mistakes():
+    with pytest.raises(ValueError, match="3 images but 2 labels"):
+        plots.image_grid(np.zeros((3, 4, 4)), [0, 1], NAMES)
+    with pytest.raises(ValueError, match="no class name"):
+        plots.image_grid(np.zeros((1, 4, 4)), [5], NAMES)
+    with pytest.raises(ValueError, match=r"got \(4, 4, 5\)"):
+        plots.image_grid(np.zeros((1, 4, 4, 5)))
+    with pytest.raises(ValueError, match="no images"):
+        plots.image_grid([])
+
+
+def test_class_distribution_counts_every_class():
+    labels = np.array([[0], [0], [2], [0]])
+    bars = plots.class_distribution(labels, NAMES)
+    assert [b.get_height() for b in bars] == [3, 0, 1]
+    ax = bars[0].axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == NAMES
+    assert ax.get_title() == "4 images in 3 classes"
+
+
+def test_class_distribution_on_given_ax_and_errors():
+    _, ax = plt.subplots()
+    bars = plots.class_distribution([1, 1, 0], ax=ax, title="mine")
+    assert bars[0].axes is ax and ax.get_title() == "mine" and len(bars) == 2
+    with pytest.raises(ValueError, match="integer class indices"):
+        plots.class_distribution([0.5, 1.0])
+    with pytest.raises(ValueError, match="3 class names"):
+        plots.class_distribution([0, 3], NAMES)
