@@ -1,0 +1,131 @@
+"""Time the NumPy convolutions of chapter 02 against ``tf.nn.conv2d``.
+
+The ladder: the readable loop (``helpers.conv.conv2d_loop``) on one small image, the
+vectorised im2col version (``helpers.conv.conv2d``) and ``tf.nn.conv2d`` on a batch of
+8 images of 64x64x16 with 32 filters of 3x3, padding 'same'. Prints a Markdown table and
+checks the goal: vectorised NumPy within 2x of TensorFlow (must be within 4x).
+
+    python benchmarks/bench_conv.py [--repeats 50] [--json results.json]
+
+Exit status 1 when NumPy is more than 4x slower than TensorFlow. Timings are the best
+and the median of ``--repeats`` runs after one warm-up; run it on an otherwise idle
+machine. TensorFlow runs with the course's settings (``course.quiet_tensorflow``, which
+turns oneDNN's non-deterministic optimisations off unless TF_ENABLE_ONEDNN_OPTS is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from helpers import conv  # noqa: E402
+from helpers.course import import_tensorflow  # noqa: E402
+
+GOAL, LIMIT = 2.0, 4.0
+BATCH, SIZE, CHANNELS, FILTERS, KERNEL = 8, 64, 16, 32, 3
+SMALL = 16
+
+
+def timings(function, repeats: int) -> tuple[float, float]:
+    """Best and median seconds of ``repeats`` calls, after one warm-up call."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def blas() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(
+        f"{i['internal_api']} {i.get('version')} {i.get('architecture')} x{i['num_threads']}" for i in info
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50, help="timed runs per measurement (default 50)")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+
+    tf = import_tensorflow()
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((BATCH, SIZE, SIZE, CHANNELS)).astype(np.float32)
+    kernels = rng.standard_normal((KERNEL, KERNEL, CHANNELS, FILTERS)).astype(np.float32)
+    small = images[:1, :SMALL, :SMALL]
+    images_tf, kernels_tf = tf.constant(images), tf.constant(kernels)
+
+    expected = tf.nn.conv2d(images_tf, kernels_tf, 1, "SAME").numpy()
+    error = float(np.abs(conv.conv2d(images, kernels, 1, "same") - expected).max())
+    small_error = float(
+        np.abs(conv.conv2d_loop(small, kernels, 1, "same") - conv.conv2d(small, kernels, 1, "same")).max()
+    )
+
+    loop_repeats = max(1, args.repeats // 10)
+    rows = {
+        "loop, 1x16x16x16": timings(lambda: conv.conv2d_loop(small, kernels, 1, "same"), loop_repeats),
+        "vectorised NumPy, 1x16x16x16": timings(lambda: conv.conv2d(small, kernels, 1, "same"), args.repeats),
+        "vectorised NumPy, 8x64x64x16": timings(lambda: conv.conv2d(images, kernels, 1, "same"), args.repeats),
+        "tf.nn.conv2d, 8x64x64x16": timings(
+            lambda: tf.nn.conv2d(images_tf, kernels_tf, 1, "SAME").numpy(), args.repeats
+        ),
+    }
+    ratio_best = rows["vectorised NumPy, 8x64x64x16"][0] / rows["tf.nn.conv2d, 8x64x64x16"][0]
+    ratio_median = rows["vectorised NumPy, 8x64x64x16"][1] / rows["tf.nn.conv2d, 8x64x64x16"][1]
+    loop_batch_estimate = rows["loop, 1x16x16x16"][0] * (BATCH * SIZE * SIZE) / (SMALL * SMALL)
+
+    print(f"# conv2d ladder: {FILTERS} filters of {KERNEL}x{KERNEL}, padding 'same'")
+    print(
+        f"Python {platform.python_version()}, NumPy {np.__version__}, TensorFlow {tf.__version__}, "
+        f"{os.cpu_count()} CPUs, BLAS: {blas()}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+        f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}"
+    )
+    print()
+    print("| implementation, input | best | median |")
+    print("|---|---:|---:|")
+    for name, (best, median) in rows.items():
+        print(f"| {name} | {best * 1000:.2f} ms | {median * 1000:.2f} ms |")
+    print(f"| loop, 8x64x64x16 (estimated from the small input) | {loop_batch_estimate:.1f} s | |")
+    print()
+    print(f"max |NumPy - TF| on the batch: {error:.2e}; loop vs vectorised on the small input: {small_error:.2e}")
+    verdict = "goal met" if ratio_best <= GOAL else ("within the limit" if ratio_best <= LIMIT else "TOO SLOW")
+    print(
+        f"NumPy / TensorFlow: {ratio_best:.2f}x (best), {ratio_median:.2f}x (median): {verdict} "
+        f"(goal <= {GOAL}x, limit <= {LIMIT}x)"
+    )
+
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows_ms": {name: [best * 1000, median * 1000] for name, (best, median) in rows.items()},
+                    "ratio_best": ratio_best,
+                    "ratio_median": ratio_median,
+                    "max_abs_error": error,
+                    "blas": blas(),
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    return 0 if ratio_best <= LIMIT and error < 1e-3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
