@@ -62,40 +62,29 @@ def load_image(path: Path | str, size: Size, preprocess: Callable | None = None)
     return image
 
 
-def _output_width(model: Any) -> int | None:
-    try:
-        return int(model.output_shape[-1])
-    except (AttributeError, TypeError, ValueError, IndexError):
-        return None
-
-
 def top_k(probabilities: np.ndarray, class_names: Sequence[str], top: int = 3) -> list[dict]:
     """The ``top`` classes of one probability vector as ``[{"class", "confidence"}, ...]``."""
     best = np.argsort(probabilities, kind="stable")[::-1][:top]
     return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
 
 
-def make_predictor(
-    model: Any, class_names: Sequence[str], image_size: Size, top: int = 3, preprocess: Callable | None = None
-) -> Callable[[Path | str], list[dict]]:
-    """Return ``predict(path)``: the ``top`` classes of one image file as
-    ``[{"class": name, "confidence": probability}, ...]``, most likely first."""
-    class_names = [str(name) for name in class_names]
-    width = _output_width(model)
-    if width is not None and width != len(class_names) and not (width == 1 and len(class_names) == 2):
+def make_predictor(model, class_names, image_size, top=3, preprocess=None):
+    """Return predict(path): the top classes of one image file as
+    [{"class": name, "confidence": probability}, ...], most likely first."""
+    class_names = list(class_names)
+    n_outputs = model.output_shape[-1]
+    if n_outputs != len(class_names):
         raise ValueError(
-            f"The model has {width} outputs but {len(class_names)} class names were given; "
+            f"The model has {n_outputs} outputs but {len(class_names)} class names were given; "
             "pass the class names of the dataset the model was trained on, in label order."
         )
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top should be a whole number of at least 1, got {top!r}.")
-    top = min(top, len(class_names))
-    image_size = _size(image_size)
 
-    def predict(path: Path | str) -> list[dict]:
-        image = load_image(path, image_size, preprocess)
-        scores = np.asarray(model.predict_on_batch(image[None]))
-        return top_k(to_probabilities(scores, len(class_names))[0], class_names, top)
+    def predict(path):
+        image = load_image(path, image_size, preprocess)  # float32 (height, width, 3), any file type
+        scores = model.predict_on_batch(image[None])  # a batch of one image in, one row of scores out
+        probabilities = to_probabilities(scores, len(class_names))[0]  # softmax only if the model gives logits
+        best = np.argsort(probabilities)[::-1][:top]
+        return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
 
     return predict
 

@@ -128,11 +128,9 @@ def test_predictor_top_is_capped_and_logits_become_probabilities(tmp_path, model
     assert sum(r["confidence"] for r in result) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_predictor_rejects_wrong_class_names_and_top(model):
+def test_predictor_rejects_wrong_class_names(model):
     with pytest.raises(ValueError, match="3 outputs but 2 class names"):
         inference.make_predictor(model, ["a", "b"], 16)
-    with pytest.raises(ValueError, match="top"):
-        inference.make_predictor(model, NAMES, 16, top=0)
 
 
 def test_predictor_raises_for_bad_file(tmp_path, model):

@@ -1,0 +1,143 @@
+"""Chapter 07 (Inference and deployment): top-3 for a folder, export and verify."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from helpers.exercises.question import Question
+from helpers.images import read_image
+
+GOOD_FILES = ("beach.jpg", "forest.png", "sunset.webp")
+
+
+def _make_folder(folder: Path) -> None:
+    """Three good photos, plus the usual mess: a text file named .jpg, an empty file, notes and a hidden file."""
+    rng = np.random.default_rng(7)
+    for name in GOOD_FILES:
+        Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(folder / name)
+    (folder / "download.jpg").write_text("<html>404 Not Found</html>")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.txt").write_text("photos from the trip")
+    (folder / ".thumbnail.jpg").write_text("hidden")
+
+
+def fake_predict(path) -> list[dict]:
+    """A stand-in for a predictor made with top=5: reads the file like the real one (so bad
+    files raise ValueError) and returns five classes, most likely first."""
+    pixels = read_image(path)
+    seed = int(pixels.mean() * 1000) % 97
+    confidences = np.sort(np.random.default_rng(seed).dirichlet(np.ones(5)))[::-1]
+    return [{"class": f"class_{(seed + k) % 10}", "confidence": float(c)} for k, c in enumerate(confidences)]
+
+
+class FolderTop3(Question):
+    chapter, number = "ch07", 1
+    title = "Top-3 predictions for every image in a folder"
+    hints = [
+        "helpers.images.list_images(folder) lists the image files and skips hidden files and notes.",
+        "predict(path) raises ValueError for a file it cannot read: wrap the call in try/except ValueError, "
+        "print the message and `continue`.",
+        "predict returns the classes sorted, most likely first: keep predictions[:3], under the key path.name.",
+    ]
+    correct_message = "Every readable photo has its top 3, and the broken files were reported, not fatal."
+
+    def _check(self, top3_for_folder):
+        if not callable(top3_for_folder):
+            self.fail(f"Give the function itself (its name, without brackets); you gave a {type(top3_for_folder).__name__}.")
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            _make_folder(folder)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    result = top3_for_folder(fake_predict, folder)
+            except ValueError as exc:
+                self.fail(
+                    f"Your function stopped at a bad file: {exc}\nOne broken file should not stop a batch: catch "
+                    "ValueError around predict(path), report the file, and go on with the next one."
+                )
+            except Exception as exc:
+                self.fail(f"Your function raised {type(exc).__name__}: {exc}")
+            expected = {name: fake_predict(folder / name)[:3] for name in GOOD_FILES}
+        if result is None:
+            self.fail("Your function returned None: did you forget the `return` line?")
+        if not isinstance(result, dict):
+            self.fail(f"Return a dict {{file name: predictions}}; you returned a {type(result).__name__}.")
+        got = {Path(str(key)).name: value for key, value in result.items()}
+        extra = sorted(set(got) - set(GOOD_FILES))
+        if extra:
+            self.fail(f"{extra} should not be in the result: they are not readable images (or are hidden files).")
+        missing = sorted(set(GOOD_FILES) - set(got))
+        if missing:
+            self.fail(f"{missing} are missing: every readable image in the folder needs its predictions.")
+        for name in GOOD_FILES:
+            predictions = list(got[name]) if isinstance(got[name], (list, tuple)) else got[name]
+            if not isinstance(predictions, list):
+                self.fail(f"The value for {name} should be the list that predict returns; it is a {type(got[name]).__name__}.")
+            if len(predictions) == 5:
+                self.fail(f"{name} has 5 predictions: keep only the first three (predictions[:3]).")
+            if predictions != expected[name]:
+                self.fail(
+                    f"The predictions for {name} are not predict(path)[:3]: expected {expected[name]}, got {predictions}."
+                )
+        return None
+
+
+class ExportAndVerify(Question):
+    chapter, number = "ch07", 2
+    title = "Export to TFLite and verify the exported model"
+    hints = [
+        "model.export(folder / 'saved_model') writes a SavedModel; "
+        "tf.lite.TFLiteConverter.from_saved_model(str(that_folder)).convert() returns the bytes of the .tflite file, "
+        "and Path.write_bytes saves them.",
+        "inference.tflite_predict(tflite_path, images) runs the file; model.predict(images) runs the Keras model.",
+        "np.abs(keras_out - tflite_out).max() is the largest difference; float() makes it a plain number.",
+    ]
+    correct_message = "The exported file predicts what the Keras model predicts: safe to ship."
+
+    def _check(self, export_result):
+        if not isinstance(export_result, dict):
+            self.fail(
+                "Give a dict like {'tflite_path': ..., 'max_abs_difference': ...}; "
+                f"you gave a {type(export_result).__name__}."
+            )
+        missing = {"tflite_path", "max_abs_difference"} - set(export_result)
+        if missing:
+            self.fail(f"The dict needs the keys 'tflite_path' and 'max_abs_difference'; {sorted(missing)} is missing.")
+        path = Path(str(export_result["tflite_path"]))
+        if path.is_dir():
+            self.fail(f"{path} is a folder (the SavedModel?). Convert it to a single .tflite file and give that path.")
+        if not path.is_file():
+            self.fail(f"{path} does not exist. Did you write the converter's bytes to it (path.write_bytes(...))?")
+        if path.suffix != ".tflite":
+            self.fail(f"{path.name} should end in .tflite.")
+        from helpers import inference
+
+        try:
+            interpreter = inference.tflite_interpreter(path)
+            interpreter.allocate_tensors()
+        except Exception as exc:
+            self.fail(f"{path.name} is not a valid TFLite model ({type(exc).__name__}: {exc}).")
+        difference = export_result["max_abs_difference"]
+        if hasattr(difference, "item") and np.ndim(difference) == 0:
+            difference = difference.item()
+        if isinstance(difference, bool) or not isinstance(difference, (int, float)):
+            self.fail(f"max_abs_difference should be one number (use float(...)); got a {type(difference).__name__}.")
+        if not math.isfinite(difference) or difference < 0:
+            self.fail(f"max_abs_difference is {difference}: an absolute difference is a finite number of at least 0.")
+        if difference > 1e-3:
+            self.fail(
+                f"A difference of {difference:.3g} is too large for a float32 export (expect below 1e-5). Did both "
+                "models get exactly the same float32 images, with the same preprocessing?"
+            )
+        return None
+
+
+q1 = FolderTop3()
+q2 = ExportAndVerify()
