@@ -41,7 +41,7 @@ def conv_case(draw, max_size=9):
     return images, kernels, stride, padding
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(conv_case())
 def test_both_versions_match_tf_nn_conv2d(case):
     images, kernels, stride, padding = case
@@ -64,7 +64,7 @@ def test_vectorised_matches_tf_on_a_realistic_batch(padding, stride):
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, database=None)
 @given(
     size=st.integers(1, 40),
     kernel=st.integers(1, 7),
