@@ -60,7 +60,7 @@ class ReportTable(Question):
         y_true, probabilities, y_pred = _sample()
         table = _call(self, report_table, y_true, probabilities, CLASS_NAMES)
         if table is None:
-            self.fail("Your function returned None: did you forget the `return` line?")
+            self.fail("Your function returned None. Write its body in place of the `...`, and end it with a `return` line.")
         if isinstance(table, str):
             self.fail("That is the printed report (a string). Ask for output_dict=True and build a DataFrame from it.")
         if isinstance(table, dict):
@@ -105,7 +105,7 @@ class ConfusedPairs(Question):
         y_true, _, y_pred = _sample()
         result = _call(self, confused_pairs, y_true, y_pred, CLASS_NAMES, 3)
         if result is None:
-            self.fail("Your function returned None: did you forget the `return` line?")
+            self.fail("Your function returned None. Write its body in place of the `...`, and end it with a `return` line.")
         try:
             result = [tuple(item) for item in result]
         except TypeError:
@@ -162,7 +162,7 @@ class Dashboard(Question):
         figure = _call(self, dashboard, history, y_true, probabilities, CLASS_NAMES)
         try:
             if figure is None:
-                self.fail("Your function returned None: end it with `return fig` (and no plt.show()).")
+                self.fail("Your function returned None. Write its body in place of the `...` and end it with `return fig` (no plt.show()).")
             if not isinstance(figure, Figure):
                 self.fail(f"Return the matplotlib Figure; you returned a {type(figure).__name__}.")
             axes = [ax for ax in figure.axes if ax.has_data() and ax.get_label() != "<colorbar>"]

@@ -66,7 +66,7 @@ class FolderTop3(Question):
                 self.fail(f"Your function raised {type(exc).__name__}: {exc}")
             expected = {name: fake_predict(folder / name)[:3] for name in GOOD_FILES}
         if result is None:
-            self.fail("Your function returned None: did you forget the `return` line?")
+            self.fail("Your function returned None. Write its body in place of the `...`, and end it with a `return` line.")
         if not isinstance(result, dict):
             self.fail(f"Return a dict {{file name: predictions}}; you returned a {type(result).__name__}.")
         got = {Path(str(key)).name: value for key, value in result.items()}
