@@ -99,10 +99,18 @@ def test_bad_files_raise_value_error_naming_the_file(tmp_path, name, content, fr
     assert name in str(info.value)
 
 
-def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(inference, "read_image", lambda p: __import__("helpers").images.read_image(p, max_pixels=1000))
-    with pytest.raises(ValueError, match="safety limit"):
-        inference.load_image(_write(tmp_path, "a.png"), 16)
+def test_decompression_bomb_is_refused_before_decoding(tmp_path):
+    Image.new("1", (10_000, 6_000)).save(tmp_path / "bomb.png")  # 7 KB on disk, 60 megapixels decoded
+    with pytest.raises(ValueError, match="safety limit") as info:
+        inference.load_image(tmp_path / "bomb.png", 16)
+    assert "bomb.png" in str(info.value)
+
+
+def test_animated_gif_gives_its_first_frame(tmp_path):
+    frames = [Image.new("RGB", (20, 20), colour) for colour in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    image = inference.load_image(tmp_path / "anim.gif", 8)
+    assert image[..., 0].mean() > 200 and image[..., 2].mean() < 50
 
 
 # ------------------------------------------------------------------ make_predictor
