@@ -220,3 +220,18 @@ def test_compare_predictions():
     assert not flipped["agree"] and flipped["same_top1"] == 0.0
     with pytest.raises(ValueError, match="different shapes"):
         inference.compare_predictions(a, a[:1])
+
+
+def test_tflite_falls_back_to_tensorflow_without_litert(tmp_path, model, monkeypatch):
+    """Without the ai-edge-litert package (e.g. on Windows) tf.lite.Interpreter runs the file, quietly."""
+    import sys
+    import warnings
+
+    saved = inference.export_saved_model(model, tmp_path / "saved")
+    path = inference.export_tflite(saved, tmp_path / "model.tflite")
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # makes the import fail
+    x = RNG.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outputs = inference.tflite_predict(path, x)
+    np.testing.assert_allclose(outputs, model.predict(x, verbose=0), atol=1e-5)
