@@ -1,0 +1,179 @@
+"""Chapter 03 beyond its cells: strategies on two logical CPUs, callbacks' files, reproducibility.
+
+The last tests execute the chapter twice in smoke + offline mode and compare what it records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import course
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "solutions" / "03_building_cnns.ipynb"
+
+TWO_CPUS = textwrap.dedent(
+    """
+    import json
+    from helpers import course
+    course.quiet_tensorflow()
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    course.setup(chapter="test", verbose=False)
+    import keras
+    import numpy as np
+
+    default = course.strategy()
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    mirrored = tf.distribute.MirroredStrategy(devices)
+    x = np.random.default_rng(0).normal(size=(64, 8, 8, 3)).astype("float32")
+    y = np.arange(64) % 4
+    losses = {}
+    for name, strategy in [("default", default), ("mirrored", mirrored)]:
+        keras.utils.set_random_seed(1)
+        with strategy.scope():
+            model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3), keras.layers.Flatten(),
+                                      keras.layers.Dense(4)])
+            model.compile(optimizer=keras.optimizers.SGD(0.1),
+                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        losses[name] = history.history["loss"]
+    print(json.dumps({
+        "logical_cpus": len(devices),
+        "default_type": type(default).__name__,
+        "default_replicas": default.num_replicas_in_sync,
+        "mirrored_replicas": mirrored.num_replicas_in_sync,
+        "losses": losses,
+    }))
+    """
+)
+
+
+def test_strategy_and_mirrored_training_on_two_logical_cpus():
+    run = subprocess.run([sys.executable, "-c", TWO_CPUS], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["logical_cpus"] == 2
+    # No TPU and no GPU here: course.strategy() falls back to the default (one-device) strategy...
+    assert report["default_type"] == "_DefaultDistributionStrategy"
+    assert report["default_replicas"] == 1
+    # ...while MirroredStrategy over the two logical CPUs trains with two replicas, to the same losses.
+    assert report["mirrored_replicas"] == 2
+    np.testing.assert_allclose(report["losses"]["mirrored"], report["losses"]["default"], rtol=1e-4)
+    assert report["losses"]["mirrored"][1] < report["losses"]["mirrored"][0]
+
+
+def test_strategy_picks_mirrored_with_several_gpus(monkeypatch):
+    made = []
+
+    class FakeMirrored:
+        def __init__(self, *args, **kwargs):
+            made.append((args, kwargs))
+
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: ["gpu0", "gpu1"] if kind == "GPU" else [])
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", FakeMirrored)
+    assert isinstance(course.strategy(), FakeMirrored)
+    assert made == [((), {})]
+
+
+def test_strategy_default_with_one_gpu(monkeypatch):
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: ["gpu0"] if kind == "GPU" else [])
+    assert course.strategy() is tf.distribute.get_strategy()
+
+
+def tiny_model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6, 6, 3)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(3)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def tiny_data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(32, 6, 6, 3)).astype("float32"), rng.integers(0, 3, 32)
+
+
+def test_tensorboard_writes_event_files(tmp_path):
+    x, y = tiny_data()
+    tiny_model().fit(x, y, validation_data=(x, y), epochs=2, verbose=0,
+                     callbacks=[keras.callbacks.TensorBoard(log_dir=tmp_path / "logs")])
+    events = sorted(p.relative_to(tmp_path / "logs").parent.as_posix() for p in (tmp_path / "logs").rglob("*tfevents*"))
+    assert events == ["train", "validation"]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(tmp_path / "logs" / "validation"))
+    accumulator.Reload()
+    tags = accumulator.Tags()["tensors"] + accumulator.Tags()["scalars"]
+    assert any("accuracy" in tag for tag in tags), tags
+
+
+def test_model_checkpoint_writes_a_loadable_keras_file(tmp_path):
+    x, y = tiny_data()
+    model = tiny_model()
+    path = tmp_path / "best.keras"
+    history = model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0,
+                        callbacks=[keras.callbacks.ModelCheckpoint(path, monitor="val_accuracy", save_best_only=True)])
+    assert path.is_file()
+    loaded = keras.models.load_model(path)
+    _, accuracy = loaded.evaluate(x, y, verbose=0)
+    assert accuracy == pytest.approx(max(history.history["val_accuracy"]))
+
+
+# --------------------------------------------------------------- the chapter itself
+def execute_chapter(results: Path) -> object:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    env = {"COURSE_SMOKE": "1", "COURSE_OFFLINE": "1", "COURSE_RESULTS": str(results)}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    runs = []
+    for i in range(2):
+        results = tmp_path_factory.mktemp(f"run{i}") / "results.jsonl"
+        nb = execute_chapter(results)
+        rows = [json.loads(line) for line in results.read_text().splitlines()]
+        runs.append((nb, rows))
+    return runs
+
+
+def test_two_smoke_runs_record_identical_metrics(two_runs):
+    (_, first), (_, second) = two_runs
+    names = [row["name"] for row in first]
+    for required in ("test_accuracy", "train_seconds", "first_cnn_test_accuracy", "mirrored_train_accuracy"):
+        assert required in names
+    metrics = [{r["name"]: r["value"] for r in rows if not r["name"].endswith("_seconds")} for rows in (first, second)]
+    assert metrics[0] == metrics[1]
+    assert [r["name"] for r in second] == names
+
+
+def test_the_chapter_trains_on_two_replicas(two_runs):
+    nb, _ = two_runs[0]
+    text = "".join(
+        output.get("text", "") for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+    )
+    assert "MirroredStrategy on ['/device:CPU:0', '/device:CPU:1']: 2 replicas" in text
