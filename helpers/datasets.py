@@ -414,7 +414,7 @@ def class_folders(directory: Path | str) -> list[str]:
     return names
 
 
-def load_image_folder(folder, image_size=(128, 128)):
+def load_image_folder(folder: str | Path, image_size: tuple[int, int] = (128, 128)) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Load every image of a ``<class>/<image>`` folder into memory with PIL and NumPy.
 
     Returns ``(images, labels, class_names)``: uint8 images of shape (n, height, width, 3),
@@ -440,7 +440,7 @@ def load_image_folder(folder, image_size=(128, 128)):
         for message in unreadable:
             print("  -", message)
     if not images:
-        raise ValueError(f"No readable image in {folder}.")
+        raise ValueError(f"No readable image in {folder}: every image file was skipped (see the list above).")
     return np.stack(images), np.array(labels), class_names
 
 

@@ -279,3 +279,17 @@ def test_folder_datasets_split_is_seeded(tmp_path):
 def test_folder_datasets_rejects_bad_split(tmp_path):
     with pytest.raises(ValueError, match="between 0 and 1"):
         datasets.folder_datasets(tmp_path, validation_split=20)
+
+
+def test_notebook_teaches_the_same_hand_loader():
+    """Chapter 01 defines load_image_folder in a cell; helpers.datasets holds the identical code."""
+    import inspect
+    import json
+    from pathlib import Path
+
+    notebook = Path(__file__).resolve().parent.parent / "solutions" / "01_datasets.ipynb"
+    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    taught = [c for c in cells if "def load_image_folder(" in c]
+    assert len(taught) == 1
+    code = taught[0][taught[0].index("def load_image_folder(") :].strip()
+    assert code == inspect.getsource(datasets.load_image_folder).strip()

@@ -137,7 +137,7 @@ class Cifar10Counts(_SeveralParts):
         "`np.bincount(labels, minlength=10)` counts how often each class index occurs.",
         "`plots.class_distribution(labels, class_names)` (or `ax.bar(class_names, counts)`) draws the chart.",
     ]
-    correct_message = "Right: every class has the same number of images, so CIFAR-10 is perfectly balanced."
+    correct_message = "Right."
 
     def check(self, counts: Any = Ellipsis, chart: Any = Ellipsis, labels: Any = None) -> None:
         """Check the per-class ``counts`` and the bar ``chart`` against the training ``labels``."""
@@ -155,7 +155,7 @@ class Cifar10Counts(_SeveralParts):
             return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
         return Question.verdict(self, answer)
 
-    def _check(self, answer: Any) -> None:
+    def _check(self, answer: Any) -> str:
         counts, chart, labels = answer
         if labels is None:
             self.fail("Pass the training labels too: ch01.q2.check(cifar_counts, cifar_chart, labels=y_train).")
@@ -180,6 +180,12 @@ class Cifar10Counts(_SeveralParts):
         labels_shown = {t.get_text() for t in ax.get_xticklabels()}
         if not set(CIFAR10_NAMES) <= labels_shown:
             self.fail("Label the bars with the class names (airplane, automobile, ...) so that the chart can be read.")
+        if len(set(expected.tolist())) == 1:
+            return f"Right: every class has {expected[0]:,} images, so this set is perfectly balanced."
+        return (
+            f"Right: your counts run from {expected.min():,} to {expected.max():,}. (The real CIFAR-10 training set is "
+            "perfectly balanced, 5,000 images per class; these labels are not, so you are on a subset or a stand-in.)"
+        )
 
     def _bars(self, chart: Any):
         from matplotlib.axes import Axes
