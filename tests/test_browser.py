@@ -164,7 +164,9 @@ def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
             slider.locator(".noUi-handle, .ui-slider-handle").first.click()
             page.keyboard.press("ArrowRight")  # 3 -> 4 blocks
             four_blocks = totals(architecture_report(blocks=4))
-            page.locator(".widget-html-content").filter(has_text=four_blocks).wait_for()
+            shown = page.locator(".widget-html-content").filter(has_text=four_blocks)
+            shown.wait_for()
+            assert "layers.Conv2D(256, 3" in shown.inner_text()  # the generated code follows the controls
             page.screenshot(path=str(ARTIFACTS / "browser_explorer.png"), full_page=True)
 
             page.keyboard.press("ArrowRight")
