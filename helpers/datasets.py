@@ -29,6 +29,7 @@ from PIL import Image
 from helpers import course
 from helpers.images import is_hidden, list_images, read_image
 
+# fmt: off
 CLASS_NAMES: dict[str, list[str]] = {
     "mnist": [str(i) for i in range(10)],
     "fashion_mnist": [
@@ -49,6 +50,7 @@ CLASS_NAMES: dict[str, list[str]] = {
         "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
     ],
 }
+# fmt: on
 
 SHAPES = {  # name -> (image shape without batch, train size, test size)
     "mnist": ((28, 28), 60000, 10000),
@@ -368,7 +370,9 @@ def _draw_flower(label: int, side: int, rng: np.random.Generator) -> np.ndarray:
         palette = [(0.92, 0.32, 0.55), (1.00, 0.50, 0.10), (0.70, 0.20, 0.70)]
         base = np.array(palette[rng.integers(len(palette))])
         cup_y = dy / radius
-        flower = (np.abs(dx / radius) < 0.75 * np.sqrt(np.clip(1 - cup_y**2, 0, 1))) & (cup_y > -0.9 + 0.3 * np.abs(np.sin(6 * dx / radius)))
+        flower = (np.abs(dx / radius) < 0.75 * np.sqrt(np.clip(1 - cup_y**2, 0, 1))) & (
+            cup_y > -0.9 + 0.3 * np.abs(np.sin(6 * dx / radius))
+        )
         stem = (np.abs(dx) < 0.02) & (dy > 0) & (cup_y < 3)
         img[stem] = (0.15, 0.55, 0.10)
         colour = np.clip(base + jitter, 0, 1) * (0.85 + 0.15 * np.cos(4 * dx / radius))[..., None]
@@ -414,7 +418,9 @@ def class_folders(directory: Path | str) -> list[str]:
     return names
 
 
-def load_image_folder(folder: str | Path, image_size: tuple[int, int] = (128, 128)) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def load_image_folder(
+    folder: str | Path, image_size: tuple[int, int] = (128, 128)
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Load every image of a ``<class>/<image>`` folder into memory with PIL and NumPy.
 
     Returns ``(images, labels, class_names)``: uint8 images of shape (n, height, width, 3),
@@ -540,7 +546,9 @@ class Source(NamedTuple):
 _KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 SOURCES: dict[str, list[Source]] = {
     "mnist": [
-        Source(f"{_KERAS_BASE}mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", "mnist.npz")
+        Source(
+            f"{_KERAS_BASE}mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", "mnist.npz"
+        )
     ],
     "fashion_mnist": [
         Source(f"{_KERAS_BASE}{f}", None, f)

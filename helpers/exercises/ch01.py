@@ -107,7 +107,9 @@ class FashionShapesAndGrid(_SeveralParts):
             if len(shape) != 1:
                 self.fail(f"{name} should be one integer per image, shape (n,); you gave {shape}.")
         if x_train[0] != y_train[0] or x_test[0] != y_test[0]:
-            self.fail("x_train and y_train (and x_test and y_test) must have the same number of rows: one label per image.")
+            self.fail(
+                "x_train and y_train (and x_test and y_test) must have the same number of rows: one label per image."
+            )
         if x_train[0] < x_test[0]:
             self.fail("Your training set is smaller than your test set: did you swap train and test?")
 
@@ -175,7 +177,9 @@ class Cifar10Counts(_SeveralParts):
         bars = self._bars(chart)
         heights = np.array([bar.get_height() for bar in bars])
         if len(heights) != 10 or not np.allclose(heights, expected):
-            self.fail(f"The chart has {len(heights)} bars with heights {heights.tolist()[:4]}...; draw one bar per class count.")
+            self.fail(
+                f"The chart has {len(heights)} bars with heights {heights.tolist()[:4]}...; draw one bar per class count."
+            )
         ax = bars[0].axes
         labels_shown = {t.get_text() for t in ax.get_xticklabels()}
         if not set(CIFAR10_NAMES) <= labels_shown:
@@ -217,7 +221,9 @@ class LoadFolder128(Question):
 
     def _check(self, answer: Any) -> None:
         if not callable(answer):
-            self.fail(f"Give the function itself (without calling it), e.g. load_folder_128; got {type(answer).__name__}.")
+            self.fail(
+                f"Give the function itself (without calling it), e.g. load_folder_128; got {type(answer).__name__}."
+            )
         with tempfile.TemporaryDirectory() as tmp:
             folder = _tiny_folder(Path(tmp))
             try:
@@ -245,7 +251,9 @@ class LoadFolder128(Question):
         if images.dtype != np.float32:
             self.fail(f"images should be float32 (what Keras layers expect), not {images.dtype}.")
         if images.max() > 1.0 or images.min() < 0.0:
-            self.fail(f"Pixel values run from {images.min():.0f} to {images.max():.0f}: normalise to [0, 1] (divide by 255).")
+            self.fail(
+                f"Pixel values run from {images.min():.0f} to {images.max():.0f}: normalise to [0, 1] (divide by 255)."
+            )
         if images.max() < 0.5:
             self.fail("All pixels are dark (below 0.5): did you divide by 255 twice?")
         if sorted(np.asarray(labels).tolist()) != [0, 0, 1, 1]:
