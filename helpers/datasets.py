@@ -14,6 +14,7 @@ folder), ``folder_datasets`` wraps ``keras.utils.image_dataset_from_directory`` 
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import shutil
@@ -520,6 +521,7 @@ def _visible_view(directory: Path, class_names: list[str], verbose: bool) -> str
     if keras_would_read == sum(len(files) for files in wanted.values()):
         return str(directory)
     view = Path(tempfile.mkdtemp(prefix="course-view-"))
+    atexit.register(shutil.rmtree, view, True)  # links only: removed when Python exits
     for name, files in wanted.items():
         (view / name).mkdir()
         for i, path in enumerate(files):
