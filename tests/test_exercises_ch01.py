@@ -153,6 +153,7 @@ def test_q3_typical_wrong_answers():
     assert_verdict(ch01.q3, crashes_on_bad_files, "incorrect", "raised")
     assert_verdict(ch01.q3, walks_everything, "incorrect", ".ipynb_checkpoints")
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")
+    assert_verdict(ch01.q3, lambda folder: None, "incorrect", "returns nothing")
 
 
 def test_checks_are_fast():

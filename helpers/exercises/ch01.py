@@ -233,6 +233,8 @@ class LoadFolder128(Question):
                     f"On a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder your function "
                     f"raised {type(exc).__name__}: {exc}. Skip and report unreadable files instead of stopping."
                 )
+        if result is None:
+            self.fail("Your function returns nothing (None): finish it with `return images, labels, class_names`.")
         if not isinstance(result, tuple) or len(result) != 3:
             self.fail("Return three things: (images, labels, class_names).")
         images, labels, names = result
