@@ -627,7 +627,7 @@ def _prefetch_weights(name: str, source: tuple[str, str | None], folder: Path, p
 
 
 def _prefetch_dataset(name: str, folder: Path, progress: bool) -> Path:
-    from helpers.downloads import download, ensure_writable
+    from helpers.downloads import disk_error, download, ensure_writable
 
     ensure_writable(folder)
     final = folder / name if name == "flowers" else folder / f"{name}.npz"
@@ -649,6 +649,8 @@ def _prefetch_dataset(name: str, folder: Path, progress: bool) -> Path:
             _unpack_flowers(files[0], work, final)
         else:
             _save_npz_atomic(final, *_parse_arrays(name, files))
+    except OSError as exc:
+        raise disk_error(exc, final) or exc from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final

@@ -60,6 +60,22 @@ def ensure_writable(folder: Path) -> None:
         ) from None
 
 
+def disk_error(exc: OSError, target: Path) -> DownloadError | None:
+    """A clear message for a full disk or a write-protected target (None for other errors)."""
+    if exc.errno == errno.ENOSPC:
+        try:
+            free = f"{shutil.disk_usage(target.parent).free / 1e6:,.0f} MB free"
+        except OSError:
+            free = "free space unknown"
+        return DownloadError(
+            f"The disk is full while writing {target} ({free}). Free some space or pass a folder on a bigger "
+            "disk with --to, then re-run: nothing half-written was kept."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return DownloadError(f"Cannot write {target} ({exc.strerror}). Choose a folder you own.")
+    return None
+
+
 def download(
     url: str,
     target: Path | str,
@@ -134,15 +150,9 @@ def download(
         ) from None
     except OSError as exc:
         _remove(part)
-        if exc.errno == errno.ENOSPC:
-            free = shutil.disk_usage(target.parent).free
-            raise DownloadError(
-                f"The disk is full while writing {target} ({free / 1e6:.0f} MB free). Free some space or pass "
-                "a folder on a bigger disk with --to, then re-run."
-            ) from None
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise DownloadError(f"Cannot write {target} ({exc.strerror}). Choose a folder you own.") from None
-        raise DownloadError(f"Download of {url} failed: {exc}. Re-run to try again.") from None
+        raise disk_error(exc, target) or DownloadError(
+            f"Download of {url} failed: {exc}. Re-run to try again."
+        ) from None
     except BaseException:  # Ctrl-C or anything else: never leave the partial file
         _remove(part)
         raise

@@ -253,6 +253,20 @@ def test_full_disk_leaves_no_partial_file(monkeypatch, server, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_full_disk_while_saving_the_mirror_file(monkeypatch, server, tmp_path, capsys):
+    serve_cifar10(monkeypatch, server)
+
+    def no_space(file, **arrays):
+        file.write(b"PK half an npz")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(datasets.np, "savez", no_space)
+    mirror = tmp_path / "mirror"
+    assert datasets.prefetch_main(mirror, ["cifar10"]) == 1
+    assert "The disk is full while writing" in capsys.readouterr().out
+    assert list((mirror / "datasets").iterdir()) == []
+
+
 def test_unwritable_folder_is_reported(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
