@@ -680,7 +680,10 @@ def _parse_arrays(name: str, files: list[Path]):
         def batch(member: str):
             if member not in by_base:
                 raise ValueError(f"{files[0].name} has no {member!r}: not a {name} archive.")
-            record = _NumpyOnlyUnpickler(tar.extractfile(by_base[member]), encoding="bytes").load()
+            try:
+                record = _NumpyOnlyUnpickler(tar.extractfile(by_base[member]), encoding="bytes").load()
+            except pickle.UnpicklingError as exc:
+                raise ValueError(f"{files[0].name}/{member} is not a genuine {name} batch: {exc}.") from None
             record = {k.decode("utf8") if isinstance(k, bytes) else k: v for k, v in record.items()}
             data = np.asarray(record["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
             return data, np.asarray(record[label_key])

@@ -344,3 +344,42 @@ def test_failed_download_falls_back_with_banner(monkeypatch, capsys):
     (x_train, _), _ = datasets.load("mnist")
     assert "the download failed (OSError)" in capsys.readouterr().out
     assert x_train.shape[1:] == (28, 28)
+
+
+def test_cifar100_archive_gives_fine_labels_like_keras(monkeypatch, server, tmp_path):
+    rng = np.random.default_rng(2)
+    buffer = io.BytesIO()
+    arrays = {}
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for member, n in (("train", 6), ("test", 3)):
+            data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+            fine = rng.integers(0, 100, n).tolist()
+            record = {b"data": data, b"fine_labels": fine, b"coarse_labels": [0] * n}
+            blob = pickle.dumps(record, protocol=2)
+            info = tarfile.TarInfo(f"cifar-100-python/{member}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+            arrays[member] = (data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), np.array(fine).reshape(-1, 1))
+    server.files["/c100.tgz"] = buffer.getvalue()
+    source = Source(server.url + "/c100.tgz", sha256(buffer.getvalue()), "cifar-100-python.tar.gz")
+    monkeypatch.setitem(datasets.SOURCES, "cifar100", [source])
+    assert datasets.prefetch_main(tmp_path, ["cifar100"]) == 0
+    (x_train, y_train), (x_test, y_test) = datasets.load_npz(tmp_path / "datasets" / "cifar100.npz")
+    np.testing.assert_array_equal(x_train, arrays["train"][0])
+    np.testing.assert_array_equal(y_test, arrays["test"][1])
+    assert y_train.dtype == np.int64 and y_train.shape == (6, 1)
+
+
+def test_archives_with_other_pickled_objects_are_refused(monkeypatch, server, tmp_path, capsys):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        blob = pickle.dumps({b"data": [], b"labels": [], b"payload": threading.Thread}, protocol=2)
+        for member in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    server.files["/evil.tgz"] = buffer.getvalue()
+    monkeypatch.setitem(datasets.SOURCES, "cifar10", [Source(server.url + "/evil.tgz", None, "c.tgz")])
+    assert datasets.prefetch_main(tmp_path, ["cifar10"]) == 1
+    assert "not a genuine cifar10 batch: refusing to load threading.Thread" in capsys.readouterr().out
+    assert list((tmp_path / "datasets").iterdir()) == []
