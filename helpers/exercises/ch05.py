@@ -36,6 +36,8 @@ class BackboneSizes(Question):
     def _check(self, sizes: Any):
         if not isinstance(sizes, dict):
             self.fail(f"Give a dict like {{'VGG16': (params, megabytes), ...}}; you gave a {type(sizes).__name__}.")
+        if sizes and all(value is None for value in sizes.values()):
+            self.fail("Your backbone_size returns None: replace the ... in its body with your code and end it with a return.")
         missing = [name for name in NO_TOP_PARAMS if name not in sizes]
         if missing:
             self.fail(f"Your dict has no entry for {missing}. Its keys should be {list(NO_TOP_PARAMS)}.")
@@ -151,18 +153,20 @@ class ResNetFineTuning(Question):
                 "Every layer of ResNet50 is trainable. Fine-tune only the top ones: freeze base.layers[:-30] after "
                 "base.trainable = True."
             )
+        matches = []  # every n for which "the top n layers, BatchNorm frozen" is what you unfroze
         for n in range(1, len(base.layers) + 1):
             top = {id(layer) for layer in base.layers[-n:]}
-            expected = {id(layer) for layer in weighted if id(layer) in top and layer not in batchnorm}
-            if expected == trainable:
-                if n != FINE_TUNE_LAYERS and not self._same_as(base, n, trainable):
-                    self.fail(f"You unfroze the top {n} layers of ResNet50; the exercise asks for the top {FINE_TUNE_LAYERS}.")
-                break
-        else:
+            if {id(layer) for layer in weighted if id(layer) in top and layer not in batchnorm} == trainable:
+                matches.append(n)
+        if not matches:
             self.fail(
                 f"The trainable layers of your ResNet50 are not the top {FINE_TUNE_LAYERS} layers: set "
                 "base.trainable = True, then layer.trainable = False for layer in base.layers[:-30]."
             )
+        if FINE_TUNE_LAYERS not in matches:
+            lo, hi = min(matches), max(matches)
+            which = f"top {lo}" if lo == hi else f"top {lo} to {hi}"  # layers without weights blur the count
+            self.fail(f"You unfroze the {which} layers of ResNet50; the exercise asks for the top {FINE_TUNE_LAYERS}.")
         if model.optimizer is None or not getattr(model, "compiled", True):
             self.fail("Compile the model again after unfreezing, with a lower learning rate.")
         rate = _learning_rate(model.optimizer)
@@ -174,19 +178,6 @@ class ResNetFineTuning(Question):
         if rate < 1e-7:
             self.fail(f"A learning rate of {rate:g} is so small that nothing will change; use about 1e-5.")
         return None
-
-    @staticmethod
-    def _same_as(base: Any, n: int, trainable: set) -> bool:
-        """True when the top ``n`` and the top 30 layers unfreeze the same weighted layers."""
-        import keras
-
-        top = {id(layer) for layer in base.layers[-FINE_TUNE_LAYERS:]}
-        expected = {
-            id(layer)
-            for layer in base.layers
-            if layer.weights and id(layer) in top and not isinstance(layer, keras.layers.BatchNormalization)
-        }
-        return expected == trainable
 
 
 q1 = BackboneSizes()
