@@ -12,6 +12,10 @@ def _notebooks(args: argparse.Namespace) -> int:
 
     root = Path(args.root).resolve()
     try:
+        if args.pin is not None:
+            for path in notebooks.pin(root, args.pin or None):
+                print(f"wrote {path.relative_to(root)}")
+            return 0
         if args.write:
             changed = notebooks.write(root)
             for path in changed:
@@ -55,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     group = nbs.add_mutually_exclusive_group(required=True)
     group.add_argument("--check", action="store_true", help="exit 1 if anything is out of sync or has outputs")
     group.add_argument("--write", action="store_true", help="regenerate notebooks/ and the stored answers")
+    group.add_argument(
+        "--pin", nargs="*", metavar="CHAPTER",
+        help="run solutions in smoke mode and store the outputs of '# NBVAL_CHECK_OUTPUT' cells (default: all)",
+    )
     nbs.add_argument("--root", default=str(Path(__file__).resolve().parent.parent), help=argparse.SUPPRESS)
     nbs.set_defaults(func=_notebooks)
     args = parser.parse_args(argv)

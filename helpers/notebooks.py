@@ -34,6 +34,8 @@ CHAPTERS = (
     "07_inference",
 )
 _CHECK_CALL = re.compile(r"\b(ch\d\d)\.(q\d+)\.check\(")
+PIN_MARK = "# NBVAL_CHECK_OUTPUT"
+PINNED_DIR = Path("tests") / "pinned_outputs"
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS_DIR = Path(__file__).resolve().parent / "exercises" / "answers"
 
@@ -226,6 +228,14 @@ def check(root: Path = ROOT) -> list[str]:
         elif path.read_text(encoding="utf-8") != text:
             what = "has outputs or is not normalised" if path.parent.name == "solutions" else "is out of date"
             problems.append(f"{rel} {what}")
+    for source in sorted((root / "solutions").glob("*.ipynb")):
+        nb = learner_notebook(nbformat.read(source, as_version=4))
+        marked, stored = set(pinned_cells(nb)), set(pinned_outputs(source, root))
+        if marked != stored:
+            problems.append(
+                f"{PINNED_DIR / (source.stem + '.json')} does not match the {PIN_MARK} cells of {source.name} "
+                f"(run `python -m helpers notebooks --pin {source.stem}`)"
+            )
     expected = {p.name for p in (root / "solutions").glob("*.ipynb")}
     for extra in sorted((root / "notebooks").glob("*.ipynb")):
         if extra.name not in expected:
@@ -244,3 +254,83 @@ def write(root: Path = ROOT) -> list[Path]:
             tmp.replace(path)
             changed.append(path)
     return changed
+
+
+# ------------------------------------------------------------------ pinned outputs
+# nbval compares a ``# NBVAL_CHECK_OUTPUT`` cell with the outputs stored in the notebook,
+# but notebooks are committed without outputs. So the expected outputs of pinned cells
+# live beside the tests, in tests/pinned_outputs/<chapter>.json (cell id -> outputs),
+# written by ``python -m helpers notebooks --pin`` and handed to nbval by conftest.py.
+def pinned_cells(nb: nbformat.NotebookNode) -> list[str]:
+    """Ids of the code cells marked ``# NBVAL_CHECK_OUTPUT``."""
+    return [c["id"] for c in nb.cells if c.cell_type == "code" and is_pinned(c.source)]
+
+
+def is_pinned(source: str) -> bool:
+    """True when a line of ``source`` is the marker alone, as nbval requires."""
+    return any(line.strip().lstrip("#").strip() == PIN_MARK.lstrip("# ") for line in source.splitlines())
+
+
+def _comparable(outputs: list) -> list[dict]:
+    kept = []
+    for out in outputs:
+        out = {k: v for k, v in dict(out).items() if k not in ("metadata", "execution_count", "transient")}
+        if "data" in out:
+            out["data"] = {k: v for k, v in out["data"].items() if not k.startswith("image/")}
+        kept.append(out)
+    return kept
+
+
+def smoke_environment(root: Path = ROOT) -> dict[str, str]:
+    """The environment the test suite gives notebook kernels (smoke, offline, its own Keras cache)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_DATA_DIR", "COURSE_RESULTS")}
+    env.update(
+        COURSE_SMOKE="1",
+        COURSE_OFFLINE="1",
+        COURSE_STRICT_CHECKS="1",
+        KERAS_HOME=str(root / ".pytest_keras_home"),
+        MPLBACKEND="agg",
+    )
+    return env
+
+
+def pin(root: Path = ROOT, names: list[str] | None = None) -> list[Path]:
+    """Run solutions notebooks in smoke mode and store the outputs of their pinned cells."""
+    import os
+
+    from nbclient import NotebookClient
+
+    written = []
+    for source in sorted((root / "solutions").glob("*.ipynb")):
+        if names and source.stem not in names and source.name not in names:
+            continue
+        nb = nbformat.read(source, as_version=4)
+        _normalise(nb)
+        wanted = pinned_cells(nb)
+        target = root / PINNED_DIR / f"{source.stem}.json"
+        if not wanted:
+            if target.exists():
+                target.unlink()
+            continue
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(smoke_environment(root))
+        try:
+            NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(root / "solutions")}}).execute()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        cells = {c["id"]: c for c in nb.cells}
+        data = {cell_id: _comparable(cells[cell_id].outputs) for cell_id in wanted}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def pinned_outputs(notebook: Path | str, root: Path = ROOT) -> dict[str, list[dict]]:
+    """The stored outputs of a chapter's pinned cells (same ids in solutions/ and notebooks/)."""
+    path = root / PINNED_DIR / f"{Path(notebook).stem}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

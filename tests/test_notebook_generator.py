@@ -136,3 +136,20 @@ def test_authoring_errors_exit_2(project, capsys):
 
 def test_repository_notebooks_are_in_sync():
     assert notebooks.check() == [], "run `python -m helpers notebooks --write`"
+
+
+def test_pinned_marker_must_stand_alone_like_nbval_wants():
+    assert notebooks.is_pinned("# NBVAL_CHECK_OUTPUT\nprint(1)")
+    assert notebooks.is_pinned("x = 1\n  #NBVAL_CHECK_OUTPUT")
+    assert not notebooks.is_pinned("print(1)  # NBVAL_CHECK_OUTPUT")  # nbval ignores trailing markers
+
+
+def test_pin_stores_outputs_and_check_notices_stale_pins(project):
+    nb = make_notebook(("markdown", "# Pinned"), ("code", "x = 6"), ("code", "# NBVAL_CHECK_OUTPUT\nprint(x * 7)"))
+    nbformat.write(nb, project / "solutions" / "03_pin.ipynb")
+    notebooks.write(project)
+    assert any("03_pin.json does not match" in p for p in notebooks.check(project))  # marked, never pinned
+    (written,) = notebooks.pin(project, ["03_pin"])
+    stored = json.loads(written.read_text())
+    assert stored == {"cell-002": [{"name": "stdout", "output_type": "stream", "text": "42\n"}]}
+    assert notebooks.check(project) == []
