@@ -238,12 +238,16 @@ def pretrained(name: str, **kwargs) -> Any:
             model = _quiet_build(constructor, weights="imagenet", **kwargs)
     except _NoWeights as exc:
         reason = exc.reason
-    except (OSError, ValueError) as exc:
-        if "path" not in found:  # a mistake in the arguments, not a broken file: let it show
+    except Exception as exc:
+        if "path" in found:  # the file was there but is broken or belongs to another architecture
+            reason = f"the file {found['path']} could not be read ({type(exc).__name__}: {exc})"
+        elif "file" not in found and not isinstance(exc, (ValueError, TypeError)):
+            # a Keras version that fetched the file without asking us, and failed
+            reason = f"Keras could not fetch the weights ({type(exc).__name__}: {exc})"
+        else:  # a mistake in the arguments: let it show
             raise
-        reason = f"the file {found['path']} could not be read ({type(exc).__name__}: {exc})"
     else:
-        _SOURCES[model] = found.get("source", "Keras")
+        _SOURCES[model] = found.get("source", "keras.applications' own download or cache")
         return model
     problems = "; ".join(found.get("problems", []))
     model = _quiet_build(constructor, weights=None, **kwargs)

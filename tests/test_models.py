@@ -288,3 +288,19 @@ def test_the_notebook_teaches_the_same_fine_tuning_function():
     helper = inspect.getsource(models.start_fine_tuning).strip()
     helper = helper.replace("    import keras\n\n", "", 1)  # the notebook imported keras at the top
     assert taught == helper
+
+
+def test_a_keras_that_fetches_by_itself_still_falls_back(monkeypatch, capsys):
+    """If a Keras version loads weights without the call helpers.models answers, a failed fetch still falls back."""
+    import contextlib
+
+    from keras.src.utils import file_utils
+
+    def fetch_failure(*args, **kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...")
+
+    monkeypatch.setattr(models, "_resolving_weights", lambda found, look=True: contextlib.nullcontext())
+    monkeypatch.setattr(file_utils, "get_file", fetch_failure)
+    model = models.pretrained("MobileNet", **SMALL)
+    assert "Keras could not fetch the weights" in models.weights_source(model)
+    assert "RANDOM weights" in capsys.readouterr().out
