@@ -29,13 +29,9 @@ _KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 WEIGHT_FILES: dict[str, str] = {
     # MobileNet(alpha=0.25, include_top=False): the smoke-mode and benchmark backbone.
     "mobilenet_2_5_224_tf_no_top.h5": _KERAS_APPS + "mobilenet/mobilenet_2_5_224_tf_no_top.h5",
-    # MobileNetV2(include_top=False): feature extraction and fine-tuning in chapter 05.
+    # MobileNetV2(include_top=False): the light alternative chapter 05 invites you to try.
     "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5": (
         _KERAS_APPS + "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
-    ),
-    # MobileNetV2() with its ImageNet classifier: predicting ImageNet classes (chapter 07).
-    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5": (
-        _KERAS_APPS + "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
     ),
     # EfficientNetB0(include_top=False): the complete pipeline of chapter 05.
     "efficientnetb0_notop.h5": "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
@@ -43,17 +39,15 @@ WEIGHT_FILES: dict[str, str] = {
     "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": (
         _KERAS_APPS + "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
     ),
-    # VGG16(include_top=False): the classic baseline of the backbone comparison.
-    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": (
-        _KERAS_APPS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-    ),
 }
-"""Weight file name (as Keras caches it) -> the URL ``keras.applications`` downloads it from."""
+"""Weight file name (as Keras caches it) -> the URL ``keras.applications`` downloads it from.
+
+Only the files the course loads (the backbone table and exercise 1 build VGG16, InceptionV3
+and friends with ``weights=None``); ``pretrained`` handles any other model the same way."""
 
 WEIGHT_HASHES: dict[str, str] = {
     "efficientnetb0_notop.h5": "50bc09e76180e00e4465e1a485ddc09d",
     "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": "4d473c1dd8becc155b73f8504c6f6626",
-    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": "6d6bbae143d832006294945121d1f1fc",
 }
 """Weight file name -> the hash Keras verifies it with (``file_hash=``; 32 hex digits = MD5,
 64 = SHA-256, as in ``keras.utils.get_file(hash_algorithm="auto")``). Keras publishes no hash
@@ -62,10 +56,8 @@ for the MobileNet and MobileNetV2 files."""
 COURSE_BUILDS: dict[str, tuple[str, dict[str, Any]]] = {
     "mobilenet_2_5_224_tf_no_top.h5": ("MobileNet", {"alpha": 0.25, "include_top": False}),
     "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5": ("MobileNetV2", {"include_top": False}),
-    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5": ("MobileNetV2", {}),
     "efficientnetb0_notop.h5": ("EfficientNetB0", {"include_top": False}),
     "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": ("ResNet50", {"include_top": False}),
-    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": ("VGG16", {"include_top": False}),
 }
 """For each file in ``WEIGHT_FILES``: the ``keras.applications`` call that loads it."""
 
