@@ -42,7 +42,9 @@ def run_notebook(notebook: Path, env: dict[str, str], timeout: int, keep: Path |
     os.environ.update(env)
     start = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
+        ).execute()
     finally:
         for key, value in saved.items():
             if value is None:
@@ -101,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         "KERAS_HOME": keras_home,
     }
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"Running {NOTEBOOK.name} in full mode with the mirror {args.mirror} (load average {load:.1f}) ...", flush=True)
+    print(
+        f"Running {NOTEBOOK.name} in full mode with the mirror {args.mirror} (load average {load:.1f}) ...", flush=True
+    )
     seconds = run_notebook(NOTEBOOK, env, args.timeout, args.keep)
     results = read_results(results_path)
     print(f"\nWhole notebook: {seconds / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f}.")

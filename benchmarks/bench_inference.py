@@ -107,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         stats = timed(lambda b=batch: model.predict_on_batch(b), runs, warmup=2)
         throughput[batch_size] = batch_size / (stats["median_ms"] / 1000)
 
-    end_to_end = min(results["end to end: file -> top 3 (make_predictor)"]["median_ms"],
-                     results["end to end: file -> top 3 (TFLite)"]["median_ms"])
+    end_to_end = min(
+        results["end to end: file -> top 3 (make_predictor)"]["median_ms"],
+        results["end to end: file -> top 3 (TFLite)"]["median_ms"],
+    )
     meta = {
         "model": f"MobileNetV2 {SIZE}x{SIZE}, 1000 classes, weights=None ({model.count_params():,} parameters)",
         "tensorflow": tf.__version__,
@@ -119,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         "tflite_agreement": agreement,
     }
     print(f"# Inference benchmark: {meta['model']}")
-    print(f"TensorFlow {meta['tensorflow']}, Keras {meta['keras']}, {meta['cpu']}; median of {args.runs} runs after warm-up\n")
+    print(
+        f"TensorFlow {meta['tensorflow']}, Keras {meta['keras']}, {meta['cpu']}; median of {args.runs} runs after warm-up\n"
+    )
     print("| single image | median (ms) | 90th percentile (ms) |")
     print("|---|---:|---:|")
     for name, stats in results.items():
@@ -134,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     verdict = "meets" if end_to_end <= GOAL_MS else "MISSES"
     print(f"Best end to end {end_to_end:.1f} ms per image: {verdict} the goal of <= {GOAL_MS:.0f} ms.")
-    print(f"Load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
-          f"(above {os.cpu_count()} means other work shared the CPU)")
+    print(
+        f"Load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"(above {os.cpu_count()} means other work shared the CPU)"
+    )
 
     if args.json:
         args.json.write_text(

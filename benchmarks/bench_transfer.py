@@ -148,8 +148,12 @@ def fit(model, train_ds, val_ds, epochs: int, initial_epoch: int = 0, patience: 
         )
     start = time.time()
     history = model.fit(
-        train_ds, validation_data=val_ds, epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
-        callbacks=callbacks, verbose=0,
+        train_ds,
+        validation_data=val_ds,
+        epochs=initial_epoch + epochs,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        verbose=0,
     )
     return max(history.history["val_accuracy"]), time.time() - start
 
@@ -184,7 +188,9 @@ def run(args: argparse.Namespace, work: Path, per_class: int, seed: int) -> dict
     results["fine_tuning"] = max(results["fine_tuning"], results["feature_extraction"])
 
     keras.utils.set_random_seed(seed)
-    base = models.pretrained("MobileNet", alpha=0.25, include_top=False, input_shape=(args.size, args.size, 3), weights=None)
+    base = models.pretrained(
+        "MobileNet", alpha=0.25, include_top=False, input_shape=(args.size, args.size, 3), weights=None
+    )
     model = compile_model(transfer_model(base, models.preprocess_for("MobileNet"), args.size, n_classes, seed), 1e-3)
     results["random_backbone"], seconds["random_backbone"] = fit(model, train_ds, val_ds, args.epochs)
 

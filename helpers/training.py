@@ -117,4 +117,3 @@ class TrainingTimer(keras.callbacks.Callback):
     def _update(self) -> None:
         self.train_seconds = time.perf_counter() - self._wall0
         self.cpu_seconds = time.process_time() - self._cpu0
-

@@ -94,10 +94,12 @@ def test_strategy_default_with_one_gpu(monkeypatch):
 
 def tiny_model():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((6, 6, 3)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
-                              keras.layers.Dense(3)])
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = keras.Sequential(
+        [keras.Input((6, 6, 3)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    model.compile(
+        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     return model
 
 
@@ -108,8 +110,14 @@ def tiny_data():
 
 def test_tensorboard_writes_event_files(tmp_path):
     x, y = tiny_data()
-    tiny_model().fit(x, y, validation_data=(x, y), epochs=2, verbose=0,
-                     callbacks=[keras.callbacks.TensorBoard(log_dir=tmp_path / "logs")])
+    tiny_model().fit(
+        x,
+        y,
+        validation_data=(x, y),
+        epochs=2,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(log_dir=tmp_path / "logs")],
+    )
     events = sorted(p.relative_to(tmp_path / "logs").parent.as_posix() for p in (tmp_path / "logs").rglob("*tfevents*"))
     assert events == ["train", "validation"]
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -124,8 +132,14 @@ def test_model_checkpoint_writes_a_loadable_keras_file(tmp_path):
     x, y = tiny_data()
     model = tiny_model()
     path = tmp_path / "best.keras"
-    history = model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0,
-                        callbacks=[keras.callbacks.ModelCheckpoint(path, monitor="val_accuracy", save_best_only=True)])
+    history = model.fit(
+        x,
+        y,
+        validation_data=(x, y),
+        epochs=3,
+        verbose=0,
+        callbacks=[keras.callbacks.ModelCheckpoint(path, monitor="val_accuracy", save_best_only=True)],
+    )
     assert path.is_file()
     loaded = keras.models.load_model(path)
     _, accuracy = loaded.evaluate(x, y, verbose=0)
@@ -142,8 +156,9 @@ def execute_chapter(results: Path) -> object:
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+        ).execute()
     finally:
         for key, value in saved.items():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)

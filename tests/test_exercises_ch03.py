@@ -44,7 +44,9 @@ def test_q1_accepts_a_history_with_validation_accuracy():
 
 def test_q1_real_history_from_fit():
     model = keras.Sequential([keras.Input((32, 32, 3)), layers.Flatten(), layers.Dense(10)])
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     x, y = np.zeros((8, 32, 32, 3), "float32"), np.zeros((8, 1))
     history = model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
     assert ch03.q1.verdict(history).status == "correct"
@@ -98,10 +100,21 @@ def test_q2_wrong_models(kwargs, fragment):
 
 
 def test_q2_uncompiled_and_non_models():
-    model = keras.Sequential([keras.Input((32, 32, 3)), layers.RandomFlip(), layers.Conv2D(4, 3), layers.BatchNormalization(),
-                              layers.Conv2D(4, 3), layers.BatchNormalization(), layers.Conv2D(4, 3),
-                              layers.BatchNormalization(), layers.GlobalAveragePooling2D(), layers.Dropout(0.2),
-                              layers.Dense(10)])
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            layers.RandomFlip(),
+            layers.Conv2D(4, 3),
+            layers.BatchNormalization(),
+            layers.Conv2D(4, 3),
+            layers.BatchNormalization(),
+            layers.Conv2D(4, 3),
+            layers.BatchNormalization(),
+            layers.GlobalAveragePooling2D(),
+            layers.Dropout(0.2),
+            layers.Dense(10),
+        ]
+    )
     assert "not compiled" in ch03.q2.verdict(model).message
     assert "Keras model" in ch03.q2.verdict("model").message
 

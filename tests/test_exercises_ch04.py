@@ -79,7 +79,9 @@ def test_q2_real_histories():
     histories = {}
     for key, augment in [("without", None), ("with", pipeline())]:
         model = plain_model(augment)
-        model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        model.compile(
+            optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+        )
         histories[key] = model.fit(x, y, validation_data=(x, y), epochs=2, verbose=0)
     assert ch04.q2.verdict(histories).status == "correct"
 
@@ -89,8 +91,17 @@ def test_q2_real_histories():
     [
         ({"no": FakeHistory([0.5], [0.5]), "yes": FakeHistory([0.5], [0.5])}, "'without' and 'with'"),
         ({"without": FakeHistory([0.5], [0.5]), "with": FakeHistory([0.5, 0.6], [0.5, 0.6])}, "same number of"),
-        ({"without": FakeHistory([0.5], [0.5], plain_model(pipeline())), "with": FakeHistory([0.5], [0.5], plain_model(pipeline()))}, "'without' model"),
-        ({"without": FakeHistory([0.5], [0.5], plain_model()), "with": FakeHistory([0.5], [0.5], plain_model())}, "no augmentation"),
+        (
+            {
+                "without": FakeHistory([0.5], [0.5], plain_model(pipeline())),
+                "with": FakeHistory([0.5], [0.5], plain_model(pipeline())),
+            },
+            "'without' model",
+        ),
+        (
+            {"without": FakeHistory([0.5], [0.5], plain_model()), "with": FakeHistory([0.5], [0.5], plain_model())},
+            "no augmentation",
+        ),
         ([FakeHistory([0.5], [0.5])], "Pass a dict"),
     ],
 )

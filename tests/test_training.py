@@ -13,7 +13,12 @@ import pytest  # noqa: E402
 
 from helpers.training import TrainingTimer, history_dict, plot_histories, plot_history  # noqa: E402
 
-HISTORY = {"loss": [2.0, 1.5, 1.2], "accuracy": [0.3, 0.5, 0.6], "val_loss": [1.9, 1.6, 1.5], "val_accuracy": [0.35, 0.45, 0.5]}
+HISTORY = {
+    "loss": [2.0, 1.5, 1.2],
+    "accuracy": [0.3, 0.5, 0.6],
+    "val_loss": [1.9, 1.6, 1.5],
+    "val_accuracy": [0.35, 0.45, 0.5],
+}
 
 
 class FakeHistory:

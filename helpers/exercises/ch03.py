@@ -7,7 +7,12 @@ from typing import Any
 from helpers.exercises.question import Question
 
 AUGMENTATION_LAYERS = (
-    "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast", "RandomTranslation", "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomContrast",
+    "RandomTranslation",
+    "RandomCrop",
     "RandomBrightness",
 )
 
@@ -54,7 +59,9 @@ class SimpleCnnHistory(Question):
                 self.fail(f"The model ends with {shape[-1]} outputs; CIFAR-10 has 10 classes: end with Dense(10).")
         accuracy = float(values["val_accuracy"][-1])
         epochs = len(values["val_accuracy"])
-        return f"Validation accuracy after {epochs} epoch(s): {accuracy:.1%}. Keep this number to compare in exercise 2."
+        return (
+            f"Validation accuracy after {epochs} epoch(s): {accuracy:.1%}. Keep this number to compare in exercise 2."
+        )
 
 
 class ImprovedModel(Question):
@@ -62,7 +69,7 @@ class ImprovedModel(Question):
     title = "Improve the CNN with augmentation and batch normalisation"
     hints = [
         "Put the `augmentation` layers right after Rescaling: they are only active while training.",
-        "After each Conv2D (padding='same', use_bias=False), add BatchNormalization() and then ReLU().",
+        "After each Conv2D (padding='same', use_bias=False), add BatchNormalization(momentum=0.9) and then ReLU().",
         "Replace Flatten + Dense(64) by GlobalAveragePooling2D() and Dropout(0.3), then Dense(10).",
     ]
 
@@ -84,9 +91,7 @@ class ImprovedModel(Question):
         if n_conv < 3:
             self.fail(f"The model has {n_conv} Conv2D layer(s); keep the three convolutions of the simple CNN.")
         if n_bn < n_conv:
-            self.fail(
-                f"{n_conv} convolutions but {n_bn} BatchNormalization layer(s): add one after every convolution."
-            )
+            self.fail(f"{n_conv} convolutions but {n_bn} BatchNormalization layer(s): add one after every convolution.")
         if "Flatten" in names or "GlobalAveragePooling2D" not in names:
             self.fail("Replace Flatten by GlobalAveragePooling2D(): one average per feature map, far fewer parameters.")
         if "Dropout" not in names:
@@ -95,7 +100,7 @@ class ImprovedModel(Question):
             self.fail("The model is not compiled yet: compile and fit it, then compare the validation accuracies.")
         return (
             f"A {answer.count_params():,}-parameter model with augmentation, {n_bn} BatchNorm layers and a pooled "
-            "head. Compare its validation curve with the simple CNN's in the plot below."
+            "head. Compare its validation curve with the simple CNN's in the plot."
         )
 
 
@@ -145,7 +150,9 @@ class GradientStep(Question):
         with tf.GradientTape() as tape:
             ref_logits = reference(images, training=True)
             ref_loss = loss_fn(labels, ref_logits)
-        ref_opt.apply_gradients(zip(tape.gradient(ref_loss, reference.trainable_variables), reference.trainable_variables))
+        ref_opt.apply_gradients(
+            zip(tape.gradient(ref_loss, reference.trainable_variables), reference.trainable_variables)
+        )
 
         if all(np.array_equal(np.asarray(w), b) for w, b in zip(mine.trainable_weights, before)):
             self.fail(
@@ -159,9 +166,7 @@ class GradientStep(Question):
             self.fail(f"Return the loss as a single number (a scalar tensor), got {type(loss).__name__}.")
         moving_before = [np.asarray(v) for v in tiny_model().non_trainable_weights]
         if all(np.array_equal(np.asarray(v), b) for v, b in zip(mine.non_trainable_weights, moving_before)):
-            self.fail(
-                "The BatchNorm statistics did not move: call the model with training=True inside the tape."
-            )
+            self.fail("The BatchNorm statistics did not move: call the model with training=True inside the tape.")
         for mine_w, ref_w in zip(mine.trainable_weights, reference.trainable_weights):
             if not np.allclose(np.asarray(mine_w), np.asarray(ref_w), atol=1e-5):
                 self.fail(

@@ -44,7 +44,9 @@ class AugmentationPipeline(Question):
                 f"The pipeline has {len(random_layers)} kind(s) of augmentation layer ({', '.join(random_layers) or 'none'}); "
                 "use at least three of RandomFlip, RandomRotation, RandomZoom, RandomContrast, RandomTranslation."
             )
-        variants = np.asarray(keras.ops.convert_to_numpy(variants)) if not isinstance(variants, np.ndarray) else variants
+        variants = (
+            np.asarray(keras.ops.convert_to_numpy(variants)) if not isinstance(variants, np.ndarray) else variants
+        )
         if variants.shape != (8, 32, 32, 3):
             self.fail(
                 f"variants has shape {variants.shape}; expected (8, 32, 32, 3): eight augmented copies of one image."
@@ -80,7 +82,9 @@ class CompareCurves(Question):
         for key, history in answer.items():
             values = getattr(history, "history", None)
             if not isinstance(values, dict):
-                self.fail(f"my_histories[{key!r}] should be the History that fit returns, got {type(history).__name__}.")
+                self.fail(
+                    f"my_histories[{key!r}] should be the History that fit returns, got {type(history).__name__}."
+                )
             if "val_accuracy" not in values:
                 self.fail(f"The {key!r} run has no validation accuracy: pass validation_data=val_ds to fit.")
             lengths[key] = len(values["val_accuracy"])
@@ -94,9 +98,7 @@ class CompareCurves(Question):
             )
         models = [getattr(answer[k], "model", None) for k in ("without", "with")]
         if all(m is not None for m in models):
-            has_aug = [
-                any(type(layer).__name__ in AUGMENTATION_LAYERS for layer in _all_layers(m)) for m in models
-            ]
+            has_aug = [any(type(layer).__name__ in AUGMENTATION_LAYERS for layer in _all_layers(m)) for m in models]
             if has_aug[0]:
                 self.fail("The 'without' model contains augmentation layers: build it with build_model() alone.")
             if not has_aug[1]:
