@@ -21,6 +21,8 @@ from helpers import course
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "03_building_cnns.ipynb"
+# Keras 3.15 with NumPy 2 warns inside ModelCheckpoint/evaluate; not something these tests check.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 
 TWO_CPUS = textwrap.dedent(
     """
