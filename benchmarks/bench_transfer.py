@@ -18,8 +18,7 @@ chapter's recipe:
 Every number goes to ``course.record_result`` (set ``COURSE_RESULTS=FILE`` to keep them).
 
     COURSE_RESULTS=/tmp/results.jsonl python benchmarks/bench_transfer.py \
-        --cifar /work/shared/data/cifar10-train-jpg.tar.gz \
-        --weights /work/shared/data/weights/mobilenet_2_5_224_tf_no_top.h5
+        --cifar cifar10-train-jpg.tar.gz --weights mobilenet_2_5_224_tf_no_top.h5
 
 The data and weights are real but not the project's: nothing derived from them is written
 outside a temporary folder.
@@ -34,7 +33,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,8 +202,8 @@ def run(args: argparse.Namespace, work: Path, per_class: int, seed: int) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cifar", type=Path, default=Path("/work/shared/data/cifar10-train-jpg.tar.gz"))
-    parser.add_argument("--weights", type=Path, default=Path(f"/work/shared/data/weights/{WEIGHT_FILE}"))
+    parser.add_argument("--cifar", type=Path, required=True, help="CIFAR-10 training JPEGs, train/<class>/*.jpg in a .tar.gz")
+    parser.add_argument("--weights", type=Path, required=True, help=f"the Keras ImageNet weight file {WEIGHT_FILE}")
     parser.add_argument("--classes", nargs="+", default=DEFAULT_CLASSES)
     parser.add_argument("--per-class", type=int, nargs="+", default=[100], help="images per class (80%% train)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
@@ -217,11 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for path in (args.cifar, args.weights):
         if not path.is_file():
-            parser.error(f"{path} does not exist (see /work/shared/data/README.md).")
+            parser.error(f"{path} does not exist (see benchmarks/README.md for where to get it).")
 
     course.setup(chapter="05_transfer_learning", verbose=True)
-    # Keras 3.15 warns on every fit with a tf.data pipeline that it does not shuffle it: the pipeline does.
-    warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     with tempfile.TemporaryDirectory(prefix="bench-transfer-") as tmp:
         work = Path(tmp)
         (work / "mirror" / "weights").mkdir(parents=True)

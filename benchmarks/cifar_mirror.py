@@ -5,7 +5,7 @@ This script keeps 40,000 of them as ``x_train`` and holds out 10,000 (1,000 per 
 chosen with a fixed seed) as ``x_test``, with the dtypes and shapes
 ``keras.datasets.cifar10.load_data()`` returns (uint8 images, labels of shape (n, 1)).
 
-    python benchmarks/cifar_mirror.py /work/shared/data/cifar10-train-jpg.tar.gz /tmp/mirror
+    python benchmarks/cifar_mirror.py cifar10-train-jpg.tar.gz /tmp/mirror
 
 The result is derived from the real data: never commit it.
 """
