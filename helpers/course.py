@@ -146,6 +146,8 @@ def import_tensorflow(cpu_devices: int | None = None):
     ``cpu_devices=n`` splits the CPU into ``n`` logical devices (to try ``tf.distribute``
     without several GPUs); it only works before TensorFlow has initialised its devices.
     """
+    if cpu_devices is not None:
+        _positive_int("cpu_devices", cpu_devices)
     quiet_tensorflow()
     if "tensorflow" in sys.modules and _state.get("devices_ready"):
         tf = sys.modules["tensorflow"]

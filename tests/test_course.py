@@ -103,6 +103,12 @@ def test_strategy_on_this_machine_is_the_default_one():
     assert strategy.num_replicas_in_sync == 1
 
 
+@pytest.mark.parametrize("bad", [0, -2, 1.5])
+def test_setup_rejects_nonsense_device_counts(bad):
+    with pytest.raises(ValueError, match="cpu_devices"):
+        course.setup(chapter="test", cpu_devices=bad, verbose=False)
+
+
 def test_setup_can_split_the_cpu_into_logical_devices():
     import subprocess
     import sys

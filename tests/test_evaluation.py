@@ -3,10 +3,6 @@ inputs learners really pass (label shapes, logits) and the mistakes they really 
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -16,12 +12,6 @@ from sklearn.metrics import f1_score, roc_auc_score
 from helpers import evaluation as ev
 
 NAMES = ["cat", "dog", "bird"]
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _data(n=300, k=3, seed=0):

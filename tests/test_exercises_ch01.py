@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers import datasets, plots  # noqa: E402
-from helpers.exercises import ch01  # noqa: E402
+from helpers import datasets, plots
+from helpers.exercises import ch01
 
 FASHION = ch01.FASHION_NAMES
 RIGHT_SHAPES = ((60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def fashion_grid(n=10, size=28, names=FASHION):

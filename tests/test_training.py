@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers.training import TrainingTimer, history_dict, plot_histories, plot_history  # noqa: E402
+from helpers.training import TrainingTimer, history_dict, plot_histories, plot_history
 
 HISTORY = {
     "loss": [2.0, 1.5, 1.2],
@@ -24,12 +20,6 @@ HISTORY = {
 class FakeHistory:
     def __init__(self, values):
         self.history = values
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_history_dict_accepts_history_objects_and_dicts():
