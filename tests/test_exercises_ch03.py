@@ -157,6 +157,11 @@ def test_q3_accepts_the_reference_step():
     assert verdict.status == "correct", verdict.message
 
 
+def step_not_written_yet(model, optimizer, loss_fn, images, labels):
+    """What the learner's notebook starts with."""
+    ...
+
+
 def test_q3_accepts_a_tf_function():
     assert ch03.q3.verdict(tf.function(gradient_step)).status == "correct"
 
@@ -164,6 +169,7 @@ def test_q3_accepts_a_tf_function():
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
+        (step_not_written_yet, "does nothing yet"),
         (step_without_update, "apply_gradients"),
         (step_inference_mode, "training=True"),
         (step_no_return, "return loss"),

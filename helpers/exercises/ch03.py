@@ -154,7 +154,14 @@ class GradientStep(Question):
             zip(tape.gradient(ref_loss, reference.trainable_variables), reference.trainable_variables)
         )
 
-        if all(np.array_equal(np.asarray(w), b) for w, b in zip(mine.trainable_weights, before)):
+        unchanged = all(np.array_equal(np.asarray(w), b) for w, b in zip(mine.trainable_weights, before))
+        if unchanged and loss is None:
+            self.fail(
+                "Your gradient_step does nothing yet (it returns None and changes no weight): write its body "
+                "in place of the `...`: a GradientTape around the forward pass, the gradients, apply_gradients, "
+                "and `return loss`."
+            )
+        if unchanged:
             self.fail(
                 "The weights did not change: call optimizer.apply_gradients(zip(gradients, model.trainable_variables))."
             )
