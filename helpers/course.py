@@ -306,6 +306,11 @@ def show(text: str, html_text: str) -> None:
         print(text)
 
 
+def standins_used(prefix: str = "") -> list[str]:
+    """The keys of the stand-in banners shown so far (e.g. ``['dataset:cifar10']``), optionally filtered."""
+    return sorted(key for key in _state["banners"] if key.startswith(prefix))
+
+
 def banner(key: str, title: str, why: str, how: str) -> None:
     """Show one clear notice (once per session and key) that a stand-in is in use."""
     if key in _state["banners"]:

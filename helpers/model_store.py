@@ -1,0 +1,197 @@
+"""The course's models folder: chapters 03 and 05 save their trained models here, later
+chapters load them when they are usable.
+
+A model is stored as ``<name>.keras`` with a small ``<name>.json`` beside it (class names,
+image size, smoke or full mode, real or stand-in data, versions, training history).
+:func:`find` looks in the learner's folder (``COURSE_MODELS_DIR``, default
+``~/.course/models``), then in an offline mirror (``COURSE_DATA_DIR/models/``, where an
+instructor can hand a room trained models), and decides from the metadata whether the
+model fits the notebook that asks for it. Every refusal is one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import course
+
+DEFAULT_DIR = Path("~/.course/models")
+ENV = "COURSE_MODELS_DIR"
+
+
+def models_dir() -> Path:
+    """The learner's writable models folder: ``COURSE_MODELS_DIR``, else ``~/.course/models``."""
+    value = os.environ.get(ENV, "").strip()
+    return Path(value or DEFAULT_DIR).expanduser()
+
+
+def _candidates(name: str) -> list[Path]:
+    folders = [models_dir()]
+    mirror = course.data_dir()
+    if mirror is not None:
+        folders.append(mirror / "models")
+    return [folder / f"{name}.keras" for folder in folders]
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+        raise ValueError(f"A model name is letters, digits, '-' and '_' only (e.g. 'ch03_cifar10'); got {name!r}.")
+
+
+def _history_dict(history: Any) -> dict[str, list[float]]:
+    """``keras.callbacks.History`` or a plain dict -> ``{metric: [floats]}``."""
+    if history is None:
+        return {}
+    values = getattr(history, "history", history)
+    if not isinstance(values, dict):
+        raise TypeError(
+            f"history must be what model.fit returned (or its .history dict), got {type(history).__name__}."
+        )
+    return {str(key): [float(v) for v in series] for key, series in values.items()}
+
+
+def _write_atomic(target: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: never half a file."""
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=target.suffix)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        write(temp)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def save(
+    model: Any,
+    name: str,
+    *,
+    class_names: Sequence[str],
+    image_size: Sequence[int],
+    history: Any = None,
+    real_data: bool,
+    notes: dict | None = None,
+) -> Path:
+    """Save ``model`` as ``<models_dir>/<name>.keras`` with its metadata; return the path.
+
+    ``real_data`` is False when the model was trained on the course's stand-ins. Later
+    chapters use the model only when it suits them (see :func:`find`).
+    """
+    import keras
+    import tensorflow as tf
+
+    _check_name(name)
+    folder = models_dir()
+    target = folder / f"{name}.keras"
+    meta = {
+        "name": name,
+        "class_names": [str(c) for c in class_names],
+        "image_size": [int(s) for s in image_size],
+        "smoke": course.smoke(),
+        "real_data": bool(real_data),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "history": _history_dict(history),
+        "notes": dict(notes or {}),
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(target, lambda temp: model.save(temp))
+        _write_atomic(
+            target.with_suffix(".json"),
+            lambda temp: temp.write_text(json.dumps(meta, indent=1), encoding="utf-8"),
+        )
+    except OSError as exc:
+        raise OSError(
+            f"Could not save the model to {target} ({exc.strerror or exc}). The trained model is still in "
+            f"memory: free some disk space or set {ENV} to a writable folder, then run this cell again."
+        ) from exc
+    return target
+
+
+def read_metadata(path: Path) -> dict | None:
+    """The JSON beside a ``.keras`` file, or None when it is missing or unreadable."""
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def unusable_reason(
+    meta: dict | None, class_names: Sequence[str] | None = None, real_data: bool | None = None
+) -> str | None:
+    """Why a saved model does not fit the notebook asking for it, or None when it does.
+
+    In full mode a model trained in smoke mode or on stand-ins is refused, as is one
+    whose class names differ or whose data (real or stand-in) differs from this run's.
+    """
+    if meta is None:
+        return "its metadata file (.json) is missing or unreadable"
+    if class_names is not None and list(meta.get("class_names", [])) != [str(c) for c in class_names]:
+        return "it was trained on other classes"
+    if not course.smoke():
+        if meta.get("smoke", True):
+            return "it was trained in smoke mode (a tiny run), and this notebook runs in full mode"
+        if not meta.get("real_data", False) and real_data is not False:
+            return "it was trained on stand-in data"
+    if real_data is not None and bool(meta.get("real_data")) != bool(real_data):
+        kind = "real" if meta.get("real_data") else "stand-in"
+        return f"it was trained on {kind} data and this run uses the other kind"
+    return None
+
+
+class Found(NamedTuple):
+    """A usable saved model, its metadata and where it came from."""
+
+    model: Any
+    meta: dict
+    path: Path
+
+
+def find(
+    name: str,
+    *,
+    class_names: Sequence[str] | None = None,
+    real_data: bool | None = None,
+    verbose: bool = True,
+) -> Found | None:
+    """Load the saved model ``name`` when one is there and usable; else None.
+
+    Prints one line saying which model is used, or why none is (never a traceback).
+    """
+    import keras
+
+    _check_name(name)
+    reasons = []
+    for path in _candidates(name):
+        if not path.is_file():
+            continue
+        meta = read_metadata(path)
+        reason = unusable_reason(meta, class_names, real_data)
+        if reason is None:
+            try:
+                model = keras.saving.load_model(path)
+            except Exception as exc:  # noqa: BLE001 - any load failure means "retrain", reported in one line
+                reason = f"it could not be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
+            else:
+                if verbose:
+                    mode = "smoke" if meta.get("smoke") else "full"
+                    data = "real" if meta.get("real_data") else "stand-in"
+                    print(f"Using the saved model {path} ({mode} mode, {data} data, saved {meta.get('saved', '?')}).")
+                return Found(model, meta, path)
+        reasons.append(f"{path}: {reason}")
+    if verbose:
+        if reasons:
+            print("Not using a saved model: " + "; ".join(reasons) + ". Training a new one here.")
+        else:
+            print(f"No saved model '{name}' in {models_dir()}: training a new one here.")
+    return None
