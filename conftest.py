@@ -4,6 +4,7 @@ solutions/, a longer nbval output wait, and the total wall time at the end."""
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +22,11 @@ os.environ.pop("COURSE_DATA_DIR", None)
 os.environ.pop("COURSE_RESULTS", None)
 # Keep downloads and caches of the suite away from the user's ~/.keras.
 os.environ["KERAS_HOME"] = str(ROOT / ".pytest_keras_home")
+
+# Saved models go to a temporary folder, one per notebook (notebooks run in parallel and a
+# notebook must not pick up a model another one saved).
+_MODELS_ROOT = Path(tempfile.mkdtemp(prefix="course-models-"))
+os.environ["COURSE_MODELS_DIR"] = str(_MODELS_ROOT / "unit-tests")
 
 # nbval waits only 5 s for a cell's output messages after the cell finishes; on a busy
 # 2-core machine running two kernels, that is too short.
@@ -54,6 +60,7 @@ def pytest_runtest_setup(item):
     path = Path(str(item.fspath))
     if path.suffix == ".ipynb":
         os.environ["COURSE_STRICT_CHECKS"] = "1" if path.parent.name == "solutions" else "0"
+        os.environ["COURSE_MODELS_DIR"] = str(_MODELS_ROOT / f"{path.parent.name}-{path.stem}")
 
 
 def pytest_terminal_summary(terminalreporter):
