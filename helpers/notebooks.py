@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import hashlib
 import json
 import re
 import textwrap
@@ -145,7 +146,6 @@ def learner_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
                     tags.append("raises-exception")
         elif cell.cell_type == "markdown" and has_answer(cell.source):
             cell.source = learner_source(cell.source, markdown=True, where=where)
-        cell.pop("id", None)
     out.metadata.pop("widgets", None)
     _normalise(out)
     return out
@@ -157,18 +157,31 @@ def stripped(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in out.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-        cell.pop("id", None)
     out.metadata.pop("widgets", None)
     _normalise(out)
     return out
+
+
+_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _normalise(nb: nbformat.NotebookNode) -> None:
     nb.nbformat, nb.nbformat_minor = 4, 5
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nb.metadata.setdefault("language_info", {"name": "python"})
+    # Cell ids are stable: a cell keeps its id when cells are inserted or moved, so pinned
+    # outputs (keyed by id) survive edits. A cell without a usable id gets one derived from
+    # its position and text, written back into solutions/ by ``--write``.
+    seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{index:03d}"
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or not _ID_RE.fullmatch(cell_id) or cell_id in seen:
+            digest = hashlib.sha1(f"{index}:{cell.source}".encode()).hexdigest()[:8]
+            cell_id = f"cell-{digest}"
+            while cell_id in seen:
+                cell_id = f"cell-{hashlib.sha1(cell_id.encode()).hexdigest()[:8]}"
+        cell["id"] = cell_id
+        seen.add(cell_id)
 
 
 def answers(nb: nbformat.NotebookNode, path: Path | str) -> dict[str, str]:

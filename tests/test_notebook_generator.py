@@ -151,5 +151,33 @@ def test_pin_stores_outputs_and_check_notices_stale_pins(project):
     assert any("03_pin.json does not match" in p for p in notebooks.check(project))  # marked, never pinned
     (written,) = notebooks.pin(project, ["03_pin"])
     stored = json.loads(written.read_text())
-    assert stored == {"cell-002": [{"name": "stdout", "output_type": "stream", "text": "42\n"}]}
+    pinned_id = nbformat.read(project / "solutions" / "03_pin.ipynb", as_version=4).cells[2].id
+    assert stored == {pinned_id: [{"name": "stdout", "output_type": "stream", "text": "42\n"}]}
     assert notebooks.check(project) == []
+
+
+def test_inserting_a_cell_above_a_pin_needs_no_repin(project):
+    nb = make_notebook(("markdown", "# Pinned"), ("code", "x = 6"), ("code", "# NBVAL_CHECK_OUTPUT\nprint(x * 7)"))
+    nbformat.write(nb, project / "solutions" / "03_pin.ipynb")
+    notebooks.write(project)
+    notebooks.pin(project, ["03_pin"])
+    before = notebooks.pinned_outputs(project / "solutions" / "03_pin.ipynb", project)
+    source = project / "solutions" / "03_pin.ipynb"
+    edited = nbformat.read(source, as_version=4)
+    edited.cells.insert(1, nbformat.v4.new_markdown_cell("A new explanation above the pinned cell."))
+    nbformat.write(edited, source)
+    notebooks.write(project)
+    assert notebooks.check(project) == []  # ids kept: the stored pin still matches its cell
+    learner = nbformat.read(project / "notebooks" / "03_pin.ipynb", as_version=4)
+    assert [c.id for c in learner.cells if notebooks.is_pinned(c.source)] == list(before)
+
+
+def test_cells_without_ids_get_unique_stable_ones():
+    nb = make_notebook(("code", "a = 1"), ("code", "a = 1"), ("markdown", "text"))
+    for cell in nb.cells:
+        cell.pop("id")
+    nb.cells[2]["id"] = "bad id!"
+    first = notebooks.stripped(nb)
+    ids = [c.id for c in first.cells]
+    assert len(set(ids)) == 3 and all(i.startswith("cell-") for i in ids)
+    assert [c.id for c in notebooks.stripped(first).cells] == ids  # normalising twice changes nothing
