@@ -36,9 +36,9 @@ def _notebooks(args: argparse.Namespace) -> int:
 
 
 def _prefetch(args: argparse.Namespace) -> int:
-    from helpers import datasets
+    from helpers.offline import prefetch
 
-    return datasets.prefetch_main(Path(args.to), args.names)
+    return prefetch.prefetch_main(Path(args.to), args.names)
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -53,6 +53,11 @@ def data_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def keras_home() -> Path:
+    """Keras's own folder: ``$KERAS_HOME`` or ``~/.keras`` (downloads go to ``datasets/`` and ``models/`` in it)."""
+    return Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser()
+
+
 def results_file() -> Path | None:
     """The JSON-lines file named by ``COURSE_RESULTS``, or None."""
     value = os.environ.get("COURSE_RESULTS", "").strip()
@@ -117,7 +122,7 @@ def quiet_tensorflow() -> None:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced():
+def native_stderr_silenced():
     """Send the process's native stderr (fd 2) to /dev/null for a moment.
 
     TensorFlow's C++ start-up messages (absl pre-init warnings, CUDA probing on machines
@@ -158,7 +163,7 @@ def import_tensorflow(cpu_devices: int | None = None):
                 stacklevel=2,
             )
         return tf
-    with _native_stderr_silenced():
+    with native_stderr_silenced():
         import tensorflow as tf
 
         if cpu_devices:

@@ -191,7 +191,7 @@ def export_tflite(saved_model_dir: Path | str, path: Path | str, optimize: bool 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
     if optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    with course._native_stderr_silenced():  # the converter's C++ log lines are not for learners
+    with course.native_stderr_silenced():  # the converter's C++ log lines are not for learners
         flatbuffer = converter.convert()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(flatbuffer)
@@ -208,7 +208,7 @@ def tflite_interpreter(path: Path | str):
     except ImportError:
         tf = course.import_tensorflow()
         Interpreter = tf.lite.Interpreter  # noqa: N806 - the class, picked at run time
-    with warnings.catch_warnings(), course._native_stderr_silenced():
+    with warnings.catch_warnings(), course.native_stderr_silenced():
         warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated.*")
         interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
     return interpreter
@@ -224,7 +224,7 @@ def tflite_predict(path_or_interpreter: Any, images: np.ndarray) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
     runner = interpreter.get_signature_runner()
     input_name = next(iter(runner.get_input_details()))
-    with course._native_stderr_silenced():  # LiteRT announces its CPU delegate on the first run
+    with course.native_stderr_silenced():  # LiteRT announces its CPU delegate on the first run
         outputs = runner(**{input_name: images})
     return np.asarray(next(iter(outputs.values())))
 

@@ -1,4 +1,4 @@
-"""Plots for looking at datasets: image grids with class names and class-count bar charts.
+"""Plots for looking at data and training runs: image grids, class counts, training curves.
 
 Like scikit-learn's displays, each function takes data (and an optional ``ax=`` or
 ``axes=``), draws, and returns what it drew; none calls ``plt.show()``.
@@ -6,7 +6,7 @@ Like scikit-learn's displays, each function takes data (and an optional ``ax=`` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -124,3 +124,105 @@ def class_distribution(
         ax.bar_label(bars, fmt="{:,.0f}", fontsize="x-small")
     ax.margins(y=0.12)
     return bars
+
+
+# ---------------------------------------------------------------- training runs
+class NotAHistory(TypeError, ValueError):
+    """What was passed is not what ``model.fit`` returns (nor its ``.history`` dict)."""
+
+
+class MissingMetric(KeyError, ValueError):
+    """The history has no such metric; the message lists the ones it has."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def history_dict(history: Any) -> dict[str, list[float]]:
+    """The per-epoch values of a ``keras.callbacks.History`` (or of a plain dict) as lists."""
+    values = getattr(history, "history", history)
+    if not isinstance(values, Mapping):
+        raise NotAHistory(
+            f"Expected what model.fit returns (the History, or its .history dict), got {type(history).__name__}. "
+            "Write `history = model.fit(...)` and pass `history`."
+        )
+    if not values:
+        raise ValueError("This history is empty: did model.fit(...) run for at least one epoch?")
+    return {str(k): [float(v) for v in vals] for k, vals in values.items()}
+
+
+def plot_history(
+    history: Any,
+    metrics: Sequence[str] | None = None,
+    axes: Any = None,
+    title: str | None = None,
+    *,
+    ax: Any = None,
+    metric: str | None = None,
+):
+    """Training (solid) and validation (dashed) curves per epoch, one panel per metric.
+
+    ``history`` is what ``model.fit`` returns (or its ``.history`` dict). Two ways to call it:
+
+    * ``plot_history(history, metrics=["loss", "accuracy"], axes=..., title=...)`` draws one
+      panel per metric (default loss and accuracy) and returns the list of Axes;
+    * ``plot_history(history, ax=ax, metric="accuracy")`` draws one metric (default accuracy)
+      into ``ax`` and returns that Axes.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    single = ax is not None or metric is not None
+    if metrics is None:
+        metrics = [metric or "accuracy"] if single else ["loss", "accuracy"]
+    values = history_dict(history)
+    missing = [m for m in metrics if m not in values]
+    if missing:
+        raise MissingMetric(
+            f"The history has no {', '.join(repr(m) for m in missing)}; it holds {sorted(values)}. "
+            "Add the metric to model.compile(metrics=[...]) or choose from that list."
+        )
+    if ax is not None:
+        axes = [ax]
+    if axes is None:
+        _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
+        axes = axes[0]
+    axes = list(axes) if not hasattr(axes, "plot") else [axes]
+    if len(axes) != len(metrics):
+        raise ValueError(f"Got {len(axes)} axes for {len(metrics)} metrics {list(metrics)}; pass one axis per metric.")
+    for panel, name in zip(axes, metrics, strict=True):
+        epochs = range(1, len(values[name]) + 1)
+        panel.plot(epochs, values[name], "-o", markersize=3, label="training")
+        if f"val_{name}" in values:
+            panel.plot(epochs, values[f"val_{name}"], "--s", markersize=3, label="validation")
+        panel.set_xlabel("epoch")
+        panel.set_ylabel(name)
+        panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+        panel.legend()
+        if title or single:
+            panel.set_title(title or f"training curves ({name})")
+    return axes[0] if single else axes
+
+
+def plot_histories(histories: Mapping[str, Any], metric: str = "accuracy", ax=None):
+    """Compare several runs on one axis: training (solid) and validation (dashed) ``metric``."""
+    import matplotlib.pyplot as plt
+
+    if not histories:
+        raise ValueError("Pass a dict of at least one run, e.g. {'without augmentation': history}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.8))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, history) in enumerate(histories.items()):
+        values = history_dict(history)
+        if metric not in values:
+            raise KeyError(f"Run {name!r} has no {metric!r}; it holds {sorted(values)}.")
+        epochs = range(1, len(values[metric]) + 1)
+        colour = colours[i % len(colours)]
+        ax.plot(epochs, values[metric], "-", color=colour, label=f"{name}: training")
+        if f"val_{metric}" in values:
+            ax.plot(epochs, values[f"val_{metric}"], "--", color=colour, label=f"{name}: validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize="small")
+    return ax

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from helpers import course, models
+from helpers.offline import weights
 
 keras = pytest.importorskip("keras")
 
@@ -49,14 +50,14 @@ def first_kernel_in_file(path: Path) -> np.ndarray:
 
 
 def test_weight_files_are_exactly_what_keras_asks_for():
-    assert set(models.WEIGHT_FILES) == set(models.COURSE_BUILDS)
-    for file_name, (name, kwargs) in models.COURSE_BUILDS.items():
+    assert set(weights.WEIGHT_FILES) == set(weights.COURSE_BUILDS)
+    for file_name, (name, kwargs) in weights.COURSE_BUILDS.items():
         assert models.weight_file(name, **kwargs) == (
             file_name,
-            models.WEIGHT_FILES[file_name],
-            models.WEIGHT_HASHES.get(file_name),
+            weights.WEIGHT_FILES[file_name],
+            weights.WEIGHT_HASHES.get(file_name),
         )
-    assert set(models.WEIGHT_HASHES) <= set(models.WEIGHT_FILES)
+    assert set(weights.WEIGHT_HASHES) <= set(weights.WEIGHT_FILES)
 
 
 def test_small_input_sizes_load_the_224_file():
@@ -135,7 +136,7 @@ def test_download_is_used_when_online(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COURSE_OFFLINE", "0")
     monkeypatch.setattr(file_utils, "get_file", fake_get_file)
     model = models.pretrained("MobileNet", **SMALL)
-    assert calls == [(SMALL_FILE, models.WEIGHT_FILES[SMALL_FILE])]
+    assert calls == [(SMALL_FILE, weights.WEIGHT_FILES[SMALL_FILE])]
     np.testing.assert_array_equal(model.get_layer("conv1").kernel.numpy(), first_kernel_in_file(served))
     assert models.weights_source(model).startswith("download: ")
     assert "RANDOM" not in capsys.readouterr().out
@@ -181,10 +182,10 @@ def test_a_file_with_the_wrong_hash_is_not_used(monkeypatch, tmp_path, capsys):
 def test_hash_matches_detects_md5_and_sha256(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"abc")
-    assert models.hash_matches(path, "900150983cd24fb0d6963f7d28e17f72")
-    assert models.hash_matches(path, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    assert not models.hash_matches(path, "0" * 32)
-    assert models.hash_matches(path, None)
+    assert weights.hash_matches(path, "900150983cd24fb0d6963f7d28e17f72")
+    assert weights.hash_matches(path, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    assert not weights.hash_matches(path, "0" * 32)
+    assert weights.hash_matches(path, None)
 
 
 def test_weights_none_is_a_deliberate_random_model(capsys):
@@ -299,8 +300,36 @@ def test_a_keras_that_fetches_by_itself_still_falls_back(monkeypatch, capsys):
     def fetch_failure(*args, **kwargs):
         raise Exception("URL fetch failure on https://storage.googleapis.com/...")
 
-    monkeypatch.setattr(models, "_resolving_weights", lambda found, look=True: contextlib.nullcontext())
+    monkeypatch.setattr(models, "resolving_weights", lambda found, look=True: contextlib.nullcontext())
     monkeypatch.setattr(file_utils, "get_file", fetch_failure)
     model = models.pretrained("MobileNet", **SMALL)
     assert "Keras could not fetch the weights" in models.weights_source(model)
     assert "RANDOM weights" in capsys.readouterr().out
+
+
+def test_a_bug_while_fetching_surfaces_instead_of_a_banner(monkeypatch, capsys):
+    """A NameError (a bug, not a missing file) is not turned into "random weights"."""
+    from keras.src.utils import file_utils
+
+    def buggy(*args, **kwargs):
+        raise NameError("name 'undefined_helper' is not defined")
+
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    monkeypatch.setattr(file_utils, "get_file", buggy)
+    with pytest.raises(NameError, match="undefined_helper"):
+        models.pretrained("MobileNet", **SMALL)
+    assert "RANDOM" not in capsys.readouterr().out
+
+
+def test_the_failed_download_reason_is_in_the_banner(monkeypatch, capsys):
+    from urllib.error import URLError
+
+    from keras.src.utils import file_utils
+
+    def unreachable(*args, **kwargs):
+        raise URLError("no route to host")
+
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    monkeypatch.setattr(file_utils, "get_file", unreachable)
+    models.pretrained("MobileNet", **SMALL)
+    assert "URLError: <urlopen error no route to host>" in capsys.readouterr().out

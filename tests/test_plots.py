@@ -64,3 +64,22 @@ def test_class_distribution_on_given_ax_and_errors():
         plots.class_distribution([0.5, 1.0])
     with pytest.raises(ValueError, match="3 class names"):
         plots.class_distribution([0, 3], NAMES)
+
+
+def test_plot_history_is_one_function_with_both_call_styles():
+    from helpers import training
+
+    assert training.plot_history is plots.plot_history  # chapters 03/04 import it from training
+    logs = {"accuracy": [0.3, 0.5], "val_accuracy": [0.3, 0.4], "loss": [2, 1]}
+    _, ax = plt.subplots()
+    assert plots.plot_history(logs, ax=ax) is ax  # one metric into a given Axes (the dashboard style)
+    assert len(ax.get_lines()) == 2 and ax.get_ylabel() == "accuracy"
+    assert len(plots.plot_history(logs, metrics=["loss"])) == 1  # one panel per metric (the chapter style)
+    with pytest.raises(ValueError, match="no 'auc'"):
+        plots.plot_history({"accuracy": [0.3]}, metric="auc")
+    with pytest.raises(KeyError, match="auc"):  # a KeyError as well as a ValueError
+        plots.plot_history({"accuracy": [0.3]}, metrics=["auc"])
+    with pytest.raises(ValueError, match="what model.fit returns"):
+        plots.plot_history([0.1, 0.2])
+    with pytest.raises(TypeError, match="model.fit"):
+        plots.plot_history([0.1, 0.2])

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import course, datasets, downloads
-from helpers.datasets import Source
+from helpers import course, datasets
+from helpers.offline import downloads, prefetch, weights
+from helpers.offline import mirror as offline_mirror
+from helpers.offline.prefetch import Source
 
 
 # ----------------------------------------------------------------------------- server
@@ -70,8 +72,7 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.setenv("COURSE_SMOKE", "1")
     monkeypatch.setattr(course, "_state", {**course._state, "banners": set()})
-    monkeypatch.setattr(datasets, "weight_files", lambda: {})
-    monkeypatch.setattr(datasets, "PREFETCH_TIMEOUT", 5.0)
+    monkeypatch.setattr(prefetch, "PREFETCH_TIMEOUT", 5.0)
 
 
 # ----------------------------------------------------------------------------- archives
@@ -117,7 +118,7 @@ def serve_cifar10(monkeypatch, server, path="/cifar-10-python.tar.gz", digest=No
     archive, expected = cifar10_archive()
     server.files["/cifar-10-python.tar.gz"] = archive
     source = Source(server.url + path, digest or sha256(archive), "cifar-10-python.tar.gz")
-    monkeypatch.setitem(datasets.SOURCES, "cifar10", [source])
+    monkeypatch.setitem(prefetch.SOURCES, "cifar10", [source])
     return expected
 
 
@@ -130,7 +131,7 @@ def leftovers(folder):
 def test_success_writes_what_load_returns_offline(monkeypatch, server, tmp_path, capsys):
     expected = serve_cifar10(monkeypatch, server)
     mirror = tmp_path / "mirror"
-    assert datasets.prefetch_main(mirror, ["cifar10"]) == 0
+    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert "[OK]   cifar10" in capsys.readouterr().out
     assert (mirror / "datasets" / "cifar10.npz").is_file()
     assert leftovers(mirror) == []
@@ -147,15 +148,15 @@ def test_success_writes_what_load_returns_offline(monkeypatch, server, tmp_path,
 def test_rerun_keeps_a_complete_mirror(monkeypatch, server, tmp_path):
     serve_cifar10(monkeypatch, server)
     mirror = tmp_path / "mirror"
-    assert datasets.prefetch_main(mirror, ["cifar10"]) == 0
-    assert datasets.prefetch_main(mirror, ["cifar10"]) == 0
+    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
+    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert server.hits["/cifar-10-python.tar.gz"] == 1
 
 
 def test_checksum_mismatch_leaves_nothing(monkeypatch, server, tmp_path, capsys):
     serve_cifar10(monkeypatch, server, digest="0" * 64)
     mirror = tmp_path / "mirror"
-    assert datasets.prefetch_main(mirror, ["cifar10"]) == 1
+    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 1
     out = capsys.readouterr().out
     assert "[FAIL] cifar10: Checksum mismatch" in out and "re-run" in out
     assert not (mirror / "datasets" / "cifar10.npz").exists()
@@ -165,7 +166,7 @@ def test_checksum_mismatch_leaves_nothing(monkeypatch, server, tmp_path, capsys)
 def test_truncated_transfer_leaves_nothing(monkeypatch, server, tmp_path, capsys):
     serve_cifar10(monkeypatch, server, path="/truncated/cifar-10-python.tar.gz")
     mirror = tmp_path / "mirror"
-    assert datasets.prefetch_main(mirror, ["cifar10"]) == 1
+    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 1
     assert "stopped early" in capsys.readouterr().out
     assert list((mirror / "datasets").iterdir()) == []
 
@@ -174,15 +175,15 @@ def test_server_down_gives_a_clear_message(monkeypatch, tmp_path, capsys):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    monkeypatch.setitem(datasets.SOURCES, "mnist", [Source(f"http://127.0.0.1:{port}/mnist.npz", None, "mnist.npz")])
-    assert datasets.prefetch_main(tmp_path / "mirror", ["mnist"]) == 1
+    monkeypatch.setitem(prefetch.SOURCES, "mnist", [Source(f"http://127.0.0.1:{port}/mnist.npz", None, "mnist.npz")])
+    assert prefetch.prefetch_main(tmp_path / "mirror", ["mnist"]) == 1
     assert "Cannot reach http://127.0.0.1" in capsys.readouterr().out
     assert list((tmp_path / "mirror" / "datasets").iterdir()) == []
 
 
 def test_http_error_is_reported(monkeypatch, server, tmp_path, capsys):
-    monkeypatch.setitem(datasets.SOURCES, "mnist", [Source(server.url + "/missing.npz", None, "mnist.npz")])
-    assert datasets.prefetch_main(tmp_path / "mirror", ["mnist"]) == 1
+    monkeypatch.setitem(prefetch.SOURCES, "mnist", [Source(server.url + "/missing.npz", None, "mnist.npz")])
+    assert prefetch.prefetch_main(tmp_path / "mirror", ["mnist"]) == 1
     assert "HTTP 404" in capsys.readouterr().out
 
 
@@ -206,10 +207,10 @@ def test_rerun_after_interruption(monkeypatch, server, tmp_path):
     with monkeypatch.context() as patch:
         patch.setattr(downloads, "tqdm", Interrupting)
         with pytest.raises(KeyboardInterrupt):
-            datasets.prefetch(mirror, ["cifar10"])
+            prefetch.prefetch(mirror, ["cifar10"])
     assert list((mirror / "datasets").iterdir()) == []  # no .part, no work folder, no npz
-    assert datasets.prefetch_main(mirror, ["cifar10"]) == 0
-    (x_train, _), _ = datasets.load_npz(mirror / "datasets" / "cifar10.npz")
+    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
+    (x_train, _), _ = offline_mirror.load_npz(mirror / "datasets" / "cifar10.npz")
     np.testing.assert_array_equal(x_train, expected[0][0])
 
 
@@ -260,9 +261,9 @@ def test_full_disk_while_saving_the_mirror_file(monkeypatch, server, tmp_path, c
         file.write(b"PK half an npz")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(datasets.np, "savez", no_space)
+    monkeypatch.setattr(prefetch.np, "savez", no_space)
     mirror = tmp_path / "mirror"
-    assert datasets.prefetch_main(mirror, ["cifar10"]) == 1
+    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 1
     assert "The disk is full while writing" in capsys.readouterr().out
     assert list((mirror / "datasets").iterdir()) == []
 
@@ -270,15 +271,15 @@ def test_full_disk_while_saving_the_mirror_file(monkeypatch, server, tmp_path, c
 def test_unwritable_folder_is_reported(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert datasets.prefetch_main(blocker / "mirror", ["mnist"]) == 2
+    assert prefetch.prefetch_main(blocker / "mirror", ["mnist"]) == 2
     assert "Cannot write to" in capsys.readouterr().err
 
 
 def test_unknown_name_and_offline_mode(monkeypatch, tmp_path, capsys):
-    assert datasets.prefetch_main(tmp_path, ["imagenet"]) == 2
+    assert prefetch.prefetch_main(tmp_path, ["imagenet"]) == 2
     assert "Choose from: mnist" in capsys.readouterr().err
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    assert datasets.prefetch_main(tmp_path, ["mnist"]) == 2
+    assert prefetch.prefetch_main(tmp_path, ["mnist"]) == 2
     assert "COURSE_OFFLINE=1" in capsys.readouterr().err
 
 
@@ -288,7 +289,7 @@ def test_mnist_and_fashion_sources_are_parsed(monkeypatch, server, tmp_path):
     npz = io.BytesIO()
     np.savez(npz, x_train=x, y_train=y, x_test=x[:2], y_test=y[:2])
     server.files["/mnist.npz"] = npz.getvalue()
-    monkeypatch.setitem(datasets.SOURCES, "mnist", [Source(server.url + "/mnist.npz", None, "mnist.npz")])
+    monkeypatch.setitem(prefetch.SOURCES, "mnist", [Source(server.url + "/mnist.npz", None, "mnist.npz")])
     idx = {
         "train-labels-idx1-ubyte.gz": b"\0" * 8 + y.tobytes(),
         "train-images-idx3-ubyte.gz": b"\0" * 16 + x.tobytes(),
@@ -298,12 +299,12 @@ def test_mnist_and_fashion_sources_are_parsed(monkeypatch, server, tmp_path):
     for name, raw in idx.items():
         server.files["/" + name] = gzip.compress(raw)
     monkeypatch.setitem(
-        datasets.SOURCES, "fashion_mnist", [Source(server.url + "/" + name, None, name) for name in idx]
+        prefetch.SOURCES, "fashion_mnist", [Source(server.url + "/" + name, None, name) for name in idx]
     )
     mirror = tmp_path / "mirror"
-    assert datasets.prefetch_main(mirror, ["mnist", "fashion_mnist"]) == 0
+    assert prefetch.prefetch_main(mirror, ["mnist", "fashion_mnist"]) == 0
     for name in ("mnist", "fashion_mnist"):
-        (x_train, y_train), (x_test, _) = datasets.load_npz(mirror / "datasets" / f"{name}.npz")
+        (x_train, y_train), (x_test, _) = offline_mirror.load_npz(mirror / "datasets" / f"{name}.npz")
         np.testing.assert_array_equal(x_train, x)
         np.testing.assert_array_equal(y_train, y)
         assert x_test.shape == (2, 28, 28)
@@ -313,10 +314,11 @@ def test_flowers_and_weights_land_in_the_mirror_layout(monkeypatch, server, tmp_
     archive = flowers_archive()
     server.files["/flower_photos.tgz"] = archive
     server.files["/w.h5"] = b"weights"
-    monkeypatch.setitem(datasets.SOURCES, "flowers", [Source(server.url + "/flower_photos.tgz", None, "f.tgz")])
-    monkeypatch.setattr(datasets, "weight_files", lambda: {"w.h5": (server.url + "/w.h5", sha256(b"weights"))})
+    monkeypatch.setitem(prefetch.SOURCES, "flowers", [Source(server.url + "/flower_photos.tgz", None, "f.tgz")])
+    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", server.url + "/w.h5")  # read by the real weight_files()
+    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", sha256(b"weights"))
     mirror = tmp_path / "mirror"
-    assert datasets.prefetch_main(mirror, ["flowers", "w.h5"]) == 0
+    assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0
     assert sorted(p.name for p in (mirror / "datasets" / "flowers").iterdir() if p.is_dir()) == datasets.FLOWER_CLASSES
     assert (mirror / "weights" / "w.h5").read_bytes() == b"weights"
     assert leftovers(mirror) == []
@@ -340,9 +342,9 @@ def test_failed_download_falls_back_with_banner(monkeypatch, capsys):
     def no_network():
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(datasets, "_keras_loader", lambda name: no_network)
+    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: no_network)
     (x_train, _), _ = datasets.load("mnist")
-    assert "the download failed (OSError)" in capsys.readouterr().out
+    assert "the download failed (OSError: network unreachable)" in capsys.readouterr().out
     assert x_train.shape[1:] == (28, 28)
 
 
@@ -362,9 +364,9 @@ def test_cifar100_archive_gives_fine_labels_like_keras(monkeypatch, server, tmp_
             arrays[member] = (data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), np.array(fine).reshape(-1, 1))
     server.files["/c100.tgz"] = buffer.getvalue()
     source = Source(server.url + "/c100.tgz", sha256(buffer.getvalue()), "cifar-100-python.tar.gz")
-    monkeypatch.setitem(datasets.SOURCES, "cifar100", [source])
-    assert datasets.prefetch_main(tmp_path, ["cifar100"]) == 0
-    (x_train, y_train), (x_test, y_test) = datasets.load_npz(tmp_path / "datasets" / "cifar100.npz")
+    monkeypatch.setitem(prefetch.SOURCES, "cifar100", [source])
+    assert prefetch.prefetch_main(tmp_path, ["cifar100"]) == 0
+    (x_train, y_train), (x_test, y_test) = offline_mirror.load_npz(tmp_path / "datasets" / "cifar100.npz")
     np.testing.assert_array_equal(x_train, arrays["train"][0])
     np.testing.assert_array_equal(y_test, arrays["test"][1])
     assert y_train.dtype == np.int64 and y_train.shape == (6, 1)
@@ -379,7 +381,53 @@ def test_archives_with_other_pickled_objects_are_refused(monkeypatch, server, tm
             info.size = len(blob)
             tar.addfile(info, io.BytesIO(blob))
     server.files["/evil.tgz"] = buffer.getvalue()
-    monkeypatch.setitem(datasets.SOURCES, "cifar10", [Source(server.url + "/evil.tgz", None, "c.tgz")])
-    assert datasets.prefetch_main(tmp_path, ["cifar10"]) == 1
+    monkeypatch.setitem(prefetch.SOURCES, "cifar10", [Source(server.url + "/evil.tgz", None, "c.tgz")])
+    assert prefetch.prefetch_main(tmp_path, ["cifar10"]) == 1
     assert "not a genuine cifar10 batch: refusing to load threading.Thread" in capsys.readouterr().out
     assert list((tmp_path / "datasets").iterdir()) == []
+
+
+def test_a_bug_while_loading_surfaces_instead_of_a_stand_in(monkeypatch, tmp_path, capsys):
+    """A NameError or KeyError inside the loading code is a bug: it shows, no stand-in banner hides it."""
+
+    def buggy():
+        raise KeyError("x_train")
+
+    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: buggy)
+    with pytest.raises(KeyError):
+        datasets.load("mnist")
+    (tmp_path / "keras_home" / "datasets" / "mnist.npz").parent.mkdir(parents=True)
+    (tmp_path / "keras_home" / "datasets" / "mnist.npz").write_bytes(b"cached")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(KeyError):  # the Keras-cache path too
+        datasets.load("mnist")
+    assert "stand-in" not in capsys.readouterr().out
+
+
+def test_a_damaged_keras_cache_is_named_in_the_banner(monkeypatch, tmp_path, capsys):
+    def damaged():
+        raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+
+    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: damaged)
+    (tmp_path / "keras_home" / "datasets").mkdir(parents=True)
+    (tmp_path / "keras_home" / "datasets" / "mnist.npz").write_bytes(b"half")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    datasets.load("mnist")
+    out = capsys.readouterr().out
+    assert "the copy in the Keras cache could not be read (EOFError: Compressed file ended" in out
+    assert "COURSE_OFFLINE=1 is set" in out
+
+
+def test_weight_files_are_the_ones_the_course_loads():
+    """prefetch reads the weight list of helpers.offline.weights directly (no fallback to nothing)."""
+    files = prefetch.weight_files()
+    assert set(files) == set(weights.WEIGHT_FILES) and files
+    for name, (url, file_hash) in files.items():
+        assert url == weights.WEIGHT_FILES[name] and file_hash == weights.WEIGHT_HASHES.get(name)
+
+
+def test_prefetch_offers_every_dataset_and_weight_file(tmp_path, capsys):
+    assert prefetch.prefetch_main(tmp_path, ["nothing-like-this"]) == 2
+    err = capsys.readouterr().err
+    for name in [*prefetch.SOURCES, *weights.WEIGHT_FILES]:
+        assert name in err

@@ -1,7 +1,9 @@
 """Downloading one file safely: progress bar, checksum (SHA-256 or MD5), atomic write, clear errors.
 
-Every download of the course (``python -m helpers prefetch``) goes through
-:func:`download`. It writes to ``<name>.part`` next to the target and renames it only
+Every download the course makes itself (``python -m helpers prefetch``) goes through
+:func:`download`; downloads Keras makes for us run under :func:`socket_timeout`, and
+:func:`is_unavailable` tells "not available here" (network, file, format) from a bug.
+:func:`hash_of` is the one file hasher. It writes to ``<name>.part`` next to the target and renames it only
 when the transfer is complete and verified, so an interrupted, truncated or corrupted
 download never leaves a file under the final name; a failed one leaves no ``.part``
 behind either, and re-running simply starts again.
@@ -9,19 +11,32 @@ behind either, and re-running simply starts again.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import http.client
 import os
+import pickle
 import shutil
+import socket
+import tarfile
 import urllib.error
 import urllib.request
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 CHUNK = 1 << 20
 USER_AGENT = "image-classification-course (python urllib)"
+
+NETWORK_TIMEOUT = 15.0
+"""Seconds without data before a download by Keras (dataset or weights) is given up."""
+
+UNAVAILABLE = (OSError, EOFError, ValueError, zipfile.BadZipFile, tarfile.TarError, pickle.UnpicklingError)
+"""What "this file cannot be had or read here" raises: network and file errors (``URLError`` and
+timeouts are ``OSError``), truncated or damaged archives, unparseable contents."""
 
 
 class DownloadError(RuntimeError):
@@ -44,6 +59,32 @@ def hash_of(path: Path | str, like: str | None = None) -> str:
         for block in iter(lambda: fh.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "not available" (see :data:`UNAVAILABLE`), False for bugs.
+
+    Keras's ``get_file`` reports a failed fetch as a bare ``Exception("URL fetch failure...")``,
+    so that exact class counts too; its subclasses (``NameError``, ``KeyError``...) do not.
+    """
+    return isinstance(exc, UNAVAILABLE) or type(exc) is Exception
+
+
+def reason(exc: BaseException) -> str:
+    """``'OSError: network unreachable'``: the class and message of a failure, for a banner."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def socket_timeout(seconds: float = NETWORK_TIMEOUT) -> Iterator[None]:
+    """Give up on a silent connection after ``seconds`` while the block runs (for Keras's own downloads)."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def ensure_writable(folder: Path) -> None:
