@@ -239,7 +239,7 @@ def problem_types(
     axes = _new_axes_row(axes, panels, (4 * panels - (image is not None) * 1.5, 3.4),
                          gridspec_kw={"width_ratios": [0.6] * (image is not None) + [0.6, 1.6, 1.0]})  # fmt: skip
     if image is not None:
-        axes[0].imshow(np.asarray(image).squeeze(), cmap="gray_r")
+        axes[0].imshow(np.asarray(image).squeeze(), cmap="gray")
         axes[0].set_title("the input")
         axes[0].axis("off")
         axes = axes[1:]
