@@ -10,23 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from helpers.notebooks import UNSET_IN_TESTS, suite_environment
+
 ROOT = Path(__file__).resolve().parent
 _START = time.time()
-
-# Kernels started by nbval inherit this environment.
-os.environ["COURSE_SMOKE"] = "1"
-os.environ["COURSE_OFFLINE"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "agg")
-os.environ.pop("COURSE_DATA_DIR", None)
-os.environ.pop("COURSE_RESULTS", None)
-# Keep downloads and caches of the suite away from the user's ~/.keras.
-os.environ["KERAS_HOME"] = str(ROOT / ".pytest_keras_home")
 
 # Saved models go to a temporary folder, one per notebook (notebooks run in parallel and a
 # notebook must not pick up a model another one saved).
 _MODELS_ROOT = Path(tempfile.mkdtemp(prefix="course-models-"))
-os.environ["COURSE_MODELS_DIR"] = str(_MODELS_ROOT / "unit-tests")
+
+# Kernels started by nbval inherit this environment: smoke + offline, the suite's own Keras
+# cache (away from the user's ~/.keras), no mirror. helpers.notebooks defines it, for every
+# place that starts kernels (this file, `notebooks --pin`, tests/test_chapter03.py).
+for _name in UNSET_IN_TESTS:
+    os.environ.pop(_name, None)
+BASELINE = suite_environment(ROOT, strict=False, models_dir=_MODELS_ROOT / "unit-tests")
+os.environ.update(BASELINE)
 
 # nbval waits only 5 s for a cell's output messages after the cell finishes; on a busy
 # 2-core machine running two kernels, that is too short.
@@ -54,13 +53,25 @@ def pytest_collection_modifyitems(config, items):
                 cell.execution_count = 1
 
 
+def notebook_environment(path: Path) -> dict[str, str]:
+    """What a notebook's kernel gets: solutions must pass their own checks, learner copies only need to run."""
+    return suite_environment(
+        ROOT, strict=path.parent.name == "solutions", models_dir=_MODELS_ROOT / f"{path.parent.name}-{path.stem}"
+    )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Solutions must pass their own checks; learner copies only need to run."""
     path = Path(str(item.fspath))
     if path.suffix == ".ipynb":
-        os.environ["COURSE_STRICT_CHECKS"] = "1" if path.parent.name == "solutions" else "0"
-        os.environ["COURSE_MODELS_DIR"] = str(_MODELS_ROOT / f"{path.parent.name}-{path.stem}")
+        os.environ.update(notebook_environment(path))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item):
+    """Back to the unit-test baseline after each notebook cell, so strict checks cannot leak into unit tests."""
+    if Path(str(item.fspath)).suffix == ".ipynb":
+        os.environ.update(BASELINE)
 
 
 def pytest_terminal_summary(terminalreporter):

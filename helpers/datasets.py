@@ -56,8 +56,6 @@ SHAPES = {  # name -> (image shape without batch, train size, test size)
     "cifar100": ((32, 32, 3), 50000, 10000),
 }
 
-# Where keras.datasets.<name>.load_data() keeps its download (relative to ~/.keras/datasets).
-
 SMOKE_SIZES = (2000, 500)
 """(training, test) images of a stand-in in smoke mode."""
 

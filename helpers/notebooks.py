@@ -12,9 +12,11 @@ of the exercise checked in that cell (or the next code cell), in
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import hashlib
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -24,16 +26,6 @@ import nbformat
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_PROMPT = "# Your code here"
 MARKDOWN_PROMPT = "*Your answer here.*"
-CHAPTERS = (
-    "00_start_here",
-    "01_datasets",
-    "02_convolution_from_scratch",
-    "03_building_cnns",
-    "04_data_augmentation",
-    "05_transfer_learning",
-    "06_evaluation",
-    "07_inference",
-)
 _CHECK_CALL = re.compile(r"\b(ch\d\d)\.(q\d+)\.check\(")
 PIN_MARK = "# NBVAL_CHECK_OUTPUT"
 PINNED_DIR = Path("tests") / "pinned_outputs"
@@ -294,25 +286,55 @@ def _comparable(outputs: list) -> list[dict]:
     return kept
 
 
-def smoke_environment(root: Path = ROOT) -> dict[str, str]:
-    """The environment the test suite gives notebook kernels (smoke, offline, its own Keras cache)."""
-    import os
+def suite_environment(
+    root: Path = ROOT,
+    *,
+    strict: bool = True,
+    models_dir: Path | str | None = None,
+    results: Path | str | None = None,
+) -> dict[str, str]:
+    """The variables the test suite gives notebook kernels (the one place they are defined).
 
-    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_DATA_DIR", "COURSE_RESULTS")}
-    env.update(
-        COURSE_SMOKE="1",
-        COURSE_OFFLINE="1",
-        COURSE_STRICT_CHECKS="1",
-        KERAS_HOME=str(root / ".pytest_keras_home"),
-        MPLBACKEND="agg",
-    )
-    return env
+    Smoke + offline mode, strict checks (for ``solutions/``) or not (learner copies), the
+    suite's own Keras cache, a non-interactive plot backend and quiet TensorFlow logs;
+    ``COURSE_MODELS_DIR`` / ``COURSE_RESULTS`` only when given. No kernel of the suite ever
+    reads a mirror (``COURSE_DATA_DIR`` is always removed, see :func:`kernel_environment`).
+    """
+    values = {
+        "COURSE_SMOKE": "1",
+        "COURSE_OFFLINE": "1",
+        "COURSE_STRICT_CHECKS": "1" if strict else "0",
+        "KERAS_HOME": str(root / ".pytest_keras_home"),
+        "MPLBACKEND": "agg",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    if models_dir is not None:
+        values["COURSE_MODELS_DIR"] = str(models_dir)
+    if results is not None:
+        values["COURSE_RESULTS"] = str(results)
+    return values
+
+
+UNSET_IN_TESTS = ("COURSE_DATA_DIR", "COURSE_RESULTS")
+"""Variables removed from the suite's environment unless a test sets them on purpose."""
+
+
+@contextlib.contextmanager
+def kernel_environment(root: Path = ROOT, **kwargs):
+    """``os.environ`` as :func:`suite_environment` says while the block runs (kernels started inside inherit it)."""
+    saved = dict(os.environ)
+    for name in UNSET_IN_TESTS:
+        os.environ.pop(name, None)
+    os.environ.update(suite_environment(root, **kwargs))
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def pin(root: Path = ROOT, names: list[str] | None = None) -> list[Path]:
     """Run solutions notebooks in smoke mode and store the outputs of their pinned cells."""
-    import os
-
     from nbclient import NotebookClient
 
     written = []
@@ -327,14 +349,8 @@ def pin(root: Path = ROOT, names: list[str] | None = None) -> list[Path]:
             if target.exists():
                 target.unlink()
             continue
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(smoke_environment(root))
-        try:
+        with kernel_environment(root, strict=True):
             NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(root / "solutions")}}).execute()
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
         cells = {c["id"]: c for c in nb.cells}
         data = {cell_id: _comparable(cells[cell_id].outputs) for cell_id in wanted}
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ The last tests execute the chapter twice in smoke + offline mode and compare wha
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -153,17 +152,13 @@ def execute_chapter(results: Path) -> object:
     import nbformat
     from nbclient import NotebookClient
 
+    from helpers.notebooks import kernel_environment
+
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    env = {"COURSE_SMOKE": "1", "COURSE_OFFLINE": "1", "COURSE_RESULTS": str(results)}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
+    with kernel_environment(results=results, models_dir=results.parent / "models"):
         NotebookClient(
             nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
         ).execute()
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
     return nb
 
 
