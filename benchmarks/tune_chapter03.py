@@ -160,6 +160,32 @@ def cmd_time(args, names):
     return rows
 
 
+def record_costs(rows, args):
+    """CPU cost per training image of each configuration, vs the tutorial CNN (and vs base when timed)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import report
+
+    cpu = {name: ratio for name, _, ratio in rows}
+    values = {f"ch03.ideas.{name}.cpu_cost_vs_tutorial": round(ratio, 2) for name, ratio in cpu.items()}
+    if "base" in cpu:
+        values.update(
+            {f"ch03.ideas.{n}.cpu_cost_vs_base": round(r / cpu["base"], 2) for n, r in cpu.items() if n != "base"}
+        )
+    how = (
+        f"tune_chapter03.py --images {args.images} time {' '.join(cpu)}: process CPU seconds per training image "
+        "(train_on_batch after 3 warm-up steps) as a multiple of the tutorial CNN's (batch 32), timed just before "
+        "and after in the same process"
+    )
+    report.record(
+        values,
+        script="benchmarks/tune_chapter03.py",
+        how=how,
+        machine_load=report.machine_load_note(),
+        units=dict.fromkeys(values, "×"),
+        formats=dict.fromkeys(values, ".2f"),
+    )
+
+
 def course_load():
     return f"load {os.getloadavg()[0]:.1f}"
 
@@ -218,12 +244,15 @@ def main(argv=None):
     parser.add_argument("--subset", type=int)
     parser.add_argument("--set", help="JSON overrides of the configuration, e.g. '{\"smoothing\": 0.1}'")
     parser.add_argument("--out", help="append the train result as a JSON line here")
+    parser.add_argument("--record", action="store_true", help="time: write the CPU-cost ratios into results.json")
     parser.add_argument("command", choices=["time", "train"])
     parser.add_argument("names", nargs="+", choices=sorted(CONFIGS))
     args = parser.parse_args(argv)
     course.setup(chapter="tune03", verbose=False)
     if args.command == "time":
-        cmd_time(args, args.names)
+        rows = cmd_time(args, args.names)
+        if args.record:
+            record_costs(rows, args)
     else:
         for name in args.names:
             cmd_train(args, name)
