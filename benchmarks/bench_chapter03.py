@@ -154,6 +154,10 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
     for name in ("epochs", "first_cnn_epochs"):
         if name in results:
             values["ch03.classifier.epochs" if name == "epochs" else "ch03.tutorial_cnn.epochs"] = int(results[name])
+    for split in ("val", "test"):
+        plain, flip = f"ch03.classifier.{split}_accuracy", f"ch03.classifier.{split}_accuracy_flip"
+        if plain in values and flip in values:
+            values[f"ch03.classifier.{split}_flip_gain"] = round(values[flip] - values[plain], 1)
     ratio = float(results["train_seconds"]) / float(results["first_cnn_train_seconds"])
     values["ch03.classifier.time_ratio"] = round(ratio, 2)
     how = (
@@ -167,8 +171,14 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
         script="benchmarks/bench_chapter03.py",
         how=how,
         machine_load=load,
-        units={f"ch03.classifier.{key}": "%" for key in percent},
-        formats={f"ch03.classifier.{key}": ".1f" for key in percent},
+        units={
+            **{f"ch03.classifier.{key}": "%" for key in percent},
+            "ch03.classifier.val_flip_gain": "points",
+            "ch03.classifier.test_flip_gain": "points",
+        },
+        formats={
+            f"ch03.classifier.{key}": ".1f" for key in (*percent, "val_flip_gain", "test_flip_gain", "time_ratio")
+        },
     )
 
 
