@@ -2,8 +2,11 @@
 
 Thin on purpose: plotting, data plumbing and exercise checks live here so the
 notebooks can stay about image classification. Modules: ``course`` (modes, setup,
-results), ``datasets``, ``plots``, ``conv``, ``models``, ``evaluation``,
-``inference``, ``explorer``, ``exercises.chNN``, ``notebooks`` (authoring).
+results), ``datasets`` (what notebooks call for data), ``standins`` (drawn data when the
+real data cannot be had), ``offline`` (mirror, weights, downloads, prefetch), ``plots``,
+``figures``, ``conv``, ``models``, ``model_store``, ``training``, ``evaluation``,
+``inference``, ``explorer``, ``exercises`` (``question``: the shared problem types;
+``chNN``: one module per chapter), ``notebooks`` (authoring), ``doctor``.
 """
 
 __version__ = "0.1.0"

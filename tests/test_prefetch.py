@@ -1,4 +1,4 @@
-"""Tests of ``prefetch`` and ``helpers.downloads`` against a local HTTP server (no network)."""
+"""Tests of ``helpers.offline.prefetch`` and ``helpers.offline.downloads`` against a local HTTP server (no network)."""
 
 from __future__ import annotations
 
@@ -431,3 +431,10 @@ def test_prefetch_offers_every_dataset_and_weight_file(tmp_path, capsys):
     err = capsys.readouterr().err
     for name in [*prefetch.SOURCES, *weights.WEIGHT_FILES]:
         assert name in err
+
+
+def test_command_line_runs_prefetch(tmp_path, capsys):
+    from helpers.__main__ import main
+
+    assert main(["prefetch", "--to", str(tmp_path), "nothing-like-this"]) == 2
+    assert "Unknown name(s) nothing-like-this" in capsys.readouterr().err
