@@ -205,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
             "COURSE_MODELS_DIR": str(args.models_dir or tempfile.mkdtemp(prefix="bench05_models_")),
             "KERAS_HOME": tempfile.mkdtemp(prefix="bench05_keras_"),  # no Keras cache: the mirror is read
         }
-        print(f"Running {NOTEBOOK.name} in full mode with the mirror {args.mirror} (load {load_before:.1f}) ...", flush=True)
+        print(
+            f"Running {NOTEBOOK.name} in full mode with the mirror {args.mirror} (load {load_before:.1f}) ...",
+            flush=True,
+        )
         seconds = run_notebook(NOTEBOOK, env, args.timeout, args.keep)
         results = read_results(results_path)
         print(f"\nWhole notebook: {seconds / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f}.")
@@ -230,8 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         if speed and not results:
             how = f"median forward pass of 32 photos at {args.image_size} px, weights=None, backbones interleaved"
         report.record(
-            values, script="benchmarks/bench_transfer.py", how=how, machine_load=report.machine_load_note(),
-            units=units, formats=formats,
+            values,
+            script="benchmarks/bench_transfer.py",
+            how=how,
+            machine_load=report.machine_load_note(),
+            units=units,
+            formats=formats,
         )
     return 0
 
