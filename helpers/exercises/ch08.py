@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from helpers.exercises.question import Question
-
-
-def _call(question: Question, function, *args):
-    if not callable(function):
-        question.fail(f"Give the function itself (its name, without brackets); you gave a {type(function).__name__}.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return function(*args)
-    except Exception as exc:  # the learner's code failed: say how, in their terms
-        question.fail(
-            f"Your function raised {type(exc).__name__}: {exc}\nRun it on the notebook's data first and read the traceback."
-        )
 
 
 # ------------------------------------------------------------------ q1: which layer
@@ -88,7 +73,7 @@ class PickLayer(Question):
 
     def _check(self, pick_layer):
         for model, right in _test_models():
-            chosen = _call(self, pick_layer, model)
+            chosen = self.call(pick_layer, model, signature="pick_layer(model)", quiet=True)
             if chosen is None:
                 self.fail("Your function returned None. Return the layer's name, e.g. layer.name.")
             if not isinstance(chosen, str):
@@ -124,7 +109,7 @@ class ClassWeights(Question):
     def _check(self, class_weights):
         y = np.repeat([0, 1, 2, 3], [400, 100, 40, 260])
         expected = {c: len(y) / (4 * n) for c, n in enumerate(np.bincount(y))}
-        weights = _call(self, class_weights, y, 4)
+        weights = self.call(class_weights, y, 4, signature="class_weights(y, num_classes)", quiet=True)
         if weights is None:
             self.fail("Your function returned None: end it with `return` and the dictionary.")
         if isinstance(weights, (list, tuple, np.ndarray)):
@@ -195,7 +180,14 @@ class ExpectedCalibrationError(Question):
 
     def _check(self, expected_calibration_error):
         probabilities, y = _overconfident_sample()
-        value = _call(self, expected_calibration_error, probabilities, y, 10)
+        value = self.call(
+            expected_calibration_error,
+            probabilities,
+            y,
+            10,
+            signature="expected_calibration_error(probabilities, y_true, n_bins)",
+            quiet=True,
+        )
         if value is None:
             self.fail("Your function returned None: end it with `return` and the number.")
         try:
@@ -205,7 +197,7 @@ class ExpectedCalibrationError(Question):
         right = reference_ece(probabilities, y)
         if abs(value - right) < 1e-6:
             perfect = np.eye(5)[y]
-            if abs(float(_call(self, expected_calibration_error, perfect, y, 10))) > 1e-9:
+            if abs(float(self.call(expected_calibration_error, perfect, y, 10, quiet=True))) > 1e-9:
                 self.fail("A perfect, fully confident model should have an ECE of 0; yours does not.")
             return None
         if abs(value - _unweighted_ece(probabilities, y)) < 1e-6:
@@ -245,7 +237,7 @@ class FitTemperature(Question):
         logits *= 2.5  # an overconfident model: the best temperature is about 2.5
         grid = np.linspace(0.1, 10, 2000)
         best = grid[np.argmin([_nll(logits, y, t) for t in grid])]
-        value = _call(self, fit_temperature, logits, y)
+        value = self.call(fit_temperature, logits, y, signature="fit_temperature(logits, y_true)", quiet=True)
         if value is None:
             self.fail("Your function returned None: return the temperature (a float).")
         try:
