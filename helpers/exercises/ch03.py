@@ -96,13 +96,15 @@ class ImprovedModel(Question):
 
 class GradientStep(Question):
     chapter, number = "ch03", 3
-    title = "One training step with tf.GradientTape"
+    title = "A training step with gradient clipping"
     hints = [
-        "Open `with tf.GradientTape() as tape:` and, inside it, compute logits = model(images, training=True) "
-        "and loss = loss_fn(labels, logits).",
-        "After the with block: gradients = tape.gradient(loss, model.trainable_variables).",
+        "Start from `train_step` in the chapter: a GradientTape around logits = model(images, training=True) "
+        "and loss = loss_fn(labels, logits), then gradients = tape.gradient(loss, model.trainable_variables).",
+        "Before applying them, clip all gradients together: "
+        "gradients, norm = tf.clip_by_global_norm(gradients, max_norm).",
         "optimizer.apply_gradients(zip(gradients, model.trainable_variables)), then return loss.",
     ]
+    max_norm = 0.05  # small enough that the check's batch is always clipped
 
     def _check(self, answer: Any):
         self.require_callable(answer, "gradient_step")
@@ -136,14 +138,17 @@ class GradientStep(Question):
             loss_fn,
             tf.constant(images),
             tf.constant(labels),
-            signature="gradient_step(model, optimizer, loss_fn, images, labels)",
+            self.max_norm,
+            signature="gradient_step(model, optimizer, loss_fn, images, labels, max_norm)",
         )
         with tf.GradientTape() as tape:
             ref_logits = reference(images, training=True)
             ref_loss = loss_fn(labels, ref_logits)
-        ref_opt.apply_gradients(
-            zip(tape.gradient(ref_loss, reference.trainable_variables), reference.trainable_variables)
-        )
+        ref_gradients = tape.gradient(ref_loss, reference.trainable_variables)
+        unclipped = tiny_model()
+        keras.optimizers.SGD(0.1).apply_gradients(zip(ref_gradients, unclipped.trainable_variables))
+        clipped, _ = tf.clip_by_global_norm(ref_gradients, self.max_norm)
+        ref_opt.apply_gradients(zip(clipped, reference.trainable_variables))
 
         unchanged = all(np.array_equal(np.asarray(w), b) for w, b in zip(mine.trainable_weights, before))
         if unchanged and loss is None:
@@ -165,19 +170,31 @@ class GradientStep(Question):
         moving_before = [np.asarray(v) for v in tiny_model().non_trainable_weights]
         if all(np.array_equal(np.asarray(v), b) for v, b in zip(mine.non_trainable_weights, moving_before)):
             self.fail("The BatchNorm statistics did not move: call the model with training=True inside the tape.")
+        def same(a, b):
+            return all(np.allclose(np.asarray(x), np.asarray(y), atol=1e-6) for x, y in zip(a, b))
+
+        if same(mine.trainable_weights, unclipped.trainable_weights):
+            self.fail(
+                "Your step applies the gradients unclipped: before apply_gradients, rescale them with "
+                "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`."
+            )
         for mine_w, ref_w in zip(mine.trainable_weights, reference.trainable_weights):
-            if not np.allclose(np.asarray(mine_w), np.asarray(ref_w), atol=1e-5):
+            if not np.allclose(np.asarray(mine_w), np.asarray(ref_w), atol=1e-6):
                 self.fail(
                     f"After your step, weight {mine_w.path} differs from one reference step: compute "
                     "loss_fn(labels, logits) (labels first), take its gradient with respect to "
-                    "model.trainable_variables, and apply it exactly once."
+                    "model.trainable_variables, clip all gradients together with tf.clip_by_global_norm "
+                    "(not each one with tf.clip_by_norm), and apply them exactly once."
                 )
         if not np.isclose(loss_value, float(ref_loss), rtol=1e-4, atol=1e-5):
             self.fail(
                 f"The update is right, but you return {loss_value:.4f} instead of the loss of this batch "
                 f"({float(ref_loss):.4f}): return the loss computed inside the tape."
             )
-        return "Your step matches the reference update exactly. That is all `fit` does for each batch."
+        return (
+            "Your step matches the reference clipped update exactly. In Keras you get the same with "
+            "keras.optimizers.Adam(..., global_clipnorm=1.0)."
+        )
 
 
 q1 = SimpleCnnHistory()
