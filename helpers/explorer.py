@@ -406,6 +406,19 @@ def architecture_report(**choices) -> Report:
     return analyse(config)
 
 
+def _explorer_box_class(w):
+    """A VBox that also carries the report as HTML, for front ends without widgets (static viewers)."""
+
+    class ExplorerBox(w.VBox):
+        def _repr_mimebundle_(self, **kwargs):  # ipywidgets 8; version 7 displays through _ipython_display_
+            bundle = super()._repr_mimebundle_(**kwargs)
+            if isinstance(bundle, dict) and getattr(self, "output", None) is not None:
+                bundle["text/html"] = self.output.value
+            return bundle
+
+    return ExplorerBox
+
+
 def explorer(**defaults):
     """The interactive explorer: ipywidgets controls on the left, the live report below."""
     import ipywidgets as w
@@ -458,6 +471,6 @@ def explorer(**defaults):
     names = list(controls)
     left = w.VBox([controls[n] for n in names[:6]])
     right = w.VBox([controls[n] for n in names[6:]])
-    box = w.VBox([w.HBox([left, right]), output])
+    box = _explorer_box_class(w)([w.HBox([left, right]), output])
     box.controls, box.output = controls, output  # handy for tests and curious readers
     return box

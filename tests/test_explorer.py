@@ -137,3 +137,12 @@ def test_widget_diagram_follows_the_controls():
     before = box.output.value.count('class="block"')
     box.controls["pooling"].value = "none"
     assert box.output.value.count('class="block"') == before - 3
+
+
+def test_without_a_widget_front_end_the_box_still_shows_the_report():
+    box = explorer.explorer(blocks=2)
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # widget front ends draw the controls
+    assert bundle["text/html"] == box.output.value and 'class="explorer-diagram"' in bundle["text/html"]
+    box.controls["blocks"].value = 3
+    assert box._repr_mimebundle_()["text/html"] == explorer.architecture_report(blocks=3).to_html()
