@@ -3,7 +3,7 @@
 An answer region is everything between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
 (in a code or a markdown cell). In the learner copy the region becomes a short prompt:
 ``name = ...  # Your code here: <what>`` for an assignment (``<what>`` is the comment at the end of
-the answer's line, so write one that says what to fill in), the ``def`` line and docstring of a
+the answer's first or last line, so write one that says what to fill in), the ``def`` line and docstring of a
 function, or ``# Your code here``; the cell is tagged ``raises-exception``. Outputs and
 execution counts are removed. The region's code is also stored as the reference answer
 of the exercise checked in that cell (or the next code cell), in
@@ -86,17 +86,22 @@ def _region_body(region: str) -> tuple[str, str]:
     return indent, "".join(lines[1:-1])
 
 
-def _prompt_comment(line: str) -> str:
-    """``# Your code here: <what>`` from the trailing comment of an answer line (``x = 3  # what``)."""
+def _prompt_comment(*lines: str) -> str:
+    """``# Your code here: <what>`` from the trailing comment of an answer's first (or last) line."""
     import io
     import tokenize
 
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(line + "\n").readline))
-    except (tokenize.TokenError, SyntaxError):
-        tokens = []
-    comments = [token.string.lstrip("#").strip() for token in tokens if token.type == tokenize.COMMENT]
-    return f"{CODE_PROMPT}: {comments[-1]}" if comments and comments[-1] else CODE_PROMPT
+    for line in lines:
+        comments = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(line + "\n").readline):
+                if token.type == tokenize.COMMENT:
+                    comments.append(token.string.lstrip("#").strip())
+        except (tokenize.TokenError, SyntaxError):  # a line that opens a bracket it does not close
+            pass
+        if comments and comments[-1]:
+            return f"{CODE_PROMPT}: {comments[-1]}"
+    return CODE_PROMPT
 
 
 def code_prompt(region: str) -> str:
@@ -112,9 +117,9 @@ def code_prompt(region: str) -> str:
     for node in tree.body if tree else []:
         if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
             names = " = ".join(t.id for t in node.targets)
-            out.append(f"{names} = ...  {_prompt_comment(lines[node.end_lineno - 1])}")
+            out.append(f"{names} = ...  {_prompt_comment(lines[node.lineno - 1], lines[node.end_lineno - 1])}")
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            out.append(f"{node.target.id} = ...  {_prompt_comment(lines[node.end_lineno - 1])}")
+            out.append(f"{node.target.id} = ...  {_prompt_comment(lines[node.lineno - 1], lines[node.end_lineno - 1])}")
         elif isinstance(node, ast.FunctionDef):
             first = node.body[0]
             has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) and isinstance(first.value.value, str)
