@@ -63,15 +63,16 @@ def run_notebook(name: str, data_dir: Path, models_dir: Path, out: Path) -> tupl
     return rows, seconds, models_line
 
 
-def figures_of(name: str, rows: list[dict], seconds: float, models_line: str) -> tuple[dict, dict, dict]:
-    """results.json entries: values, units and formats."""
-    path = "saved" if models_line.startswith("Using the saved model") else "fallback"
-    prefix = f"ch{name[:2]}.{path}"
-    values, units, formats = {f"{prefix}.notebook_minutes": round(seconds / 60, 1)}, {}, {}
-    units[f"{prefix}.notebook_minutes"] = "min"
-    formats[f"{prefix}.notebook_minutes"] = ".1f"
+def figures_of(name: str, rows: list[dict], seconds: float | None, models_line: str) -> tuple[dict, dict, dict]:
+    """results.json entries (``chNN.<recorded name>``): values, units and formats."""
+    chapter = f"ch{name[:2]}"
+    values, units, formats = {}, {}, {}
+    if seconds is not None:
+        path = "saved_model" if models_line.startswith("Using the saved model") else "own_model"
+        key = f"{chapter}.notebook_minutes.{path}"
+        values[key], units[key], formats[key] = round(seconds / 60, 1), "min", ".1f"
     for row in rows:
-        key, value = f"{prefix}.{row['name']}", row["value"]
+        key, value = f"{chapter}.{row['name']}", row["value"]
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
         unit = next((u for word, u in UNITS.items() if word in row["name"]), "")
@@ -89,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, required=True, help="the models folder (COURSE_MODELS_DIR)")
     parser.add_argument("--out", type=Path, default=None, help="where to write the executed notebooks")
     parser.add_argument("--record", action="store_true", help="write the figures to benchmarks/results.json")
+    parser.add_argument(
+        "--recorded",
+        type=Path,
+        default=None,
+        help="do not run: take the results of an earlier full run of ONE notebook from this COURSE_RESULTS file",
+    )
     args = parser.parse_args(argv)
     import report  # benchmarks/report.py, beside this script
 
@@ -96,17 +103,25 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name in args.notebooks:
         load_before = report.machine_load_note()
-        rows, seconds, models_line = run_notebook(name, args.data_dir, args.models_dir.expanduser(), out)
+        if args.recorded is not None:
+            rows = [json.loads(line) for line in args.recorded.read_text().splitlines() if line.strip()]
+            rows = [row for row in rows if row.get("chapter") == name and row.get("mode") != "smoke"]
+            seconds, models_line = None, ""
+        else:
+            rows, seconds, models_line = run_notebook(name, args.data_dir, args.models_dir.expanduser(), out)
         values, units, formats = figures_of(name, rows, seconds, models_line)
-        print(f"{name}: {seconds / 60:.1f} min; {models_line or 'no saved model used'}")
+        took = f"{seconds / 60:.1f} min" if seconds is not None else "earlier run"
+        print(f"{name}: {took}; {models_line or 'no saved model used'}")
         for key, value in values.items():
             print(f"  {key:50} {value} {units.get(key, '')}")
         if args.record:
             how = (
                 f"notebook run whole in full mode on the real data of the offline mirror; "
-                f"{models_line or 'no usable saved model: the chapter trained its own'}"
+                f"{models_line or 'see the figure names: quick_/fallback_ = the model the chapter trained itself'}"
             )
             load = f"{load_before} at the start, {report.machine_load_note()} at the end"
+            if args.recorded is not None:
+                load = f"a heavily loaded shared machine (load average about 30 on 2 CPUs); recorded {load_before}"
             report.record(
                 values, script="benchmarks/bench_chapters.py", how=how, machine_load=load, units=units, formats=formats
             )
