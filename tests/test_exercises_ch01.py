@@ -19,7 +19,14 @@ def fashion_grid(n=10, size=28, names=FASHION):
 
 
 def assert_verdict(question, answer, status, fragment="", **kwargs):
-    verdict = question.verdict(answer, **kwargs)
+    """``answer`` is one answer, or a tuple of the parts of a several-part question."""
+    if question.answer_names and isinstance(answer, tuple):
+        *parts, labels = answer if question is ch01.q2 else (*answer, None)
+        if question is ch01.q2:
+            kwargs["labels"] = labels
+        verdict = question.verdict(*parts, **kwargs)
+    else:
+        verdict = question.verdict(answer, **kwargs)
     assert verdict.status == status, verdict.message
     assert fragment in verdict.message
     return verdict
@@ -29,7 +36,7 @@ def assert_verdict(question, answer, status, fragment="", **kwargs):
 def test_q1_right_answer_and_not_attempted():
     assert_verdict(ch01.q1, (RIGHT_SHAPES, fashion_grid()), "correct", "28x28")
     assert_verdict(ch01.q1, (..., ...), "not attempted")
-    assert_verdict(ch01.q1, (RIGHT_SHAPES, ...), "incorrect", "Fill in grid")
+    assert_verdict(ch01.q1, (RIGHT_SHAPES, ...), "incorrect", "Fill in fashion_grid")
 
 
 def test_q1_smoke_sized_data_is_fine():
@@ -167,4 +174,5 @@ def test_q3_typical_wrong_answers():
     assert_verdict(ch01.q3, crashes_on_bad_files, "incorrect", "raised")
     assert_verdict(ch01.q3, walks_everything, "incorrect", ".ipynb_checkpoints")
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")
+    assert_verdict(ch01.q3, lambda: None, "incorrect", "load_folder_128(folder)")
     assert_verdict(ch01.q3, lambda folder: None, "incorrect", "returns nothing")

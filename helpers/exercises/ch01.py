@@ -8,31 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.question import NOT_ATTEMPTED, Question, Verdict
+from helpers.exercises.question import Question
 
 FASHION_NAMES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]  # fmt: skip
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-
-
-def _blank(value: Any) -> bool:
-    return any(value is marker for marker in NOT_ATTEMPTED)
-
-
-class _SeveralParts(Question):
-    """A question whose ``check`` takes several answers; 'not attempted' while they are all ``...``."""
-
-    parts: tuple[str, ...] = ()
-
-    def verdict(self, answer: Any) -> Verdict:
-        if isinstance(answer, tuple) and len(answer) == len(self.parts) and all(_blank(a) for a in answer):
-            return super().verdict(Ellipsis)
-        if isinstance(answer, tuple) and len(answer) == len(self.parts):
-            missing = [name for name, value in zip(self.parts, answer, strict=True) if _blank(value)]
-            if missing:
-                return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
-        return super().verdict(answer)
 
 
 def _axes_with_images(grid: Any) -> list:
@@ -58,10 +39,10 @@ def _axes_with_images(grid: Any) -> list:
 
 
 # ---------------------------------------------------------------------------- q1
-class FashionShapesAndGrid(_SeveralParts):
+class FashionShapesAndGrid(Question):
     chapter, number = "ch01", 1
     title = "Fashion-MNIST: the shapes of the four arrays and a grid of the first 10 training images"
-    parts = ("shapes", "grid")
+    answer_names = ("fashion_shapes", "fashion_grid")
     hints = [
         "Every NumPy array has a `.shape`; collect the four in the order fashion_x_train, fashion_y_train, "
         "fashion_x_test, fashion_y_test.",
@@ -72,14 +53,7 @@ class FashionShapesAndGrid(_SeveralParts):
         "Right: 28x28 grayscale images without a channel axis, one integer label per image, and a grid you can read."
     )
 
-    def check(self, shapes: Any = Ellipsis, grid: Any = Ellipsis) -> None:
-        """Check the four shapes ``(x_train, y_train, x_test, y_test)`` and the 10-image grid."""
-        super().check((shapes, grid))
-
-    def _check(self, answer: Any) -> None:
-        if not (isinstance(answer, tuple) and len(answer) == 2):
-            self.fail("Call the check with two answers: ch01.q1.check(fashion_shapes, fashion_grid).")
-        shapes, grid = answer
+    def _check(self, shapes: Any, grid: Any) -> None:
         self._check_shapes(shapes)
         self._check_grid(grid)
 
@@ -132,10 +106,10 @@ class FashionShapesAndGrid(_SeveralParts):
 
 
 # ---------------------------------------------------------------------------- q2
-class Cifar10Counts(_SeveralParts):
+class Cifar10Counts(Question):
     chapter, number = "ch01", 2
     title = "CIFAR-10: images per class, as numbers and as a bar chart"
-    parts = ("counts", "chart")
+    answer_names = ("cifar_counts", "cifar_chart")
     hints = [
         "Keras gives CIFAR-10 labels with shape (n, 1): flatten them with `.ravel()` first.",
         "`np.bincount(labels, minlength=10)` counts how often each class index occurs.",
@@ -143,26 +117,7 @@ class Cifar10Counts(_SeveralParts):
     ]
     correct_message = "Right."
 
-    def check(self, counts: Any = Ellipsis, chart: Any = Ellipsis, labels: Any = None) -> None:
-        """Check the per-class ``counts`` and the bar ``chart`` against the training ``labels``."""
-        super().check((counts, chart, labels))
-
-    def verdict(self, answer: Any) -> Verdict:
-        """``answer`` is ``(counts, chart, labels)``."""
-        if isinstance(answer, tuple) and len(answer) == 3:
-            return super().verdict(answer[:2]) if _blank(answer[0]) and _blank(answer[1]) else self._judge(answer)
-        return Verdict(
-            "incorrect", "Call the check as ch01.q2.check(cifar_counts, cifar_chart, labels=cifar_train_labels)."
-        )
-
-    def _judge(self, answer: tuple) -> Verdict:
-        missing = [name for name, value in zip(self.parts, answer[:2], strict=True) if _blank(value)]
-        if missing:
-            return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
-        return Question.verdict(self, answer)
-
-    def _check(self, answer: Any) -> str:
-        counts, chart, labels = answer
+    def _check(self, counts: Any, chart: Any, labels: Any = None) -> str:
         if labels is None:
             self.fail(
                 "Pass the training labels too: ch01.q2.check(cifar_counts, cifar_chart, labels=cifar_train_labels)."
@@ -231,19 +186,15 @@ class LoadFolder128(Question):
     )
 
     def _check(self, answer: Any) -> None:
-        if not callable(answer):
-            self.fail(
-                f"Give the function itself (without calling it), e.g. load_folder_128; got {type(answer).__name__}."
-            )
         with tempfile.TemporaryDirectory() as tmp:
             folder = _tiny_folder(Path(tmp))
-            try:
-                result = answer(folder)
-            except Exception as exc:  # the learner's code: report what happened
-                self.fail(
-                    f"On a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder your function "
-                    f"raised {type(exc).__name__}: {exc}. Skip and report unreadable files instead of stopping."
-                )
+            result = self.call(
+                answer,
+                folder,
+                signature="load_folder_128(folder)",
+                where="on a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder",
+                explain=lambda exc: "Skip and report unreadable files instead of stopping.",
+            )
         if result is None:
             self.fail("Your function returns nothing (None): finish it with `return images, labels, class_names`.")
         if not isinstance(result, tuple) or len(result) != 3:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix
 
@@ -23,25 +21,14 @@ def _sample(n: int = 240, seed: int = 6):
     return y_true, probabilities, probabilities.argmax(axis=1)
 
 
-def _call(question: Question, function, *args):
-    if not callable(function):
-        question.fail(f"Give the function itself (its name, without brackets); you gave a {type(function).__name__}.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return function(*args)
-    except Exception as exc:  # the learner's code failed: say how, in their terms
-        question.fail(_explain(exc))
-
-
-def _explain(exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}"
+def _explain(exc: BaseException) -> str | None:
+    """A chapter-specific hint for the learner's exception (the shared call names the exception itself)."""
     if "mix of" in str(exc) and "continuous" in str(exc):
         return (
-            f"Your function raised {text}\nscikit-learn metrics want class labels, not probabilities: "
+            "scikit-learn metrics want class labels, not probabilities: "
             "turn each row of probabilities into a label with probabilities.argmax(axis=1) first."
         )
-    return f"Your function raised {text}\nRun it on the notebook's data first and read the traceback."
+    return "Run it on the notebook's data first and read the traceback."
 
 
 class ReportTable(Question):
@@ -58,7 +45,15 @@ class ReportTable(Question):
         import pandas as pd
 
         y_true, probabilities, y_pred = _sample()
-        table = _call(self, report_table, y_true, probabilities, CLASS_NAMES)
+        table = self.call(
+            report_table,
+            y_true,
+            probabilities,
+            CLASS_NAMES,
+            signature="report_table(y_true, probabilities, class_names)",
+            explain=_explain,
+            quiet=True,
+        )
         if table is None:
             self.fail(
                 "Your function returned None. Write its body in place of the `...`, and end it with a `return` line."
@@ -107,7 +102,16 @@ class ConfusedPairs(Question):
 
     def _check(self, confused_pairs):
         y_true, _, y_pred = _sample()
-        result = _call(self, confused_pairs, y_true, y_pred, CLASS_NAMES, 3)
+        result = self.call(
+            confused_pairs,
+            y_true,
+            y_pred,
+            CLASS_NAMES,
+            3,
+            signature="confused_pairs(y_true, y_pred, class_names, top)",
+            explain=_explain,
+            quiet=True,
+        )
         if result is None:
             self.fail(
                 "Your function returned None. Write its body in place of the `...`, and end it with a `return` line."
@@ -173,7 +177,16 @@ class Dashboard(Question):
             "val_loss": [1.3, 1.1, 1.0],
         }
         before = set(plt.get_fignums())
-        figure = _call(self, dashboard, history, y_true, probabilities, CLASS_NAMES)
+        figure = self.call(
+            dashboard,
+            history,
+            y_true,
+            probabilities,
+            CLASS_NAMES,
+            signature="dashboard(history, y_true, probabilities, class_names)",
+            explain=_explain,
+            quiet=True,
+        )
         try:
             if figure is None:
                 self.fail(

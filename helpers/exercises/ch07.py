@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import tempfile
 from pathlib import Path
@@ -37,6 +35,15 @@ def fake_predict(path) -> list[dict]:
     return [{"class": f"class_{(seed + k) % 10}", "confidence": float(c)} for k, c in enumerate(confidences)]
 
 
+def _explain_q1(exc: BaseException) -> str | None:
+    if isinstance(exc, ValueError):
+        return (
+            "Your function stopped at a bad file. One broken file should not stop a batch: catch "
+            "ValueError around predict(path), report the file, and go on with the next one."
+        )
+    return None
+
+
 class FolderTop3(Question):
     chapter, number = "ch07", 1
     title = "Top-3 predictions for every image in a folder"
@@ -49,23 +56,18 @@ class FolderTop3(Question):
     correct_message = "Every readable photo has its top 3, and the broken files were reported, not fatal."
 
     def _check(self, top3_for_folder):
-        if not callable(top3_for_folder):
-            self.fail(
-                f"Give the function itself (its name, without brackets); you gave a {type(top3_for_folder).__name__}."
-            )
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             _make_folder(folder)
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    result = top3_for_folder(fake_predict, folder)
-            except ValueError as exc:
-                self.fail(
-                    f"Your function stopped at a bad file: {exc}\nOne broken file should not stop a batch: catch "
-                    "ValueError around predict(path), report the file, and go on with the next one."
-                )
-            except Exception as exc:
-                self.fail(f"Your function raised {type(exc).__name__}: {exc}")
+            result = self.call(
+                top3_for_folder,
+                fake_predict,
+                folder,
+                signature="top3_for_folder(predict, folder)",
+                where="on a test folder with three photos and some broken files",
+                explain=_explain_q1,
+                quiet=True,
+            )
             expected = {name: fake_predict(folder / name)[:3] for name in GOOD_FILES}
         if result is None:
             self.fail(
@@ -128,19 +130,19 @@ class ExportAndVerify(Question):
                 "Give the function itself (export_and_verify, without brackets), not its result: the check calls it "
                 "on a small model of its own and recomputes the difference from the .tflite file it writes."
             )
-        if not callable(export_and_verify):
-            self.fail(
-                f"Give the function itself (its name, without brackets); you gave a {type(export_and_verify).__name__}."
-            )
         from helpers import inference
 
         model, images = _checker_model()
         with tempfile.TemporaryDirectory() as tmp:
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    export_result = export_and_verify(model, images, Path(tmp))
-            except Exception as exc:  # the learner's code failed: say how
-                self.fail(f"Your function raised {type(exc).__name__}: {exc}")
+            export_result = self.call(
+                export_and_verify,
+                model,
+                images,
+                Path(tmp),
+                signature="export_and_verify(model, images, folder)",
+                where="on the check's small model",
+                quiet=True,
+            )
             self._check_result(export_result, model, images, inference)
         return None
 
