@@ -82,6 +82,24 @@ def weight_file(name: str, **kwargs) -> tuple[str, str, str | None]:
     return found["file"], found["url"], found["hash"]
 
 
+def weights_at_hand(name: str, **kwargs) -> bool:
+    """True when the ImageNet weights of ``keras.applications.<name>(**kwargs)`` can be had.
+
+    Looks where :func:`pretrained` looks: the Keras cache, the mirror, then a download (which
+    leaves the file in the Keras cache). Never builds a random model and shows no banner:
+    a notebook uses it to choose a backbone whose weights it can load.
+    """
+    from keras.src.utils import file_utils
+
+    file_name, url, file_hash = weight_file(name, **kwargs)
+    with resolving_weights({}):
+        try:
+            file_utils.get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
+        except NoWeights:
+            return False
+    return True
+
+
 # ------------------------------------------------------------------------ building
 def pretrained(name: str, **kwargs) -> Any:
     """``keras.applications.<name>(**kwargs)`` with ImageNet weights from cache, mirror or download.
@@ -138,7 +156,9 @@ def start_fine_tuning(model, base, n_layers: int, learning_rate: float):
     import keras
 
     if not 0 < n_layers <= len(base.layers):
-        raise ValueError(f"n_layers must be between 1 and {len(base.layers)} (the layers of {base.name}); got {n_layers}.")
+        raise ValueError(
+            f"n_layers must be between 1 and {len(base.layers)} (the layers of {base.name}); got {n_layers}."
+        )
     base.trainable = True
     first_unfrozen = len(base.layers) - n_layers
     for layer in base.layers[:first_unfrozen]:

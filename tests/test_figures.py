@@ -213,6 +213,20 @@ def test_model_diagram_decides_by_what_is_installed(monkeypatch):
     assert figures.model_diagram(small_functional())["method"] == "course"
 
 
+def test_model_diagram_uses_plot_model_when_graphviz_is_there(monkeypatch):
+    calls = []
+
+    def fake_plot_model(model, to_file, **options):
+        calls.append((model.name, options["show_shapes"]))
+        plt.imsave(to_file, np.zeros((40, 30, 3)))
+
+    monkeypatch.setattr(figures, "_graphviz_available", lambda: True)
+    monkeypatch.setattr(keras.utils, "plot_model", fake_plot_model)
+    drawn = figures.model_diagram(small_functional())
+    assert drawn["method"] == "plot_model" and calls == [("tiny", True)]
+    assert drawn["ax"].images[0].get_array().shape[:2] == (40, 30)
+
+
 def test_learning_rate_schedule_marks_warm_up_and_decay():
     schedule = keras.optimizers.schedules.CosineDecay(0.0, 900, warmup_target=4e-3, warmup_steps=100)
     drawn = figures.learning_rate_schedule(schedule, 1000, steps_per_epoch=100)
@@ -292,7 +306,7 @@ def test_transfer_setup_colours_follow_trainable_flags_before_and_after_unfreezi
     after = figures.transfer_setup(model)
     assert after["trainable"] == {"base/c1": False, "base/bn1": False, "base/c2": True, "base/bn2": False, "head": True}
     check_colours(after, model)
-    assert "1 of 4 layers with weights trainable" in "\n".join(texts(after["ax"]))
+    assert "1 of 4 with weights trainable" in "\n".join(texts(after["ax"]))
 
 
 def test_transfer_setup_frozen_parent_wins():
@@ -369,3 +383,18 @@ def test_functions_draw_into_given_axes():
     fig, ax = plt.subplots()
     assert figures.pipeline(ax=ax)[0].axes is ax
     assert len(plt.get_fignums()) == 2
+
+
+def test_transfer_setup_enlarges_the_top_of_a_long_base():
+    base = keras.Sequential([keras.Input((2,))] + [layers.Dense(2, name=f"d{i}") for i in range(60)], name="long_base")
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layers.Dense(1, name="head")(base(inputs)), name="long")
+    for layer in base.layers:
+        layer.trainable = layer.name in {"d58", "d59"}
+    drawn = figures.transfer_setup(model, zoom=10)
+    assert list(drawn["zoomed"]) == [f"long_base/d{i}" for i in range(50, 60)]
+    for name, patch in drawn["zoomed"].items():
+        expected = figures.TRAINABLE if name in {"long_base/d58", "long_base/d59"} else figures.FROZEN
+        assert hex_of(patch) == expected.lower()
+    assert "2 of 60 with weights trainable" in "\n".join(texts(drawn["ax"]))
+    assert figures.transfer_setup(transfer_model()[0])["zoomed"] == {}  # a short base needs no enlargement
