@@ -112,6 +112,31 @@ def run_size(args, pool, x_test, y_test, class_names, per_class: int, seed: int,
     return row
 
 
+def record(rows: list[dict]) -> None:
+    """Put the mean test accuracies per folder size into benchmarks/results.json (see benchmarks/report.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import report
+
+    values, units, formats = {}, {}, {}
+    for per_class in sorted({row["per_class"] for row in rows}):
+        runs = [row for row in rows if row["per_class"] == per_class]
+        for phase in ("feature", "fine_tune"):
+            key = f"ch09.{per_class}.{phase}_test_accuracy"
+            values[key] = round(100 * sum(r[f"{phase}_test_accuracy"] for r in runs) / len(runs), 1)
+            units[key], formats[key] = "%", ".0f"
+        values[f"ch09.{per_class}.runs"] = len(runs)
+        units[f"ch09.{per_class}.runs"] = ""
+    report.record(
+        values,
+        script="benchmarks/bench_chapter09.py",
+        how="chapter 09 recipe (MobileNet alpha=0.25 ImageNet weights, 224 px) on the real tf_flowers photos; "
+        "accuracy on a fixed held-out set of 100 photos per class",
+        machine_load=report.machine_load_note(),
+        units=units,
+        formats=formats,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flowers", type=Path, required=True, help="the tf_flowers folder: <class>/*.jpg")
@@ -125,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fine-tune-epochs", type=int, default=10)
     parser.add_argument("--fine-tune-layers", type=int, default=20)
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    parser.add_argument("--record", action="store_true", help="store the accuracies in benchmarks/results.json")
     args = parser.parse_args(argv)
     for path in (args.flowers, args.weights):
         if not path.exists():
@@ -168,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                     course.record_result(f"{tag}/{key}", value)
     course.record_result("bench_chapter09/check_seconds_3670_files", round(check_seconds, 1))
     course.record_result("bench_chapter09/problems", problems)
+    if args.record:
+        record(rows)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "check_seconds": check_seconds, "problems": problems}, indent=1))
     print(f"\nTotal {time.time() - start:.0f} s")
