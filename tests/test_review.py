@@ -29,14 +29,15 @@ def test_every_chapter_has_four_to_six_questions():
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.key)
 def test_every_option_gets_its_own_explanation(question):
     assert question.answer in question.options and len(question.options) >= 3
-    explanations = [explanation for _, explanation in question.options.values()]
+    explanations = list(question.explanations.values())
     assert len(set(explanations)) == len(explanations), "each option explains its own misconception"
-    for letter, (text, explanation) in question.options.items():
+    for letter, text in question.options.items():
+        explanation = question.explanations[letter]
         for given in (letter, letter.upper(), f"({letter})", f" {letter} "):
             verdict = question.verdict(given)
             assert verdict.status == ("correct" if letter == question.answer else "incorrect"), (question.key, given)
             assert text in verdict.message and explanation in verdict.message
-    assert question.options[question.answer][1] in question.solution_text()
+    assert question.explanations[question.answer] in question.solution_text()
 
 
 @pytest.mark.parametrize("answer", [..., None])
@@ -63,13 +64,13 @@ def test_check_prints_and_raises_only_in_strict_mode(monkeypatch, capsys):
 
 def test_a_question_without_its_answer_among_the_options_is_refused():
     with pytest.raises(ValueError, match="not one of the options"):
-        review.MultipleChoice("review.ch00.r9", "?", {"a": ("x", "y")}, "b")
+        review.MultipleChoice("review.ch00.r9", "?", {"a": "x"}, "b", explanations={"a": "y"})
 
 
 def test_markdown_lists_the_question_and_every_option():
     text = review.markdown(review.ch02.r2)
     assert text.startswith("**R2.** How many parameters")
-    for letter, (option, _) in review.ch02.r2.options.items():
+    for letter, option in review.ch02.r2.options.items():
         assert f"- **({letter})** {option}" in text
 
 

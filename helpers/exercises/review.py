@@ -1,7 +1,7 @@
 """Review questions at the end of every chapter: ``review.ch03.r1.check("b")``.
 
-Each question is multiple choice (a number or "which line is wrong" is asked as options
-too). Every option carries its own explanation: a wrong answer is told the misconception
+Each question is a :class:`helpers.exercises.question.MultipleChoice` (a number or "which
+line is wrong" is asked as options too). Every option carries its own explanation: a wrong answer is told the misconception
 behind it, the right one why it is right. The questions aim at the mistakes learners
 really make (the README's "where learners get stuck" table). :func:`markdown` writes a
 question as the markdown cell a notebook shows above its check.
@@ -10,62 +10,29 @@ question as the markdown cell a notebook shows above its check.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
 
-from helpers import course
-from helpers.exercises.question import NOT_ATTEMPTED, CheckFailed, Question, Verdict, render
+from helpers.exercises.question import MultipleChoice
 
-
-class MultipleChoice(Question):
-    """One multiple-choice question: ``check("b")`` explains the option chosen."""
-
-    def __init__(self, key: str, question: str, options: dict[str, tuple[str, str]], answer: str) -> None:
-        if answer not in options:
-            raise ValueError(f"{key}: the right answer {answer!r} is not one of the options {sorted(options)}.")
-        self._key, self.question, self.options, self.answer = key, question, options, answer
-        self.title = question.splitlines()[0]
-        self.hints = ["Re-read the section of the chapter this question is about, then rule out one option at a time."]
-
-    @property
-    def key(self) -> str:
-        return self._key
-
-    def verdict(self, answer: Any = Ellipsis) -> Verdict:
-        letters = ", ".join(f'"{letter}"' for letter in self.options)
-        if any(answer is marker for marker in NOT_ATTEMPTED):
-            return Verdict(
-                "not attempted", f'Answer with the letter of one option ({letters}), e.g. {self.key}.check("a").'
-            )
-        letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
-        if letter not in self.options:
-            return Verdict(
-                "incorrect", f"Answer with the letter of one option ({letters}) as a string; you gave {answer!r}."
-            )
-        text, explanation = self.options[letter]
-        return Verdict("correct" if letter == self.answer else "incorrect", f"({letter}) {text}: {explanation}")
-
-    def check(self, answer: Any = Ellipsis) -> None:
-        """Check your answer: every option, right or wrong, comes with its explanation."""
-        result = self.verdict(answer)
-        render(result.status, result.message)
-        if not result.ok and course.strict_checks():
-            raise CheckFailed(f"{self.key}: {result.status}: {result.message}")
-
-    def solution_text(self) -> str:
-        text, explanation = self.options[self.answer]
-        return f"({self.answer}) {text}\n{explanation}"
+HINT = "Re-read the section of the chapter this question is about, then rule out one option at a time."
 
 
 def markdown(question: MultipleChoice) -> str:
     """The question as a notebook markdown cell: its number, text and lettered options."""
     number = question.key.rsplit(".r", 1)[1]
-    options = "\n".join(f"- **({letter})** {text}" for letter, (text, _) in question.options.items())
+    options = "\n".join(f"- **({letter})** {text}" for letter, text in question.options.items())
     return f"**R{number}.** {question.question}\n\n{options}"
 
 
 def _chapter(key: str, questions: list[tuple[str, dict[str, tuple[str, str]], str]]) -> SimpleNamespace:
     made = {
-        f"r{i}": MultipleChoice(f"review.{key}.r{i}", text, options, answer)
+        f"r{i}": MultipleChoice(
+            f"review.{key}.r{i}",
+            text,
+            {letter: option for letter, (option, _) in options.items()},
+            answer,
+            explanations={letter: explanation for letter, (_, explanation) in options.items()},
+            hints=[HINT],
+        )
         for i, (text, options, answer) in enumerate(questions, 1)
     }
     return SimpleNamespace(**made, questions=list(made.values()))
