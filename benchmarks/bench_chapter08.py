@@ -33,18 +33,21 @@ METHODS = {
 }
 
 
-def figures(results: dict, notebook_minutes: float) -> dict[str, float]:
-    """The ``ch08.`` figures of results.json from one run's recorded results."""
-    values: dict[str, float] = {"ch08.notebook_minutes": round(notebook_minutes)}
-    values["ch08.head_test_accuracy"] = round(100 * float(results["head_test_accuracy"]), 1)
-    values["ch08.cifar_test_accuracy"] = round(100 * float(results["cifar_test_accuracy"]), 1)
-    for row in results["cleaning_table"]:
+def figures(results: dict, notebook_minutes: float | None) -> dict[str, float]:
+    """The ``ch08.`` figures of results.json from one run's recorded results (the parts it recorded)."""
+    values: dict[str, float] = {}
+    if notebook_minutes is not None:
+        values["ch08.notebook_minutes"] = round(notebook_minutes)
+    for name in ("head_test_accuracy", "cifar_test_accuracy"):
+        if name in results:
+            values[f"ch08.{name}"] = round(100 * float(results[name]), 1)
+    for row in results.get("cleaning_table", []):
         name = "cleaned" if row["training data"] == "cleaned" else "labelled"
         values[f"ch08.cleaning.{name}.photos"] = int(row["photos"])
         values[f"ch08.cleaning.{name}.accuracy"] = round(100 * row["test accuracy (mean)"], 1)
         values[f"ch08.cleaning.{name}.min"] = round(100 * row["min"], 1)
         values[f"ch08.cleaning.{name}.max"] = round(100 * row["max"], 1)
-    for row in results["imbalance_table"]:
+    for row in results.get("imbalance_table", []):
         method = METHODS[row["index"]]
         for column, key in (
             ("accuracy", "accuracy"),
@@ -54,16 +57,19 @@ def figures(results: dict, notebook_minutes: float) -> dict[str, float]:
             ("roses precision", "rare_precision"),
         ):
             values[f"ch08.imbalance.{method}.{key}"] = round(100 * row[column], 1)
-    kept, total = results["rare_kept"]
-    values["ch08.imbalance.rare_kept"], values["ch08.imbalance.rare_total"] = int(kept), int(total)
-    values["ch08.temperature"] = round(float(results["temperature"]), 2)
-    for row in results["calibration_table"]:
+    if "rare_kept" in results:
+        kept, total = results["rare_kept"]
+        values["ch08.imbalance.rare_kept"], values["ch08.imbalance.rare_total"] = int(kept), int(total)
+    if "temperature" in results:
+        values["ch08.temperature"] = round(float(results["temperature"]), 2)
+    for row in results.get("calibration_table", []):
         when = "before" if row["index"] == "before" else "after"
         values[f"ch08.calibration.{when}.ece"] = round(row["ECE"], 3)
         values[f"ch08.calibration.{when}.nll"] = round(row["NLL"], 3)
         values[f"ch08.calibration.{when}.accuracy"] = round(100 * row["accuracy"], 1)
-    values["ch08.lr.suggested"] = float(results["lr_suggested"])
-    values["ch08.lr.minimum_over_10"] = float(results["lr_minimum_over_10"])
+    if "lr_suggested" in results:
+        values["ch08.lr.suggested"] = float(results["lr_suggested"])
+        values["ch08.lr.minimum_over_10"] = float(results["lr_minimum_over_10"])
     return values
 
 
@@ -99,14 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="also save the executed notebook here")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell (default 3600)")
     parser.add_argument("--from-results", type=Path, help="record this COURSE_RESULTS file instead of running")
-    parser.add_argument("--minutes", type=float, help="with --from-results: how long that whole run took")
+    parser.add_argument(
+        "--minutes", type=float, help="with --from-results: how long that whole run took, if it was whole"
+    )
     parser.add_argument("--load", default=None, help="with --from-results: the machine's load during that run")
     parser.add_argument("--record", action="store_true", help="write the figures into benchmarks/results.json")
     args = parser.parse_args(argv)
 
     if args.from_results:
-        if args.minutes is None:
-            parser.error("--from-results needs --minutes (the run's wall time)")
         results, minutes, load = read_results(args.from_results), args.minutes, args.load or "not recorded"
     else:
         if args.mirror is None or not (args.mirror / "datasets" / "flowers").is_dir():
