@@ -553,7 +553,8 @@ ch05 = _chapter(
                 "a": ("About the same accuracy", "No: all the benefit comes from the ImageNet weights."),
                 "b": (
                     "Far worse results: a random frozen base computes features that mean nothing",
-                    "Right. Measured on five classes: 14-19% with a random base against 49-70% with the real weights.",
+                    "Right. All the gain of transfer learning comes from the ImageNet weights; a random frozen base turns "
+                    "every photo into noise the head cannot learn much from.",
                 ),
                 "c": (
                     "Better results, as nothing from ImageNet gets in the way",
