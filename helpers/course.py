@@ -18,7 +18,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-REPO_URL = "https://github.com/image-classification-course/image-classification-tensorflow"
+from helpers import __course__
+
+REPO_URL = __course__
 """Where the course lives; Colab installs ``helpers`` from here."""
 
 SUPPORTED_TF = ((2, 16), (2, 21))
