@@ -236,7 +236,8 @@ def compat(argv: list[str]) -> int:
         targets = ["solutions/00_start_here.ipynb", "solutions/02_convolution_from_scratch.ipynb"]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kernels use the pip-installed helpers
     else:
-        targets = []
+        # The notebooks with their answers (the learner copies run the same code) and the unit tests.
+        targets = [] if extra else ["solutions", "tests"]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
     env["COURSE_SKIP_BROWSER"] = "1"
     env.pop("COURSE_REQUIRE_BROWSER", None)
