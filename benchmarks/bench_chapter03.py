@@ -7,7 +7,10 @@ set, then prints what the notebook recorded: test accuracy and training time of 
 first CNN (the TensorFlow tutorial CNN) and of the chapter's main classifier, side by side.
 
     python benchmarks/cifar_mirror.py cifar10-train-jpg.tar.gz /tmp/mirror
-    python benchmarks/bench_chapter03.py --mirror /tmp/mirror [--results results.jsonl] [--keep out.ipynb]
+    python benchmarks/bench_chapter03.py --mirror /tmp/mirror [--results results.jsonl] [--keep out.ipynb] [--record]
+
+``--record`` writes the figures into ``benchmarks/results.json`` (then
+``python benchmarks/report.py --write`` updates the README).
 
 The training times are wall-clock times: on a machine shared with other programs they
 are longer than on an idle one. The notebook also records the process CPU time of the
@@ -25,6 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 NOTEBOOK = ROOT / "solutions" / "03_building_cnns.ipynb"
 ROWS = [
     ("first CNN (TensorFlow tutorial)", "first_cnn_test_accuracy", "first_cnn_train_seconds"),
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, help="COURSE_RESULTS file to write (default: a temporary file)")
     parser.add_argument("--keep", type=Path, help="also save the executed notebook here")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell (default 3600)")
+    parser.add_argument("--record", action="store_true", help="write the figures into benchmarks/results.json")
     args = parser.parse_args(argv)
     if not (args.mirror / "datasets" / "cifar10.npz").is_file():
         parser.error(f"{args.mirror}/datasets/cifar10.npz not found: build it with benchmarks/cifar_mirror.py")
@@ -117,7 +122,37 @@ def main(argv: list[str] | None = None) -> int:
         if key not in results:
             print(f"ERROR: the notebook did not record {key}.", file=sys.stderr)
             return 1
+    if args.record:
+        record(results, seconds, load_start=load)
     return 0
+
+
+def record(results: dict[str, object], notebook_seconds: float, load_start: float) -> None:
+    """Write the run's figures into results.json under the ``ch03.`` keys the README quotes."""
+    import report
+
+    values: dict[str, float] = {"ch03.notebook_minutes": round(notebook_seconds / 60)}
+    for model, acc_key, time_key in (
+        ("tutorial_cnn", "first_cnn_test_accuracy", "first_cnn_train_seconds"),
+        ("classifier", "test_accuracy", "train_seconds"),
+    ):
+        accuracy, minutes = 100 * float(results[acc_key]), float(results[time_key]) / 60
+        values[f"ch03.{model}.test_accuracy"] = round(accuracy, 1)
+        values[f"ch03.{model}.train_minutes"] = round(minutes, 2)
+        values[f"ch03.{model}.points_per_minute"] = round(accuracy / minutes, 1)
+    if "test_top3_accuracy" in results:
+        values["ch03.classifier.top3_accuracy"] = round(100 * float(results["test_top3_accuracy"]), 1)
+    for name in ("epochs", "first_cnn_epochs"):
+        if name in results:
+            values["ch03.classifier.epochs" if name == "epochs" else "ch03.tutorial_cnn.epochs"] = int(results[name])
+    ratio = float(results["train_seconds"]) / float(results["first_cnn_train_seconds"])
+    values["ch03.classifier.time_ratio"] = round(ratio, 2)
+    how = (
+        "chapter 03 notebook run whole in full mode on real CIFAR-10 (40,000 train, 10,000 held out) by "
+        "bench_chapter03.py --mirror DIR; times are wall-clock training times in the same run"
+    )
+    load = f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs"
+    report.record(values, script="benchmarks/bench_chapter03.py", how=how, machine_load=load)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import report  # noqa: E402  (benchmarks/report.py, beside this script)
+
 from helpers import course, inference  # noqa: E402
 
 GOAL_MS = 50.0
@@ -57,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=50, help="timed calls per measurement (default 50)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32], help="batch sizes for throughput")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--record", action="store_true", help="write the single-image figures into benchmarks/results.json"
+    )
     args = parser.parse_args(argv)
 
     tf = course.import_tensorflow()
@@ -147,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(
             json.dumps({"meta": meta, "single_image": results, "throughput_images_per_s": throughput}, indent=1)
         )
+    if args.record:
+        onednn = "no_onednn" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0" else "onednn"
+        names = ("keras_predict_on_batch", "keras_eager", "tflite", "end_to_end_keras", "end_to_end_tflite")
+        values = {f"inference.{key}.{onednn}": stats["median_ms"] for key, stats in zip(names, results.values())}
+        how = f"MobileNetV2 {SIZE}x{SIZE}, weights=None, --runs {args.runs}, median single-image latency"
+        how += ", TF_ENABLE_ONEDNN_OPTS=0" if onednn == "no_onednn" else ", oneDNN on (default)"
+        report.record(values, script="benchmarks/bench_inference.py", how=how, machine_load=report.machine_load_note())
     return 0 if end_to_end <= GOAL_MS else 1
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import report  # noqa: E402  (benchmarks/report.py, beside this script)
+
 from helpers import course  # noqa: E402
 
 
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("archive", type=Path, help="cifar10-train-jpg.tar.gz (train/<class>/<n>.jpg)")
     parser.add_argument("--per-class", type=int, default=None, help="use only N images per class (default: all)")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--record", action="store_true", help="write the figures into benchmarks/results.json")
     args = parser.parse_args(argv)
 
     course.quiet_tensorflow()
@@ -110,6 +113,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {first:,.0f} | {second:,.0f} | {second / baseline:.1f}x |")
     images = rows[0][1][0][1]
     print(f"\n{images:,} JPEG images of 32x32 pixels, batch size {args.batch_size}, {course.summary_line()}")
+    if args.record:
+        keys = ("hand_loop", "image_dataset_from_directory", "cache_prefetch")
+        values = {}
+        for key, (_, passes) in zip(keys, rows):
+            first, second = (count / seconds for seconds, count in passes)
+            values.update({f"loading.{key}.first_pass": round(first), f"loading.{key}.second_pass": round(second)})
+            values[f"loading.{key}.speedup"] = round(second / baseline)
+        how = f"{images:,} CIFAR-10 training JPEGs in class folders, images per second over a whole pass"
+        report.record(values, script="benchmarks/bench_loading.py", how=how, machine_load=report.machine_load_note())
     return 0
 
 

@@ -202,7 +202,9 @@ def run(args: argparse.Namespace, work: Path, per_class: int, seed: int) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cifar", type=Path, required=True, help="CIFAR-10 training JPEGs, train/<class>/*.jpg in a .tar.gz")
+    parser.add_argument(
+        "--cifar", type=Path, required=True, help="CIFAR-10 training JPEGs, train/<class>/*.jpg in a .tar.gz"
+    )
     parser.add_argument("--weights", type=Path, required=True, help=f"the Keras ImageNet weight file {WEIGHT_FILE}")
     parser.add_argument("--classes", nargs="+", default=DEFAULT_CLASSES)
     parser.add_argument("--per-class", type=int, nargs="+", default=[100], help="images per class (80%% train)")

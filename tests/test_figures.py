@@ -1,0 +1,371 @@
+"""Tests of helpers.figures: each figure draws without warnings and shows what it claims to show."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from helpers import figures
+from helpers.course import import_tensorflow
+
+import_tensorflow()
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+EDGE_IMAGE = np.array([[10, 10, 10, 0, 0, 0]] * 6, dtype=np.float32)  # chapter 02's image and filter
+EDGE_FILTER = np.array([[1, 0, -1]] * 3, dtype=np.float32)
+POOL_GRID = np.array([[1, 3, 2, 1], [4, 6, 5, 0], [7, 2, 9, 8], [1, 0, 3, 4]], dtype=np.float32)
+
+
+@pytest.fixture(autouse=True)
+def _warnings_are_errors():
+    """A figure that warns (overridden colours, missing glyphs, tight layout) fails its test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="keras|tensorflow|numpy")
+        warnings.filterwarnings("ignore", message="__array__ implementation doesn't accept a copy keyword")
+        yield
+        plt.gcf().canvas.draw()  # rendering is where glyph warnings appear
+
+
+def texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def hex_of(patch, attribute="facecolor") -> str:
+    getter = patch.get_facecolor if attribute == "facecolor" else patch.get_edgecolor
+    return mpl.colors.to_hex(getter(), keep_alpha=False).lower()
+
+
+def test_pipeline_has_seven_steps_in_order():
+    boxes = figures.pipeline()
+    assert len(boxes) == 7
+    labels = [t for t in texts(boxes[0].axes) if re.match(r"\d\. ", t)]
+    assert labels == ["1. collect", "2. preprocess", "3. build", "4. compile", "5. train", "6. evaluate", "7. deploy"]
+
+
+def test_problem_types_draw_one_ten_and_three_outputs():
+    softmax = np.full(10, 0.02)
+    softmax[8] = 0.82
+    drawn = figures.problem_types(0.93, softmax, [0.9, 0.3, 0.95], image=np.zeros((8, 8)), label_names=["a", "b", "c"])
+    assert [len(drawn[k]) for k in ("binary", "multiclass", "multilabel")] == [1, 10, 3]
+    colors = [hex_of(bar) for bar in drawn["multiclass"]]
+    assert colors[8] == figures.ORANGE.lower() and colors.count(figures.ORANGE.lower()) == 1  # the argmax stands out
+    labels_on = [hex_of(bar) == figures.ORANGE.lower() for bar in drawn["multilabel"]]
+    assert labels_on == [True, False, True]  # each label against its own 0.5 threshold
+    assert "sum to 1.00" in drawn["multiclass"][0].axes.get_title()
+    with pytest.raises(ValueError, match="one class name per softmax output"):
+        figures.problem_types(0.5, softmax, [0.1], class_names=["a", "b"])
+
+
+def test_convolution_step_shows_window_products_and_sum():
+    step = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (0, 1))
+    np.testing.assert_array_equal(step["products"], EDGE_IMAGE[0:3, 1:4] * EDGE_FILTER)
+    assert step["value"] == 30.0
+    ax_in, ax_k, ax_p, ax_out = step["axes"]
+    highlighted = [p for p in ax_in.patches if hex_of(p) == figures.SKY.lower()]
+    assert len(highlighted) == 9  # the 3x3 window
+    assert "columns 1-3" in ax_in.get_title() and "sum = 30" in ax_p.get_title()
+    assert texts(ax_p).count("10") == 3 and "-0" not in texts(ax_p)
+    # Output cells done so far: (0, 0) and (0, 1); the rest are still empty.
+    assert np.isnan(step["output"]).sum() == 14
+    assert texts(ax_out) == ["0", "30"]
+    assert ax_out.get_title() == "output[0, 1] = 30"
+
+
+def test_convolution_steps_one_row_per_position():
+    results = figures.convolution_steps(EDGE_IMAGE, EDGE_FILTER, [(0, 0), (0, 1), (0, 2)])
+    assert [r["value"] for r in results] == [0.0, 30.0, 30.0]
+    assert len(results[0]["axes"][0].figure.axes) == 12
+
+
+def test_convolution_step_rejects_positions_outside_the_output():
+    with pytest.raises(ValueError, match="outside the 4x4 output"):
+        figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (4, 0))
+    with pytest.raises(ValueError, match="2-D image"):
+        figures.convolution_step(EDGE_IMAGE[None], EDGE_FILTER, (0, 0))
+
+
+@pytest.mark.parametrize(("stride", "positions"), [(1, 16), (2, 4)])
+def test_animation_is_javascript_html_with_one_frame_per_output_position(stride, positions):
+    animation = figures.convolution_animation(EDGE_IMAGE, EDGE_FILTER, stride=stride)
+    page = animation.to_jshtml()
+    frames = re.findall(r'frames\[(\d+)\] = "data:image/png;base64,', page)
+    assert [int(i) for i in frames] == list(range(positions))
+    assert "<script" in page and "jupyter-widgets" not in page and "ipywidgets" not in page
+    assert len(page) < mpl.rcParams["animation.embed_limit"] * 2**20
+    assert not plt.get_fignums()  # closed: no still copy under the animation
+
+
+def test_padding_and_stride_output_sizes_match_the_formula_and_keras():
+    results = figures.padding_and_stride(EDGE_IMAGE, EDGE_FILTER)
+    assert set(results) == {("valid", 1), ("same", 1), ("valid", 2), ("same", 2)}
+    axes = plt.gcf().axes
+    for ax, ((padding, stride), output) in zip(axes, results.items()):
+        layer = layers.Conv2D(1, 3, strides=stride, padding=padding, use_bias=False)
+        layer.build((None, 6, 6, 1))
+        layer.set_weights([EDGE_FILTER.reshape(3, 3, 1, 1)])
+        keras_output = layer(EDGE_IMAGE.reshape(1, 6, 6, 1)).numpy()[0, :, :, 0]
+        np.testing.assert_allclose(output, keras_output)  # the numbers drawn are what Keras computes
+        size = figures.conv_output_size(6, 3, stride, padding)
+        assert output.shape == (size, size)
+        assert f"6×6 → {size}×{size}" in ax.get_title()
+        hatched = [p for p in ax.patches if p.get_hatch()]
+        padded_side = 6 + sum(figures._same_padding(6, 3, stride)) if padding == "same" else 6
+        assert len(hatched) == padded_side**2 - 36  # one hatched cell per padding zero
+    assert figures.conv_output_size(6, 3, 2, "same") == 3 and figures.conv_output_size(6, 3, 2, "valid") == 2
+
+
+def test_pooling_outputs_colours_and_strongest_cells():
+    drawn = figures.pooling(POOL_GRID)
+    np.testing.assert_array_equal(
+        drawn["max"], layers.MaxPooling2D(2)(POOL_GRID.reshape(1, 4, 4, 1)).numpy()[0, :, :, 0]
+    )
+    np.testing.assert_allclose(drawn["average"], [[3.5, 2.0], [2.5, 6.0]])
+    assert drawn["strongest"] == [(1, 1), (1, 2), (2, 0), (2, 2)]  # 6, 5, 7, 9
+    ax_in, ax_max, _ = drawn["axes"]
+    in_colors = [hex_of(p) for p in ax_in.patches]
+    assert len(set(in_colors)) == 4 and in_colors[0] == in_colors[1] == in_colors[4] == in_colors[5]
+    assert [hex_of(p) for p in ax_max.patches] == [in_colors[0], in_colors[2], in_colors[8], in_colors[10]]
+    thick = [p for p in ax_in.patches if p.get_linewidth() == 3]
+    assert len(thick) == 4
+    with pytest.raises(ValueError, match="divide by size=2"):
+        figures.pooling(np.zeros((3, 4)))
+
+
+def _measured_receptive_field(stack) -> int:
+    """How many input pixels change the output's first unit, found with a gradient."""
+    import tensorflow as tf
+
+    model = keras.Sequential([keras.Input((32, 32, 1))])
+    for name, kernel, stride in stack:
+        if name == "conv":
+            model.add(layers.Conv2D(1, kernel, strides=stride, kernel_initializer="ones"))
+        else:
+            model.add(layers.AveragePooling2D(kernel, strides=stride))
+    image = tf.ones((1, 32, 32, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        first = model(image)[0, 0, 0, 0]
+    touched = np.flatnonzero(tape.gradient(first, image).numpy()[0, :, 0, 0])
+    return int(touched.max() - touched.min() + 1)
+
+
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        ([("conv", 3, 1)] * 3, [3, 5, 7]),
+        ([("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("conv", 3, 1)], [3, 4, 8, 12]),
+    ],
+)
+def test_receptive_field_sizes_and_squares(stack, expected):
+    sizes = figures.receptive_field(stack)
+    assert sizes == expected
+    assert sizes[-1] == _measured_receptive_field(stack)
+    ax = plt.gca()
+    squares = sorted((p for p in ax.patches if p.get_zorder() >= 5), key=lambda p: p.get_width())
+    widths = [round(p.get_width() + 2 * 0.07 * (len(stack) - i)) for i, p in enumerate(squares)]
+    assert widths == expected
+    outer = squares[-1]
+    for inner in squares[:-1]:  # every square sits inside the next larger one
+        assert outer.get_x() <= inner.get_x() and inner.get_x() + inner.get_width() <= outer.get_x() + outer.get_width()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1].endswith(f"{expected[-1]}×{expected[-1]}")
+
+
+def small_functional():
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Rescaling(1 / 255)(inputs)
+    x = layers.Conv2D(4, 3, padding="same", name="conv")(x)
+    x = layers.MaxPooling2D(name="pool")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = layers.Dense(3, name="head")(x)
+    return keras.Model(inputs, outputs, name="tiny")
+
+
+def test_model_diagram_draws_one_box_per_layer_with_shapes_and_params():
+    model = small_functional()
+    drawn = figures.model_diagram(model, use_graphviz=False)
+    assert drawn["method"] == "course"
+    assert list(drawn["boxes"]) == ["input", "rescaling", "conv", "pool", "gap", "head"][: len(drawn["boxes"])]
+    assert len(drawn["boxes"]) == len([la for la in model.layers if type(la).__name__ != "InputLayer"]) + 1
+    shown = "\n".join(texts(drawn["ax"]))
+    assert "conv (Conv2D)\n(batch, 16, 16, 4) · 112 params" in shown
+    assert "head (Dense)" in shown and f"{model.count_params():,} parameters" in drawn["ax"].get_title()
+    assert len([p for p in drawn["ax"].patches if type(p).__name__ == "FancyArrowPatch"]) == 5
+
+
+def test_model_diagram_wraps_long_models_into_columns():
+    model = keras.Sequential([keras.Input((4,))] + [layers.Dense(2, name=f"d{i}") for i in range(13)], name="long")
+    drawn = figures.model_diagram(model, use_graphviz=False, max_rows=5)
+    xs = sorted({round(box.get_x(), 2) for box in drawn["boxes"].values()})
+    assert len(drawn["boxes"]) == 14 and len(xs) == 3
+
+
+def test_model_diagram_decides_by_what_is_installed(monkeypatch):
+    monkeypatch.setattr(figures.shutil, "which", lambda name: None)
+    assert not figures._graphviz_available()  # no `dot` program: the course's own drawing
+    assert figures.model_diagram(small_functional())["method"] == "course"
+
+
+def test_learning_rate_schedule_marks_warm_up_and_decay():
+    schedule = keras.optimizers.schedules.CosineDecay(0.0, 900, warmup_target=4e-3, warmup_steps=100)
+    drawn = figures.learning_rate_schedule(schedule, 1000, steps_per_epoch=100)
+    assert drawn["peak_step"] == pytest.approx(100, abs=3) and drawn["peak"] == pytest.approx(4e-3, rel=0.01)
+    assert drawn["final"] < 1e-5
+    shown = "\n".join(texts(drawn["ax"]))
+    assert "warm-up: 10" in shown and "decay:" in shown and "peak 4.0e-03" in shown
+    assert "100 per epoch" in drawn["ax"].get_xlabel()
+
+
+def test_learning_rate_schedule_without_warm_up():
+    drawn = figures.learning_rate_schedule(lambda step: 1e-3 * 0.9**step, 50)
+    assert drawn["peak_step"] == 0
+    assert not any("warm-up" in t for t in texts(drawn["ax"]))
+
+
+def test_fitting_regimes_schematic_and_real_history():
+    drawn = figures.fitting_regimes()
+    assert drawn["regions"] == ["underfitting", "overfitting"]
+    curves = figures._schematic_history()
+    assert drawn["best_epoch"] == int(np.argmin(curves["val_loss"])) + 1
+    history = {"loss": [2.0, 1.5, 1.2, 1.0, 0.8, 0.6], "val_loss": [2.1, 1.7, 1.5, 1.45, 1.5, 1.6]}
+    real = figures.fitting_regimes(history)
+    assert real["best_epoch"] == 4 and real["regions"] == ["underfitting", "overfitting"]
+    still_learning = figures.fitting_regimes({"loss": [2, 1.5, 1.2], "val_loss": [2.1, 1.8, 1.6]})
+    assert still_learning["regions"] == ["underfitting"]
+    one_epoch = figures.fitting_regimes({"loss": [2.0], "val_loss": [2.1]})
+    assert one_epoch["regions"] == [] and "too few epochs" in "\n".join(texts(one_epoch["ax"]))
+    with pytest.raises(ValueError, match="validation_split"):
+        figures.fitting_regimes({"loss": [1.0]})
+
+
+def transfer_model():
+    base = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            layers.Conv2D(4, 3, name="c1"),
+            layers.BatchNormalization(name="bn1"),
+            layers.ReLU(name="relu1"),
+            layers.Conv2D(4, 3, name="c2"),
+            layers.BatchNormalization(name="bn2"),
+        ],
+        name="base",
+    )
+    inputs = keras.Input((8, 8, 3))
+    x = base(inputs, training=False)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = layers.Dense(2, name="head")(x)
+    return keras.Model(inputs, outputs, name="transfer"), base
+
+
+def check_colours(drawn, model):
+    for name, patch in drawn["patches"].items():
+        expected = figures.TRAINABLE if drawn["trainable"][name] else figures.FROZEN
+        assert hex_of(patch) == expected.lower(), name
+        assert bool(patch.get_hatch()) == (not drawn["trainable"][name])  # frozen is hatched as well
+    trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert f"{trainable_params:,} of" in drawn["ax"].get_title()
+
+
+def test_transfer_setup_colours_follow_trainable_flags_before_and_after_unfreezing():
+    model, base = transfer_model()
+    base.trainable = False
+    before = figures.transfer_setup(model)
+    assert before["trainable"] == {
+        "base/c1": False,
+        "base/bn1": False,
+        "base/c2": False,
+        "base/bn2": False,
+        "head": True,
+    }
+    check_colours(before, model)
+    assert "relu1" not in str(list(before["patches"]))  # no weights, no frozen/trainable colour
+    base.trainable = True
+    for layer in base.layers:
+        layer.trainable = layer.name == "c2"  # unfreeze the top convolution, BatchNorm stays frozen
+    after = figures.transfer_setup(model)
+    assert after["trainable"] == {"base/c1": False, "base/bn1": False, "base/c2": True, "base/bn2": False, "head": True}
+    check_colours(after, model)
+    assert "1 of 4 layers with weights trainable" in "\n".join(texts(after["ax"]))
+
+
+def test_transfer_setup_frozen_parent_wins():
+    model, base = transfer_model()
+    base.trainable = False
+    base.layers[0]._trainable = True  # a stale flag inside a frozen base still trains nothing
+    assert figures.transfer_setup(model)["trainable"]["base/c1"] is False
+
+
+def test_confusion_matrix_guide_explains_one_row_and_one_column():
+    from sklearn.metrics import confusion_matrix, precision_score, recall_score
+
+    rng = np.random.default_rng(0)
+    names = ["cat", "dog", "frog", "ship"]
+    y_true = rng.integers(0, 4, 400)
+    y_pred = np.where(rng.random(400) < 0.6, y_true, rng.integers(0, 4, 400))
+    matrix = confusion_matrix(y_true, y_pred)
+    drawn = figures.confusion_matrix_guide(matrix, names, row="cat", column=1)
+    assert drawn["recall"] == pytest.approx(recall_score(y_true, y_pred, average=None)[0])
+    assert drawn["precision"] == pytest.approx(precision_score(y_true, y_pred, average=None)[1])
+    assert (drawn["row_patch"].get_y(), drawn["row_patch"].get_width()) == (0, 4)  # the whole "cat" row
+    assert (drawn["column_patch"].get_x(), drawn["column_patch"].get_height()) == (1, 4)  # the whole "dog" column
+    shown = "\n".join(texts(drawn["ax"]))
+    assert f"recall = {matrix[0, 0]} / {matrix[0].sum()}" in shown
+    assert f"precision = {matrix[1, 1]} / {matrix[:, 1].sum()}" in shown
+    with pytest.raises(ValueError, match="not one of the class names"):
+        figures.confusion_matrix_guide(matrix, names, row="horse", column=0)
+    with pytest.raises(ValueError, match="expected \\(3, 3\\)"):
+        figures.confusion_matrix_guide(matrix, names[:3], row=0, column=0)
+
+
+def test_roc_thresholds_marks_points_with_precision_and_recall():
+    from sklearn.metrics import precision_score, recall_score
+
+    rng = np.random.default_rng(1)
+    y_true = (rng.random(500) < 0.2).astype(int)
+    scores = np.clip(rng.normal(0.3 + 0.4 * y_true, 0.15), 0, 1)
+    points = figures.roc_thresholds(y_true, scores, [0.3, 0.5, 0.7])
+    for point in points:
+        decided = (scores >= point["threshold"]).astype(int)
+        assert point["recall"] == pytest.approx(recall_score(y_true, decided))
+        assert point["precision"] == pytest.approx(precision_score(y_true, decided))
+    recalls = [p["recall"] for p in points]
+    assert recalls == sorted(recalls, reverse=True)  # a higher threshold finds fewer
+    legend = [t.get_text() for t in plt.gca().get_legend().get_texts()]
+    assert sum("threshold" in t for t in legend) == 3
+    with pytest.raises(ValueError, match="both classes"):
+        figures.roc_thresholds(np.zeros(5), np.zeros(5))
+
+
+def test_deployment_paths_show_measured_sizes_and_latencies(tmp_path):
+    keras_file = tmp_path / "m.keras"
+    keras_file.write_bytes(b"x" * 300_000)
+    saved = tmp_path / "saved"
+    (saved / "variables").mkdir(parents=True)
+    (saved / "saved_model.pb").write_bytes(b"x" * 200_000)
+    (saved / "variables" / "v.data").write_bytes(b"x" * 400_000)
+    drawn = figures.deployment_paths(
+        {"keras": keras_file, "savedmodel": saved, "tflite": 250_000}, {"keras": 31.5, "tflite": 0.42}
+    )
+    assert list(drawn["boxes"]) == ["keras", "savedmodel", "tflite"]
+    assert drawn["texts"]["keras"] == ".keras file\n293 KB\n31.50 ms per image"
+    assert drawn["texts"]["savedmodel"] == "SavedModel folder\n586 KB\nlatency not timed"
+    assert "0.42 ms per image" in drawn["texts"]["tflite"]
+    assert figures.size_on_disk(saved) == 600_000
+    with pytest.raises(ValueError, match="Unknown format"):
+        figures.deployment_paths({"onnx": 1})
+
+
+def test_functions_draw_into_given_axes():
+    fig, axes = plt.subplots(1, 4)
+    result = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (1, 1), axes=axes)
+    assert list(result["axes"]) == list(axes)
+    fig, ax = plt.subplots()
+    assert figures.pipeline(ax=ax)[0].axes is ax
+    assert len(plt.get_fignums()) == 2

@@ -1,0 +1,68 @@
+"""The README's measured sections are rendered from benchmarks/results.json and agree with it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("bench_report", ROOT / "benchmarks" / "report.py")
+report = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(report)
+
+
+def test_every_figure_says_how_when_and_under_what_load():
+    figures = report.load()
+    assert figures, "results.json holds no figures"
+    for key, entry in figures.items():
+        assert (ROOT / entry["script"]).is_file(), f"{key}: {entry['script']} does not exist"
+        assert entry["how"].strip() and entry["load"].strip(), key
+
+
+def test_readme_sections_agree_with_results_json():
+    readme = report.README.read_text(encoding="utf-8")
+    names = set(report.sections(readme))
+    assert names == {p.stem for p in report.TABLES.glob("*.md")}, "every template needs its README section and back"
+    assert report.rendered_readme(readme, report.load()) == readme, "run `python benchmarks/report.py --write`"
+    assert report.main(["--check"]) == 0
+
+
+def test_a_changed_figure_is_caught(tmp_path, monkeypatch):
+    figures = report.load()
+    readme = report.README.read_text(encoding="utf-8")
+    key = "ch03.classifier.test_accuracy"
+    figures[key] = {**figures[key], "value": figures[key]["value"] - 3}
+    changed = report.rendered_readme(readme, figures)
+    assert changed != readme
+    assert report.show(figures[key]) in report.sections(changed)["chapter03"]
+    # --check on a README that quotes the old figure fails
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(figures), encoding="utf-8")
+    monkeypatch.setattr(report, "RESULTS", path)
+    monkeypatch.setattr(report, "load", lambda p=path: json.loads(p.read_text(encoding="utf-8")))
+    assert report.main(["--check"]) == 1
+
+
+def test_record_updates_an_entry_and_refuses_a_new_one_without_unit(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(report.load()), encoding="utf-8")
+    report.record({"conv.numpy.median": 7.5}, script="benchmarks/bench_conv.py", how="test", machine_load="idle", path=path)
+    entry = report.load(path)["conv.numpy.median"]
+    assert entry["value"] == 7.5 and entry["unit"] == "ms" and entry["how"] == "test"
+    with pytest.raises(ValueError, match="unit"):
+        report.record({"brand.new": 1.0}, script="x", how="y", machine_load="z", path=path)
+
+
+def test_unknown_placeholder_and_missing_fields_are_clear_errors(tmp_path):
+    with pytest.raises(KeyError, match="not in results.json"):
+        report.render("{{no.such.figure}}", {})
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"a": {"value": 1, "unit": "ms"}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="script"):
+        report.load(path)
+    assert report.show({"value": 80.43, "unit": "%", "format": ".1f"}) == "80.4%"
+    assert report.show({"value": 2.1, "unit": "min"}) == "2.1 min"
+    assert report.show({"value": 2.1, "unit": "min"}, bare=True) == "2.1"
