@@ -95,6 +95,17 @@ class Run:
                 rows.append([str(w.index), "FAILED", w.error, "", "", "", ""])
         return rows
 
+    @property
+    def training_seconds(self) -> float:
+        """The training time of the slowest worker (start-up not included)."""
+        return max(w.report["train_seconds"] for w in self.workers)
+
+    def raise_if_failed(self) -> Run:
+        """Raise ``RuntimeError`` with the reason when a worker failed; else return the run."""
+        if not self.ok:
+            raise RuntimeError(self.summary())
+        return self
+
     HEADER = ["worker", "strategy", "images read (shard)", "last loss", "accuracy", "training", "weights"]
 
     def summary(self) -> str:
@@ -106,8 +117,10 @@ class Run:
             reasons = "; ".join(f"worker {w.index}: {w.error.split(' (log: ')[0]}" for w in failed)
             also = f"; stopped worker(s) {', '.join(stopped)}" if stopped else ""
             return f"FAILED: {reasons or 'a worker failed'}{also} (logs in {self.out})."
+        if len(self.workers) == 1:
+            return f"1 process finished in {self.seconds:.0f} s (start-up included)."
         same = "identical on every worker" if self.weights_identical() else "DIFFERENT between workers"
-        return f"{len(self.workers)} worker(s) finished in {self.seconds:.0f} s; final weights {same}."
+        return f"{len(self.workers)} workers finished in {self.seconds:.0f} s; final weights {same}."
 
     def __str__(self) -> str:
         rows = [self.HEADER, *self.rows()]
@@ -125,6 +138,19 @@ class Run:
         )
 
     __repr__ = __str__
+
+
+def compare(workers: Run, alone: Run) -> str:
+    """One line comparing a multi-worker run with the single-process run of the same steps."""
+    workers.raise_if_failed(), alone.raise_if_failed()
+    report = workers.workers[0].report
+    ratio = workers.training_seconds / alone.training_seconds
+    speed = f"{ratio:.1f}x slower" if ratio >= 1 else f"{1 / ratio:.1f}x faster"
+    return (
+        f"{report['steps_per_epoch']} steps of {report['global_batch']} images per epoch: one process "
+        f"{alone.training_seconds:.1f} s, {len(workers.workers)} workers {workers.training_seconds:.1f} s ({speed}); "
+        f"with start-up {alone.seconds:.0f} s vs {workers.seconds:.0f} s."
+    )
 
 
 def free_port() -> int:

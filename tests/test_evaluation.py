@@ -140,8 +140,13 @@ def test_per_class_table_sorted_by_f1_with_diagnosis():
 
 @pytest.mark.parametrize(
     "precision, recall, support, fragment",
-    [(0.95, 0.92, 10, "good"), (0.5, 0.9, 10, "low precision"), (0.9, 0.5, 10, "low recall"),
-     (0.5, 0.55, 10, "both low"), (0.0, 0.0, 0, "not in y_true")],
+    [
+        (0.95, 0.92, 10, "good"),
+        (0.5, 0.9, 10, "low precision"),
+        (0.9, 0.5, 10, "low recall"),
+        (0.5, 0.55, 10, "both low"),
+        (0.0, 0.0, 0, "not in y_true"),
+    ],
 )
 def test_diagnose(precision, recall, support, fragment):
     assert fragment in ev.diagnose(precision, recall, support)

@@ -44,8 +44,10 @@ def test_q1_not_attempted():
         (lambda y, p, n: pd.DataFrame(classification_report(y, p.argmax(1), target_names=n, output_dict=True)), ".T"),
         (lambda y, p, n: pd.DataFrame(classification_report(y, p.argmax(1), output_dict=True)).T, "target_names"),
         (lambda y, p, n: None, "return"),
-        (lambda y, p, n: pd.DataFrame(classification_report(p.argmax(1), y, target_names=n, output_dict=True)).T,
-         "should be"),
+        (
+            lambda y, p, n: pd.DataFrame(classification_report(p.argmax(1), y, target_names=n, output_dict=True)).T,
+            "should be",
+        ),
         ("report", "function itself"),
     ],
 )
@@ -59,7 +61,9 @@ def confused_pairs(y_true, y_pred, class_names, top=5):
     both_ways = np.triu(counts + counts.T, k=1)
     largest_first = np.argsort(both_ways, axis=None, kind="stable")[::-1][:top]
     rows, columns = np.unravel_index(largest_first, both_ways.shape)
-    return [(class_names[a], class_names[b], int(both_ways[a, b])) for a, b in zip(rows, columns) if both_ways[a, b] > 0]
+    return [
+        (class_names[a], class_names[b], int(both_ways[a, b])) for a, b in zip(rows, columns) if both_ways[a, b] > 0
+    ]
 
 
 def test_q2_right():
@@ -166,8 +170,14 @@ def test_q3_wrong(wrong, fragment):
 def test_reference_solutions_are_stored_and_pass():
     answers = load_answers("ch06")
     assert set(answers) == {"ch06.q1", "ch06.q2", "ch06.q3"}
-    namespace = {"np": np, "pd": pd, "plt": plt, "evaluation": evaluation,
-                 "classification_report": classification_report, "confusion_matrix": confusion_matrix}
+    namespace = {
+        "np": np,
+        "pd": pd,
+        "plt": plt,
+        "evaluation": evaluation,
+        "classification_report": classification_report,
+        "confusion_matrix": confusion_matrix,
+    }
     for key, name in [("ch06.q1", "report_table"), ("ch06.q2", "confused_pairs"), ("ch06.q3", "dashboard")]:
         exec(answers[key], namespace)
         question = getattr(ch06, key.split(".")[1])

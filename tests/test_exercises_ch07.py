@@ -43,7 +43,11 @@ def test_q1_right():
 
 def test_q1_accepts_full_paths_as_keys():
     def with_paths(predict, folder):
-        return {str(path): predict(path)[:3] for path in list_images(folder) if not path.name.startswith(("download", "empty"))}
+        return {
+            str(path): predict(path)[:3]
+            for path in list_images(folder)
+            if not path.name.startswith(("download", "empty"))
+        }
 
     assert ch07.q1.verdict(with_paths).ok
 
@@ -107,8 +111,14 @@ def tflite_file(tmp_path_factory):
     import keras
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3), keras.layers.GlobalAveragePooling2D(),
-                              keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     folder = tmp_path_factory.mktemp("export")
     saved = inference.export_saved_model(model, folder / "saved")
     return inference.export_tflite(saved, folder / "model.tflite"), saved
@@ -154,10 +164,14 @@ def test_notebook_make_predictor_is_the_helper():
     """The chapter teaches make_predictor; helpers.inference must hold exactly that code."""
     for folder in ("solutions", "notebooks"):
         notebook = nbformat.read(ROOT / folder / "07_inference.ipynb", as_version=4)
-        sources = [cell.source for cell in notebook.cells if cell.cell_type == "code" and "def make_predictor(" in cell.source]
+        sources = [
+            cell.source for cell in notebook.cells if cell.cell_type == "code" and "def make_predictor(" in cell.source
+        ]
         assert len(sources) == 1, folder
         tree = ast.parse(sources[0])
-        function = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "make_predictor")
+        function = next(
+            node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "make_predictor"
+        )
         taught = ast.get_source_segment(sources[0], function)
         assert taught == inspect.getsource(inference.make_predictor).rstrip(), folder
 

@@ -49,7 +49,9 @@ def test_a_changed_figure_is_caught(tmp_path, monkeypatch):
 def test_record_updates_an_entry_and_refuses_a_new_one_without_unit(tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps(report.load()), encoding="utf-8")
-    report.record({"conv.numpy.median": 7.5}, script="benchmarks/bench_conv.py", how="test", machine_load="idle", path=path)
+    report.record(
+        {"conv.numpy.median": 7.5}, script="benchmarks/bench_conv.py", how="test", machine_load="idle", path=path
+    )
     entry = report.load(path)["conv.numpy.median"]
     assert entry["value"] == 7.5 and entry["unit"] == "ms" and entry["how"] == "test"
     with pytest.raises(ValueError, match="unit"):
