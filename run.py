@@ -171,6 +171,8 @@ def colab_install(python: Path, checkout: Path) -> list[str]:
     if url not in cell:
         sys.exit(f"The first cell of notebooks/00_start_here.ipynb no longer installs {url}: update run.py.")
     cell = cell.replace(url, repr(str(checkout)))
+    # Start like a fresh notebook service: no course helpers yet (a previous run installed them).
+    run(python, "-m", "pip", "uninstall", "-q", "-y", "image-classification-course")
     before = freeze(python)
     say("running the notebooks' first cell (pip install of the course helpers from this checkout)")
     with tempfile.TemporaryDirectory() as elsewhere:  # not the checkout: `helpers` must come from pip
@@ -187,6 +189,15 @@ def colab_install(python: Path, checkout: Path) -> list[str]:
     added = sorted(set(after) - set(before))
     say(f"pip added {', '.join(added) or 'nothing'}; changed {', '.join(problems) or 'nothing'}")
     return problems
+
+
+def readme_row(profile: str, result: dict) -> str:
+    """The run as a row of the README's "Verified with" table."""
+    v = result["versions"]
+    cells = [profile, result["date"], f"{sys.version_info.major}.{sys.version_info.minor}"]
+    cells += [v.get(name, "-") for name in REPORTED]
+    cells.append("passed" if result["passed"] else "FAILED")
+    return "| " + " | ".join(cells) + " |"
 
 
 def compat(argv: list[str]) -> int:
@@ -249,6 +260,7 @@ def compat(argv: list[str]) -> int:
         "install_s": round(installed_in), "tests_s": round(time.time() - tested), "pytest": " ".join(targets + extra),
     }  # fmt: skip
     (venv / "compat-result.json").write_text(json.dumps(result, indent=1))
+    say("README row: " + readme_row(profile, result))
     say(
         f"compat {profile}: {'PASSED' if code == 0 else 'FAILED'} in {time.time() - started:.0f} s ({venv / 'compat-result.json'})"
     )

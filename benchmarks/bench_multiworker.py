@@ -75,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         runs[workers] = run
     one = runs[1].workers[0].report["train_seconds"]
     two = max(w.report["train_seconds"] for w in runs[2].workers)
+    cpu_one, cpu_two = runs[1].cpu_seconds, runs[2].cpu_seconds
     values = {
+        "ch03.multiworker.one_process_cpu_s": round(cpu_one),
+        "ch03.multiworker.two_workers_cpu_s": round(cpu_two),
+        "ch03.multiworker.cpu_ratio": round(cpu_two / cpu_one, 2),
         "ch03.multiworker.one_process_s": round(one, 1),
         "ch03.multiworker.two_workers_s": round(two, 1),
         "ch03.multiworker.slowdown": round(two / one, 2),
@@ -96,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             script="benchmarks/bench_multiworker.py",
             how=how,
             machine_load=report.machine_load_note(),
-            units={k: ("×" if k.endswith("slowdown") else "s") for k in values},
-            formats={k: (".2f" if k.endswith("slowdown") else ".0f") for k in values},
+            units={k: ("×" if k.endswith(("slowdown", "ratio")) else "s") for k in values},
+            formats={k: (".1f" if k.endswith(("slowdown", "ratio")) else ".0f") for k in values},
         )
     return 0
 

@@ -96,6 +96,11 @@ class Run:
         return rows
 
     @property
+    def cpu_seconds(self) -> float:
+        """The CPU time all workers spent training, added up (independent of other load)."""
+        return sum(w.report["train_cpu_seconds"] for w in self.workers)
+
+    @property
     def training_seconds(self) -> float:
         """The training time of the slowest worker (start-up not included)."""
         return max(w.report["train_seconds"] for w in self.workers)
@@ -141,15 +146,16 @@ class Run:
 
 
 def compare(workers: Run, alone: Run) -> str:
-    """One line comparing a multi-worker run with the single-process run of the same steps."""
+    """Compare a multi-worker run with the single-process run of the same steps."""
     workers.raise_if_failed(), alone.raise_if_failed()
     report = workers.workers[0].report
-    ratio = workers.training_seconds / alone.training_seconds
-    speed = f"{ratio:.1f}x slower" if ratio >= 1 else f"{1 / ratio:.1f}x faster"
     return (
-        f"{report['steps_per_epoch']} steps of {report['global_batch']} images per epoch: one process "
-        f"{alone.training_seconds:.1f} s, {len(workers.workers)} workers {workers.training_seconds:.1f} s ({speed}); "
-        f"with start-up {alone.seconds:.0f} s vs {workers.seconds:.0f} s."
+        f"{report['steps_per_epoch']} steps of {report['global_batch']} images per epoch\n"
+        f"  training time:  one process {alone.training_seconds:6.1f} s, "
+        f"{len(workers.workers)} workers {workers.training_seconds:6.1f} s\n"
+        f"  CPU time spent: one process {alone.cpu_seconds:6.1f} s, "
+        f"{len(workers.workers)} workers {workers.cpu_seconds:6.1f} s "
+        f"({workers.cpu_seconds / alone.cpu_seconds:.1f}x the computation)"
     )
 
 
@@ -367,7 +373,7 @@ def worker(args: argparse.Namespace) -> int:
 
     iterator = iter(distributed)
     seen: list[np.ndarray] = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for epoch in range(args.epochs):
         correct_sum = 0.0
         for _ in range(steps):
@@ -376,7 +382,7 @@ def worker(args: argparse.Namespace) -> int:
             if epoch == 0:
                 seen += [t.numpy() for t in strategy.experimental_local_results(ids)]
         print(f"worker {index}: epoch {epoch + 1}/{args.epochs}, loss {float(loss):.3f}", flush=True)
-    train_seconds = time.perf_counter() - started
+    train_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     weights = [v.numpy() for v in model.trainable_variables]
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(w, dtype=np.float32).tobytes() for w in weights)).hexdigest()
     read = np.sort(np.concatenate(seen))
@@ -395,6 +401,7 @@ def worker(args: argparse.Namespace) -> int:
         "loss": float(loss),
         "accuracy": correct_sum / (steps * global_batch),
         "train_seconds": round(train_seconds, 2),
+        "train_cpu_seconds": round(cpu_seconds, 2),  # all of this process's threads
         "weights_sha256": digest,
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
