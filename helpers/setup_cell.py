@@ -2,7 +2,8 @@
 
 ``python -m helpers notebooks --write`` puts :func:`source` into the first code cell of each
 ``solutions/NN_*.ipynb`` (and so of its learner copy); ``--check`` fails when one differs.
-A new chapter only needs *a* first code cell: ``--write`` fills it in.
+A new chapter only needs an empty first code cell (or any cell calling ``course.setup(``):
+``--write`` fills it in.
 
 The cell installs, where ``helpers`` is missing (Colab, Kaggle), the ``helpers`` of the branch
 or tag the notebooks are published from (:data:`RELEASE`), installing nothing else: the
@@ -55,12 +56,13 @@ def source(chapter: str) -> str:
 
 
 def apply(nb: nbformat.NotebookNode, chapter: str) -> bool:
-    """Make the notebook's first code cell the setup cell; True when it changed."""
+    """Make the notebook's first code cell the setup cell (when it is empty or calls
+    ``course.setup``); True when it changed."""
     cell = next((c for c in nb.cells if c.cell_type == "code"), None)
     if cell is None:
         raise ValueError(f"{chapter}: a notebook needs a first code cell for the setup (add an empty one).")
     wanted = source(chapter)
-    if cell.source == wanted:
-        return False
+    if cell.source == wanted or (cell.source.strip() and "course.setup(" not in cell.source):
+        return False  # already right, or not a setup cell (tests/test_setup_cell.py insists on one per chapter)
     cell.source = wanted
     return True

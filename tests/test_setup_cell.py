@@ -72,3 +72,7 @@ def test_a_notebook_without_a_code_cell_is_refused():
     nb.cells.append(nbformat.v4.new_code_cell(""))
     assert setup_cell.apply(nb, "10_new") and nb.cells[1].source == setup_cell.source("10_new")
     assert not setup_cell.apply(nb, "10_new")
+    nb.cells[1].source = 'from helpers import course\n\ncourse.setup(chapter="10_new")'  # an old setup cell
+    assert setup_cell.apply(nb, "10_new") and nb.cells[1].source == setup_cell.source("10_new")
+    nb.cells[1].source = "x = 1"  # not a setup cell: left alone (the notebook test above fails instead)
+    assert not setup_cell.apply(nb, "10_new")
