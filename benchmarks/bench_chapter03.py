@@ -33,6 +33,7 @@ NOTEBOOK = ROOT / "solutions" / "03_building_cnns.ipynb"
 ROWS = [
     ("first CNN (TensorFlow tutorial)", "first_cnn_test_accuracy", "first_cnn_train_seconds"),
     ("chapter 03 classifier", "test_accuracy", "train_seconds"),
+    ("chapter 03 classifier, flip-averaged", "test_accuracy_flip", "train_seconds"),
 ]
 
 
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="also save the executed notebook here")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell (default 3600)")
     parser.add_argument("--record", action="store_true", help="write the figures into benchmarks/results.json")
+    parser.add_argument("--models", type=Path, help="COURSE_MODELS_DIR to save the classifier in (default: temporary)")
     args = parser.parse_args(argv)
     if not (args.mirror / "datasets" / "cifar10.npz").is_file():
         parser.error(f"{args.mirror}/datasets/cifar10.npz not found: build it with benchmarks/cifar_mirror.py")
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         "COURSE_OFFLINE": "1",
         "COURSE_SMOKE": "0",
         "KERAS_HOME": keras_home,
+        "COURSE_MODELS_DIR": str(args.models or Path(keras_home) / "models"),
     }
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
@@ -140,11 +143,21 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
         values[f"ch03.{model}.test_accuracy"] = round(accuracy, 1)
         values[f"ch03.{model}.train_minutes"] = round(minutes, 2)
         values[f"ch03.{model}.points_per_minute"] = round(accuracy / minutes, 1)
-    if "test_top3_accuracy" in results:
-        values["ch03.classifier.top3_accuracy"] = round(100 * float(results["test_top3_accuracy"]), 1)
+    for name, key in (
+        ("test_top3_accuracy", "top3_accuracy"),
+        ("test_accuracy_flip", "test_accuracy_flip"),
+        ("val_accuracy", "val_accuracy"),
+        ("val_accuracy_flip", "val_accuracy_flip"),
+    ):
+        if name in results:
+            values[f"ch03.classifier.{key}"] = round(100 * float(results[name]), 1)
     for name in ("epochs", "first_cnn_epochs"):
         if name in results:
             values["ch03.classifier.epochs" if name == "epochs" else "ch03.tutorial_cnn.epochs"] = int(results[name])
+    for split in ("val", "test"):
+        plain, flip = f"ch03.classifier.{split}_accuracy", f"ch03.classifier.{split}_accuracy_flip"
+        if plain in values and flip in values:
+            values[f"ch03.classifier.{split}_flip_gain"] = round(values[flip] - values[plain], 1)
     ratio = float(results["train_seconds"]) / float(results["first_cnn_train_seconds"])
     values["ch03.classifier.time_ratio"] = round(ratio, 2)
     how = (
@@ -152,7 +165,21 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
         "bench_chapter03.py --mirror DIR; times are wall-clock training times in the same run"
     )
     load = f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs"
-    report.record(values, script="benchmarks/bench_chapter03.py", how=how, machine_load=load)
+    percent = ("test_accuracy_flip", "val_accuracy", "val_accuracy_flip")
+    report.record(
+        values,
+        script="benchmarks/bench_chapter03.py",
+        how=how,
+        machine_load=load,
+        units={
+            **{f"ch03.classifier.{key}": "%" for key in percent},
+            "ch03.classifier.val_flip_gain": "points",
+            "ch03.classifier.test_flip_gain": "points",
+        },
+        formats={
+            f"ch03.classifier.{key}": ".1f" for key in (*percent, "val_flip_gain", "test_flip_gain", "time_ratio")
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The CNN Architecture Explorer: what every layer of a small CNN costs, before you build it.
 
 ``architecture_report(...)`` is the plain function: it returns a :class:`Report` that prints
-as a text table (and shows as an HTML table in Jupyter) with each layer's output shape,
+as a text table (and shows in Jupyter as a block diagram above an HTML table) with each layer's output shape,
 parameters, multiply-adds and activation memory, the totals, and the Keras code that
 builds exactly that model. ``explorer(...)`` wraps the same report in ipywidgets controls.
 
@@ -18,6 +18,7 @@ with the filter count multiplied by ``growth`` after each block, then
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 BYTES_PER_VALUE = 4  # float32
@@ -145,8 +146,18 @@ class Report:
         rows += ["-" * len(header), self.totals_line(), "", "Keras code:", self.code]
         return "\n".join(rows)
 
+    def to_svg(self) -> str:
+        """The network as a block diagram (SVG): one block per layer, sized by its output shape.
+
+        A feature map of H x W x C is drawn H tall (relative to the input) and wider the more
+        channels it has (log scale); a vector of N values is a thin bar, taller the larger N.
+        """
+        if not self.ok:
+            return ""
+        return block_diagram_svg(self.layers)
+
     def to_html(self) -> str:
-        """The report as an HTML table with the code in a copyable block."""
+        """The block diagram, then the report as an HTML table with the code in a copyable block."""
         if not self.ok:
             return (
                 '<div class="explorer-error" style="border-left:6px solid #d55e00;padding:6px 12px">'
@@ -163,6 +174,7 @@ class Report:
             for i, title in enumerate(("layer", "output shape", "params", "multiply-adds", "memory / image"))
         )
         return (
+            f"{self.to_svg()}"
             f'<table class="explorer-table"><thead><tr>{headers}</tr></thead><tbody>{cells}</tbody></table>'
             f'<p class="explorer-totals"><b>{html.escape(self.totals_line())}</b></p>'
             f'<p>Keras code (select and copy):</p><pre class="explorer-code">{html.escape(self.code)}</pre>'
@@ -176,6 +188,70 @@ class Report:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+# Okabe-Ito colours (colour-blind safe), the same as helpers.figures.
+_BLOCK_COLORS = {
+    "keras.Input": "#FFFFFF",
+    "Conv2D": "#56B4E9",
+    "BatchNormalization": "#E5E5E5",
+    "Activation": "#E5E5E5",
+    "Pooling": "#009E73",
+    "GlobalAveragePooling2D": "#CC79A7",
+    "Flatten": "#CC79A7",
+    "Dense": "#E69F00",
+}
+
+
+def block_diagram_svg(layers: list[Layer], max_height: int = 120) -> str:
+    """An SVG drawing of ``layers`` left to right; each block carries its layer's name and shape as data."""
+    spatial = [layer.shape[0] for layer in layers if len(layer.shape) == 3]
+    units = [layer.shape[0] for layer in layers if len(layer.shape) == 1]
+    top_size, top_units = max(spatial, default=1), max(units, default=2)
+    blocks, x = [], 10
+    for layer in layers:
+        if len(layer.shape) == 3:
+            height = max(4.0, max_height * layer.shape[0] / top_size)
+            width = 6 + 5 * math.log2(layer.shape[2] + 1)
+            size = "×".join(str(v) for v in layer.shape)
+        else:
+            height = max(4.0, max_height * math.log2(layer.shape[0] + 1) / math.log2(top_units + 1))
+            width = 8.0
+            size = str(layer.shape[0])
+        slot = max(width + 14, 58)
+        left, top = x + (slot - width) / 2, 10 + (max_height - height) / 2
+        color = _BLOCK_COLORS.get(layer.keras, "#FFFFFF")
+        name = html.escape(layer.name.split(" ")[0])
+        blocks.append(
+            f'<rect class="block" x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
+            f'fill="{color}" stroke="#222222" stroke-width="1" data-name="{name}" data-shape="{size}">'
+            f"<title>{html.escape(layer.name)}: {size}</title></rect>"
+            f'<text x="{x + slot / 2:.1f}" y="{max_height + 26}" font-size="10" text-anchor="middle" '
+            f'fill="#222222">{size}</text>'
+            f'<text x="{x + slot / 2:.1f}" y="{max_height + 39}" font-size="9" text-anchor="middle" '
+            f'fill="#555555">{html.escape(_short_name(layer))}</text>'
+        )
+        x += slot
+    width, height = x + 10, max_height + 48
+    return (
+        f'<div style="overflow-x:auto"><svg class="explorer-diagram" xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width:.0f}" height="{height}" data-layers="{len(layers)}" role="img" '
+        f'aria-label="block diagram of {len(layers)} layers" font-family="sans-serif" style="background:#ffffff;border-radius:4px">'
+        f"{''.join(blocks)}</svg></div>"
+    )
+
+
+def _short_name(layer: Layer) -> str:
+    return {
+        "keras.Input": "input",
+        "Conv2D": "conv",
+        "BatchNormalization": "bn",
+        "Activation": "relu",
+        "Pooling": "pool",
+        "GlobalAveragePooling2D": "global pool",
+        "Flatten": "flatten",
+        "Dense": "output" if layer.name.startswith("output") else "dense",
+    }.get(layer.keras, layer.keras)
 
 
 def human(n: int) -> str:
@@ -330,6 +406,19 @@ def architecture_report(**choices) -> Report:
     return analyse(config)
 
 
+def _explorer_box_class(w):
+    """A VBox that also carries the report as HTML, for front ends without widgets (static viewers)."""
+
+    class ExplorerBox(w.VBox):
+        def _repr_mimebundle_(self, **kwargs):  # ipywidgets 8; version 7 displays through _ipython_display_
+            bundle = super()._repr_mimebundle_(**kwargs)
+            if isinstance(bundle, dict) and getattr(self, "output", None) is not None:
+                bundle["text/html"] = self.output.value
+            return bundle
+
+    return ExplorerBox
+
+
 def explorer(**defaults):
     """The interactive explorer: ipywidgets controls on the left, the live report below."""
     import ipywidgets as w
@@ -382,6 +471,6 @@ def explorer(**defaults):
     names = list(controls)
     left = w.VBox([controls[n] for n in names[:6]])
     right = w.VBox([controls[n] for n in names[6:]])
-    box = w.VBox([w.HBox([left, right]), output])
+    box = _explorer_box_class(w)([w.HBox([left, right]), output])
     box.controls, box.output = controls, output  # handy for tests and curious readers
     return box

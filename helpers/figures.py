@@ -239,7 +239,7 @@ def problem_types(
     axes = _new_axes_row(axes, panels, (4 * panels - (image is not None) * 1.5, 3.4),
                          gridspec_kw={"width_ratios": [0.6] * (image is not None) + [0.6, 1.6, 1.0]})  # fmt: skip
     if image is not None:
-        axes[0].imshow(np.asarray(image).squeeze(), cmap="gray_r")
+        axes[0].imshow(np.asarray(image).squeeze(), cmap="gray")
         axes[0].set_title("the input")
         axes[0].axis("off")
         axes = axes[1:]
@@ -769,17 +769,20 @@ def _effective_trainable(layer, parent_trainable: bool = True) -> bool:
     return bool(parent_trainable and layer.trainable)
 
 
-def transfer_setup(model, *, ax: Any = None, title: str | None = None) -> dict:
+def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int = 24) -> dict:
     """The transfer-learning model as drawn from its ``trainable`` flags: frozen, trainable, no weights.
 
     A nested model (the pretrained base) is drawn as a bar of thin stripes, one per layer;
-    the other layers as boxes. Returns ``{"patches": {name: patch}, "trainable": {name: bool}}``
-    for every layer with weights, using the same names (``base/layer``) in both.
+    the other layers as boxes. A base of more than ``2 * zoom`` layers also gets its last
+    ``zoom`` layers drawn enlarged underneath (that is where fine-tuning starts). Returns
+    ``{"patches": {name: patch}, "trainable": {name: bool}, "zoomed": {name: patch}}`` for every
+    layer with weights, using the same names (``base/layer``) throughout.
     """
     from matplotlib.patches import Patch, Rectangle
 
-    ax = _new_axes(ax, (13, 2.9))
-    patches, flags = {}, {}
+    ax = _new_axes(ax, (13, 3.8))
+    patches, flags, zoomed = {}, {}, {}
+    height_used = 1.0
     x = 0.0
     box_width, base_width, height = 1.5, 7.0, 1.0
     head_started = False
@@ -806,9 +809,31 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None) -> dict:
             ax.add_patch(Rectangle((x, 0), base_width, height, fill=False, edgecolor=INK, linewidth=1.5))
             n_trainable = sum(flags[f"{layer.name}/{s.name}"] for s in inner if s.weights)
             n_weighted = sum(1 for s in inner if s.weights)
-            ax.text(x + base_width / 2, height + 0.12,
-                    f"pretrained base: {layer.name}, {len(inner)} layers\n{n_trainable} of {n_weighted} layers with weights trainable",
-                    ha="center", va="top", fontsize=9.5)  # fmt: skip
+            summary = f"pretrained base: {layer.name}, {len(inner)} layers; {n_trainable} of {n_weighted} with weights trainable"
+            if len(inner) > 2 * zoom:  # the top of a long base, enlarged
+                top, wide = height + 0.7, base_width / zoom
+                start = x + (len(inner) - zoom) * stripe
+                ax.plot([start, x], [height, top], color=GREY, linewidth=1)
+                ax.plot([x + base_width, x + base_width], [height, top], color=GREY, linewidth=1)
+                for index, sub in enumerate(inner[-zoom:]):
+                    name = f"{layer.name}/{sub.name}"
+                    if sub.weights:
+                        color, hatch = (TRAINABLE, None) if flags[name] else (FROZEN, "////")
+                    else:
+                        color, hatch = NO_WEIGHTS, None
+                    patch = Rectangle((x + index * wide, top), wide, 0.6, facecolor=color, edgecolor=INK,
+                                      hatch=hatch, linewidth=0.5)  # fmt: skip
+                    ax.add_patch(patch)
+                    if sub.weights:
+                        zoomed[name] = patch
+                ax.text(x + base_width / 2, top + 0.72, f"its last {zoom} layers, enlarged\n{summary}",
+                        ha="center", va="top", fontsize=9.5)  # fmt: skip
+                height_used = top + 1.3
+            else:
+                ax.text(
+                    x + base_width / 2, height + 0.12, summary.replace("; ", "\n"), ha="center", va="top", fontsize=9.5
+                )
+                height_used = max(height_used, height + 0.5)
             ax.text(x, -0.1, "input side (edges, textures)", fontsize=8.5, va="bottom")
             ax.text(x + base_width, -0.1, "output side (object parts)", fontsize=8.5, va="bottom", ha="right")
             x += base_width + 0.35
@@ -840,9 +865,9 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None) -> dict:
     ax.set_title(
         title or f"{model.name}: {trainable_params:,} of {model.count_params():,} parameters trainable", fontsize=11
     )
-    _blank(ax, (-0.1, x + 0.1), (-0.45, height + 1.0))
+    _blank(ax, (-0.1, x + 0.1), (-0.45, height_used + 0.5))
     ax.set_aspect("auto")
-    return {"patches": patches, "trainable": flags, "trainable_params": trainable_params, "ax": ax}
+    return {"patches": patches, "trainable": flags, "zoomed": zoomed, "trainable_params": trainable_params, "ax": ax}
 
 
 # --------------------------------------------------------------------------- chapter 06

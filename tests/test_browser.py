@@ -3,7 +3,7 @@
 Starts JupyterLab on 127.0.0.1 (a free port, a random token, every Jupyter folder in a
 temp dir), opens a small notebook that shows ``explorer()``, runs it, moves the "conv
 blocks" slider with the keyboard and checks that the totals shown are the ones
-``architecture_report`` computes. A screenshot is kept in ``test-artifacts/``.
+``architecture_report`` computes and that the block diagram redraws with one block per layer. A screenshot is kept in ``test-artifacts/``.
 
 Needs Debian's ``chromium`` (``apt-get install -y chromium``) and PyPI ``playwright``
 (driven with ``executable_path``; ``playwright install`` is never needed).
@@ -151,6 +151,15 @@ def totals(report) -> str:
     return report.totals_line().split(" (")[0]
 
 
+def diagram_shapes(page) -> list[str]:
+    """The shapes the block diagram on the page shows, one per block, left to right."""
+    return page.eval_on_selector_all(".explorer-diagram rect.block", "blocks => blocks.map(b => b.dataset.shape)")
+
+
+def expected_shapes(report) -> list[str]:
+    return ["×".join(str(v) for v in layer.shape) for layer in report.layers]
+
+
 def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
     name = write_notebook(jupyterlab["work"])
     ARTIFACTS.mkdir(exist_ok=True)
@@ -166,6 +175,8 @@ def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
             report = page.locator(".widget-html-content").filter(has_text="Total parameters")
             report.wait_for()
             assert totals(architecture_report()) in report.inner_text()  # the defaults: 3 blocks
+            three_blocks = diagram_shapes(page)
+            assert three_blocks == expected_shapes(architecture_report())
 
             slider = page.locator(".widget-slider").filter(has_text="conv blocks")
             # ipywidgets 8 draws sliders with noUiSlider; older versions used jQuery UI.
@@ -175,6 +186,9 @@ def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
             shown = page.locator(".widget-html-content").filter(has_text=four_blocks)
             shown.wait_for()
             assert "layers.Conv2D(256, 3" in shown.inner_text()  # the generated code follows the controls
+            four_blocks_diagram = diagram_shapes(page)  # the diagram follows too: one more conv and pool
+            assert four_blocks_diagram == expected_shapes(architecture_report(blocks=4))
+            assert len(four_blocks_diagram) == len(three_blocks) + 2 and "4×4×256" in four_blocks_diagram
             page.screenshot(path=str(ARTIFACTS / "browser_explorer.png"), full_page=True)
 
             page.keyboard.press("ArrowRight")
@@ -184,6 +198,7 @@ def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
             message = page.locator(".widget-html-content").filter(has_text="Cannot build this model")
             message.wait_for()
             assert expected_error.split(":")[0] in message.inner_text()
+            assert diagram_shapes(page) == []  # no diagram of a model that cannot be built
             page.screenshot(path=str(ARTIFACTS / "browser_explorer_impossible.png"), full_page=True)
         finally:
             browser.close()

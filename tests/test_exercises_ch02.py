@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -164,14 +162,6 @@ def test_q3_full_convolution_is_named():
     from scipy.signal import correlate2d
 
     assert_incorrect(ch02.q3, lambda image, kernel: correlate2d(image, kernel, mode="full"), "'full' convolution")
-
-
-def test_checks_are_fast():
-    start = time.perf_counter()
-    ch02.q1.verdict((112, 112, 64))
-    ch02.q2.verdict(cnn())
-    ch02.q3.verdict(good_convolve2d)
-    assert time.perf_counter() - start < 2.0
 
 
 def test_solutions_are_stored():

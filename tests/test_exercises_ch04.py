@@ -28,7 +28,7 @@ class FakeHistory:
 def test_q1_accepts_three_augmentations_and_eight_variants():
     augment = pipeline()
     variants = keras.ops.convert_to_numpy(augment(np.repeat(IMAGE, 8, axis=0), training=True))
-    verdict = ch04.q1.verdict((augment, variants))
+    verdict = ch04.q1.verdict(augment, variants)
     assert verdict.status == "correct", verdict.message
     assert "RandomContrast" in verdict.message
 
@@ -36,7 +36,7 @@ def test_q1_accepts_three_augmentations_and_eight_variants():
 def test_q1_variants_made_in_inference_mode_are_identical():
     augment = pipeline()
     variants = keras.ops.convert_to_numpy(augment(np.repeat(IMAGE, 8, axis=0), training=False))
-    verdict = ch04.q1.verdict((augment, variants))
+    verdict = ch04.q1.verdict(augment, variants)
     assert verdict.status == "incorrect" and "training=True" in verdict.message
 
 
@@ -47,12 +47,13 @@ def test_q1_variants_made_in_inference_mode_are_identical():
         (lambda: (pipeline(), np.zeros((4, 32, 32, 3))), "(8, 32, 32, 3)"),
         (lambda: (pipeline(layers.RandomFlip("vertical")), np.zeros((8, 32, 32, 3))), "horizontal"),
         (lambda: ("flip", np.zeros((8, 32, 32, 3))), "Keras layer"),
-        (lambda: pipeline(), "as a pair"),
-        (lambda: (pipeline(), ...), "still `...`"),
+        (lambda: (pipeline(),), "two answers, in this order: ch04.q1.check(my_augmentation, variants)"),
+        (lambda: ((pipeline(), np.zeros((8, 32, 32, 3))),), "separately: ch04.q1.check(my_augmentation, variants)"),
+        (lambda: (pipeline(), ...), "Fill in variants too (it is still `...`)"),
     ],
 )
 def test_q1_wrong_answers(make, fragment):
-    verdict = ch04.q1.verdict(make())
+    verdict = ch04.q1.verdict(*make())
     assert verdict.status == "incorrect"
     assert fragment in verdict.message
 
@@ -62,6 +63,11 @@ def plain_model(augment=None):
     inputs = keras.Input((32, 32, 3))
     x = augment(inputs) if augment is not None else inputs
     return keras.Model(inputs, layers.Dense(10)(layers.GlobalAveragePooling2D()(x)))
+
+
+def test_q1_not_attempted():
+    assert ch04.q1.verdict(..., ...).status == "not attempted"
+    assert ch04.q1.verdict().status == "not attempted"
 
 
 def test_q2_reports_both_gaps():

@@ -113,3 +113,36 @@ def test_html_escapes_and_shows_code():
     page = explorer.architecture_report(batch_norm=True).to_html()
     assert "explorer-code" in page and "BatchNormalization()" in page
     assert "&quot;same&quot;" in page  # the code is escaped, so it shows literally
+
+
+def test_block_diagram_has_one_block_per_layer_sized_by_shape():
+    import re
+
+    report = explorer.architecture_report(blocks=2, batch_norm=True)
+    svg = report.to_svg()
+    shapes = re.findall(r'<rect class="block"[^>]*data-shape="([^"]+)"', svg)
+    assert len(shapes) == len(report.layers) and f'data-layers="{len(report.layers)}"' in svg
+    assert shapes[:3] == ["32×32×3", "32×32×32", "32×32×32"] and shapes[-1] == "10"
+    heights = [float(h) for h in re.findall(r'<rect class="block"[^>]*height="([\d.]+)"', svg)]
+    pooled = [i for i, layer in enumerate(report.layers) if layer.keras == "Pooling"]
+    assert heights[pooled[0]] == heights[0] / 2  # a 2x2 pooling halves the block's height
+    assert svg in report.to_html()  # Jupyter shows the diagram above the table
+    more = explorer.architecture_report(blocks=3, batch_norm=True).to_svg()
+    assert more.count('class="block"') == svg.count('class="block"') + 4  # conv, bn, relu, pool
+    assert explorer.architecture_report(image_size=8, blocks=4).to_svg() == ""
+
+
+def test_widget_diagram_follows_the_controls():
+    box = explorer.explorer()
+    before = box.output.value.count('class="block"')
+    box.controls["pooling"].value = "none"
+    assert box.output.value.count('class="block"') == before - 3
+
+
+def test_without_a_widget_front_end_the_box_still_shows_the_report():
+    box = explorer.explorer(blocks=2)
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # widget front ends draw the controls
+    assert bundle["text/html"] == box.output.value and 'class="explorer-diagram"' in bundle["text/html"]
+    box.controls["blocks"].value = 3
+    assert box._repr_mimebundle_()["text/html"] == explorer.architecture_report(blocks=3).to_html()

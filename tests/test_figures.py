@@ -292,7 +292,7 @@ def test_transfer_setup_colours_follow_trainable_flags_before_and_after_unfreezi
     after = figures.transfer_setup(model)
     assert after["trainable"] == {"base/c1": False, "base/bn1": False, "base/c2": True, "base/bn2": False, "head": True}
     check_colours(after, model)
-    assert "1 of 4 layers with weights trainable" in "\n".join(texts(after["ax"]))
+    assert "1 of 4 with weights trainable" in "\n".join(texts(after["ax"]))
 
 
 def test_transfer_setup_frozen_parent_wins():
@@ -369,3 +369,18 @@ def test_functions_draw_into_given_axes():
     fig, ax = plt.subplots()
     assert figures.pipeline(ax=ax)[0].axes is ax
     assert len(plt.get_fignums()) == 2
+
+
+def test_transfer_setup_enlarges_the_top_of_a_long_base():
+    base = keras.Sequential([keras.Input((2,))] + [layers.Dense(2, name=f"d{i}") for i in range(60)], name="long_base")
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, layers.Dense(1, name="head")(base(inputs)), name="long")
+    for layer in base.layers:
+        layer.trainable = layer.name in {"d58", "d59"}
+    drawn = figures.transfer_setup(model, zoom=10)
+    assert list(drawn["zoomed"]) == [f"long_base/d{i}" for i in range(50, 60)]
+    for name, patch in drawn["zoomed"].items():
+        expected = figures.TRAINABLE if name in {"long_base/d58", "long_base/d59"} else figures.FROZEN
+        assert hex_of(patch) == expected.lower()
+    assert "2 of 60 with weights trainable" in "\n".join(texts(drawn["ax"]))
+    assert figures.transfer_setup(transfer_model()[0])["zoomed"] == {}  # a short base needs no enlargement

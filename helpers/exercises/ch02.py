@@ -5,20 +5,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from helpers.exercises.question import Question
+from helpers.exercises.question import (
+    Question,
+    ShapeQuestion,
+    as_array,
+    first_mismatch,
+    require_model,
+    walk_layers,
+)
 
 
-def _shape_tuple(question: Question, answer) -> tuple[int, ...]:
-    if not isinstance(answer, (tuple, list)):
-        question.fail(
-            f"Give the shape as a tuple of whole numbers, like (28, 28, 16); you gave a {type(answer).__name__}."
-        )
-    if not all(v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)) for v in answer):
-        question.fail(f"Every entry of a shape is a whole number; {tuple(answer)!r} has something else in it.")
-    return tuple(answer)
-
-
-class ShapeAfterConvPool(Question):
+class ShapeAfterConvPool(ShapeQuestion):
     chapter, number = "ch02", 1
     title = "Output shape of Conv2D(64, 3, padding='same') + MaxPooling2D(2) on a 224x224x3 image"
     hints = [
@@ -29,17 +26,19 @@ class ShapeAfterConvPool(Question):
     correct_message = (
         "(112, 112, 64): 'same' keeps 224x224, the 64 filters give 64 channels, and 2x2 pooling halves 224 to 112."
     )
+    expected = (112, 112, 64)
+    allow_none = True
+    mistakes = {
+        (224, 224, 64): "That is the shape after the convolution only. MaxPooling2D(2) then halves height and width.",
+        (64, 112, 112): "That is channels-first order. Keras puts channels last: (height, width, channels).",
+    }
 
-    def _check(self, answer):
-        shape = _shape_tuple(self, answer)
-        if len(shape) == 4 and shape[0] in (None, 1):
-            shape = shape[1:]
-        if shape == (112, 112, 64):
-            return None
+    def normalise(self, shape):
+        return shape[1:] if len(shape) == 4 and shape[0] in (None, 1) else shape
+
+    def diagnose(self, shape):
         if len(shape) != 3:
             self.fail(f"{shape} has {len(shape)} numbers; give (height, width, channels) of one image.")
-        if shape == (224, 224, 64):
-            self.fail("That is the shape after the convolution only. MaxPooling2D(2) then halves height and width.")
         if shape[:2] in ((111, 111), (222, 222)):
             self.fail(
                 f"{shape[0]}x{shape[1]} is what padding='valid' would give (224 - 3 + 1 = 222). With padding='same' "
@@ -52,8 +51,6 @@ class ShapeAfterConvPool(Question):
             )
         if shape[:2] == (56, 56):
             self.fail("56 = 224 / 4: pooling 2x2 halves each side once (224 -> 112), it does not divide it by 4.")
-        if shape == (64, 112, 112):
-            self.fail("That is channels-first order. Keras puts channels last: (height, width, channels).")
         self.fail(f"{shape} is not it. Follow the shape layer by layer: (224, 224, 3) -> Conv2D -> MaxPooling2D.")
 
 
@@ -71,13 +68,7 @@ class ThreeBlockCNN(Question):
     def _check(self, answer):
         import keras
 
-        if callable(answer) and not isinstance(answer, keras.Model):
-            self.fail("Pass the model itself, not the function: call it, e.g. ch02.q2.check(build_cnn()).")
-        if not isinstance(answer, keras.Model):
-            self.fail(
-                f"Expected a Keras model (keras.Sequential or keras.Model); got {type(answer).__name__}. "
-                "Did your function forget to `return model`?"
-            )
+        answer = require_model(self, answer, name="build_cnn")
         try:
             input_shape = tuple(answer.inputs[0].shape)
         except (AttributeError, IndexError, ValueError):
@@ -87,7 +78,7 @@ class ThreeBlockCNN(Question):
         output_shape = tuple(answer.outputs[0].shape)
         if output_shape[1:] != (10,):
             self.fail(f"The model outputs shape {output_shape[1:]}; with 10 classes the last layer needs 10 units.")
-        layers = _all_layers(answer)
+        layers = walk_layers(answer)
         convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
         filters = [layer.filters for layer in convs]
         blocks = [f for i, f in enumerate(filters) if i == 0 or f != filters[i - 1]]
@@ -117,15 +108,6 @@ class ThreeBlockCNN(Question):
         return f"{self.correct_message} It has {answer.count_params():,} parameters."
 
 
-def _all_layers(model) -> list:
-    import keras
-
-    out = []
-    for layer in model.layers:
-        out.extend(_all_layers(layer) if isinstance(layer, keras.Model) else [layer])
-    return out
-
-
 def reference_convolve2d(image, kernel):
     """What ``convolve2d`` should return: valid cross-correlation, as in every CNN layer."""
     windows = sliding_window_view(np.asarray(image, dtype=np.float64), np.shape(kernel))
@@ -146,22 +128,22 @@ class Convolve2D(Question):
     CASES = ((5, 7, 3, 3), (6, 6, 2, 4), (4, 9, 3, 1), (3, 3, 3, 3), (6, 5, 1, 1))
 
     def _check(self, answer):
-        if not callable(answer):
-            self.fail(f"Pass your function itself, e.g. ch02.q3.check(convolve2d); got a {type(answer).__name__}.")
+        self.require_callable(answer, "convolve2d")
         rng = np.random.default_rng(2)
         for height, width, kh, kw in self.CASES:
             image = rng.integers(-4, 5, size=(height, width)).astype(np.float64)
             kernel = rng.integers(-3, 4, size=(kh, kw)).astype(np.float64)
             expected = reference_convolve2d(image, kernel)
-            try:
-                got = answer(image.copy(), kernel.copy())
-            except Exception as exc:  # the learner's code may raise anything
-                self.fail(
-                    f"Your function raised {type(exc).__name__}: {exc} (image {image.shape}, kernel {kernel.shape})."
-                )
+            got = self.call(
+                answer,
+                image.copy(),
+                kernel.copy(),
+                signature="convolve2d(image, kernel)",
+                where=f"image {image.shape}, kernel {kernel.shape}",
+            )
             if got is None:
                 self.fail("Your function returned None: did you forget `return output` at the end?")
-            got = np.asarray(got, dtype=np.float64)
+            got = as_array(self, got, "The output of convolve2d").astype(np.float64)
             self._compare(got, expected, image, kernel)
         return None
 
@@ -190,7 +172,7 @@ class Convolve2D(Question):
                     f"{where}. Rows go with the kernel height kh, columns with kw."
                 )
             self.fail(f"The output shape is {got.shape}; expected (H - kh + 1, W - kw + 1) = {expected.shape} {where}.")
-        if np.allclose(got, expected, atol=1e-6):
+        if first_mismatch(got, expected) is None:
             return
         if np.allclose(got, reference_convolve2d(image, kernel[::-1, ::-1]), atol=1e-6):
             self.fail(
@@ -202,10 +184,10 @@ class Convolve2D(Question):
             and kernel.shape[0] == kernel.shape[1]
         ):
             self.fail("The values are transposed: index the image as image[row, column], i.e. image[i:i+kh, j:j+kw].")
-        wrong = np.argwhere(~np.isclose(got, expected, atol=1e-6))[0]
+        wrong = first_mismatch(got, expected)
         self.fail(
-            f"The shape is right but some values are not {where}: at output position {tuple(int(v) for v in wrong)} "
-            f"you have {got[tuple(wrong)]:g}, expected {expected[tuple(wrong)]:g}. Each value is "
+            f"The shape is right but some values are not {where}: at output position {wrong} "
+            f"you have {got[wrong]:g}, expected {expected[wrong]:g}. Each value is "
             "np.sum(image[i:i+kh, j:j+kw] * kernel)."
         )
 

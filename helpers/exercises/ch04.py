@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.exercises.ch03 import AUGMENTATION_LAYERS, _all_layers
-from helpers.exercises.question import Question
+from helpers.exercises.ch03 import AUGMENTATION_LAYERS
+from helpers.exercises.question import Question, as_array, layer_types, walk_layers
 
 
 class AugmentationPipeline(Question):
@@ -19,21 +19,18 @@ class AugmentationPipeline(Question):
         "keras.ops.convert_to_numpy.",
     ]
 
-    def _check(self, answer: Any):
+    answer_names = ("my_augmentation", "variants")
+
+    def _check(self, pipeline: Any, variants: Any):
         import keras
         import numpy as np
 
-        if not isinstance(answer, tuple) or len(answer) != 2:
-            self.fail("Pass both answers as a pair: ch04.q1.check((my_augmentation, variants)).")
-        pipeline, variants = answer
-        if pipeline is ... or variants is ...:
-            self.fail("One of the two answers is still `...`: fill in both my_augmentation and variants.")
         if not isinstance(pipeline, keras.layers.Layer):
             self.fail(f"my_augmentation should be a Keras layer or keras.Sequential, got a {type(pipeline).__name__}.")
-        names = [type(layer).__name__ for layer in _all_layers(pipeline)] or [type(pipeline).__name__]
+        names = layer_types(pipeline) or [type(pipeline).__name__]
         random_layers = sorted({name for name in names if name in AUGMENTATION_LAYERS})
         if "RandomFlip" in names:
-            for layer in _all_layers(pipeline):
+            for layer in walk_layers(pipeline):
                 if type(layer).__name__ == "RandomFlip" and "vertical" in str(getattr(layer, "mode", "")):
                     self.fail(
                         "Your RandomFlip also flips vertically: upside-down ships and horses do not occur in "
@@ -44,9 +41,7 @@ class AugmentationPipeline(Question):
                 f"The pipeline has {len(random_layers)} kind(s) of augmentation layer ({', '.join(random_layers) or 'none'}); "
                 "use at least three of RandomFlip, RandomRotation, RandomZoom, RandomContrast, RandomTranslation."
             )
-        variants = (
-            np.asarray(keras.ops.convert_to_numpy(variants)) if not isinstance(variants, np.ndarray) else variants
-        )
+        variants = as_array(self, variants, "variants")
         if variants.shape != (8, 32, 32, 3):
             self.fail(
                 f"variants has shape {variants.shape}; expected (8, 32, 32, 3): eight augmented copies of one image."
@@ -98,7 +93,7 @@ class CompareCurves(Question):
             )
         models = [getattr(answer[k], "model", None) for k in ("without", "with")]
         if all(m is not None for m in models):
-            has_aug = [any(type(layer).__name__ in AUGMENTATION_LAYERS for layer in _all_layers(m)) for m in models]
+            has_aug = [any(name in AUGMENTATION_LAYERS for name in layer_types(m)) for m in models]
             if has_aug[0]:
                 self.fail("The 'without' model contains augmentation layers: build it with build_model() alone.")
             if not has_aug[1]:

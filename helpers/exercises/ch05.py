@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.exercises.question import Question
+from helpers.exercises.question import Question, walk_layers
 
 # Parameter counts of keras.applications models built with weights=None (measured with Keras 3;
 # they do not depend on the input size when include_top=False).
@@ -37,7 +37,9 @@ class BackboneSizes(Question):
         if not isinstance(sizes, dict):
             self.fail(f"Give a dict like {{'VGG16': (params, megabytes), ...}}; you gave a {type(sizes).__name__}.")
         if sizes and all(value is None for value in sizes.values()):
-            self.fail("Your backbone_size returns None: replace the ... in its body with your code and end it with a return.")
+            self.fail(
+                "Your backbone_size returns None: replace the ... in its body with your code and end it with a return."
+            )
         missing = [name for name in NO_TOP_PARAMS if name not in sizes]
         if missing:
             self.fail(f"Your dict has no entry for {missing}. Its keys should be {list(NO_TOP_PARAMS)}.")
@@ -49,7 +51,9 @@ class BackboneSizes(Question):
             if hasattr(params, "item"):
                 params = params.item()
             if not isinstance(params, int) or isinstance(params, bool):
-                self.fail(f"The parameter count of {name} should be a whole number, e.g. model.count_params(); got {params!r}.")
+                self.fail(
+                    f"The parameter count of {name} should be a whole number, e.g. model.count_params(); got {params!r}."
+                )
             if params == WITH_TOP_PARAMS[name]:
                 self.fail(
                     f"{params:,} parameters for {name} includes the ImageNet classifier on top. Transfer learning "
@@ -95,10 +99,9 @@ def _learning_rate(optimizer: Any) -> float:
 
 
 def _find_resnet50(model: Any):
-    for layer in model.layers:
-        if hasattr(layer, "layers") and layer.name.startswith("resnet50"):
-            return layer
-    return None
+    return next(
+        (layer for layer in walk_layers(model) if hasattr(layer, "layers") and layer.name.startswith("resnet50")), None
+    )
 
 
 class ResNetFineTuning(Question):

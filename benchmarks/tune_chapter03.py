@@ -1,0 +1,262 @@
+"""Screen speed/accuracy ideas for chapter 03's classifier on VALIDATION data (never the test split).
+
+The 40,000 real CIFAR-10 training images of the mirror are split with a seeded permutation
+into 35,000 for training and 5,000 for validation; the 10,000 held-out images are not read.
+
+    python benchmarks/tune_chapter03.py --mirror DIR time base b256 crop bf16 ...
+    python benchmarks/tune_chapter03.py --mirror DIR train base --epochs 8 [--subset 10000]
+
+``time`` measures seconds per training image of each configuration after a warm-up,
+interleaved with the tutorial CNN (batch 32) in the same process, and prints each one's
+cost as a multiple of the tutorial CNN's 10 epochs (``epochs x per-image time / (10 x
+tutorial per-image time)``), so a loaded machine changes the ratios much less than the
+times. ``train`` trains one configuration and prints its validation accuracy (with and
+without test-time flip averaging) and training time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from helpers import course  # noqa: E402
+
+tf = course.import_tensorflow()
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+BASE = dict(
+    widths=(32, 64, 128, 256),
+    batch=128,
+    lr=4e-3,
+    aug="translate",
+    policy="float32",
+    smoothing=0.0,
+    epochs=14,
+    dropout=0.2,
+    warmup=0.1,
+    ema=False,
+    val_every=1,
+)
+CONFIGS = {
+    "base": {},
+    "b256": dict(batch=256, lr=8e-3),
+    "b512": dict(batch=512, lr=1.2e-2),
+    "crop": dict(aug="crop"),
+    "flip": dict(aug="flip"),
+    "bf16": dict(policy="mixed_bfloat16"),
+    "narrow": dict(widths=(24, 48, 96, 192)),
+    "wide_end": dict(widths=(32, 64, 128, 384)),
+    "b256crop": dict(batch=256, lr=8e-3, aug="crop"),
+}
+
+
+def split(mirror: Path, seed: int = 0, n_val: int = 5000):
+    data = np.load(mirror / "datasets" / "cifar10.npz")
+    x, y = data["x_train"], data["y_train"]
+    order = np.random.default_rng(seed).permutation(len(x))
+    train, val = order[:-n_val], order[-n_val:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def tutorial_cnn():
+    return keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Rescaling(1.0 / 255),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10),
+        ]
+    )
+
+
+def classifier(cfg):
+    if cfg["aug"] == "translate":
+        aug = [layers.RandomFlip("horizontal"), layers.RandomTranslation(0.125, 0.125, fill_mode="reflect")]
+    elif cfg["aug"] == "crop":
+        aug = [layers.RandomFlip("horizontal"), layers.ZeroPadding2D(4), layers.RandomCrop(32, 32)]
+    else:
+        aug = [layers.RandomFlip("horizontal")]
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    for layer in aug:
+        x = layer(x)
+    for filters in cfg["widths"]:
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(cfg["dropout"])(x)
+    outputs = layers.Dense(10, dtype="float32")(x)
+    return keras.Model(inputs, outputs)
+
+
+def compile_model(model, cfg, steps_per_epoch):
+    total = cfg["epochs"] * steps_per_epoch
+    warm = max(1, int(total * cfg["warmup"]))
+    schedule = keras.optimizers.schedules.CosineDecay(0.0, total - warm, warmup_target=cfg["lr"], warmup_steps=warm)
+    if cfg["smoothing"]:
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=cfg["smoothing"])
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=cfg["ema"]), loss=loss, metrics=["accuracy"])
+
+
+def dataset(x, y, batch, shuffle, one_hot=False):
+    ds = tf.data.Dataset.from_tensor_slices((x, keras.utils.to_categorical(y, 10) if one_hot else y)).cache()
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=42)
+    return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
+
+
+def per_image_seconds(model, x, y, batch, steps, one_hot=False):
+    ds = dataset(x[: batch * (steps + 3)], y[: batch * (steps + 3)], batch, True, one_hot)
+    it = iter(ds.repeat())
+    for _ in range(3):
+        model.train_on_batch(*next(it))
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        model.train_on_batch(*next(it))
+    return (time.perf_counter() - start) / (steps * batch), (time.process_time() - cpu) / (steps * batch)
+
+
+def cmd_time(args, names):
+    (x, y), _ = split(args.mirror)
+    tut = tutorial_cnn()
+    tut.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rows = []
+    for name in names:
+        cfg = {**BASE, **CONFIGS[name]}
+        keras.mixed_precision.set_global_policy(cfg["policy"])
+        model = classifier(cfg)
+        compile_model(model, cfg, len(x) // cfg["batch"])
+        keras.mixed_precision.set_global_policy("float32")
+        images = max(args.images, cfg["batch"] * 4)
+        (w1, c1) = per_image_seconds(tut, x, y, 32, images // 32)
+        (w, c) = per_image_seconds(model, x, y, cfg["batch"], images // cfg["batch"], cfg["smoothing"] > 0)
+        (w2, c2) = per_image_seconds(tut, x, y, 32, images // 32)
+        wall, cpu = w / ((w1 + w2) / 2), c / ((c1 + c2) / 2)
+        rows.append((name, wall, cpu))
+        print(
+            f"{name:10} per-image cost x tutorial: wall {wall:.2f}, CPU {cpu:.2f}; {cfg['epochs']} epochs = "
+            f"{cfg['epochs'] * cpu / 10:.2f}x tutorial 10 epochs (CPU); epoch {w * len(x):.0f} s wall, "
+            f"{c * len(x):.0f} s CPU vs tutorial {(c1 + c2) / 2 * len(x):.0f} s CPU ({course_load()})",
+            flush=True,
+        )
+    return rows
+
+
+def record_costs(rows, args):
+    """CPU cost per training image of each configuration, vs the tutorial CNN (and vs base when timed)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import report
+
+    cpu = {name: ratio for name, _, ratio in rows}
+    values = {f"ch03.ideas.{name}.cpu_cost_vs_tutorial": round(ratio, 2) for name, ratio in cpu.items()}
+    if "base" in cpu:
+        values.update(
+            {f"ch03.ideas.{n}.cpu_cost_vs_base": round(r / cpu["base"], 2) for n, r in cpu.items() if n != "base"}
+        )
+    how = (
+        f"tune_chapter03.py --images {args.images} time {' '.join(cpu)}: process CPU seconds per training image "
+        "(train_on_batch after 3 warm-up steps) as a multiple of the tutorial CNN's (batch 32), timed just before "
+        "and after in the same process"
+    )
+    report.record(
+        values,
+        script="benchmarks/tune_chapter03.py",
+        how=how,
+        machine_load=report.machine_load_note(),
+        units=dict.fromkeys(values, "×"),
+        formats=dict.fromkeys(values, ".2f"),
+    )
+
+
+def course_load():
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def tta_accuracy(model, x, y):
+    logits = model.predict(x, batch_size=500, verbose=0) + model.predict(x[:, :, ::-1], batch_size=500, verbose=0)
+    return float((logits.argmax(1) == y[:, 0]).mean())
+
+
+def cmd_train(args, name):
+    (x, y), (xv, yv) = split(args.mirror)
+    if args.subset:
+        x, y = x[: args.subset], y[: args.subset]
+    cfg = {**BASE, **CONFIGS[name], **json.loads(args.set or "{}")}
+    if args.epochs:
+        cfg["epochs"] = args.epochs
+    keras.utils.set_random_seed(42)
+    keras.mixed_precision.set_global_policy(cfg["policy"])
+    model = classifier(cfg)
+    keras.mixed_precision.set_global_policy("float32")
+    steps = -(-len(x) // cfg["batch"])
+    compile_model(model, cfg, steps)
+    one_hot = cfg["smoothing"] > 0
+    start = time.perf_counter()
+    hist = model.fit(
+        dataset(x, y, cfg["batch"], True, one_hot),
+        epochs=cfg["epochs"],
+        verbose=2,
+        validation_data=dataset(xv, yv, 500, False, one_hot),
+        validation_freq=cfg["val_every"],
+    )
+    seconds = time.perf_counter() - start
+    plain = float((model.predict(xv, batch_size=500, verbose=0).argmax(1) == yv[:, 0]).mean())
+    flip = tta_accuracy(model, xv, yv)
+    result = dict(
+        name=name,
+        cfg=cfg,
+        train=len(x),
+        val_accuracy=plain,
+        val_accuracy_flip_tta=flip,
+        train_seconds=seconds,
+        load=course_load(),
+        history=hist.history,
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "history"}))
+    if args.out:
+        with open(args.out, "a") as f:
+            f.write(json.dumps(result, default=str) + "\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirror", type=Path, required=True)
+    parser.add_argument("--images", type=int, default=2048, help="images per timing (time)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--subset", type=int)
+    parser.add_argument("--set", help="JSON overrides of the configuration, e.g. '{\"smoothing\": 0.1}'")
+    parser.add_argument("--out", help="append the train result as a JSON line here")
+    parser.add_argument("--record", action="store_true", help="time: write the CPU-cost ratios into results.json")
+    parser.add_argument("command", choices=["time", "train"])
+    parser.add_argument("names", nargs="+", choices=sorted(CONFIGS))
+    args = parser.parse_args(argv)
+    course.setup(chapter="tune03", verbose=False)
+    if args.command == "time":
+        rows = cmd_time(args, args.names)
+        if args.record:
+            record_costs(rows, args)
+    else:
+        for name in args.names:
+            cmd_train(args, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""helpers.heatmaps: Grad-CAM finds a planted cause, saliency and the layer choice, and the notebook copy."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from helpers import heatmaps
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "solutions" / "08_look_inside.ipynb"
+TAUGHT = ["grad_cam", "gradient_saliency"]
+SIDE = 6
+
+
+def patch_images(n: int, seed: int):
+    """Noise images; class 1 has a bright 6x6 square somewhere, class 0 a dull grey one.
+
+    Returns the images, the labels and each square's top-left corner (row, column).
+    """
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(0, 80, size=(n, 32, 32, 3)).astype("float32")
+    labels = rng.integers(0, 2, n)
+    corners = rng.integers(0, 32 - SIDE, size=(n, 2))
+    for image, label, (row, col) in zip(images, labels, corners):
+        image[row : row + SIDE, col : col + SIDE] = 255 if label == 1 else 120
+    return images, labels, corners
+
+
+@pytest.fixture(scope="module")
+def patch_model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(32, 32, 3)),
+            layers.Rescaling(1 / 255),
+            layers.Conv2D(8, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(16, 3, padding="same", activation="relu", name="features"),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(2),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    x, y, _ = patch_images(1200, seed=1)
+    model.fit(x, y, epochs=6, batch_size=64, verbose=0)
+    return model
+
+
+def test_grad_cam_peak_falls_on_the_patch_that_decides_the_class(patch_model):
+    x, y, corners = patch_images(200, seed=2)
+    assert np.mean(patch_model.predict(x, verbose=0).argmax(1) == y) > 0.95  # the model did learn the rule
+    positives, corners = x[y == 1][:40], corners[y == 1][:40]
+    maps = heatmaps.grad_cam(patch_model, positives, "features", class_index=1)
+    assert maps.shape == (len(positives), 16, 16)
+    assert maps.min() >= 0 and np.isclose(maps.max(), 1, atol=1e-3)
+    hits = 0
+    for heatmap, (top, left) in zip(maps, corners):
+        full = heatmaps.upsample(heatmap, (32, 32))
+        row, col = np.unravel_index(np.argmax(full), full.shape)
+        hits += top - 2 <= row < top + SIDE + 2 and left - 2 <= col < left + SIDE + 2
+    assert hits >= 0.9 * len(maps), f"the heatmap peak fell on the patch in only {hits} of {len(maps)} images"
+
+
+def test_saliency_is_strongest_on_the_patch(patch_model):
+    x, y, corners = patch_images(100, seed=3)
+    positives, corners = x[y == 1][:20], corners[y == 1][:20]
+    saliency = heatmaps.gradient_saliency(patch_model, positives, class_index=1)
+    assert saliency.shape == (len(positives), 32, 32)
+    inside = np.mean(
+        [s[t - 1 : t + SIDE + 1, c - 1 : c + SIDE + 1].mean() for s, (t, c) in zip(saliency, np.maximum(corners, 1))]
+    )
+    assert inside > 2 * saliency.mean()
+
+
+def test_the_default_class_is_the_predicted_one(patch_model):
+    x, _, _ = patch_images(8, seed=4)
+    predicted = patch_model.predict(x, verbose=0).argmax(1)
+    np.testing.assert_allclose(
+        heatmaps.grad_cam(patch_model, x, "features"),
+        heatmaps.grad_cam(patch_model, x, "features", predicted),
+        atol=1e-6,
+    )
+
+
+def test_grad_cam_names_a_missing_layer(patch_model):
+    with pytest.raises(ValueError, match="no layer called 'nope'"):
+        heatmaps.grad_cam(patch_model, np.zeros((1, 32, 32, 3)), "nope")
+
+
+def test_last_conv_layer_skips_pooling_and_handles_nested_backbones():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = layers.Conv2D(4, 3, padding="same")(inputs)
+    x = layers.ReLU(name="last_relu")(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    flat = keras.Model(inputs, layers.Dense(3)(x))
+    assert heatmaps.last_conv_layer(flat) == "last_relu"
+
+    base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=None, input_shape=(64, 64, 3))
+    outer_in = keras.Input(shape=(64, 64, 3))
+    outer = keras.Model(outer_in, layers.Dense(5)(layers.GlobalAveragePooling2D()(base(outer_in, training=False))))
+    assert heatmaps.last_conv_layer(outer) == base.name
+    maps = heatmaps.grad_cam(outer, np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)), base.name)
+    assert maps.shape == (2, 2, 2)
+
+    dense_only = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
+    with pytest.raises(ValueError, match="no map to explain"):
+        heatmaps.last_conv_layer(dense_only)
+
+
+def test_upsample_and_overlay_check_their_input():
+    with pytest.raises(ValueError, match="one heatmap"):
+        heatmaps.upsample(np.zeros((2, 4, 4)), (8, 8))
+    ax = heatmaps.overlay(np.zeros((16, 16, 3)), np.eye(4), title="x")
+    assert len(ax.images) == 2
+
+
+def _notebook_functions() -> dict[str, str]:
+    found = {}
+    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name in TAUGHT:
+                found[node.name] = ast.get_source_segment(source, node)
+    return found
+
+
+def test_notebook_teaches_exactly_the_helpers_code():
+    in_notebook = _notebook_functions()
+    assert set(in_notebook) == set(TAUGHT), f"missing from the notebook: {set(TAUGHT) - set(in_notebook)}"
+    for name in TAUGHT:
+        assert in_notebook[name] == inspect.getsource(getattr(heatmaps, name)).rstrip(), (
+            f"{name} differs between helpers/heatmaps.py and {NOTEBOOK.name}: keep them identical."
+        )
