@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from helpers import course
-from helpers.images import is_hidden, list_images, read_image
+from helpers.images import is_hidden, list_images
 
 # fmt: off
 CLASS_NAMES: dict[str, list[str]] = {
@@ -419,28 +419,49 @@ def class_folders(directory: Path | str) -> list[str]:
     return names
 
 
-def load_image_folder(
-    folder: str | Path, image_size: tuple[int, int] = (128, 128)
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp"}
+"""The file types the hand-written loader of chapter 01 reads."""
+
+
+def load_image_folder(folder, image_size=(128, 128)):
     """Load every image of a ``<class>/<image>`` folder into memory with PIL and NumPy.
 
     Returns ``(images, labels, class_names)``: uint8 images of shape (n, height, width, 3),
-    int labels, and the class names in label order (sorted folder names). Hidden entries
+    int labels, and the class names in label order (the sorted folder names). Hidden entries
     and non-image files are skipped; unreadable images are listed by name at the end.
     """
     folder = Path(folder)
-    class_names = class_folders(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder. Give a folder laid out as <class_name>/<image files>.")
+    class_names = sorted(entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+    if not class_names:
+        raise ValueError(f"{folder} has no class folders. Expected one sub-folder per class, e.g. {folder}/cats/*.jpg.")
     height, width = image_size
     images, labels, unreadable = [], [], []
     for label, class_name in enumerate(class_names):
-        for path in list_images(folder / class_name, recursive=True):
+        image_files = [
+            path
+            for path in sorted((folder / class_name).rglob("*"))
+            if path.is_file()
+            and path.suffix.lower() in IMAGE_SUFFIXES  # not notes.txt or labels.csv
+            and not any(part.startswith(".") for part in path.relative_to(folder).parts)  # not .ipynb_checkpoints/...
+        ]
+        if not image_files:
+            raise ValueError(f"The class folder {folder / class_name} holds no image files: add images or remove it.")
+        for path in image_files:
             try:
-                pixels = read_image(path)  # any mode -> RGB uint8; ValueError for a bad file
-            except ValueError as error:
-                unreadable.append(str(error))
+                with Image.open(path) as image:  # reads only the header so far
+                    if image.width * image.height > 50_000_000:
+                        raise ValueError(f"{image.width}x{image.height} pixels is too large to decode safely")
+                    image = ImageOps.exif_transpose(image)  # phone photos: apply the "rotate me" flag
+                    if image.mode.startswith("I;16"):  # 16-bit scans: 0..65535 -> 0..255
+                        image = Image.fromarray((np.asarray(image) // 257).astype(np.uint8))
+                    image = image.convert("RGB")  # grayscale, palette, RGBA, CMYK -> RGB; decodes the pixels
+                    pixels = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
+            except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+                unreadable.append(f"{path.relative_to(folder)}: {error}")  # note it and go on
                 continue
-            resized = Image.fromarray(pixels).resize((width, height), Image.Resampling.BILINEAR)
-            images.append(np.asarray(resized))
+            images.append(pixels)
             labels.append(label)
     if unreadable:
         print(f"Skipped {len(unreadable)} unreadable file(s):")

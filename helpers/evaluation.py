@@ -1,42 +1,25 @@
-"""Evaluating a classifier: reports, confusion matrices, per-class diagnosis, ROC, dashboard.
+"""Evaluating a classifier: copies of the pieces chapter 06 writes, for later chapters.
 
-Every function accepts labels and scores the way learners have them: labels as ``(n,)``,
-``(n, 1)`` (``keras.datasets`` style) or one-hot ``(n, k)``; scores as probabilities or
-logits (``model.predict`` with or without a softmax). The maths is scikit-learn's, the
-plots are scikit-learn's, seaborn's and matplotlib's; this module only checks inputs,
-names things and lays out figures. Chapter 06 teaches each piece.
+Chapter 06 builds its evaluation suite in the notebook: a confusion matrix, a per-class
+table with a diagnosis, a grid of confident mistakes, one-vs-rest ROC curves, and (in its
+exercise 3) a dashboard composed from them. The functions below are exactly those cells
+(``tests/test_evaluation.py`` checks that they stay identical), so chapters 08 and 09 can
+reuse them. The rest is plumbing: turning the labels and scores learners have into the
+plain integer labels and probabilities those pieces expect.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy.special import expit, softmax
-from sklearn.metrics import (
-    ConfusionMatrixDisplay,
-    auc,
-    classification_report,
-    confusion_matrix,
-    precision_recall_fscore_support,
-    roc_curve,
-)
+from sklearn.metrics import ConfusionMatrixDisplay, auc, confusion_matrix, precision_recall_fscore_support, roc_curve
 
-MANY_CLASSES = 20
-"""From this many classes on, confusion matrices drop the numbers in the cells and thin
-out the tick labels so that the picture stays readable (CIFAR-100 has 100)."""
-
-
-class EvaluationNote(UserWarning):
-    """Something worth knowing about the data that does not stop the evaluation
-    (for example a class that never occurs in ``y_true``)."""
-
-
-def _note(message: str) -> None:
-    warnings.warn(message, EvaluationNote, stacklevel=4)
+from helpers import plots
+from helpers.training import plot_history
 
 
 # ------------------------------------------------------------------ input checks
@@ -47,21 +30,10 @@ def _array(values: Any, name: str) -> np.ndarray:
     if array.dtype == object:
         raise ValueError(f"{name} should be an array of numbers; got objects of mixed types.")
     if array.size == 0:
-        raise ValueError(f"{name} is empty: there is nothing to evaluate. Did a filter or a `take(0)` remove everything?")
+        raise ValueError(
+            f"{name} is empty: there is nothing to evaluate. Did a filter or a `take(0)` remove everything?"
+        )
     return array
-
-
-def _names(class_names: Sequence[str] | None, n_classes: int | None) -> list[str]:
-    if class_names is None:
-        if n_classes is None:
-            raise ValueError("Pass class_names (a list of names, one per class, in label order).")
-        return [str(i) for i in range(n_classes)]
-    if isinstance(class_names, str):
-        raise ValueError(f"class_names should be a list of names, not the single string {class_names!r}.")
-    names = [str(name) for name in class_names]
-    if not names:
-        raise ValueError("class_names is empty; give one name per class, in label order.")
-    return names
 
 
 def to_labels(y: Any, n_classes: int | None = None, name: str = "y_true") -> np.ndarray:
@@ -127,319 +99,110 @@ def to_probabilities(scores: Any, n_classes: int | None = None, name: str = "pro
     return softmax(array, axis=1) if looks_like_logits(array) else array
 
 
-def _is_binary_scores(array: np.ndarray) -> bool:
-    """True for a (n,) or (n, 1) float array that is not whole-number labels."""
-    flat = array.reshape(len(array), -1)
-    return (
-        flat.shape[1] == 1
-        and np.issubdtype(array.dtype, np.floating)
-        and bool(np.any(flat != np.round(flat)))
+# ------------------------------------------------------------------ taught in chapter 06
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names, normalize=None, ax=None):
+    """Draw a confusion matrix: counts, or with normalize="true" each row divided by its total."""
+    many_classes = len(class_names) > 20  # numbers in hundreds of cells would be unreadable
+    display = ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        labels=list(range(len(class_names))),
+        display_labels=class_names,
+        normalize=normalize,
+        include_values=not many_classes,
+        values_format=".2f" if normalize else "d",
+        xticks_rotation="vertical",
+        cmap="Blues",
+        colorbar=False,
+        ax=ax,
     )
-
-
-def _prepare(y_true: Any, y_pred: Any, class_names: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Checked integer labels for truth and prediction, and the class names."""
-    true_raw = _array(y_true, "y_true")
-    pred_raw = _array(y_pred, "y_pred")
-    if len(true_raw) != len(pred_raw):
-        raise ValueError(
-            f"y_true has {len(true_raw)} entries but y_pred has {len(pred_raw)}; they must describe the same images. "
-            "Did you predict on a different split, or on a dataset that was shuffled again?"
-        )
-    width = None
-    for array in (true_raw, pred_raw):
-        if array.ndim == 2 and array.shape[1] > 1:
-            width = array.shape[1]
-    n_classes = len(class_names) if class_names is not None and not isinstance(class_names, str) else width
-    if class_names is None and n_classes is None:
-        n_classes = int(max(np.max(true_raw), np.max(pred_raw))) + 1
-    names = _names(class_names, n_classes)
-    true = to_labels(true_raw, len(names), "y_true")
-    if len(names) == 2 and _is_binary_scores(pred_raw):  # one sigmoid output per image
-        pred = to_probabilities(pred_raw, 2, "y_pred").argmax(axis=1)
-    else:
-        pred = to_labels(pred_raw, len(names), "y_pred")
-    absent = [names[k] for k in range(len(names)) if not np.any(true == k)]
-    if absent:
-        shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
-        _note(f"{len(absent)} class(es) never occur in y_true ({shown}): their recall is undefined and shown as 0.")
-    return true, pred, names
-
-
-# ------------------------------------------------------------------ tables
-def classification_report_df(y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None) -> pd.DataFrame:
-    """``sklearn.metrics.classification_report`` as a DataFrame: one row per class, then
-    accuracy, macro avg and weighted avg."""
-    true, pred, names = _prepare(y_true, y_pred, class_names)
-    report = classification_report(
-        true, pred, labels=list(range(len(names))), target_names=names, output_dict=True, zero_division=0
-    )
-    accuracy = report.pop("accuracy", None)
-    if accuracy is None:  # sklearn leaves it out when some labels never occur; it is still well defined
-        accuracy = float(np.mean(true == pred))
-        report.pop("micro avg", None)
-    table = pd.DataFrame(report).T
-    summary = pd.DataFrame(
-        {"precision": [np.nan], "recall": [np.nan], "f1-score": [accuracy], "support": [len(true)]}, index=["accuracy"]
-    )
-    table = pd.concat([table.iloc[: len(names)], summary, table.iloc[len(names) :]])
-    table["support"] = table["support"].astype(int)
-    return table
-
-
-def per_class_table(y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None) -> pd.DataFrame:
-    """Precision, recall, F1 and support per class, worst F1 first, with a diagnosis and the
-    class each one is most often mistaken for."""
-    true, pred, names = _prepare(y_true, y_pred, class_names)
-    labels = list(range(len(names)))
-    precision, recall, f1, support = precision_recall_fscore_support(true, pred, labels=labels, zero_division=0)
-    counts = confusion_matrix(true, pred, labels=labels)
-    off_diagonal = counts.copy()
-    np.fill_diagonal(off_diagonal, 0)
-    partner = [names[row.argmax()] if row.max() > 0 else "" for row in off_diagonal]
-    table = pd.DataFrame(
-        {"precision": precision, "recall": recall, "f1-score": f1, "support": support, "mistaken for": partner},
-        index=pd.Index(names, name="class"),
-    )
-    table["diagnosis"] = [diagnose(p, r, s) for p, r, s in zip(precision, recall, support)]
-    return table.sort_values(["f1-score", "support"], ascending=[True, False], kind="stable")
-
-
-def diagnose(precision: float, recall: float, support: int, good: float = 0.9, gap: float = 0.1) -> str:
-    """A short verdict on one class from its precision, recall and support."""
-    if support == 0:
-        return "not in y_true: recall cannot be measured"
-    if min(precision, recall) >= good:
-        return "good"
-    if recall - precision > gap:
-        return "low precision: other classes are often predicted as this one (false positives)"
-    if precision - recall > gap:
-        return "low recall: images of this class are often missed (false negatives)"
-    return "precision and recall both low: confused in both directions"
-
-
-def most_confused(
-    y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None, top: int = 5
-) -> list[tuple[str, str, int]]:
-    """The ``top`` most frequent mistakes as ``(true_name, predicted_name, count)``, largest first."""
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top should be a whole number of at least 1, got {top!r}.")
-    true, pred, names = _prepare(y_true, y_pred, class_names)
-    counts = confusion_matrix(true, pred, labels=list(range(len(names))))
-    np.fill_diagonal(counts, 0)
-    rows, cols = np.nonzero(counts)
-    pairs = sorted(zip(counts[rows, cols], rows, cols), key=lambda item: (-item[0], item[1], item[2]))
-    return [(names[r], names[c], int(n)) for n, r, c in pairs[:top]]
-
-
-# ------------------------------------------------------------------ plots
-def _plt():
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_confusion_matrix(
-    y_true: Any,
-    y_pred: Any,
-    class_names: Sequence[str] | None = None,
-    normalize: str | None = None,
-    ax: Any = None,
-    colorbar: bool = True,
-) -> ConfusionMatrixDisplay:
-    """One confusion matrix (``normalize='true'`` for row-normalised), readable up to 100 classes."""
-    true, pred, names = _prepare(y_true, y_pred, class_names)
-    many = len(names) >= MANY_CLASSES
-    if ax is None:
-        size = 5 if not many else 9
-        _, ax = _plt().subplots(figsize=(size, size))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 rows of classes absent from y_true
-        display = ConfusionMatrixDisplay.from_predictions(
-            true,
-            pred,
-            labels=list(range(len(names))),
-            display_labels=names,
-            normalize=normalize,
-            include_values=not many,
-            values_format=".2f" if normalize else "d",
-            xticks_rotation="vertical",
-            cmap="Blues",
-            ax=ax,
-            colorbar=colorbar,
-            text_kw={"fontsize": 8 if len(names) <= 10 else 6},
-        )
-    ax.grid(False)
-    display.confusion_matrix = np.nan_to_num(display.confusion_matrix)
-    if many:
-        step = max(1, len(names) // 25)
-        ticks = np.arange(0, len(names), step)
-        ax.set_xticks(ticks, [names[i] for i in ticks], fontsize=6, rotation=90)
-        ax.set_yticks(ticks, [names[i] for i in ticks], fontsize=6)
-    ax.set_title("row-normalised (recall on the diagonal)" if normalize == "true" else "counts")
+    if many_classes:
+        display.ax_.tick_params(labelsize=5)
+    display.ax_.set_title("row-normalised (recall on the diagonal)" if normalize == "true" else "counts")
     return display
 
 
-def plot_confusion_matrices(y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None, axes: Any = None):
-    """Counts and row-normalised confusion matrices side by side; returns the two displays."""
-    if axes is None:
-        n = len(class_names) if class_names is not None else 10
-        width = 15 if n < MANY_CLASSES else 20
-        _, axes = _plt().subplots(1, 2, figsize=(width, width / 2.2), layout="constrained")
-    counts = plot_confusion_matrix(y_true, y_pred, class_names, normalize=None, ax=axes[0])
-    rates = plot_confusion_matrix(y_true, y_pred, class_names, normalize="true", ax=axes[1])
-    return counts, rates
+def per_class_table(y_true, y_pred, class_names):
+    """Precision, recall, F1 and support per class, worst F1 first, with a diagnosis."""
+    labels = list(range(len(class_names)))
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    mistakes = confusion_matrix(y_true, y_pred, labels=labels)
+    np.fill_diagonal(mistakes, 0)  # keep only the wrong answers
+    table = pd.DataFrame(
+        {
+            "precision": precision,
+            "recall": recall,
+            "f1-score": f1,
+            "support": support,
+            "most often taken for": [class_names[row.argmax()] if row.any() else "-" for row in mistakes],
+        },
+        index=pd.Index(class_names, name="class"),
+    )
+    table["diagnosis"] = np.select(
+        [
+            table[["precision", "recall"]].min(axis=1) >= 0.9,
+            table["recall"] - table["precision"] > 0.1,
+            table["precision"] - table["recall"] > 0.1,
+        ],
+        [
+            "good",
+            "low precision: other classes are often predicted as this one",
+            "low recall: images of this class are often missed",
+        ],
+        default="both low: confused in both directions",
+    )
+    return table.sort_values("f1-score", kind="stable")
 
 
-def plot_misclassified(
-    images: Any,
-    y_true: Any,
-    probabilities: Any,
-    class_names: Sequence[str] | None = None,
-    n: int = 12,
-    cols: int = 6,
-    axes: Any = None,
-):
-    """A grid of the most confident mistakes: true label, predicted label and confidence.
-
-    Returns the figure (or ``None`` when there are no mistakes to show)."""
-    image_array = _array(images, "images")
-    probs_raw = _array(probabilities, "probabilities")
-    if len(image_array) != len(probs_raw):
-        raise ValueError(f"images has {len(image_array)} entries but probabilities has {len(probs_raw)}.")
-    true, _, names = _prepare(y_true, probs_raw, class_names)
-    probs = to_probabilities(probs_raw, len(names))
-    pred = probs.argmax(axis=1)
-    wrong = np.flatnonzero(pred != true)
+def plot_confident_mistakes(images, y_true, probabilities, class_names, n=12, ncols=6):
+    """Show the n mistakes the model was surest of, with the true class, the prediction and its confidence."""
+    y_pred = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
     if len(wrong) == 0:
-        print("No misclassified images: every prediction is right.")
+        print("No mistakes to show: every prediction is right.")
         return None
-    wrong = wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")][:n]
-    if axes is None:
-        rows = int(np.ceil(len(wrong) / cols))
-        _, axes = _plt().subplots(rows, cols, figsize=(2.1 * cols, 2.5 * rows), squeeze=False, layout="constrained")
-    flat = np.ravel(axes)
-    for ax in flat:
-        ax.axis("off")
-    for ax, index in zip(flat, wrong):
-        image = image_array[index]
-        if image.ndim == 3 and image.shape[-1] == 1:
-            image = image[..., 0]
-        if np.issubdtype(image.dtype, np.floating) and image.max() > 1.0:
-            image = image / 255.0
-        ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    surest_first = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
+    axes = plots.image_grid(images[surest_first], ncols=ncols, size=2.2)
+    for ax, i in zip(axes, surest_first):
         ax.set_title(
-            f"true: {names[true[index]]}\npred: {names[pred[index]]} ({probs[index, pred[index]]:.0%})", fontsize=8
+            f"true: {class_names[y_true[i]]}\npredicted: {class_names[y_pred[i]]}\n{confidence[i]:.0%} sure", fontsize=8
         )
-    figure = flat[0].figure
-    figure.suptitle(f"{len(wrong)} most confident mistakes (of {int(np.sum(pred != true))})")
-    return figure
+    return axes
 
 
-def roc_curves(
-    y_true: Any,
-    probabilities: Any,
-    class_names: Sequence[str] | None = None,
-    ax: Any = None,
-    max_curves: int = 10,
-) -> dict[str, float]:
-    """One-vs-rest ROC curves with AUC per class, plus micro and macro averages.
-
-    Draws at most ``max_curves`` per-class curves (the best and the worst by AUC) and
-    always the two averages; returns ``{class_name: auc, ..., 'micro': ..., 'macro': ...}``."""
-    probs_raw = _array(probabilities, "probabilities")
-    true, _, names = _prepare(y_true, probs_raw, class_names)
-    probs = to_probabilities(probs_raw, len(names))
-    onehot = np.eye(len(names))[true]
-    curves, aucs = {}, {}
-    for k, name in enumerate(names):
-        positives = int(onehot[:, k].sum())
-        if positives in (0, len(true)):
-            continue  # ROC needs both positives and negatives; _prepare already noted absent classes
-        fpr, tpr, _ = roc_curve(onehot[:, k], probs[:, k])
-        curves[name] = (fpr, tpr)
-        aucs[name] = float(auc(fpr, tpr))
-    if not curves:
-        raise ValueError("y_true holds a single class: a ROC curve needs examples of at least two classes.")
-    micro_fpr, micro_tpr, _ = roc_curve(onehot.ravel(), probs.ravel())
-    grid = np.linspace(0.0, 1.0, 201)
-    macro_tpr = np.mean([np.interp(grid, fpr, tpr) for fpr, tpr in curves.values()], axis=0)
-    aucs["micro"] = float(auc(micro_fpr, micro_tpr))
-    aucs["macro"] = float(np.mean([aucs[name] for name in curves]))
+def plot_roc_curves(y_true, probabilities, class_names, ax=None):
+    """One-vs-rest ROC curve of every class, plus the micro average; returns the AUCs."""
     if ax is None:
-        _, ax = _plt().subplots(figsize=(5.5, 5))
-    ranked = sorted(curves, key=lambda name: aucs[name])
-    shown = ranked if len(ranked) <= max_curves else ranked[: max_curves // 2] + ranked[-(max_curves - max_curves // 2) :]
-    for name in shown:
-        fpr, tpr = curves[name]
-        ax.plot(fpr, tpr, lw=1, alpha=0.7, label=f"{name} ({aucs[name]:.2f})")
-    ax.plot(micro_fpr, micro_tpr, color="black", lw=2.5, ls=":", label=f"micro average ({aucs['micro']:.3f})")
-    ax.plot(grid, macro_tpr, color="black", lw=2.5, label=f"macro average ({aucs['macro']:.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="chance (0.50)")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate (recall)", xlim=(0, 1), ylim=(0, 1.01))
-    title = "one-vs-rest ROC (AUC)"
-    if len(shown) < len(curves):
-        title += f": worst and best {len(shown)} of {len(curves)} classes"
-    ax.set_title(title)
+        _, ax = plt.subplots(figsize=(6, 6))
+    is_class = np.asarray(y_true)[:, None] == np.arange(len(class_names))  # (images, classes): "is it class k?"
+    aucs = {}
+    for k, name in enumerate(class_names):
+        # Rank all images by their class-k score; the images of class k are the positives.
+        fpr, tpr, _ = roc_curve(is_class[:, k], probabilities[:, k])
+        aucs[name] = float(auc(fpr, tpr))
+        ax.plot(fpr, tpr, lw=1, alpha=0.7, label=f"{name} ({aucs[name]:.3f})" if len(class_names) <= 10 else None)
+    aucs["macro"] = float(np.mean([aucs[name] for name in class_names]))  # every class counts the same
+    fpr, tpr, _ = roc_curve(is_class.ravel(), probabilities.ravel())  # all (image, class) pairs in one ranking
+    aucs["micro"] = float(auc(fpr, tpr))
+    ax.plot(fpr, tpr, color="black", ls=":", lw=2.5, label=f"micro average ({aucs['micro']:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="chance (0.500)")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate (recall)")
+    ax.set_title(f"one-vs-rest ROC, macro AUC {aucs['macro']:.3f}")
     ax.legend(fontsize=7, loc="lower right")
     return aucs
 
 
-def plot_history(history: Any, ax: Any = None, metric: str = "accuracy"):
-    """Training and validation curves of ``metric`` from a Keras ``History`` or its ``.history`` dict."""
-    from matplotlib.ticker import MaxNLocator
-
-    logs = history.history if hasattr(history, "history") else history
-    if not isinstance(logs, Mapping):
-        raise ValueError(f"history should be what model.fit returns (or its .history dict); got {type(history).__name__}.")
-    if ax is None:
-        _, ax = _plt().subplots(figsize=(5.5, 4))
-    shown = [key for key in (metric, f"val_{metric}") if key in logs]
-    if not shown:
-        raise ValueError(f"history has no {metric!r}; it holds {sorted(logs)}. Pass metric= one of those.")
-    for key in shown:
-        values = logs[key]
-        ax.plot(range(1, len(values) + 1), values, marker="o", label=key)
-    ax.set(xlabel="epoch", ylabel=metric, title=f"training curves ({metric})")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend()
-    return ax
-
-
-def plot_per_class_f1(y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None, ax: Any = None, top: int = 20):
-    """Horizontal bars of per-class F1, worst first (at most ``top`` classes)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", EvaluationNote)  # the caller is told once elsewhere
-        table = per_class_table(y_true, y_pred, class_names)
-    shown = table.iloc[:top]
-    if ax is None:
-        _, ax = _plt().subplots(figsize=(5.5, max(3, 0.25 * len(shown))))
-    import seaborn as sns
-
-    sns.barplot(x=shown["f1-score"], y=shown.index, ax=ax, color="#0072b2", orient="h")
-    ax.set(xlim=(0, 1), xlabel="F1", ylabel="")
-    ax.set_title("per-class F1 (worst first)" if len(shown) == len(table) else f"per-class F1: worst {len(shown)}")
-    ax.tick_params(axis="y", labelsize=7 if len(shown) > 12 else 9)
-    return ax
-
-
-def dashboard(history: Any, y_true: Any, probabilities: Any, class_names: Sequence[str] | None = None):
-    """One figure: training curves, row-normalised confusion matrix, per-class F1 and ROC."""
-    probs_raw = _array(probabilities, "probabilities")
-    true, _, names = _prepare(y_true, probs_raw, class_names)
-    probs = to_probabilities(probs_raw, len(names))
-    pred = probs.argmax(axis=1)
-    figure, axes = _plt().subplots(2, 2, figsize=(13, 11), layout="constrained")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", EvaluationNote)  # already said by _prepare above
-        if history is not None:
-            plot_history(history, ax=axes[0, 0])
-        else:
-            axes[0, 0].text(0.5, 0.5, "no training history given", ha="center", va="center")
-            axes[0, 0].axis("off")
-        plot_confusion_matrix(true, pred, names, normalize="true", ax=axes[0, 1])
-        plot_per_class_f1(true, pred, names, ax=axes[1, 0])
-        roc_curves(true, probs, names, ax=axes[1, 1])
-    accuracy = float(np.mean(pred == true))
-    figure.suptitle(f"Evaluation dashboard: {len(true)} images, {len(names)} classes, accuracy {accuracy:.1%}")
-    return figure
+def dashboard(history, y_true, probabilities, class_names):
+    """Training curves, confusion matrix, per-class F1 and ROC curves of one model in one figure."""
+    y_pred = probabilities.argmax(axis=1)
+    fig, axes = plt.subplots(2, 2, figsize=(13, 11), layout="constrained")
+    plot_history(history, metrics=["accuracy"], axes=[axes[0, 0]], title="training curves")
+    plot_confusion_matrix(y_true, y_pred, class_names, normalize="true", ax=axes[0, 1])
+    f1 = per_class_table(y_true, y_pred, class_names)["f1-score"]
+    f1.plot.barh(ax=axes[1, 0], xlim=(0, 1), title="F1 per class (worst at the bottom)")
+    plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+    fig.suptitle(f"{len(y_true):,} images, accuracy {np.mean(y_pred == y_true):.1%}")
+    return fig

@@ -1,25 +1,26 @@
-"""Inference: predicting on real image files, saving and loading safely, exporting and checking.
+"""Inference: copies of the pieces chapter 07 writes, and the plumbing around them.
 
-``load_image`` reads any file a learner may have (through ``helpers.images.read_image``)
-and turns it into the float32 array a model expects; ``make_predictor`` wraps a model
-into ``predict(path) -> [{"class": ..., "confidence": ...}, ...]``; ``predict_folder``
-runs a whole folder in batches, reporting unreadable files instead of stopping; the
-export functions write a SavedModel and a TFLite (LiteRT) file and ``compare_predictions``
-checks that the exported model predicts what the Keras model predicts. Chapter 07
-teaches each piece.
+Chapter 07 writes ``top_k``, ``make_predictor``, ``predict_folder`` and ``tflite_predict`` in
+its cells; the functions here are exactly that code (``tests/test_inference.py`` checks that
+they stay identical), so later chapters and the benchmarks can reuse them. The plumbing:
+``load_image`` reads any file a learner may have (through ``helpers.images.read_image``) as
+the float32 array a model expects, ``export_saved_model`` / ``export_tflite`` write the
+exports quietly, ``tflite_interpreter`` opens a ``.tflite`` file with whichever LiteRT
+package is installed, and ``compare_predictions`` says how closely two models agree.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from PIL import Image
+from tqdm.auto import tqdm
 
 from helpers.evaluation import to_probabilities
 from helpers.images import list_images, read_image
@@ -62,9 +63,9 @@ def load_image(path: Path | str, size: Size, preprocess: Callable | None = None)
     return image
 
 
-def top_k(probabilities: np.ndarray, class_names: Sequence[str], top: int = 3) -> list[dict]:
-    """The ``top`` classes of one probability vector as ``[{"class", "confidence"}, ...]``."""
-    best = np.argsort(probabilities, kind="stable")[::-1][:top]
+def top_k(probabilities, class_names, top=3):
+    """The `top` classes of one row of probabilities as [{"class", "confidence"}, ...], most likely first."""
+    best = np.argsort(-probabilities, kind="stable")[:top]  # highest first; equal scores keep the class order
     return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
 
 
@@ -83,92 +84,40 @@ def make_predictor(model, class_names, image_size, top=3, preprocess=None):
         image = load_image(path, image_size, preprocess)  # float32 (height, width, 3), any file type
         scores = model.predict_on_batch(image[None])  # a batch of one image in, one row of scores out
         probabilities = to_probabilities(scores, len(class_names))[0]  # softmax only if the model gives logits
-        best = np.argsort(probabilities)[::-1][:top]
-        return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
+        return top_k(probabilities, class_names, top)
 
     return predict
 
 
 # ------------------------------------------------------------------ a folder
-def predict_folder(
-    model: Any,
-    folder: Path | str,
-    class_names: Sequence[str],
-    image_size: Size,
-    top: int = 3,
-    batch_size: int = 32,
-    preprocess: Callable | None = None,
-    recursive: bool = False,
-) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Predict every image in ``folder`` in batches, with a progress bar.
+def predict_folder(model, folder, class_names, image_size, top=3, batch_size=32, preprocess=None):
+    """Predict every image file in `folder`, batch by batch, with a progress bar.
 
-    Returns ``(table, unreadable)``: one row per readable file (file, best class,
-    confidence, the top classes) and a list of ``(file, reason)`` for the files that could
-    not be read, which are also listed at the end instead of stopping the run."""
-    from tqdm.auto import tqdm
-
-    class_names = [str(name) for name in class_names]
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    Returns (table, unreadable): a DataFrame with one row per readable file (its best class, the
+    confidence and the top classes) and a list of (file name, reason) for the files it could not read.
+    """
+    if batch_size < 1:
         raise ValueError(f"batch_size should be a whole number of at least 1, got {batch_size!r}.")
-    paths = list_images(folder, recursive=recursive)
-    rows: list[dict] = []
-    unreadable: list[tuple[str, str]] = []
-    batch: list[np.ndarray] = []
-    batch_paths: list[Path] = []
-
-    def flush() -> None:
-        if not batch:
-            return
-        scores = np.asarray(model.predict_on_batch(np.stack(batch)))
-        for path, probabilities in zip(batch_paths, to_probabilities(scores, len(class_names))):
-            best = top_k(probabilities, class_names, min(top, len(class_names)))
-            rows.append({"file": path.name, "class": best[0]["class"], "confidence": best[0]["confidence"], "top": best})
-        batch.clear()
-        batch_paths.clear()
-
-    for path in tqdm(paths, desc=f"predicting {Path(folder).name}", unit="image"):
-        try:
-            batch.append(load_image(path, image_size, preprocess))
-        except ValueError as exc:
-            unreadable.append((path.name, str(exc).removeprefix(f"{path}: ")))
+    paths = list_images(folder)  # image files only, no hidden files, sorted
+    rows, unreadable = [], []
+    for start in tqdm(range(0, len(paths), batch_size), desc="predicting", unit="batch"):
+        images, names = [], []
+        for path in paths[start : start + batch_size]:
+            try:
+                images.append(load_image(path, image_size, preprocess))
+                names.append(path.name)
+            except ValueError as error:  # a broken file must not stop the other thousands
+                unreadable.append((path.name, str(error)))
+        if not images:
             continue
-        batch_paths.append(path)
-        if len(batch) == batch_size:
-            flush()
-    flush()
-    table = pd.DataFrame(rows, columns=["file", "class", "confidence", "top"])
+        scores = model.predict_on_batch(np.stack(images))  # one forward pass for the whole batch
+        for name, probabilities in zip(names, to_probabilities(scores, len(class_names))):
+            best = top_k(probabilities, class_names, top)
+            rows.append({"file": name, "class": best[0]["class"], "confidence": best[0]["confidence"], "top": best})
     print(f"{len(rows)} of {len(paths)} image files predicted.")
-    if unreadable:
-        print(f"{len(unreadable)} file(s) could not be read and were skipped:")
-        for name, reason in unreadable:
-            print(f"  - {name}: {reason}")
-    return table, unreadable
-
-
-# ------------------------------------------------------------------ save and load
-def save_model(model: Any, path: Path | str) -> Path:
-    """Save ``model`` to a ``.keras`` file (architecture, weights and optimizer state)."""
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(
-            f"{path}: Keras 3 saves whole models to files ending in '.keras' (got {path.suffix or 'no extension'!r}). "
-            "For serving, use export_saved_model; for phones, export_tflite."
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    return path
-
-
-def load_model(path: Path | str, custom_objects: dict | None = None) -> Any:
-    """Load a ``.keras`` file with ``safe_mode=True``: no arbitrary code from the file is run."""
-    import keras
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file. Check the name (working folder: {Path.cwd()}).")
-    if path.suffix != ".keras":
-        raise ValueError(f"{path}: expected a '.keras' file; a SavedModel folder loads with tf.saved_model.load.")
-    return keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True)
+    for name, reason in unreadable:
+        print(f"  could not read {name}: {reason}")
+    return pd.DataFrame(rows, columns=["file", "class", "confidence", "top"]), unreadable
 
 
 # ------------------------------------------------------------------ export
@@ -187,7 +136,9 @@ def export_tflite(saved_model_dir: Path | str, path: Path | str, optimize: bool 
     tf = course.import_tensorflow()
     saved_model_dir, path = Path(saved_model_dir), Path(path)
     if not (saved_model_dir / "saved_model.pb").is_file():
-        raise FileNotFoundError(f"{saved_model_dir} is not a SavedModel folder; export one with export_saved_model first.")
+        raise FileNotFoundError(
+            f"{saved_model_dir} is not a SavedModel folder; export one with export_saved_model first."
+        )
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
     if optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -199,8 +150,9 @@ def export_tflite(saved_model_dir: Path | str, path: Path | str, optimize: bool 
 
 
 def tflite_interpreter(path: Path | str):
-    """A LiteRT interpreter for a ``.tflite`` file (``ai_edge_litert`` when installed, else
-    TensorFlow's own ``tf.lite.Interpreter``, whose deprecation notice is silenced)."""
+    """A LiteRT interpreter for a ``.tflite`` file, its tensors allocated (``ai_edge_litert``
+    when installed, else TensorFlow's own ``tf.lite.Interpreter``, whose deprecation notice is
+    silenced, as is LiteRT's one-line note about its CPU delegate)."""
     from helpers import course
 
     try:
@@ -211,22 +163,20 @@ def tflite_interpreter(path: Path | str):
     with warnings.catch_warnings(), course._native_stderr_silenced():
         warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated.*")
         interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
+        interpreter.allocate_tensors()
     return interpreter
 
 
-def tflite_predict(path_or_interpreter: Any, images: np.ndarray) -> np.ndarray:
-    """Run a ``.tflite`` model on a batch of images (float32, shape (n, height, width, 3))."""
-    from helpers import course
-
-    interpreter = (
-        tflite_interpreter(path_or_interpreter) if isinstance(path_or_interpreter, (str, Path)) else path_or_interpreter
-    )
+def tflite_predict(interpreter, images):
+    """Run a batch of float32 images through a LiteRT interpreter and return the model's outputs."""
     images = np.asarray(images, dtype=np.float32)
-    runner = interpreter.get_signature_runner()
-    input_name = next(iter(runner.get_input_details()))
-    with course._native_stderr_silenced():  # LiteRT announces its CPU delegate on the first run
-        outputs = runner(**{input_name: images})
-    return np.asarray(next(iter(outputs.values())))
+    input_detail = interpreter.get_input_details()[0]
+    if list(input_detail["shape"]) != list(images.shape):  # the file expects a batch of 1 unless told otherwise
+        interpreter.resize_tensor_input(input_detail["index"], images.shape)
+    interpreter.allocate_tensors()  # (re)serve memory for this input shape; nearly free when nothing changed
+    interpreter.set_tensor(input_detail["index"], images)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 
 def compare_predictions(reference: np.ndarray, other: np.ndarray, atol: float = 1e-4) -> dict:

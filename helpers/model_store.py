@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -179,7 +180,9 @@ def find(
         reason = unusable_reason(meta, class_names, real_data)
         if reason is None:
             try:
-                model = keras.saving.load_model(path)
+                with warnings.catch_warnings():  # an optimizer saved in another state: irrelevant for using the model
+                    warnings.filterwarnings("ignore", message=r".*Skipping variable loading for optimizer.*")
+                    model = keras.saving.load_model(path)
             except Exception as exc:  # noqa: BLE001 - any load failure means "retrain", reported in one line
                 reason = f"it could not be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
             else:

@@ -2,7 +2,8 @@
 
 An answer region is everything between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
 (in a code or a markdown cell). In the learner copy the region becomes a short prompt:
-``name = ...  # Your code here`` for an assignment, the ``def`` line and docstring of a
+``name = ...  # Your code here: <what>`` for an assignment (``<what>`` is the comment at the end of
+the answer's first or last line, so write one that says what to fill in), the ``def`` line and docstring of a
 function, or ``# Your code here``; the cell is tagged ``raises-exception``. Outputs and
 execution counts are removed. The region's code is also stored as the reference answer
 of the exercise checked in that cell (or the next code cell), in
@@ -87,6 +88,24 @@ def _region_body(region: str) -> tuple[str, str]:
     return indent, "".join(lines[1:-1])
 
 
+def _prompt_comment(*lines: str) -> str:
+    """``# Your code here: <what>`` from the trailing comment of an answer's first (or last) line."""
+    import io
+    import tokenize
+
+    for line in lines:
+        comments = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(line + "\n").readline):
+                if token.type == tokenize.COMMENT:
+                    comments.append(token.string.lstrip("#").strip())
+        except (tokenize.TokenError, SyntaxError):  # a line that opens a bracket it does not close
+            pass
+        if comments and comments[-1]:
+            return f"{CODE_PROMPT}: {comments[-1]}"
+    return CODE_PROMPT
+
+
 def code_prompt(region: str) -> str:
     """The learner's prompt for one code answer region (see the module docstring)."""
     indent, body = _region_body(region)
@@ -100,9 +119,9 @@ def code_prompt(region: str) -> str:
     for node in tree.body if tree else []:
         if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
             names = " = ".join(t.id for t in node.targets)
-            out.append(f"{names} = ...  {CODE_PROMPT}")
+            out.append(f"{names} = ...  {_prompt_comment(lines[node.lineno - 1], lines[node.end_lineno - 1])}")
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            out.append(f"{node.target.id} = ...  {CODE_PROMPT}")
+            out.append(f"{node.target.id} = ...  {_prompt_comment(lines[node.lineno - 1], lines[node.end_lineno - 1])}")
         elif isinstance(node, ast.FunctionDef):
             first = node.body[0]
             has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) and isinstance(first.value.value, str)

@@ -222,7 +222,7 @@ def test_hand_loader_empty_class_and_no_classes(tmp_path):
 
     _save(tmp_path / "data" / "cats" / "a.png", Image.new("RGB", (4, 4)))
     (tmp_path / "data" / "dogs" / ".ipynb_checkpoints").mkdir(parents=True)
-    with pytest.raises(ValueError, match="dogs in .* hold no image files"):
+    with pytest.raises(ValueError, match="dogs holds no image files"):
         datasets.load_image_folder(tmp_path / "data")
     (tmp_path / "flat").mkdir()
     _save(tmp_path / "flat" / "a.png", Image.new("RGB", (4, 4)))

@@ -19,7 +19,14 @@ def fashion_grid(n=10, size=28, names=FASHION):
 
 
 def assert_verdict(question, answer, status, fragment="", **kwargs):
-    verdict = question.verdict(answer, **kwargs)
+    """``answer`` is one answer, or a tuple of the parts of a several-part question."""
+    if question.answer_names and isinstance(answer, tuple):
+        *parts, labels = answer if question is ch01.q2 else (*answer, None)
+        if question is ch01.q2:
+            kwargs["labels"] = labels
+        verdict = question.verdict(*parts, **kwargs)
+    else:
+        verdict = question.verdict(answer, **kwargs)
     assert verdict.status == status, verdict.message
     assert fragment in verdict.message
     return verdict
@@ -29,7 +36,7 @@ def assert_verdict(question, answer, status, fragment="", **kwargs):
 def test_q1_right_answer_and_not_attempted():
     assert_verdict(ch01.q1, (RIGHT_SHAPES, fashion_grid()), "correct", "28x28")
     assert_verdict(ch01.q1, (..., ...), "not attempted")
-    assert_verdict(ch01.q1, (RIGHT_SHAPES, ...), "incorrect", "Fill in grid")
+    assert_verdict(ch01.q1, (RIGHT_SHAPES, ...), "incorrect", "Fill in fashion_grid")
 
 
 def test_q1_smoke_sized_data_is_fine():
@@ -92,6 +99,29 @@ def test_q2_typical_wrong_answers():
 
 # ----------------------------------------------------------------------------- q3
 def reference_loader(folder):
+    """The solution of the notebook, written differently: ImageOps.fit crops the centre and resizes."""
+    from pathlib import Path
+
+    from PIL import Image, ImageOps
+
+    folder = Path(folder)
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    images, labels = [], []
+    for label, name in enumerate(names):
+        for path in sorted((folder / name).iterdir()):
+            if path.name.startswith(".") or path.suffix.lower() not in {".jpg", ".png"}:
+                continue
+            try:
+                with Image.open(path) as image:
+                    images.append(np.asarray(ImageOps.fit(image.convert("RGB"), (128, 128)), dtype=np.float32) / 255)
+            except OSError as error:
+                print("skipped", path.name, error)
+                continue
+            labels.append(label)
+    return np.stack(images), np.array(labels), names
+
+
+def squashing_loader(folder):
     images, labels, class_names = datasets.load_image_folder(folder, image_size=(128, 128))
     return images.astype("float32") / 255.0, labels, class_names
 
@@ -104,12 +134,12 @@ def test_q3_right_answer(capsys):
 
 def test_q3_typical_wrong_answers():
     def not_normalised(folder):
-        images, labels, names = datasets.load_image_folder(folder, image_size=(128, 128))
-        return images.astype("float32"), labels, names
+        images, labels, names = reference_loader(folder)
+        return images * 255, labels, names
 
     def wrong_size(folder):
-        images, labels, names = datasets.load_image_folder(folder)
-        return images[:, :64, :64].astype("float32") / 255, labels, names
+        images, labels, names = reference_loader(folder)
+        return images[:, :64, :64], labels, names
 
     def crashes_on_bad_files(folder):
         from pathlib import Path
@@ -123,7 +153,7 @@ def test_q3_typical_wrong_answers():
         import os
         from pathlib import Path
 
-        from PIL import Image
+        from PIL import Image, ImageOps
 
         images, labels = [], []
         names = sorted(d for d in os.listdir(folder) if not d.startswith("."))
@@ -131,16 +161,18 @@ def test_q3_typical_wrong_answers():
             for root, _, files in os.walk(Path(folder) / name):
                 for f in files:
                     try:
-                        image = Image.open(Path(root) / f).convert("RGB").resize((128, 128))
+                        image = ImageOps.fit(Image.open(Path(root) / f).convert("RGB"), (128, 128))
                     except OSError:
                         continue
                     images.append(np.asarray(image, np.float32) / 255)
                     labels.append(label)
         return np.stack(images), np.array(labels), names
 
+    assert_verdict(ch01.q3, squashing_loader, "incorrect", "squashed")
     assert_verdict(ch01.q3, not_normalised, "incorrect", "normalise")
     assert_verdict(ch01.q3, wrong_size, "incorrect", "(n, 128, 128, 3)")
     assert_verdict(ch01.q3, crashes_on_bad_files, "incorrect", "raised")
     assert_verdict(ch01.q3, walks_everything, "incorrect", ".ipynb_checkpoints")
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")
+    assert_verdict(ch01.q3, lambda: None, "incorrect", "load_folder_128(folder)")
     assert_verdict(ch01.q3, lambda folder: None, "incorrect", "returns nothing")

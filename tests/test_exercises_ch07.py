@@ -105,48 +105,110 @@ def test_q1_wrong_predictions():
 
 
 # ------------------------------------------------------------------ q2: export and verify
+def export_and_verify(model, images, folder):
+    """The reference answer, written with the helpers."""
+    import tensorflow as tf
+
+    folder = Path(folder)
+    model.export(folder / "saved_model", verbose=False)
+    tflite_file = folder / "model.tflite"
+    tflite_file.write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(folder / "saved_model")).convert())
+    keras_out = model.predict(images, verbose=0)
+    tflite_out = inference.tflite_predict(inference.tflite_interpreter(tflite_file), images)
+    return {"tflite_path": tflite_file, "max_abs_difference": float(np.abs(keras_out - tflite_out).max())}
+
+
 @pytest.fixture(scope="module")
-def tflite_file(tmp_path_factory):
+def exported(tmp_path_factory):
+    """The check model exported once; the answers below copy it instead of exporting again (fast)."""
     course.quiet_tensorflow()
+    model, images = ch07._checker_model()
+    return export_and_verify(model, images, tmp_path_factory.mktemp("export"))["tflite_path"]
+
+
+def _copying(model, images, folder):
+    """Like export_and_verify, with the export copied from the `exported` fixture."""
+    folder = Path(folder)
+    (folder / "saved_model").mkdir()
+    (folder / "saved_model" / "saved_model.pb").write_bytes(b"")
+    tflite_file = folder / "model.tflite"
+    tflite_file.write_bytes(EXPORTED[0].read_bytes())
+    keras_out = model.predict(images, verbose=0)
+    tflite_out = inference.tflite_predict(inference.tflite_interpreter(tflite_file), images)
+    return {"tflite_path": tflite_file, "max_abs_difference": float(np.abs(keras_out - tflite_out).max())}
+
+
+EXPORTED: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_export(request):
+    if "exported" in request.fixturenames and not EXPORTED:
+        EXPORTED.append(request.getfixturevalue("exported"))
+
+
+def _changing(**changes):
+    """The copying answer, with its returned dict changed."""
+
+    def answer(model, images, folder):
+        result = _copying(model, images, folder)
+        result.update({key: value(result, Path(folder)) for key, value in changes.items()})
+        return result
+
+    return answer
+
+
+def _made_up_zero(model, images, folder):
+    """Writes the files but never runs them: the difference is a guess."""
+    import tensorflow as tf
+
+    folder = Path(folder)
+    model.export(folder / "saved_model", verbose=False)
+    (folder / "model.tflite").write_bytes(
+        tf.lite.TFLiteConverter.from_saved_model(str(folder / "saved_model")).convert()
+    )
+    return {"tflite_path": folder / "model.tflite", "max_abs_difference": 0.0}
+
+
+def _other_model(model, images, folder):
     import keras
 
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input((8, 8, 3)),
-            keras.layers.Conv2D(2, 3),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(3, activation="softmax"),
-        ]
-    )
-    folder = tmp_path_factory.mktemp("export")
-    saved = inference.export_saved_model(model, folder / "saved")
-    return inference.export_tflite(saved, folder / "model.tflite"), saved
+    other = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+    return export_and_verify(other, images, folder)
 
 
-def test_q2_right(tflite_file):
-    path, _ = tflite_file
-    assert ch07.q2.verdict({"tflite_path": path, "max_abs_difference": 3e-7}).ok
-    assert ch07.q2.verdict({"tflite_path": str(path), "max_abs_difference": np.float32(0.0)}).ok
+def test_q2_right(exported):
+    assert ch07.q2.verdict(_copying).ok  # export_and_verify itself ran in the fixture and in the stored-solution test
+    assert ch07.q2.verdict(_changing(tflite_path=lambda r, f: str(r["tflite_path"]))).ok
+    assert ch07.q2.verdict(_changing(max_abs_difference=lambda r, f: np.float32(r["max_abs_difference"]))).ok
 
 
-def test_q2_wrong(tflite_file, tmp_path):
-    path, saved = tflite_file
-    (tmp_path / "broken.tflite").write_bytes(b"not a flatbuffer")
-    (tmp_path / "model.keras").write_bytes(path.read_bytes())
-    cases = [
-        ((path, 1e-7), "dict like"),
-        ({"tflite_path": path}, "max_abs_difference"),
-        ({"tflite_path": saved, "max_abs_difference": 0.0}, "is a folder"),
-        ({"tflite_path": tmp_path / "nope.tflite", "max_abs_difference": 0.0}, "does not exist"),
-        ({"tflite_path": tmp_path / "model.keras", "max_abs_difference": 0.0}, "should end in .tflite"),
-        ({"tflite_path": tmp_path / "broken.tflite", "max_abs_difference": 0.0}, "not a valid TFLite model"),
-        ({"tflite_path": path, "max_abs_difference": np.zeros((2, 3))}, "one number"),
-        ({"tflite_path": path, "max_abs_difference": -0.1}, "at least 0"),
-        ({"tflite_path": path, "max_abs_difference": 0.4}, "too large"),
-    ]
-    for answer, fragment in cases:
-        _incorrect(ch07.q2, answer, fragment)
+def test_q2_rejects_a_made_up_difference(exported):
+    _incorrect(ch07.q2, _made_up_zero, "Compute it from the two outputs")
+    _incorrect(ch07.q2, {"tflite_path": "model.tflite", "max_abs_difference": 0.0}, "function itself")
+
+
+@pytest.mark.parametrize(
+    "wrong, fragment",
+    [
+        (lambda m, i, f: (f / "model.tflite", 1e-7), "dict like"),
+        (lambda m, i, f: {"tflite_path": _copying(m, i, f)["tflite_path"]}, "max_abs_difference"),
+        (_changing(tflite_path=lambda r, f: f / "saved_model"), "is a folder"),
+        (_changing(tflite_path=lambda r, f: f / "nope.tflite"), "does not exist"),
+        (_changing(tflite_path=lambda r, f: f / "saved_model" / "saved_model.pb"), "should end in .tflite"),
+        (_changing(max_abs_difference=lambda r, f: np.zeros((2, 3))), "one number"),
+        (_changing(max_abs_difference=lambda r, f: -0.1), "at least 0"),
+        (_changing(max_abs_difference=lambda r, f: r["max_abs_difference"] + 0.4), "Compute it from the two outputs"),
+        (_other_model, "does not predict what the model predicts"),
+        (lambda m, i, f: 1 / 0, "ZeroDivisionError"),
+        (42, "function itself"),
+    ],
+)
+def test_q2_wrong(wrong, fragment, exported):
+    _incorrect(ch07.q2, wrong, fragment)
+
+
+def test_q2_not_attempted():
     assert ch07.q2.verdict(...).status == "not attempted"
 
 
@@ -157,23 +219,24 @@ def test_reference_solutions_are_stored():
     namespace = {"list_images": list_images}
     exec(answers["ch07.q1"], namespace)
     assert ch07.q1.verdict(namespace["top3_for_folder"]).ok
-    assert "def export_and_verify" in answers["ch07.q2"] and "TFLiteConverter" in answers["ch07.q2"]
+    import tensorflow as tf
+
+    namespace = {"Path": Path, "np": np, "tf": tf, "inference": inference, "tflite_predict": inference.tflite_predict}
+    exec(answers["ch07.q2"], namespace)
+    assert ch07.q2.verdict(namespace["export_and_verify"]).ok
 
 
-def test_notebook_make_predictor_is_the_helper():
-    """The chapter teaches make_predictor; helpers.inference must hold exactly that code."""
+@pytest.mark.parametrize("name", ["top_k", "make_predictor", "predict_folder", "tflite_predict"])
+def test_notebook_code_is_the_helper(name):
+    """Chapter 07 writes these functions; helpers.inference must hold exactly that code."""
     for folder in ("solutions", "notebooks"):
         notebook = nbformat.read(ROOT / folder / "07_inference.ipynb", as_version=4)
-        sources = [
-            cell.source for cell in notebook.cells if cell.cell_type == "code" and "def make_predictor(" in cell.source
-        ]
+        sources = [cell.source for cell in notebook.cells if cell.cell_type == "code" and f"def {name}(" in cell.source]
         assert len(sources) == 1, folder
         tree = ast.parse(sources[0])
-        function = next(
-            node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "make_predictor"
-        )
+        function = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name)
         taught = ast.get_source_segment(sources[0], function)
-        assert taught == inspect.getsource(inference.make_predictor).rstrip(), folder
+        assert taught == inspect.getsource(getattr(inference, name)).rstrip(), folder
 
 
 @pytest.mark.skipif(os.name == "nt", reason="paths")

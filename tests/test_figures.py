@@ -213,6 +213,20 @@ def test_model_diagram_decides_by_what_is_installed(monkeypatch):
     assert figures.model_diagram(small_functional())["method"] == "course"
 
 
+def test_model_diagram_uses_plot_model_when_graphviz_is_there(monkeypatch):
+    calls = []
+
+    def fake_plot_model(model, to_file, **options):
+        calls.append((model.name, options["show_shapes"]))
+        plt.imsave(to_file, np.zeros((40, 30, 3)))
+
+    monkeypatch.setattr(figures, "_graphviz_available", lambda: True)
+    monkeypatch.setattr(keras.utils, "plot_model", fake_plot_model)
+    drawn = figures.model_diagram(small_functional())
+    assert drawn["method"] == "plot_model" and calls == [("tiny", True)]
+    assert drawn["ax"].images[0].get_array().shape[:2] == (40, 30)
+
+
 def test_learning_rate_schedule_marks_warm_up_and_decay():
     schedule = keras.optimizers.schedules.CosineDecay(0.0, 900, warmup_target=4e-3, warmup_steps=100)
     drawn = figures.learning_rate_schedule(schedule, 1000, steps_per_epoch=100)

@@ -8,31 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.question import NOT_ATTEMPTED, Question, Verdict
+from helpers.exercises.question import Question
 
 FASHION_NAMES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]  # fmt: skip
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-
-
-def _blank(value: Any) -> bool:
-    return any(value is marker for marker in NOT_ATTEMPTED)
-
-
-class _SeveralParts(Question):
-    """A question whose ``check`` takes several answers; 'not attempted' while they are all ``...``."""
-
-    parts: tuple[str, ...] = ()
-
-    def verdict(self, answer: Any) -> Verdict:
-        if isinstance(answer, tuple) and len(answer) == len(self.parts) and all(_blank(a) for a in answer):
-            return super().verdict(Ellipsis)
-        if isinstance(answer, tuple) and len(answer) == len(self.parts):
-            missing = [name for name, value in zip(self.parts, answer, strict=True) if _blank(value)]
-            if missing:
-                return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
-        return super().verdict(answer)
 
 
 def _axes_with_images(grid: Any) -> list:
@@ -58,12 +39,13 @@ def _axes_with_images(grid: Any) -> list:
 
 
 # ---------------------------------------------------------------------------- q1
-class FashionShapesAndGrid(_SeveralParts):
+class FashionShapesAndGrid(Question):
     chapter, number = "ch01", 1
     title = "Fashion-MNIST: the shapes of the four arrays and a grid of the first 10 training images"
-    parts = ("shapes", "grid")
+    answer_names = ("fashion_shapes", "fashion_grid")
     hints = [
-        "Every NumPy array has a `.shape`; collect the four in the order x_train, y_train, x_test, y_test.",
+        "Every NumPy array has a `.shape`; collect the four in the order fashion_x_train, fashion_y_train, "
+        "fashion_x_test, fashion_y_test.",
         "Fashion-MNIST images are 28x28 grayscale: Keras gives them without a channel axis, and labels as one number each.",
         "For the grid, `plots.image_grid(images[:10], labels[:10], class_names)` titles each image with its class name.",
     ]
@@ -71,14 +53,7 @@ class FashionShapesAndGrid(_SeveralParts):
         "Right: 28x28 grayscale images without a channel axis, one integer label per image, and a grid you can read."
     )
 
-    def check(self, shapes: Any = Ellipsis, grid: Any = Ellipsis) -> None:
-        """Check the four shapes ``(x_train, y_train, x_test, y_test)`` and the 10-image grid."""
-        super().check((shapes, grid))
-
-    def _check(self, answer: Any) -> None:
-        if not (isinstance(answer, tuple) and len(answer) == 2):
-            self.fail("Call the check with two answers: ch01.q1.check(fashion_shapes, fashion_grid).")
-        shapes, grid = answer
+    def _check(self, shapes: Any, grid: Any) -> None:
         self._check_shapes(shapes)
         self._check_grid(grid)
 
@@ -87,13 +62,13 @@ class FashionShapesAndGrid(_SeveralParts):
             shapes = tuple(shapes.values())
         if not isinstance(shapes, (tuple, list)) or len(shapes) != 4:
             self.fail(
-                "fashion_shapes should hold four shapes, in the order x_train, y_train, x_test, y_test, "
-                "e.g. (x_train.shape, y_train.shape, x_test.shape, y_test.shape)."
+                "fashion_shapes should hold four shapes, in the order train images, train labels, test images, "
+                "test labels: (fashion_x_train.shape, fashion_y_train.shape, fashion_x_test.shape, fashion_y_test.shape)."
             )
         if not all(isinstance(s, tuple) for s in shapes):
-            self.fail("Each entry should be a shape, i.e. a tuple like x_train.shape (not the array itself).")
+            self.fail("Each entry should be a shape, i.e. a tuple like fashion_x_train.shape (not the array itself).")
         x_train, y_train, x_test, y_test = shapes
-        for name, shape in (("x_train", x_train), ("x_test", x_test)):
+        for name, shape in (("fashion_x_train", x_train), ("fashion_x_test", x_test)):
             if len(shape) == 2 and shape[1] == 784:
                 self.fail(f"{name} has shape {shape}: that is flattened. Keras returns images as (n, 28, 28).")
             if len(shape) == 4:
@@ -103,12 +78,13 @@ class FashionShapesAndGrid(_SeveralParts):
                 )
             if len(shape) != 3 or shape[1:] != (28, 28):
                 self.fail(f"{name} should have shape (number of images, 28, 28); you gave {shape}.")
-        for name, shape in (("y_train", y_train), ("y_test", y_test)):
+        for name, shape in (("fashion_y_train", y_train), ("fashion_y_test", y_test)):
             if len(shape) != 1:
                 self.fail(f"{name} should be one integer per image, shape (n,); you gave {shape}.")
         if x_train[0] != y_train[0] or x_test[0] != y_test[0]:
             self.fail(
-                "x_train and y_train (and x_test and y_test) must have the same number of rows: one label per image."
+                "The training images and labels (and the test images and labels) must have the same number of rows: "
+                "one label per image."
             )
         if x_train[0] < x_test[0]:
             self.fail("Your training set is smaller than your test set: did you swap train and test?")
@@ -130,10 +106,10 @@ class FashionShapesAndGrid(_SeveralParts):
 
 
 # ---------------------------------------------------------------------------- q2
-class Cifar10Counts(_SeveralParts):
+class Cifar10Counts(Question):
     chapter, number = "ch01", 2
     title = "CIFAR-10: images per class, as numbers and as a bar chart"
-    parts = ("counts", "chart")
+    answer_names = ("cifar_counts", "cifar_chart")
     hints = [
         "Keras gives CIFAR-10 labels with shape (n, 1): flatten them with `.ravel()` first.",
         "`np.bincount(labels, minlength=10)` counts how often each class index occurs.",
@@ -141,26 +117,11 @@ class Cifar10Counts(_SeveralParts):
     ]
     correct_message = "Right."
 
-    def check(self, counts: Any = Ellipsis, chart: Any = Ellipsis, labels: Any = None) -> None:
-        """Check the per-class ``counts`` and the bar ``chart`` against the training ``labels``."""
-        super().check((counts, chart, labels))
-
-    def verdict(self, answer: Any) -> Verdict:
-        """``answer`` is ``(counts, chart, labels)``."""
-        if isinstance(answer, tuple) and len(answer) == 3:
-            return super().verdict(answer[:2]) if _blank(answer[0]) and _blank(answer[1]) else self._judge(answer)
-        return Verdict("incorrect", "Call the check as ch01.q2.check(cifar_counts, cifar_chart, labels=y_train).")
-
-    def _judge(self, answer: tuple) -> Verdict:
-        missing = [name for name, value in zip(self.parts, answer[:2], strict=True) if _blank(value)]
-        if missing:
-            return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
-        return Question.verdict(self, answer)
-
-    def _check(self, answer: Any) -> str:
-        counts, chart, labels = answer
+    def _check(self, counts: Any, chart: Any, labels: Any = None) -> str:
         if labels is None:
-            self.fail("Pass the training labels too: ch01.q2.check(cifar_counts, cifar_chart, labels=y_train).")
+            self.fail(
+                "Pass the training labels too: ch01.q2.check(cifar_counts, cifar_chart, labels=cifar_train_labels)."
+            )
         expected = np.bincount(np.asarray(labels).ravel(), minlength=10)
         counts = np.asarray(counts)
         if counts.ndim != 1 or len(counts) != 10:
@@ -170,7 +131,7 @@ class Cifar10Counts(_SeveralParts):
         if counts.sum() != expected.sum():
             self.fail(
                 f"Your counts add up to {int(counts.sum()):,}, but there are {int(expected.sum()):,} training labels. "
-                "Count all of y_train (and not y_test)."
+                "Count all of cifar_train_labels (and not the test labels)."
             )
         if not np.array_equal(counts, expected):
             self.fail("The total is right but some classes are off: are the counts in class order 0..9?")
@@ -211,28 +172,29 @@ class Cifar10Counts(_SeveralParts):
 # ---------------------------------------------------------------------------- q3
 class LoadFolder128(Question):
     chapter, number = "ch01", 3
-    title = "A function that loads a class-folder dataset at 128x128, normalised to [0, 1]"
+    title = "A class-folder loader at 128x128 that crops instead of squashing, normalised to [0, 1]"
     hints = [
-        "Start from `load_image_folder` above: it already skips hidden entries and reports bad files.",
-        "Ask it for image_size=(128, 128), then convert to float32 and divide by 255.",
+        "Start from the loop of `load_image_folder` above: the same walk over the class folders skips hidden "
+        "entries and non-image files, and its try/except reports bad files.",
+        "The largest centred square of an image of size (w, h) has side s = min(w, h) and starts at "
+        "left = (w - s) // 2, top = (h - s) // 2: image.crop((left, top, left + s, top + s)).",
+        "Resize the square with .resize((128, 128)), stack the arrays, then .astype('float32') / 255.0.",
         "Return three things: images (n, 128, 128, 3) float32 in [0, 1], integer labels, and the class names.",
     ]
-    correct_message = "Right: your loader skips hidden and broken files and returns model-ready arrays."
+    correct_message = (
+        "Right: your loader crops instead of squashing, skips hidden and broken files, and returns model-ready arrays."
+    )
 
     def _check(self, answer: Any) -> None:
-        if not callable(answer):
-            self.fail(
-                f"Give the function itself (without calling it), e.g. load_folder_128; got {type(answer).__name__}."
-            )
         with tempfile.TemporaryDirectory() as tmp:
             folder = _tiny_folder(Path(tmp))
-            try:
-                result = answer(folder)
-            except Exception as exc:  # the learner's code: report what happened
-                self.fail(
-                    f"On a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder your function "
-                    f"raised {type(exc).__name__}: {exc}. Skip and report unreadable files instead of stopping."
-                )
+            result = self.call(
+                answer,
+                folder,
+                signature="load_folder_128(folder)",
+                where="on a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder",
+                explain=lambda exc: "Skip and report unreadable files instead of stopping.",
+            )
         if result is None:
             self.fail("Your function returns nothing (None): finish it with `return images, labels, class_names`.")
         if not isinstance(result, tuple) or len(result) != 3:
@@ -244,11 +206,15 @@ class LoadFolder128(Question):
                 f"The class names should be the visible folder names in sorted order, ['cats', 'dogs']; got {list(names)}. "
                 "Hidden folders like .ipynb_checkpoints are not classes."
             )
-        if len(images) == 5:
-            self.fail("You loaded 5 images, but one of them is a copy inside .ipynb_checkpoints: skip hidden folders.")
-        if len(images) != 4:
-            self.fail(f"The test folder has 4 good images (and one broken one); you returned {len(images)}.")
-        if images.shape != (4, 128, 128, 3):
+        if len(images) == GOOD_IMAGES + 1:
+            self.fail(
+                f"You loaded {len(images)} images, but one of them is a copy inside .ipynb_checkpoints: skip hidden folders."
+            )
+        if len(images) != GOOD_IMAGES:
+            self.fail(
+                f"The test folder has {GOOD_IMAGES} good images (and one broken one); you returned {len(images)}."
+            )
+        if images.shape != (GOOD_IMAGES, 128, 128, 3):
             self.fail(f"images should have shape (n, 128, 128, 3); got {images.shape}. Resize every image, keep RGB.")
         if images.dtype != np.float32:
             self.fail(f"images should be float32 (what Keras layers expect), not {images.dtype}.")
@@ -258,12 +224,25 @@ class LoadFolder128(Question):
             )
         if images.max() < 0.5:
             self.fail("All pixels are dark (below 0.5): did you divide by 255 twice?")
-        if sorted(np.asarray(labels).tolist()) != [0, 0, 1, 1]:
-            self.fail(f"labels should be 0 for cats and 1 for dogs (two each); got {labels.tolist()}.")
+        if sorted(labels.tolist()) != [0, 0, 1, 1, 1]:
+            self.fail(f"labels should be 0 for the two cats and 1 for the three dogs; got {labels.tolist()}.")
+        wide = [image for image in images if image[64, 64, 2] > 0.8 and image[64, 64, 0] < 0.2]  # blue centre
+        if not wide:
+            self.fail("The wide test image (red edges, blue centre) is missing or lost its colours.")
+        if wide[0][64, 2, 0] > 0.5:
+            self.fail(
+                "The wide test image (300x100: red, blue, red) still shows red at its left edge: it was squashed. "
+                "Crop the centred square (100x100, all blue) first, then resize it."
+            )
+        if wide[0][64, 2, 2] < 0.8:
+            self.fail("The wide test image should be all blue after cropping its centred square; check the crop box.")
+
+
+GOOD_IMAGES = 5
 
 
 def _tiny_folder(root: Path) -> Path:
-    """Two classes with two good images each (different sizes and modes), plus the usual traps."""
+    """Two classes with good images (different sizes and modes, one wide), plus the usual traps."""
     from PIL import Image
 
     folder = root / "pets"
@@ -273,6 +252,9 @@ def _tiny_folder(root: Path) -> Path:
     Image.new("L", (30, 30), 240).save(folder / "cats" / "b.png")
     Image.new("RGBA", (200, 150), (20, 240, 20, 255)).save(folder / "dogs" / "c.png")
     Image.new("RGB", (128, 128), (230, 30, 30)).save(folder / "dogs" / "d.jpg")
+    wide = Image.new("RGB", (300, 100), (255, 0, 0))
+    wide.paste((0, 0, 255), (100, 0, 200, 100))
+    wide.save(folder / "dogs" / "wide.png")
     Image.new("RGB", (10, 10)).save(folder / "cats" / ".ipynb_checkpoints" / "a-checkpoint.jpg")
     (folder / "dogs" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
     (folder / "dogs" / "notes.txt").write_text("good dogs")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix
 
@@ -23,25 +21,14 @@ def _sample(n: int = 240, seed: int = 6):
     return y_true, probabilities, probabilities.argmax(axis=1)
 
 
-def _call(question: Question, function, *args):
-    if not callable(function):
-        question.fail(f"Give the function itself (its name, without brackets); you gave a {type(function).__name__}.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return function(*args)
-    except Exception as exc:  # the learner's code failed: say how, in their terms
-        question.fail(_explain(exc))
-
-
-def _explain(exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}"
+def _explain(exc: BaseException) -> str | None:
+    """A chapter-specific hint for the learner's exception (the shared call names the exception itself)."""
     if "mix of" in str(exc) and "continuous" in str(exc):
         return (
-            f"Your function raised {text}\nscikit-learn metrics want class labels, not probabilities: "
+            "scikit-learn metrics want class labels, not probabilities: "
             "turn each row of probabilities into a label with probabilities.argmax(axis=1) first."
         )
-    return f"Your function raised {text}\nRun it on the notebook's data first and read the traceback."
+    return "Run it on the notebook's data first and read the traceback."
 
 
 class ReportTable(Question):
@@ -58,9 +45,19 @@ class ReportTable(Question):
         import pandas as pd
 
         y_true, probabilities, y_pred = _sample()
-        table = _call(self, report_table, y_true, probabilities, CLASS_NAMES)
+        table = self.call(
+            report_table,
+            y_true,
+            probabilities,
+            CLASS_NAMES,
+            signature="report_table(y_true, probabilities, class_names)",
+            explain=_explain,
+            quiet=True,
+        )
         if table is None:
-            self.fail("Your function returned None. Write its body in place of the `...`, and end it with a `return` line.")
+            self.fail(
+                "Your function returned None. Write its body in place of the `...`, and end it with a `return` line."
+            )
         if isinstance(table, str):
             self.fail("That is the printed report (a string). Ask for output_dict=True and build a DataFrame from it.")
         if isinstance(table, dict):
@@ -74,7 +71,9 @@ class ReportTable(Question):
             self.fail("The rows are called 0, 1, 2...: pass target_names=class_names to classification_report.")
         missing = [name for name in CLASS_NAMES + ["macro avg", "weighted avg"] if name not in rows]
         if missing:
-            self.fail(f"The table has no row for {missing}; it should have one per class plus 'macro avg' and 'weighted avg'.")
+            self.fail(
+                f"The table has no row for {missing}; it should have one per class plus 'macro avg' and 'weighted avg'."
+            )
         columns = {"precision", "recall", "f1-score", "support"}
         if not columns <= set(table.columns):
             self.fail(f"The columns should be {sorted(columns)}; yours are {list(table.columns)}.")
@@ -103,9 +102,20 @@ class ConfusedPairs(Question):
 
     def _check(self, confused_pairs):
         y_true, _, y_pred = _sample()
-        result = _call(self, confused_pairs, y_true, y_pred, CLASS_NAMES, 3)
+        result = self.call(
+            confused_pairs,
+            y_true,
+            y_pred,
+            CLASS_NAMES,
+            3,
+            signature="confused_pairs(y_true, y_pred, class_names, top)",
+            explain=_explain,
+            quiet=True,
+        )
         if result is None:
-            self.fail("Your function returned None. Write its body in place of the `...`, and end it with a `return` line.")
+            self.fail(
+                "Your function returned None. Write its body in place of the `...`, and end it with a `return` line."
+            )
         try:
             result = [tuple(item) for item in result]
         except TypeError:
@@ -128,7 +138,9 @@ class ConfusedPairs(Question):
                     "(counts + counts.T)."
                 )
             if int(n) != both[index[a], index[b]]:
-                self.fail(f"({a!r}, {b!r}) should have {both[index[a], index[b]]} mistakes in both directions, not {n}.")
+                self.fail(
+                    f"({a!r}, {b!r}) should have {both[index[a], index[b]]} mistakes in both directions, not {n}."
+                )
         pairs = {frozenset((a, b)) for a, b, _ in result}
         if len(pairs) < len(result):
             self.fail("The same pair appears twice (once as (a, b), once as (b, a)): keep one triangle of the matrix.")
@@ -146,7 +158,9 @@ class Dashboard(Question):
     title = "An evaluation dashboard in one figure"
     hints = [
         "fig, axes = plt.subplots(2, 2, figsize=(13, 11)) gives four panels; pass each one as ax=.",
-        "evaluation.plot_history, plot_confusion_matrix(normalize='true'), plot_per_class_f1 and roc_curves all take ax=.",
+        "plot_history(history, metrics=['accuracy'], axes=[ax]), plot_confusion_matrix(..., normalize='true', ax=ax) "
+        "and plot_roc_curves(..., ax=ax) draw into the panel you give them.",
+        "The F1 bars: per_class_table(y_true, y_pred, class_names)['f1-score'].plot.barh(ax=ax).",
         "Return the figure (fig), and do not call plt.show() inside the function.",
     ]
     correct_message = "One picture that tells the whole story of a model. Reuse it for every model you train."
@@ -156,25 +170,46 @@ class Dashboard(Question):
         from matplotlib.figure import Figure
 
         y_true, probabilities, _ = _sample(120)
-        history = {"accuracy": [0.5, 0.6, 0.7], "val_accuracy": [0.45, 0.55, 0.6], "loss": [1.2, 0.9, 0.8],
-                   "val_loss": [1.3, 1.1, 1.0]}
+        history = {
+            "accuracy": [0.5, 0.6, 0.7],
+            "val_accuracy": [0.45, 0.55, 0.6],
+            "loss": [1.2, 0.9, 0.8],
+            "val_loss": [1.3, 1.1, 1.0],
+        }
         before = set(plt.get_fignums())
-        figure = _call(self, dashboard, history, y_true, probabilities, CLASS_NAMES)
+        figure = self.call(
+            dashboard,
+            history,
+            y_true,
+            probabilities,
+            CLASS_NAMES,
+            signature="dashboard(history, y_true, probabilities, class_names)",
+            explain=_explain,
+            quiet=True,
+        )
         try:
             if figure is None:
-                self.fail("Your function returned None. Write its body in place of the `...` and end it with `return fig` (no plt.show()).")
+                self.fail(
+                    "Your function returned None. Write its body in place of the `...` and end it with `return fig` (no plt.show())."
+                )
             if not isinstance(figure, Figure):
                 self.fail(f"Return the matplotlib Figure; you returned a {type(figure).__name__}.")
             axes = [ax for ax in figure.axes if ax.has_data() and ax.get_label() != "<colorbar>"]
             if len(axes) < 4:
-                self.fail(f"The figure has {len(axes)} panel(s) with something drawn; it needs 4 (curves, matrix, F1, ROC).")
+                self.fail(
+                    f"The figure has {len(axes)} panel(s) with something drawn; it needs 4 (curves, matrix, F1, ROC)."
+                )
             if not any(ax.images for ax in axes):
-                self.fail("No confusion matrix found: none of the panels shows an image (ConfusionMatrixDisplay / imshow).")
+                self.fail(
+                    "No confusion matrix found: none of the panels shows an image (ConfusionMatrixDisplay / imshow)."
+                )
             if not any(len(ax.patches) >= len(CLASS_NAMES) for ax in axes):
                 self.fail("No per-class F1 bars found: one panel should have a bar per class.")
             text = " ".join(f"{ax.get_title()} {ax.get_xlabel()}".lower() for ax in axes)
             if "false positive" not in text and "roc" not in text:
-                self.fail("No ROC panel found: plot true positive rate against false positive rate (evaluation.roc_curves).")
+                self.fail(
+                    "No ROC panel found: plot true positive rate against false positive rate (plot_roc_curves, written earlier in this chapter)."
+                )
             if not any(len(ax.get_lines()) >= 2 and not ax.images for ax in axes):
                 self.fail("No training curves found: plot history['accuracy'] and history['val_accuracy'].")
         finally:
