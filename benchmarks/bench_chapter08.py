@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         import report
 
         how = (
-            "chapter 08 notebook run whole in full mode: the 3,670 real tf_flowers photos (seeded stratified "
+            "chapter 08 notebook cells run in full mode (a whole run, or its parts run separately from the same cells): the 3,670 real tf_flowers photos (seeded stratified "
             "60/20/20 split, heads on cached MobileNet alpha=0.25 features, real ImageNet weights), real CIFAR-10 "
             "(35,000 train, 5,000 validation, 10,000 held out)"
         )

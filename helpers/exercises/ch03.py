@@ -56,9 +56,9 @@ class SimpleCnnHistory(Question):
 
 class ImprovedModel(Question):
     chapter, number = "ch03", 2
-    title = "Improve the CNN with augmentation and batch normalisation"
+    title = "Improve the CNN with batch normalisation and global pooling"
     hints = [
-        "Put the `augmentation` layers right after Rescaling: they are only active while training.",
+        "Keep keras.Input((32, 32, 3)) and Rescaling(1.0 / 255) first; leave augmentation out for this short run.",
         "After each Conv2D (padding='same', use_bias=False), add BatchNormalization(momentum=0.9) and then ReLU().",
         "Replace Flatten + Dense(64) by GlobalAveragePooling2D() and Dropout(0.3), then Dense(10).",
     ]
@@ -74,8 +74,6 @@ class ImprovedModel(Question):
             self.fail(f"The model takes inputs of shape {shape[1:]}; CIFAR-10 images are (32, 32, 3).")
         if tuple(answer.output_shape)[-1] != 10:
             self.fail(f"The model ends with {answer.output_shape[-1]} outputs; it needs 10, one per class.")
-        if not any(name in AUGMENTATION_LAYERS for name in names):
-            self.fail("There is no augmentation layer: add the `augmentation` block (RandomFlip, RandomTranslation).")
         n_conv = names.count("Conv2D")
         n_bn = names.count("BatchNormalization")
         if n_conv < 3:
@@ -88,21 +86,25 @@ class ImprovedModel(Question):
             self.fail("Add a Dropout layer (e.g. 0.3) before the last Dense layer.")
         if not getattr(answer, "optimizer", None) or not getattr(answer, "compiled", True):
             self.fail("The model is not compiled yet: compile and fit it, then compare the validation accuracies.")
+        augmented = any(name in AUGMENTATION_LAYERS for name in names)
         return (
-            f"A {answer.count_params():,}-parameter model with augmentation, {n_bn} BatchNorm layers and a pooled "
-            "head. Compare its validation curve with the simple CNN's in the plot."
+            f"A {answer.count_params():,}-parameter model with {n_bn} BatchNorm layers and a pooled head"
+            + (" (and augmentation, which slows down a 3-epoch run: try it without)" if augmented else "")
+            + ". Compare its validation curve with the simple CNN's in the plot."
         )
 
 
 class GradientStep(Question):
     chapter, number = "ch03", 3
-    title = "One training step with tf.GradientTape"
+    title = "A training step with gradient clipping"
     hints = [
-        "Open `with tf.GradientTape() as tape:` and, inside it, compute logits = model(images, training=True) "
-        "and loss = loss_fn(labels, logits).",
-        "After the with block: gradients = tape.gradient(loss, model.trainable_variables).",
+        "Start from `train_step` in the chapter: a GradientTape around logits = model(images, training=True) "
+        "and loss = loss_fn(labels, logits), then gradients = tape.gradient(loss, model.trainable_variables).",
+        "Before applying them, clip all gradients together: "
+        "gradients, norm = tf.clip_by_global_norm(gradients, max_norm).",
         "optimizer.apply_gradients(zip(gradients, model.trainable_variables)), then return loss.",
     ]
+    max_norm = 0.05  # small enough that the check's batch is always clipped
 
     def _check(self, answer: Any):
         self.require_callable(answer, "gradient_step")
@@ -136,14 +138,17 @@ class GradientStep(Question):
             loss_fn,
             tf.constant(images),
             tf.constant(labels),
-            signature="gradient_step(model, optimizer, loss_fn, images, labels)",
+            self.max_norm,
+            signature="gradient_step(model, optimizer, loss_fn, images, labels, max_norm)",
         )
         with tf.GradientTape() as tape:
             ref_logits = reference(images, training=True)
             ref_loss = loss_fn(labels, ref_logits)
-        ref_opt.apply_gradients(
-            zip(tape.gradient(ref_loss, reference.trainable_variables), reference.trainable_variables)
-        )
+        ref_gradients = tape.gradient(ref_loss, reference.trainable_variables)
+        unclipped = tiny_model()
+        keras.optimizers.SGD(0.1).apply_gradients(zip(ref_gradients, unclipped.trainable_variables))
+        clipped, _ = tf.clip_by_global_norm(ref_gradients, self.max_norm)
+        ref_opt.apply_gradients(zip(clipped, reference.trainable_variables))
 
         unchanged = all(np.array_equal(np.asarray(w), b) for w, b in zip(mine.trainable_weights, before))
         if unchanged and loss is None:
@@ -165,19 +170,32 @@ class GradientStep(Question):
         moving_before = [np.asarray(v) for v in tiny_model().non_trainable_weights]
         if all(np.array_equal(np.asarray(v), b) for v, b in zip(mine.non_trainable_weights, moving_before)):
             self.fail("The BatchNorm statistics did not move: call the model with training=True inside the tape.")
+
+        def same(a, b):
+            return all(np.allclose(np.asarray(x), np.asarray(y), atol=1e-6) for x, y in zip(a, b))
+
+        if same(mine.trainable_weights, unclipped.trainable_weights):
+            self.fail(
+                "Your step applies the gradients unclipped: before apply_gradients, rescale them with "
+                "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`."
+            )
         for mine_w, ref_w in zip(mine.trainable_weights, reference.trainable_weights):
-            if not np.allclose(np.asarray(mine_w), np.asarray(ref_w), atol=1e-5):
+            if not np.allclose(np.asarray(mine_w), np.asarray(ref_w), atol=1e-6):
                 self.fail(
                     f"After your step, weight {mine_w.path} differs from one reference step: compute "
                     "loss_fn(labels, logits) (labels first), take its gradient with respect to "
-                    "model.trainable_variables, and apply it exactly once."
+                    "model.trainable_variables, clip all gradients together with tf.clip_by_global_norm "
+                    "(not each one with tf.clip_by_norm), and apply them exactly once."
                 )
         if not np.isclose(loss_value, float(ref_loss), rtol=1e-4, atol=1e-5):
             self.fail(
                 f"The update is right, but you return {loss_value:.4f} instead of the loss of this batch "
                 f"({float(ref_loss):.4f}): return the loss computed inside the tape."
             )
-        return "Your step matches the reference update exactly. That is all `fit` does for each batch."
+        return (
+            "Your step matches the reference clipped update exactly. In Keras you get the same with "
+            "keras.optimizers.Adam(..., global_clipnorm=1.0)."
+        )
 
 
 q1 = SimpleCnnHistory()
