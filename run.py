@@ -228,7 +228,10 @@ def compat(argv: list[str]) -> int:
         )
     else:
         upgrade = ["--upgrade", "--upgrade-strategy", "eager"] if profile == "newest" else []
-        code = run(*pip, *upgrade, "-e", ".[tensorflow,litert]", "-r", "requirements-test.txt")
+        # requirements.txt pins the default TensorFlow and ipywidgets 8, so take only JupyterLab from it
+        lab = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+        lab = [line for line in lab if line.startswith("jupyterlab")]
+        code = run(*pip, *upgrade, "-e", ".[tensorflow,litert]", *lab, "-r", "requirements-test.txt")
     if code != 0:
         say(f"compat {profile}: installation FAILED (pip's message above)")
         return code
