@@ -1,236 +1,245 @@
-"""Calibrate chapter 05: from scratch vs feature extraction vs fine-tuning, with REAL ImageNet weights.
+"""Benchmark chapter 05 on the real tf_flowers photos: scratch vs feature extraction vs fine-tuning.
 
-The development machine has no network, so the chapter's offline run uses random backbone
-weights (and says so). This benchmark measures the real gain instead: it puts the real
-``MobileNet(alpha=0.25, include_top=False)`` ImageNet weights into a temporary offline mirror
-(``DIR/weights/mobilenet_2_5_224_tf_no_top.h5``, the exact file name Keras uses), so that
-``helpers.models.pretrained`` loads them the way a learner's notebook would; it builds a small
-class-folder dataset from real CIFAR-10 JPEGs (a few classes, a few hundred images, upscaled
-by ``image_dataset_from_directory``); then it trains, on the same images and with the
-chapter's recipe:
+Runs ``solutions/05_transfer_learning.ipynb`` headless in FULL mode (no ``COURSE_SMOKE``),
+offline, with ``COURSE_DATA_DIR`` pointing at a mirror that holds the real photos
+(``DIR/datasets/flowers/<class>/*.jpg``, the 3,670 photos of ``flower_photos.tgz``) and the
+ImageNet weights of the backbone at hand (``DIR/weights/<file>``, e.g.
+``mobilenet_2_5_224_tf_no_top.h5`` for ``MobileNet(alpha=0.25, include_top=False)``). The
+notebook picks EfficientNetB0 when its weights are in the mirror, else MobileNet (alpha 0.25),
+and records which. It prints what the notebook recorded (``course.record_result``): best
+validation accuracy, test accuracy (the seeded, stratified 15% held out) and training time
+of each method, the backbone, and the time of the whole notebook, exercises included.
 
-- ``scratch``: a small CNN trained from random initialisation;
-- ``feature_extraction``: the frozen pretrained backbone + a new head;
-- ``fine_tuning``: then the top layers unfrozen (BatchNorm frozen), 10x lower learning rate;
-- ``random_backbone``: feature extraction with a randomly initialised backbone (what an
-  offline learner without weights sees: the control that shows the gain comes from ImageNet).
+``--speed`` also times one forward pass of each backbone the chapter names (``weights=None``:
+the time does not depend on the weights) at the chapter's image size, in one run, so that
+the chapter can say how much slower EfficientNetB0 and ResNet50 are than the backbone at hand.
 
-Every number goes to ``course.record_result`` (set ``COURSE_RESULTS=FILE`` to keep them).
+    python benchmarks/bench_transfer.py --mirror DIR [--speed] [--models-dir DIR] [--keep out.ipynb] [--record]
 
-    COURSE_RESULTS=/tmp/results.jsonl python benchmarks/bench_transfer.py \
-        --cifar cifar10-train-jpg.tar.gz --weights mobilenet_2_5_224_tf_no_top.h5
-
-The data and weights are real but not the project's: nothing derived from them is written
-outside a temporary folder.
+``--models-dir`` keeps the saved flower model (``ch05_flowers``) for chapters 07-09;
+``--record`` writes the figures into ``benchmarks/results.json`` (then
+``python benchmarks/report.py --write`` updates the README). Timings are wall-clock; the
+``load`` field says how busy the machine was. Nothing derived from the photos is written
+into the repository.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import shutil
+import statistics
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "solutions" / "05_transfer_learning.ipynb"
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from helpers import course, models  # noqa: E402
-
-WEIGHT_FILE = "mobilenet_2_5_224_tf_no_top.h5"
-DEFAULT_CLASSES = ["airplane", "automobile", "bird", "cat", "deer"]
-
-
-def extract_subset(archive: Path, target: Path, classes: list[str], per_class: int) -> None:
-    """Copy the first ``per_class`` JPEGs (sorted by name) of each class into ``target/<class>/``."""
-    wanted: dict[str, list[tarfile.TarInfo]] = {c: [] for c in classes}
-    with tarfile.open(archive, "r:gz") as tar:
-        members = [m for m in tar.getmembers() if m.isfile() and m.name.lower().endswith(".jpg")]
-        for member in sorted(members, key=lambda m: m.name):
-            parts = Path(member.name).parts
-            if len(parts) >= 2 and parts[-2] in wanted and len(wanted[parts[-2]]) < per_class:
-                wanted[parts[-2]].append(member)
-        for name, chosen in wanted.items():
-            if len(chosen) < per_class:
-                raise ValueError(f"{archive} has only {len(chosen)} images of class {name!r}; asked for {per_class}.")
-            (target / name).mkdir(parents=True, exist_ok=True)
-            for member in chosen:
-                with tar.extractfile(member) as src, open(target / name / Path(member.name).name, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+METHODS = [  # (row label, key prefix the notebook records)
+    ("from scratch", "scratch"),
+    ("feature extraction, stored features", "cached"),
+    ("feature extraction, augmented", "feature_extraction"),
+    ("fine-tuning", "fine_tuning"),
+]
+SPEED_BACKBONES = [("MobileNet", {"alpha": 0.25}), ("EfficientNetB0", {}), ("ResNet50", {})]
 
 
-def load_folder(folder: Path, image_size: int, batch_size: int, seed: int):
-    """Training and validation datasets (80/20, seeded) as the chapter builds them."""
+def run_notebook(notebook: Path, env: dict[str, str], timeout: int, keep: Path | None = None) -> float:
+    """Execute ``notebook`` in a fresh kernel with ``env`` added to the environment; returns seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    start = time.perf_counter()
+    try:
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
+        ).execute()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if keep is not None:
+            nbformat.write(nb, keep)
+    return time.perf_counter() - start
+
+
+def read_results(path: Path) -> dict[str, object]:
+    """The last value recorded under each name in a ``COURSE_RESULTS`` file."""
+    values: dict[str, object] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                values[row["name"]] = row["value"]
+    return values
+
+
+def forward_speed(image_size: int, batch: int = 32, repeats: int = 5) -> dict[str, float]:
+    """Median seconds per photo of one inference pass of each backbone, interleaved in one run."""
     import keras
+    import numpy as np
     import tensorflow as tf
 
-    train_ds, val_ds = keras.utils.image_dataset_from_directory(
-        folder,
-        validation_split=0.2,
-        subset="both",
-        seed=seed,
-        image_size=(image_size, image_size),
-        batch_size=batch_size,
-        verbose=False,
-    )
-    train_ds = train_ds.cache().shuffle(64, seed=seed).prefetch(tf.data.AUTOTUNE)
-    return train_ds, val_ds.cache().prefetch(tf.data.AUTOTUNE)
-
-
-def augmentation(seed: int):
-    import keras
-
-    return keras.Sequential(
-        [keras.layers.RandomFlip("horizontal", seed=seed), keras.layers.RandomRotation(0.1, seed=seed)],
-        name="augmentation",
-    )
-
-
-def scratch_model(image_size: int, num_classes: int, seed: int):
-    """The chapter's small CNN, trained from random weights."""
-    import keras
-    from keras import layers
-
-    inputs = keras.Input(shape=(image_size, image_size, 3))
-    x = augmentation(seed)(inputs)
-    x = layers.Rescaling(1.0 / 255)(x)
-    for filters in (16, 32, 64):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    x = layers.Dropout(0.2)(x)
-    outputs = layers.Dense(num_classes)(x)
-    return keras.Model(inputs, outputs, name="scratch_cnn")
-
-
-def transfer_model(base, preprocess_input, image_size: int, num_classes: int, seed: int):
-    """The chapter's feature extractor: augmentation, preprocessing, frozen base in inference mode, new head."""
-    import keras
-    from keras import layers
-
-    base.trainable = False
-    inputs = keras.Input(shape=(image_size, image_size, 3))
-    x = augmentation(seed)(inputs)
-    x = preprocess_input(x)
-    x = base(x, training=False)
-    x = layers.GlobalAveragePooling2D()(x)
-    x = layers.Dropout(0.2)(x)
-    outputs = layers.Dense(num_classes)(x)
-    return keras.Model(inputs, outputs, name="transfer")
-
-
-def compile_model(model, learning_rate: float):
-    import keras
-
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def fit(model, train_ds, val_ds, epochs: int, initial_epoch: int = 0, patience: int | None = None):
-    """Train; returns (best validation accuracy, seconds)."""
-    import keras
-
-    callbacks = []
-    if patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience, restore_best_weights=True)
+    images = np.random.default_rng(0).uniform(0, 255, (batch, image_size, image_size, 3)).astype("float32")
+    calls = {}
+    for name, kwargs in SPEED_BACKBONES:
+        network = getattr(keras.applications, name)(
+            weights=None, include_top=False, input_shape=(image_size, image_size, 3), **kwargs
         )
-    start = time.time()
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=initial_epoch + epochs,
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        verbose=0,
-    )
-    return max(history.history["val_accuracy"]), time.time() - start
+        calls[name] = tf.function(lambda x, network=network: network(x, training=False))
+        calls[name](images)  # trace and warm up
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call(images).numpy()
+            times[name].append((time.perf_counter() - start) / batch)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
-def run(args: argparse.Namespace, work: Path, per_class: int, seed: int) -> dict[str, float]:
-    import keras
+def table(results: dict[str, object]) -> str:
+    lines = [
+        f"backbone: {results.get('backbone', '?')}",
+        "| method | best validation accuracy | test accuracy | training time |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key in METHODS:
+        val, test = results.get(f"{key}_val_accuracy"), results.get(f"{key}_test_accuracy")
+        seconds = results.get(f"{key}_seconds")
+        if key == "cached":
+            seconds = float(results.get("cached_feature_seconds", 0)) + float(results.get("cached_head_seconds", 0))
+        if key == "fine_tuning" and seconds is not None:
+            seconds = float(seconds) + float(results.get("feature_extraction_seconds", 0))
+        if val is None or test is None:
+            lines.append(f"| {label} | not recorded | | |")
+            continue
+        lines.append(f"| {label} | {float(val):.1%} | {float(test):.1%} | {float(seconds or 0):.0f} s |")
+    return "\n".join(lines)
 
-    folder = work / f"cifar-{per_class}"
-    extract_subset(args.cifar, folder, args.classes, per_class)
-    train_ds, val_ds = load_folder(folder, args.size, args.batch_size, seed)
-    n_train = sum(int(y.shape[0]) for _, y in train_ds)
-    n_classes = len(args.classes)
-    results: dict[str, float] = {}
-    seconds: dict[str, float] = {}
-    tag = f"{per_class}_per_class_seed{seed}"
 
-    keras.utils.set_random_seed(seed)
-    model = compile_model(scratch_model(args.size, n_classes, seed), 1e-3)
-    results["scratch"], seconds["scratch"] = fit(model, train_ds, val_ds, args.epochs + args.fine_tune_epochs)
-
-    keras.utils.set_random_seed(seed)
-    base = models.pretrained("MobileNet", alpha=0.25, include_top=False, input_shape=(args.size, args.size, 3))
-    source = models.weights_source(base)
-    if not source.startswith("mirror"):
-        raise RuntimeError(f"Expected the ImageNet weights from the mirror, got: {source}")
-    model = compile_model(transfer_model(base, models.preprocess_for("MobileNet"), args.size, n_classes, seed), 1e-3)
-    results["feature_extraction"], seconds["feature_extraction"] = fit(model, train_ds, val_ds, args.epochs)
-    models.start_fine_tuning(model, base, n_layers=args.fine_tune_layers, learning_rate=1e-4)
-    results["fine_tuning"], seconds["fine_tuning"] = fit(
-        model, train_ds, val_ds, args.fine_tune_epochs, initial_epoch=args.epochs, patience=3
-    )
-    results["fine_tuning"] = max(results["fine_tuning"], results["feature_extraction"])
-
-    keras.utils.set_random_seed(seed)
-    base = models.pretrained(
-        "MobileNet", alpha=0.25, include_top=False, input_shape=(args.size, args.size, 3), weights=None
-    )
-    model = compile_model(transfer_model(base, models.preprocess_for("MobileNet"), args.size, n_classes, seed), 1e-3)
-    results["random_backbone"], seconds["random_backbone"] = fit(model, train_ds, val_ds, args.epochs)
-
-    for name, value in results.items():
-        course.record_result(f"bench_transfer/{tag}/{name}_val_accuracy", round(value, 4))
-        course.record_result(f"bench_transfer/{tag}/{name}_seconds", round(seconds[name], 1))
-    course.record_result(f"bench_transfer/{tag}/train_images", n_train)
-    print(f"\n{per_class} images per class ({n_train} for training), {args.size}px, seed {seed}")
-    for name, value in results.items():
-        print(f"  {name:<20} best val accuracy {value:6.1%}   ({seconds[name]:5.0f} s)")
-    return results
+def figures(results: dict[str, object], notebook_seconds: float, speed: dict[str, float] | None):
+    """The figures for results.json: (values, units, formats)."""
+    values: dict[str, object] = {"ch05.backbone": str(results.get("backbone", "?"))}
+    units: dict[str, str] = {"ch05.backbone": ""}
+    formats: dict[str, str] = {}
+    for _, key in METHODS:
+        for kind in ("val_accuracy", "test_accuracy"):
+            if f"{key}_{kind}" in results:
+                name = f"ch05.{key}.{kind}"
+                values[name] = round(100 * float(results[f"{key}_{kind}"]), 1)
+                units[name], formats[name] = "%", ".1f"
+    seconds = {
+        "scratch": results.get("scratch_seconds"),
+        "cached": float(results.get("cached_feature_seconds", 0)) + float(results.get("cached_head_seconds", 0)),
+        "cached_head": results.get("cached_head_seconds"),
+        "feature_extraction": results.get("feature_extraction_seconds"),
+        "fine_tuning": results.get("fine_tuning_seconds"),
+        "resnet50_exercise": results.get("resnet50_exercise_seconds"),
+    }
+    for key, value in seconds.items():
+        if value is not None:
+            values[f"ch05.{key}.seconds"] = round(float(value))
+            units[f"ch05.{key}.seconds"] = "s"
+    for key in ("fine_tuning_epochs", "train_photos", "val_photos", "test_photos"):
+        if key in results:
+            values[f"ch05.{key}"] = int(results[key])
+            units[f"ch05.{key}"] = ""
+    values["ch05.notebook_minutes"] = round(notebook_seconds / 60, 1)
+    units["ch05.notebook_minutes"], formats["ch05.notebook_minutes"] = "min", ".1f"
+    if speed:
+        base = speed["MobileNet"]
+        for name, seconds_per_photo in speed.items():
+            key = f"ch05.speed.{name}_ms_per_photo"
+            values[key], units[key], formats[key] = round(1000 * seconds_per_photo, 2), "ms", ".1f"
+            if name != "MobileNet":
+                key = f"ch05.speed.{name}_vs_mobilenet"
+                values[key], units[key], formats[key] = round(seconds_per_photo / base, 1), "×", ".0f"
+    return values, units, formats
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--cifar", type=Path, required=True, help="CIFAR-10 training JPEGs, train/<class>/*.jpg in a .tar.gz"
-    )
-    parser.add_argument("--weights", type=Path, required=True, help=f"the Keras ImageNet weight file {WEIGHT_FILE}")
-    parser.add_argument("--classes", nargs="+", default=DEFAULT_CLASSES)
-    parser.add_argument("--per-class", type=int, nargs="+", default=[100], help="images per class (80%% train)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
-    parser.add_argument("--size", type=int, default=96, help="input size in pixels (CIFAR's 32 px are upscaled)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=10, help="feature-extraction epochs")
-    parser.add_argument("--fine-tune-epochs", type=int, default=10)
-    parser.add_argument("--fine-tune-layers", type=int, default=30)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirror", type=Path, required=True, help="mirror with datasets/flowers and weights/")
+    parser.add_argument("--models-dir", type=Path, help="COURSE_MODELS_DIR for the saved model (default: temporary)")
+    parser.add_argument("--results", type=Path, help="COURSE_RESULTS file to write (default: a temporary file)")
+    parser.add_argument("--keep", type=Path, help="also save the executed notebook here")
+    parser.add_argument("--speed", action="store_true", help="also time each backbone's forward pass")
+    parser.add_argument("--speed-only", action="store_true", help="only time the backbones (no notebook run)")
+    parser.add_argument("--image-size", type=int, default=160, help="image size for --speed (the chapter's)")
+    parser.add_argument("--record", action="store_true", help="write the figures into benchmarks/results.json")
+    parser.add_argument("--timeout", type=int, default=7200, help="seconds allowed per cell (default 7200)")
     args = parser.parse_args(argv)
-    for path in (args.cifar, args.weights):
-        if not path.is_file():
-            parser.error(f"{path} does not exist (see benchmarks/README.md for where to get it).")
+    flowers = args.mirror / "datasets" / "flowers"
+    if not args.speed_only and not flowers.is_dir():
+        parser.error(f"{flowers} not found: the mirror needs the tf_flowers photos as datasets/flowers/<class>/*.jpg")
 
-    course.setup(chapter="05_transfer_learning", verbose=True)
-    with tempfile.TemporaryDirectory(prefix="bench-transfer-") as tmp:
-        work = Path(tmp)
-        (work / "mirror" / "weights").mkdir(parents=True)
-        shutil.copyfile(args.weights, work / "mirror" / "weights" / WEIGHT_FILE)
-        os.environ.update(COURSE_DATA_DIR=str(work / "mirror"), COURSE_OFFLINE="1")
-        os.environ["KERAS_HOME"] = str(work / "keras-home")  # no stray cached copy can take part
-        start = time.time()
-        for per_class in args.per_class:
-            for seed in args.seeds:
-                run(args, work, per_class, seed)
-    print(f"\nTotal {time.time() - start:.0f} s")
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    speed = None
+    if args.speed or args.speed_only:
+        from helpers import course
+
+        course.quiet_tensorflow()
+        speed = forward_speed(args.image_size)
+        print(f"Forward pass at {args.image_size} px, weights=None, median per photo (load {load_before:.1f}):")
+        for name, seconds in speed.items():
+            print(f"  {name:<15} {1000 * seconds:7.1f} ms  ({seconds / speed['MobileNet']:.0f}x MobileNet alpha 0.25)")
+    results: dict[str, object] = {}
+    seconds = 0.0
+    if not args.speed_only:
+        results_path = args.results or Path(tempfile.mkdtemp(prefix="bench05_")) / "results.jsonl"
+        results_path.unlink(missing_ok=True)
+        env = {
+            "COURSE_DATA_DIR": str(args.mirror),
+            "COURSE_RESULTS": str(results_path),
+            "COURSE_OFFLINE": "1",
+            "COURSE_SMOKE": "0",
+            "COURSE_MODELS_DIR": str(args.models_dir or tempfile.mkdtemp(prefix="bench05_models_")),
+            "KERAS_HOME": tempfile.mkdtemp(prefix="bench05_keras_"),  # no Keras cache: the mirror is read
+        }
+        print(
+            f"Running {NOTEBOOK.name} in full mode with the mirror {args.mirror} (load {load_before:.1f}) ...",
+            flush=True,
+        )
+        seconds = run_notebook(NOTEBOOK, env, args.timeout, args.keep)
+        results = read_results(results_path)
+        print(f"\nWhole notebook: {seconds / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f}.")
+        print(table(results))
+        print(f"Recorded results: {results_path}")
+        missing = [f"{key}_test_accuracy" for _, key in METHODS if f"{key}_test_accuracy" not in results]
+        if missing:
+            print(f"ERROR: the notebook did not record {missing}.", file=sys.stderr)
+            return 1
+    if args.record:
+        import report
+
+        values, units, formats = figures(results, seconds, speed) if results else ({}, {}, {})
+        if not results and speed:
+            values, units, formats = figures({}, 0.0, speed)
+            for key in ("ch05.backbone", "ch05.notebook_minutes"):
+                values.pop(key)
+        how = (
+            "chapter 05 notebook run whole in full mode (exercises included), offline, on the 3,670 real tf_flowers "
+            "photos (stratified 70/15/15 split, seed 42) with the real ImageNet weights of the backbone named"
+        )
+        if speed and not results:
+            how = f"median forward pass of 32 photos at {args.image_size} px, weights=None, backbones interleaved"
+        report.record(
+            values,
+            script="benchmarks/bench_transfer.py",
+            how=how,
+            machine_load=report.machine_load_note(),
+            units=units,
+            formats=formats,
+        )
     return 0
 
 

@@ -210,6 +210,24 @@ def weight_file(name: str, **kwargs) -> tuple[str, str, str | None]:
     return found["file"], found["url"], found["hash"]
 
 
+def weights_at_hand(name: str, **kwargs) -> bool:
+    """True when the ImageNet weights of ``keras.applications.<name>(**kwargs)`` can be had.
+
+    Looks where :func:`pretrained` looks: the Keras cache, the mirror, then a download (which
+    leaves the file in the Keras cache). Never builds a random model and shows no banner:
+    a notebook uses it to choose a backbone whose weights it can load.
+    """
+    from keras.src.utils import file_utils
+
+    file_name, url, file_hash = weight_file(name, **kwargs)
+    with _resolving_weights({}):
+        try:
+            file_utils.get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
+        except _NoWeights:
+            return False
+    return True
+
+
 # ------------------------------------------------------------------------ building
 def pretrained(name: str, **kwargs) -> Any:
     """``keras.applications.<name>(**kwargs)`` with ImageNet weights from cache, mirror or download.

@@ -38,6 +38,7 @@ CHAPTERS = (
     "07_inference",
 )
 _CHECK_CALL = re.compile(r"\b(ch\d\d)\.(q\d+)\.check\(")
+_REVIEW_CALL = re.compile(r"\breview\.ch\d\d\.r\d+\.check\(")  # review questions explain their own answers
 PIN_MARK = "# NBVAL_CHECK_OUTPUT"
 PINNED_DIR = Path("tests") / "pinned_outputs"
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,6 +217,8 @@ def answers(nb: nbformat.NotebookNode, path: Path | str) -> dict[str, str]:
         if not regions:
             continue
         calls = _CHECK_CALL.findall(cell.source)
+        if not calls and _REVIEW_CALL.search(cell.source):
+            continue
         if not calls and position + 1 < len(code_cells):
             calls = _CHECK_CALL.findall(code_cells[position + 1].source)
         if not calls:

@@ -105,6 +105,21 @@ def test_keras_cache_comes_before_the_mirror(monkeypatch, tmp_path):
     assert models.weights_source(model).startswith("Keras cache: ")
 
 
+def test_weights_at_hand_answers_quietly_where_pretrained_would_look(monkeypatch, tmp_path, capsys):
+    from keras.src.utils import file_utils
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("tried to download while COURSE_OFFLINE=1")
+
+    monkeypatch.setattr(file_utils, "get_file", no_network)
+    assert models.weights_at_hand("MobileNet", **SMALL) is False
+    assert capsys.readouterr().out == ""  # no banner: nothing was built
+    write_weight_file(tmp_path / "mirror" / "weights" / SMALL_FILE, seed=1)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "mirror"))
+    assert models.weights_at_hand("MobileNet", **SMALL) is True
+    assert models.weights_at_hand("MobileNet", alpha=0.5, include_top=False) is False  # another file
+
+
 def test_offline_without_weights_falls_back_loudly_and_never_downloads(monkeypatch, capsys):
     from keras.src.utils import file_utils
 

@@ -26,7 +26,7 @@ class BackboneSizes(Question):
         "Build each backbone with weights=None (no download needed) and include_top=False: "
         "keras.applications.VGG16(weights=None, include_top=False).",
         "model.count_params() counts every weight, trainable or not.",
-        "Each parameter is a float32 number of 4 bytes: megabytes = params * 4 / 1e6 (or / 2**20 for MiB).",
+        "Each parameter is a float32 number of 4 bytes: MiB = params * 4 / 2**20 (or / 1e6 for MB).",
     ]
     correct_message = (
         "VGG16's backbone is about 6.5x the size of MobileNetV2's and ResNet50's is 10x, yet MobileNetV2 "
@@ -35,7 +35,7 @@ class BackboneSizes(Question):
 
     def _check(self, sizes: Any):
         if not isinstance(sizes, dict):
-            self.fail(f"Give a dict like {{'VGG16': (params, megabytes), ...}}; you gave a {type(sizes).__name__}.")
+            self.fail(f"Give a dict like {{'VGG16': (params, MiB), ...}}; you gave a {type(sizes).__name__}.")
         if sizes and all(value is None for value in sizes.values()):
             self.fail(
                 "Your backbone_size returns None: replace the ... in its body with your code and end it with a return."
@@ -46,7 +46,7 @@ class BackboneSizes(Question):
         for name, expected in NO_TOP_PARAMS.items():
             entry = sizes[name]
             if not isinstance(entry, (tuple, list)) or len(entry) != 2:
-                self.fail(f"sizes[{name!r}] should be a pair (parameters, megabytes); it is {entry!r}.")
+                self.fail(f"sizes[{name!r}] should be a pair (parameters, MiB); it is {entry!r}.")
             params, megabytes = entry
             if hasattr(params, "item"):
                 params = params.item()
@@ -72,19 +72,19 @@ class BackboneSizes(Question):
             try:
                 megabytes = float(megabytes)
             except (TypeError, ValueError):
-                self.fail(f"The size of {name} should be a number of megabytes; got {megabytes!r}.")
+                self.fail(f"The size of {name} should be a number of MiB; got {megabytes!r}.")
             if _megabytes_ok(params, megabytes):
                 continue
             if _megabytes_ok(params, megabytes * 4):
                 self.fail(
-                    f"{megabytes:.1f} MB for {name} is one byte per parameter. A float32 parameter takes 4 bytes: "
+                    f"{megabytes:.1f} MiB for {name} is one byte per parameter. A float32 parameter takes 4 bytes: "
                     "multiply by 4."
                 )
             if _megabytes_ok(params, megabytes / 1e6) or _megabytes_ok(params, megabytes / 2**20):
-                self.fail(f"{megabytes:,.0f} for {name} looks like bytes: divide by 1e6 (or 2**20) for megabytes.")
+                self.fail(f"{megabytes:,.0f} for {name} looks like bytes: divide by 2**20 for MiB (or by 1e6 for MB).")
             self.fail(
-                f"{megabytes} MB does not match {params:,} float32 parameters of 4 bytes each "
-                f"(about {params * 4 / 1e6:.1f} MB)."
+                f"{megabytes} MiB does not match {params:,} float32 parameters of 4 bytes each "
+                f"(about {params * 4 / 2**20:.1f} MiB)."
             )
         return None
 

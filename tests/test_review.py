@@ -1,0 +1,112 @@
+"""Review questions: every option of every chapter's questions checked, and the review section
+at the end of each chapter notebook matching the questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import notebooks
+from helpers.exercises import review
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [q for chapter in review.CHAPTERS.values() for q in chapter.questions]
+
+
+def test_every_chapter_has_four_to_six_questions():
+    assert list(review.CHAPTERS) == [f"ch{n:02d}" for n in range(10)]
+    for key, chapter in review.CHAPTERS.items():
+        assert 4 <= len(chapter.questions) <= 6, key
+        assert [q.key for q in chapter.questions] == [
+            f"review.{key}.r{i}" for i in range(1, len(chapter.questions) + 1)
+        ]
+        assert getattr(review, key) is chapter
+        assert chapter.r1 is chapter.questions[0]
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.key)
+def test_every_option_gets_its_own_explanation(question):
+    assert question.answer in question.options and len(question.options) >= 3
+    explanations = list(question.explanations.values())
+    assert len(set(explanations)) == len(explanations), "each option explains its own misconception"
+    for letter, text in question.options.items():
+        explanation = question.explanations[letter]
+        for given in (letter, letter.upper(), f"({letter})", f" {letter} "):
+            verdict = question.verdict(given)
+            assert verdict.status == ("correct" if letter == question.answer else "incorrect"), (question.key, given)
+            assert text in verdict.message and explanation in verdict.message
+    assert question.explanations[question.answer] in question.solution_text()
+
+
+@pytest.mark.parametrize("answer", [..., None])
+def test_not_attempted(answer):
+    verdict = review.ch03.r1.verdict(answer)
+    assert verdict.status == "not attempted" and 'review.ch03.r1.check("a")' in verdict.message
+
+
+@pytest.mark.parametrize("answer", ["z", "line 2", 2, "", ["a"]])
+def test_not_an_option(answer):
+    verdict = review.ch02.r1.verdict(answer)
+    assert verdict.status == "incorrect" and "letter of one option" in verdict.message
+
+
+def test_check_prints_and_raises_only_in_strict_mode(monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+    review.ch01.r1.check("a")
+    assert "Not yet" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    review.ch01.r1.check("b")
+    with pytest.raises(AssertionError, match="review.ch01.r1"):
+        review.ch01.r1.check("a")
+
+
+def test_a_question_without_its_answer_among_the_options_is_refused():
+    with pytest.raises(ValueError, match="not one of the options"):
+        review.MultipleChoice("review.ch00.r9", "?", {"a": "x"}, "b", explanations={"a": "y"})
+
+
+def test_markdown_lists_the_question_and_every_option():
+    text = review.markdown(review.ch02.r2)
+    assert text.startswith("**R2.** How many parameters")
+    for letter, option in review.ch02.r2.options.items():
+        assert f"- **({letter})** {option}" in text
+
+
+def _review_cells(chapter: str) -> list:
+    path = next((ROOT / "solutions").glob(f"{chapter[2:]}_*.ipynb"), None)
+    if path is None:
+        pytest.skip(f"no solutions notebook for {chapter} yet")
+    cells = nbformat.read(path, as_version=4).cells
+    return cells, [c for c in cells if str(c.get("id", "")).startswith(f"review-{chapter}")]
+
+
+@pytest.mark.parametrize("chapter", list(review.CHAPTERS))
+def test_notebook_ends_with_its_review_section(chapter):
+    cells, section = _review_cells(chapter)
+    if not section:
+        pytest.skip(f"{chapter}'s notebook has no review section yet")
+    expected = review.notebook_cells(chapter)
+    assert cells[-len(expected) :] == section, "the review section is the end of the notebook"
+    assert [(c.cell_type, c.source, c.id) for c in section] == [(c.cell_type, c.source, c.id) for c in expected]
+
+
+@pytest.mark.parametrize("chapter", list(review.CHAPTERS))
+def test_review_cells_run_in_both_copies(chapter, monkeypatch, capsys):
+    """The solutions cells pass in strict mode; the learner cells get the 'not attempted' nudge."""
+    _, section = _review_cells(chapter)
+    if not section:
+        pytest.skip(f"{chapter}'s notebook has no review section yet")
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+    code = [c.source for c in section if c.cell_type == "code"]
+    namespace: dict = {}
+    for source in code:
+        exec(source, namespace)  # noqa: S102 - the course's own notebook cells
+    learner = [notebooks.learner_source(source, markdown=False) for source in code]
+    assert all("answer = ...  # Your code here" in source for source in learner[1:])
+    monkeypatch.delenv("COURSE_STRICT_CHECKS")
+    capsys.readouterr()
+    for source in learner:
+        exec(source, namespace)  # noqa: S102
+    assert capsys.readouterr().out.count("Not attempted yet") == len(code) - 1
