@@ -10,3 +10,7 @@ real data cannot be had), ``offline`` (mirror, weights, downloads, prefetch), ``
 """
 
 __version__ = "0.1.0"
+"""Checked by every notebook's first cell (helpers.setup_cell); bump it when notebooks need new helpers."""
+
+__course__ = "https://github.com/image-classification-course/image-classification-tensorflow"
+"""Marks this package as the course's own ``helpers`` (the first cell checks it); Colab installs from here."""
