@@ -7,3 +7,7 @@ results), ``datasets``, ``plots``, ``conv``, ``models``, ``evaluation``,
 """
 
 __version__ = "0.1.0"
+"""Checked by every notebook's first cell (helpers.setup_cell); bump it when notebooks need new helpers."""
+
+__course__ = "https://github.com/image-classification-course/image-classification-tensorflow"
+"""Marks this package as the course's own ``helpers`` (the first cell checks it); Colab installs from here."""

@@ -18,7 +18,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-REPO_URL = "https://github.com/image-classification-course/image-classification-tensorflow"
+from helpers import __course__
+
+REPO_URL = __course__
 """Where the course lives; Colab installs ``helpers`` from here."""
 
 SUPPORTED_TF = ((2, 16), (2, 21))
@@ -228,9 +230,20 @@ def summary_line() -> str:
 
 
 def strategy():
-    """The best ``tf.distribute`` strategy here: TPU, else several GPUs, else the default."""
+    """The ``tf.distribute`` strategy for where this runs; the one place that decides.
+
+    - ``TF_CONFIG`` names a cluster of several workers (one per machine, or the processes of
+      ``python -m helpers.multiworker launch``): ``MultiWorkerMirroredStrategy``. Call this
+      first in such a program, before any other TensorFlow operation.
+    - a TPU (Colab: Runtime > Change runtime type > TPU): ``TPUStrategy``;
+    - several GPUs: ``MirroredStrategy`` (one model copy per GPU);
+    - otherwise the default strategy (one device).
+    """
     import tensorflow as tf
 
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    if sum(len(tasks) for tasks in cluster.values()) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
         tf.config.experimental_connect_to_cluster(resolver)

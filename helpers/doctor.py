@@ -32,23 +32,45 @@ class Finding:
         return f"{line}\n       -> {self.fix}" if self.fix else line
 
 
+EXTRAS = ("tensorflow", "litert")
+"""pyproject.toml's optional dependency groups the doctor checks too (TensorFlow, LiteRT)."""
+OPTIONAL = {"ai-edge-litert": "optional: chapter 07 then runs .tflite models with tf.lite.Interpreter"}
+
+
 def requirements(path: Path | None = None) -> dict[str, str]:
-    """Package name -> version specifier, from requirements.txt (or this package's metadata)."""
-    path = path or course_root() / "requirements.txt"
-    if path.exists():
-        lines = path.read_text(encoding="utf-8").splitlines()
-    else:
+    """Package name -> supported versions: the one list in pyproject.toml.
+
+    Its ``dependencies`` plus the ``tensorflow`` and ``litert`` extras. Read from
+    ``pyproject.toml`` in a checkout, else from the installed package's metadata (built from
+    the same file). Requirements for other platforms (``platform_system != "Windows"`` on
+    Windows) are left out.
+    """
+    from packaging.requirements import Requirement
+
+    path = path or course_root() / "pyproject.toml"
+    lines = _pyproject_requirements(path) if path.exists() else None
+    if lines is None:
         try:
             lines = metadata.requires("image-classification-course") or []
         except metadata.PackageNotFoundError:
             lines = []
     found = {}
     for line in lines:
-        line = line.split("#", 1)[0].split(";", 1)[0].strip()
-        match = re.match(r"^([A-Za-z0-9_.\-]+)\s*(\[.*?\])?\s*(.*)$", line)
-        if match and line:
-            found[match.group(1).lower()] = match.group(3).strip()
+        req = Requirement(line)
+        if req.marker and not any(req.marker.evaluate({"extra": extra}) for extra in ("", *EXTRAS)):
+            continue
+        found[re.sub(r"[-_.]+", "-", req.name).lower()] = str(req.specifier)
     return found
+
+
+def _pyproject_requirements(path: Path) -> list[str] | None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: use the installed metadata instead
+        return None
+    project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+    extras = project.get("optional-dependencies", {})
+    return [*project.get("dependencies", []), *(line for extra in EXTRAS for line in extras.get(extra, []))]
 
 
 def course_root() -> Path:
@@ -104,22 +126,31 @@ def check_tensorflow() -> list[Finding]:
             except metadata.PackageNotFoundError:
                 continue
     if version is None:
-        return [Finding(FAIL, "TensorFlow", "not installed", "Run `pip install -r requirements.txt` (or see README).")]
+        spec = requirements().get("tensorflow", "")
+        fix = f"Run `python3 run.py lab` in the course folder, or `pip install 'tensorflow{spec}'` (see README)."
+        return [Finding(FAIL, "TensorFlow", "not installed", fix)]
     major_minor = tuple(int(x) for x in re.findall(r"\d+", version)[:2])
-    low, high = course.SUPPORTED_TF
+    wanted = requirements()
+    tf_spec, keras_spec = wanted.get("tensorflow", ""), wanted.get("keras", "")
+    high = course.SUPPORTED_TF[1]
     found = []
-    if major_minor < low:
+    if not _satisfies(version, tf_spec):
         found.append(
             Finding(
                 FAIL,
                 "TensorFlow",
-                f"{version} is older than {low[0]}.{low[1]} and comes with Keras 2",
-                "Upgrade: `pip install -U 'tensorflow>=2.16'` (on Colab: Runtime > Change runtime type picks a newer image).",
+                f"{version} is outside the supported {tf_spec} (older releases come with Keras 2)",
+                f"Upgrade: `pip install -U 'tensorflow{tf_spec}'` (on Colab: Runtime > Change runtime type picks a newer image).",
             )
         )
     elif major_minor > high:
         found.append(
-            Finding(WARN, "TensorFlow", f"{version} is newer than the tested {high[0]}.{high[1]}", "It will probably work; report anything odd.")
+            Finding(
+                WARN,
+                "TensorFlow",
+                f"{version} is newer than the tested {high[0]}.{high[1]}",
+                "It will probably work; report anything odd.",
+            )
         )
     else:
         found.append(Finding(OK, "TensorFlow", version))
@@ -127,9 +158,14 @@ def check_tensorflow() -> list[Finding]:
         keras_version = metadata.version("keras")
     except metadata.PackageNotFoundError:
         keras_version = None
-    if keras_version is None or not keras_version.startswith("3."):
+    if keras_version is None or not keras_version.startswith("3.") or not _satisfies(keras_version, keras_spec):
         found.append(
-            Finding(FAIL, "Keras", f"found {keras_version or 'nothing'}, need Keras 3", "Run `pip install -U 'keras>=3.10'`.")
+            Finding(
+                FAIL,
+                "Keras",
+                f"found {keras_version or 'nothing'}, need Keras 3 ({keras_spec})",
+                f"Run `pip install -U 'keras{keras_spec}'`.",
+            )
         )
     else:
         found.append(Finding(OK, "Keras", keras_version))
@@ -145,12 +181,15 @@ def check_packages() -> list[Finding]:
         try:
             version = metadata.version(name)
         except metadata.PackageNotFoundError:
-            found.append(Finding(WARN, name, "not installed", f"`pip install '{name}{spec}'`"))
+            level, message = (INFO, OPTIONAL[name]) if name in OPTIONAL else (WARN, "not installed")
+            found.append(Finding(level, name, message, f"`pip install '{name}{spec}'`"))
             continue
         if _satisfies(version, spec):
             found.append(Finding(OK, name, version))
         else:
-            found.append(Finding(WARN, name, f"{version} is outside the tested range {spec}", f"`pip install '{name}{spec}'`"))
+            found.append(
+                Finding(WARN, name, f"{version} is outside the supported range {spec}", f"`pip install '{name}{spec}'`")
+            )
     return found
 
 
@@ -214,7 +253,9 @@ def check_mode() -> list[Finding]:
             )
         )
     else:
-        held = sorted(p.name for sub in ("datasets", "weights") for p in (mirror / sub).glob("*") if (mirror / sub).is_dir())
+        held = sorted(
+            p.name for sub in ("datasets", "weights") for p in (mirror / sub).glob("*") if (mirror / sub).is_dir()
+        )
         found.append(Finding(OK, "Mirror", f"{mirror}: {', '.join(held) or 'empty'}"))
     return found
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 
+from helpers import setup_cell
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_PROMPT = "# Your code here"
 MARKDOWN_PROMPT = "*Your answer here.*"
@@ -245,6 +247,7 @@ def plan(root: Path = ROOT) -> dict[Path, str]:
     files: dict[Path, str] = {}
     for source in sorted((root / "solutions").glob("*.ipynb")):
         nb = nbformat.read(source, as_version=4)
+        setup_cell.apply(nb, source.stem)  # the first code cell comes from one template
         files[source] = _dump(stripped(nb))
         files[root / "notebooks" / source.name] = _dump(learner_notebook(nb, source.name))
         files[root / "helpers" / "exercises" / "answers" / f"{chapter_key(source)}.json"] = _dump_answers(

@@ -40,15 +40,23 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+
+def browser_required() -> bool:
+    """In CI (``CI`` or ``COURSE_REQUIRE_BROWSER`` set, as ``.ci/run`` does) a missing browser is a failure."""
+    flags = (os.environ.get("COURSE_REQUIRE_BROWSER", ""), os.environ.get("CI", ""))
+    return any(flag.strip().lower() not in ("", "0", "false", "no") for flag in flags)
+
+
 if not CHROMIUM.exists():
-    pytest.skip(
-        "browser test skipped: /usr/bin/chromium is missing. Enable it with `apt-get install -y chromium` "
-        "(Debian's package; never `playwright install`).",
-        allow_module_level=True,
+    message = (
+        "/usr/bin/chromium is missing. Enable it with `apt-get install -y chromium` "
+        "(Debian's package; never `playwright install`)."
     )
-playwright_sync = pytest.importorskip(
-    "playwright.sync_api", reason="browser test skipped: `pip install playwright` (the PyPI package) to enable it."
-)
+    if browser_required():
+        pytest.fail(f"browser test required here (CI / COURSE_REQUIRE_BROWSER=1) but {message}", pytrace=False)
+    pytest.skip(f"browser test skipped: {message}", allow_module_level=True)
+
+from playwright import sync_api as playwright_sync  # noqa: E402  (requirements-test.txt: a missing one must fail)
 
 
 def free_port() -> int:

@@ -31,10 +31,26 @@ def test_legacy_keras_and_foreign_backend_are_failures(monkeypatch, capsys):
     assert "stop the course from running" in capsys.readouterr().out
 
 
-def test_requirements_are_parsed(tmp_path):
-    path = tmp_path / "requirements.txt"
-    path.write_text("# comment\ntensorflow==2.21.*\nnbval>=0.11,<0.12  # pinned\n\nPillow>=10\n")
-    assert doctor.requirements(path) == {"tensorflow": "==2.21.*", "nbval": ">=0.11,<0.12", "pillow": ">=10"}
+def test_requirements_come_from_pyproject(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[project]\ndependencies = ["numpy>=1.26", "Pillow>=10"]\n'
+        '[project.optional-dependencies]\ntensorflow = ["tensorflow>=2.16"]\nother = ["pytest<1"]\n'
+        "litert = ['ai-edge-litert>=2.0; platform_system == \"Nowhere\"']\n"
+    )
+    assert doctor.requirements(path) == {"numpy": ">=1.26", "pillow": ">=10", "tensorflow": ">=2.16"}
+
+
+def test_the_real_bounds_cover_tensorflow_and_keras():
+    wanted = doctor.requirements()
+    assert wanted["tensorflow"].startswith(">=2.16") and wanted["keras"].startswith(">=3")
+    assert "ipywidgets" in wanted and "pytest" not in wanted  # test tools are not the course's requirements
+
+
+def test_tensorflow_below_the_bound_fails(monkeypatch):
+    real = doctor.metadata.version
+    monkeypatch.setattr(doctor.metadata, "version", lambda name: "2.15.1" if name == "tensorflow" else real(name))
+    assert levels(doctor.check_tensorflow())["TensorFlow"] == "FAIL"
 
 
 def test_package_outside_range_is_a_warning_with_a_fix(monkeypatch):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import keras
 import pytest
 
 from helpers import models
 from helpers.exercises import ch05
-
-keras = pytest.importorskip("keras")
 
 q1, q2 = ch05.q1, ch05.q2
 

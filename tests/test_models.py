@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import h5py
+import keras
 import numpy as np
 import pytest
 
 from helpers import course, models
-
-keras = pytest.importorskip("keras")
 
 SMALL = {"alpha": 0.25, "include_top": False, "input_shape": (64, 64, 3)}
 SMALL_FILE = "mobilenet_2_5_224_tf_no_top.h5"  # what Keras loads for MobileNet(alpha=0.25, include_top=False)

@@ -903,7 +903,7 @@ def notebook_cells(chapter: str) -> list[dict]:
         cells.append(nbformat.v4.new_markdown_cell(markdown(question)))
         cells.append(
             nbformat.v4.new_code_cell(
-                f'### BEGIN SOLUTION\nanswer = "{question.answer}"\n### END SOLUTION\n{question.key}.check(answer)'
+                f'### BEGIN SOLUTION\nanswer = "{question.answer}"  # the letter of the option you choose, in quotes\n### END SOLUTION\n{question.key}.check(answer)'
             )
         )
         ids += [f"review-{chapter}-{number}", f"review-{chapter}-{number}-check"]
