@@ -48,7 +48,9 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers", description="Image Classification with TensorFlow: course tools.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers", description="Image Classification with TensorFlow: course tools."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check this machine and say what to fix").set_defaults(func=_doctor)
     pre = sub.add_parser("prefetch", help="download datasets and weights into an offline mirror")
@@ -60,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--check", action="store_true", help="exit 1 if anything is out of sync or has outputs")
     group.add_argument("--write", action="store_true", help="regenerate notebooks/ and the stored answers")
     group.add_argument(
-        "--pin", nargs="*", metavar="CHAPTER",
+        "--pin",
+        nargs="*",
+        metavar="CHAPTER",
         help="run solutions in smoke mode and store the outputs of '# NBVAL_CHECK_OUTPUT' cells (default: all)",
     )
     nbs.add_argument("--root", default=str(Path(__file__).resolve().parent.parent), help=argparse.SUPPRESS)

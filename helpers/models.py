@@ -156,7 +156,9 @@ def start_fine_tuning(model, base, n_layers: int, learning_rate: float):
     import keras
 
     if not 0 < n_layers <= len(base.layers):
-        raise ValueError(f"n_layers must be between 1 and {len(base.layers)} (the layers of {base.name}); got {n_layers}.")
+        raise ValueError(
+            f"n_layers must be between 1 and {len(base.layers)} (the layers of {base.name}); got {n_layers}."
+        )
     base.trainable = True
     first_unfrozen = len(base.layers) - n_layers
     for layer in base.layers[:first_unfrozen]:

@@ -37,8 +37,15 @@ def _write(folder, name, convert="RGB", array=PHOTO, **save):
 # ------------------------------------------------------------------ load_image
 @pytest.mark.parametrize(
     "name, convert",
-    [("a.jpg", "RGB"), ("a.png", "L"), ("a.png", "RGBA"), ("a.gif", "P"), ("a.jpg", "CMYK"), ("a.webp", "RGB"),
-     ("a.bmp", "RGB")],
+    [
+        ("a.jpg", "RGB"),
+        ("a.png", "L"),
+        ("a.png", "RGBA"),
+        ("a.gif", "P"),
+        ("a.jpg", "CMYK"),
+        ("a.webp", "RGB"),
+        ("a.bmp", "RGB"),
+    ],
 )
 def test_load_image_any_mode_gives_model_ready_float32(tmp_path, name, convert):
     image = inference.load_image(_write(tmp_path, name, convert), 24)

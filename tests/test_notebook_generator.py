@@ -78,7 +78,9 @@ def test_unbalanced_markers_are_reported(source, fragment):
 
 
 def test_answers_map_regions_to_the_checking_question():
-    nb = make_notebook(("code", FUNCTION_CELL), ("markdown", "text"), ("code", "ch02.q3.check(convolve2d)"), ("code", CODE_CELL))
+    nb = make_notebook(
+        ("code", FUNCTION_CELL), ("markdown", "text"), ("code", "ch02.q3.check(convolve2d)"), ("code", CODE_CELL)
+    )
     found = notebooks.answers(nb, "solutions/02_convolution_from_scratch.ipynb")
     assert set(found) == {"ch02.q3", "ch02.q1"}
     assert found["ch02.q1"] == "kernel = np.ones((3, 3))"
