@@ -39,6 +39,8 @@ NOTEBOOK = ROOT / "solutions" / "05_transfer_learning.ipynb"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
+from bench_chapter03 import run_notebook  # noqa: E402 - the benchmarks folder is put on the path above
+
 METHODS = [  # (row label, key prefix the notebook records)
     ("from scratch", "scratch"),
     ("feature extraction, stored features", "cached"),
@@ -46,30 +48,6 @@ METHODS = [  # (row label, key prefix the notebook records)
     ("fine-tuning", "fine_tuning"),
 ]
 SPEED_BACKBONES = [("MobileNet", {"alpha": 0.25}), ("EfficientNetB0", {}), ("ResNet50", {})]
-
-
-def run_notebook(notebook: Path, env: dict[str, str], timeout: int, keep: Path | None = None) -> float:
-    """Execute ``notebook`` in a fresh kernel with ``env`` added to the environment; returns seconds."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(notebook, as_version=4)
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    start = time.perf_counter()
-    try:
-        NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
-        ).execute()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        if keep is not None:
-            nbformat.write(nb, keep)
-    return time.perf_counter() - start
 
 
 def read_results(path: Path) -> dict[str, object]:

@@ -230,6 +230,28 @@ def answers(nb: nbformat.NotebookNode, path: Path | str) -> dict[str, str]:
     return found
 
 
+def definitions(path: Path | str) -> dict[str, str]:
+    """Source of every top-level function, class and simple assignment in a notebook's code
+    cells, by name (a later definition wins): what the identity tests compare with the copies
+    of taught code kept in ``helpers``. nbgrader marker lines are left out; cells that are not
+    plain Python (magics, learner placeholders) are skipped."""
+    found: dict[str, str] = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        body = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("### "))
+        try:
+            tree = ast.parse(body)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                found[node.name] = ast.get_source_segment(body, node)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                found[node.targets[0].id] = ast.get_source_segment(body, node)
+    return found
+
+
 def _dump(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 

@@ -4,13 +4,11 @@ code staying identical to helpers.capstone."""
 
 from __future__ import annotations
 
-import ast
 import datetime
 import inspect
 import io
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +16,7 @@ from PIL import Image
 
 from helpers import capstone
 from helpers.exercises import ch09
+from helpers.notebooks import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "09_your_own_classifier.ipynb"
@@ -234,18 +233,6 @@ def test_q1_not_attempted():
 
 
 # ----------------------------------------------------------------- notebook == helpers
-def _notebook_definitions() -> dict[str, str]:
-    found = {}
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        tree = ast.parse(cell.source)
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
-                found[node.name] = ast.get_source_segment(cell.source, node)
-            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                found[node.targets[0].id] = ast.get_source_segment(cell.source, node)
-    return found
 
 
 @pytest.mark.parametrize(
@@ -263,7 +250,7 @@ def _notebook_definitions() -> dict[str, str]:
     ],
 )
 def test_notebook_function_is_identical_to_helpers(name):
-    in_notebook = _notebook_definitions()
+    in_notebook = definitions(NOTEBOOK)
     assert name in in_notebook, f"{NOTEBOOK.name} no longer defines {name}"
     assert in_notebook[name] == inspect.getsource(getattr(capstone, name)).rstrip(), (
         f"{name} differs between helpers/capstone.py and {NOTEBOOK.name}: keep them identical."
@@ -273,7 +260,7 @@ def test_notebook_function_is_identical_to_helpers(name):
 @pytest.mark.parametrize("name", ["MIN_SIDE", "WHAT_TO_DO"])
 def test_notebook_constants_are_identical_to_helpers(name):
     namespace: dict = {}
-    exec(_notebook_definitions()[name], namespace)  # noqa: S102 - our own notebook's literal
+    exec(definitions(NOTEBOOK)[name], namespace)  # noqa: S102 - our own notebook's literal
     assert namespace[name] == getattr(capstone, name)
 
 

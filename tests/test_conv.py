@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import inspect
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from hypothesis import strategies as st
 
 from helpers import conv
 from helpers.course import import_tensorflow
+from helpers.notebooks import definitions
 
 tf = import_tensorflow()
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "02_convolution_from_scratch.ipynb"
@@ -149,24 +148,8 @@ def test_pooling_errors():
         conv.max_pool2d(np.zeros((1, 4, 4, 1)), pool_size=0)
 
 
-def _notebook_functions() -> dict[str, str]:
-    found = {}
-    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        source = "".join(cell["source"])
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in TAUGHT:
-                found[node.name] = ast.get_source_segment(source, node)
-    return found
-
-
 def test_notebook_teaches_exactly_the_helpers_code():
-    in_notebook = _notebook_functions()
+    in_notebook = {k: v for k, v in definitions(NOTEBOOK).items() if k in TAUGHT}
     assert set(in_notebook) == set(TAUGHT), f"missing from the notebook: {set(TAUGHT) - set(in_notebook)}"
     for name in TAUGHT:
         assert in_notebook[name] == inspect.getsource(getattr(conv, name)).rstrip(), (

@@ -4,9 +4,7 @@ learners have into labels and probabilities."""
 
 from __future__ import annotations
 
-import ast
 import inspect
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,6 +13,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
 from helpers import evaluation as ev
+from helpers.notebooks import definitions
 
 NAMES = ["cat", "dog", "bird"]
 CHAPTER_06 = Path(__file__).resolve().parent.parent / "solutions" / "06_evaluation.ipynb"
@@ -36,24 +35,11 @@ def _close_figures():
 
 
 # ------------------------------------------------------------------ the notebook is the source
-def _functions_in_notebook(path: Path) -> dict[str, str]:
-    """Source of every top-level function defined in the notebook's code cells."""
-    found = {}
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        source = "".join(cell["source"])
-        lines = source.splitlines()
-        body = "\n".join(line for line in lines if not line.startswith("###"))  # nbgrader markers
-        for node in ast.parse(body).body:
-            if isinstance(node, ast.FunctionDef):
-                found[node.name] = ast.get_source_segment(body, node)
-    return found
 
 
 @pytest.mark.parametrize("name", TAUGHT)
 def test_helper_is_the_code_chapter_06_teaches(name):
-    taught = _functions_in_notebook(CHAPTER_06)
+    taught = definitions(CHAPTER_06)
     assert name in taught, f"chapter 06 no longer defines {name}"
     assert taught[name] == inspect.getsource(getattr(ev, name)).rstrip(), (
         f"{name} differs between helpers/evaluation.py and {CHAPTER_06.name}: keep them identical."

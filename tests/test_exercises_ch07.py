@@ -3,12 +3,10 @@ staying identical to helpers.inference.make_predictor."""
 
 from __future__ import annotations
 
-import ast
 import inspect
 import os
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -16,6 +14,7 @@ from helpers import course, inference
 from helpers.exercises import ch07
 from helpers.exercises.question import load_answers
 from helpers.images import list_images
+from helpers.notebooks import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -230,12 +229,7 @@ def test_reference_solutions_are_stored():
 def test_notebook_code_is_the_helper(name):
     """Chapter 07 writes these functions; helpers.inference must hold exactly that code."""
     for folder in ("solutions", "notebooks"):
-        notebook = nbformat.read(ROOT / folder / "07_inference.ipynb", as_version=4)
-        sources = [cell.source for cell in notebook.cells if cell.cell_type == "code" and f"def {name}(" in cell.source]
-        assert len(sources) == 1, folder
-        tree = ast.parse(sources[0])
-        function = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name)
-        taught = ast.get_source_segment(sources[0], function)
+        taught = definitions(ROOT / folder / "07_inference.ipynb").get(name)
         assert taught == inspect.getsource(getattr(inference, name)).rstrip(), folder
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import inspect
-import json
 from pathlib import Path
 
 import keras
@@ -13,6 +11,7 @@ import pytest
 from keras import layers
 
 from helpers import heatmaps
+from helpers.notebooks import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "08_look_inside.ipynb"
@@ -128,24 +127,8 @@ def test_upsample_and_overlay_check_their_input():
     assert len(ax.images) == 2
 
 
-def _notebook_functions() -> dict[str, str]:
-    found = {}
-    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        source = "".join(cell["source"])
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in TAUGHT:
-                found[node.name] = ast.get_source_segment(source, node)
-    return found
-
-
 def test_notebook_teaches_exactly_the_helpers_code():
-    in_notebook = _notebook_functions()
+    in_notebook = {k: v for k, v in definitions(NOTEBOOK).items() if k in TAUGHT}
     assert set(in_notebook) == set(TAUGHT), f"missing from the notebook: {set(TAUGHT) - set(in_notebook)}"
     for name in TAUGHT:
         assert in_notebook[name] == inspect.getsource(getattr(heatmaps, name)).rstrip(), (

@@ -183,3 +183,19 @@ def test_cells_without_ids_get_unique_stable_ones():
     ids = [c.id for c in first.cells]
     assert len(set(ids)) == 3 and all(i.startswith("cell-") for i in ids)
     assert [c.id for c in notebooks.stripped(first).cells] == ids  # normalising twice changes nothing
+
+
+def test_definitions_are_what_a_notebook_defines(tmp_path):
+    nb = make_notebook(
+        ("code", "%matplotlib inline"),
+        ("code", "def f(x):\n    return x\n\nLIMIT = 3"),
+        ("code", "### BEGIN SOLUTION\ndef g():\n    return 1\n### END SOLUTION"),
+        ("markdown", "def not_code(): pass"),
+    )
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert notebooks.definitions(path) == {
+        "f": "def f(x):\n    return x",
+        "LIMIT": "LIMIT = 3",
+        "g": "def g():\n    return 1",
+    }
