@@ -180,7 +180,7 @@ def test_receptive_field_sizes_and_squares(stack, expected):
 
 def small_functional():
     inputs = keras.Input((16, 16, 3))
-    x = layers.Rescaling(1 / 255)(inputs)
+    x = layers.Rescaling(1 / 255, name="rescaling")(inputs)
     x = layers.Conv2D(4, 3, padding="same", name="conv")(x)
     x = layers.MaxPooling2D(name="pool")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
