@@ -11,6 +11,7 @@ Needs Debian's ``chromium`` (``apt-get install -y chromium``) and PyPI ``playwri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -151,6 +152,23 @@ def totals(report) -> str:
     return report.totals_line().split(" (")[0]
 
 
+@contextlib.contextmanager
+def notebook_page(jupyterlab, name: str, timeout_ms: int = 120_000):
+    """A headless Chromium page with notebook ``name`` open in JupyterLab, all its cells started."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(timeout_ms)
+            page.goto(f"{jupyterlab['base']}/lab/tree/{name}?token={jupyterlab['token']}")
+            page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            yield page
+        finally:
+            browser.close()
+
+
 def diagram_shapes(page) -> list[str]:
     """The shapes the block diagram on the page shows, one per block, left to right."""
     return page.eval_on_selector_all(".explorer-diagram rect.block", "blocks => blocks.map(b => b.dataset.shape)")
@@ -162,43 +180,32 @@ def expected_shapes(report) -> list[str]:
 
 def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
     name = write_notebook(jupyterlab["work"])
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(f"{jupyterlab['base']}/lab/tree/{name}?token={jupyterlab['token']}")
-            page.wait_for_selector("#jp-main-statusbar >> text=Idle")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    with notebook_page(jupyterlab, name) as page:
+        report = page.locator(".widget-html-content").filter(has_text="Total parameters")
+        report.wait_for()
+        assert totals(architecture_report()) in report.inner_text()  # the defaults: 3 blocks
+        three_blocks = diagram_shapes(page)
+        assert three_blocks == expected_shapes(architecture_report())
 
-            report = page.locator(".widget-html-content").filter(has_text="Total parameters")
-            report.wait_for()
-            assert totals(architecture_report()) in report.inner_text()  # the defaults: 3 blocks
-            three_blocks = diagram_shapes(page)
-            assert three_blocks == expected_shapes(architecture_report())
+        slider = page.locator(".widget-slider").filter(has_text="conv blocks")
+        # ipywidgets 8 draws sliders with noUiSlider; older versions used jQuery UI.
+        slider.locator(".noUi-handle, .ui-slider-handle").first.click()
+        page.keyboard.press("ArrowRight")  # 3 -> 4 blocks
+        four_blocks = totals(architecture_report(blocks=4))
+        shown = page.locator(".widget-html-content").filter(has_text=four_blocks)
+        shown.wait_for()
+        assert "layers.Conv2D(256, 3" in shown.inner_text()  # the generated code follows the controls
+        four_blocks_diagram = diagram_shapes(page)  # the diagram follows too: one more conv and pool
+        assert four_blocks_diagram == expected_shapes(architecture_report(blocks=4))
+        assert len(four_blocks_diagram) == len(three_blocks) + 2 and "4×4×256" in four_blocks_diagram
+        page.screenshot(path=str(ARTIFACTS / "browser_explorer.png"), full_page=True)
 
-            slider = page.locator(".widget-slider").filter(has_text="conv blocks")
-            # ipywidgets 8 draws sliders with noUiSlider; older versions used jQuery UI.
-            slider.locator(".noUi-handle, .ui-slider-handle").first.click()
-            page.keyboard.press("ArrowRight")  # 3 -> 4 blocks
-            four_blocks = totals(architecture_report(blocks=4))
-            shown = page.locator(".widget-html-content").filter(has_text=four_blocks)
-            shown.wait_for()
-            assert "layers.Conv2D(256, 3" in shown.inner_text()  # the generated code follows the controls
-            four_blocks_diagram = diagram_shapes(page)  # the diagram follows too: one more conv and pool
-            assert four_blocks_diagram == expected_shapes(architecture_report(blocks=4))
-            assert len(four_blocks_diagram) == len(three_blocks) + 2 and "4×4×256" in four_blocks_diagram
-            page.screenshot(path=str(ARTIFACTS / "browser_explorer.png"), full_page=True)
-
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("ArrowRight")  # 6 blocks: 32 -> 16 -> 8 -> 4 -> 2 -> 1 -> 0 is impossible
-            expected_error = architecture_report(blocks=6).error
-            assert expected_error and "0x0" in expected_error
-            message = page.locator(".widget-html-content").filter(has_text="Cannot build this model")
-            message.wait_for()
-            assert expected_error.split(":")[0] in message.inner_text()
-            assert diagram_shapes(page) == []  # no diagram of a model that cannot be built
-            page.screenshot(path=str(ARTIFACTS / "browser_explorer_impossible.png"), full_page=True)
-        finally:
-            browser.close()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")  # 6 blocks: 32 -> 16 -> 8 -> 4 -> 2 -> 1 -> 0 is impossible
+        expected_error = architecture_report(blocks=6).error
+        assert expected_error and "0x0" in expected_error
+        message = page.locator(".widget-html-content").filter(has_text="Cannot build this model")
+        message.wait_for()
+        assert expected_error.split(":")[0] in message.inner_text()
+        assert diagram_shapes(page) == []  # no diagram of a model that cannot be built
+        page.screenshot(path=str(ARTIFACTS / "browser_explorer_impossible.png"), full_page=True)

@@ -12,14 +12,9 @@ import time
 from pathlib import Path
 
 import nbformat
-import pytest
+from test_browser import ARTIFACTS, jupyterlab, notebook_page  # noqa: F401 - the shared fixture
 
 from helpers import cleaning
-
-browser_test = pytest.importorskip("test_browser", reason="browser test skipped: tests/test_browser.py is missing")
-jupyterlab = browser_test.jupyterlab  # the shared fixture: a JupyterLab server in a temp folder
-CHROMIUM, CHROMIUM_ARGS, ARTIFACTS = browser_test.CHROMIUM, browser_test.CHROMIUM_ARGS, browser_test.ARTIFACTS
-playwright_sync = browser_test.playwright_sync
 
 CLASSES = ["daisy", "roses", "tulips"]
 
@@ -52,36 +47,25 @@ def wait_for(condition, timeout: float = 60.0):
     raise AssertionError("the condition did not become true within the timeout")
 
 
-def test_relabel_click_writes_the_csv_and_undo_takes_it_back(jupyterlab):
+def test_relabel_click_writes_the_csv_and_undo_takes_it_back(jupyterlab):  # noqa: F811 - the imported fixture
     csv_path = jupyterlab["work"] / "decisions" / "flowers.csv"
     name = write_notebook(jupyterlab["work"], csv_path)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(f"{jupyterlab['base']}/lab/tree/{name}?token={jupyterlab['token']}")
-            page.wait_for_selector("#jp-main-statusbar >> text=Idle")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    with notebook_page(jupyterlab, name) as page:
+        info = page.locator(".widget-html-content").filter(has_text="1 / 3")
+        info.wait_for()
+        assert "roses/1.jpg" in info.inner_text() and "not decided yet" in info.inner_text()
+        assert not csv_path.exists()
 
-            info = page.locator(".widget-html-content").filter(has_text="1 / 3")
-            info.wait_for()
-            assert "roses/1.jpg" in info.inner_text() and "not decided yet" in info.inner_text()
-            assert not csv_path.exists()
+        page.locator(".widget-dropdown select").select_option("tulips")
+        page.locator("button.widget-button", has_text="relabel").click()
+        wait_for(lambda: csv_path.exists() and "roses/1.jpg" in cleaning.read_decisions(csv_path))
+        assert cleaning.read_decisions(csv_path, CLASSES)["roses/1.jpg"] == cleaning.Decision(
+            "roses/1.jpg", "relabel", "tulips"
+        )
+        page.locator(".widget-html-content").filter(has_text="saved: roses/1.jpg").wait_for()
+        page.locator(".widget-html-content").filter(has_text="2 / 3").wait_for()  # moved on to the next image
+        page.screenshot(path=str(ARTIFACTS / "browser_cleaning_tool.png"), full_page=True)
 
-            page.locator(".widget-dropdown select").select_option("tulips")
-            page.locator("button.widget-button", has_text="relabel").click()
-            wait_for(lambda: csv_path.exists() and "roses/1.jpg" in cleaning.read_decisions(csv_path))
-            assert cleaning.read_decisions(csv_path, CLASSES)["roses/1.jpg"] == cleaning.Decision(
-                "roses/1.jpg", "relabel", "tulips"
-            )
-            page.locator(".widget-html-content").filter(has_text="saved: roses/1.jpg").wait_for()
-            page.locator(".widget-html-content").filter(has_text="2 / 3").wait_for()  # moved on to the next image
-            page.screenshot(path=str(ARTIFACTS / "browser_cleaning_tool.png"), full_page=True)
-
-            page.locator("button.widget-button", has_text="undo").click()
-            wait_for(lambda: "roses/1.jpg" not in cleaning.read_decisions(csv_path))
-            page.locator(".widget-html-content").filter(has_text="undone: roses/1.jpg").wait_for()
-        finally:
-            browser.close()
+        page.locator("button.widget-button", has_text="undo").click()
+        wait_for(lambda: "roses/1.jpg" not in cleaning.read_decisions(csv_path))
+        page.locator(".widget-html-content").filter(has_text="undone: roses/1.jpg").wait_for()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, jupyterlab, playwright_sync  # noqa: F401
+from test_browser import ARTIFACTS, jupyterlab, notebook_page  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "09_your_own_classifier.ipynb"
@@ -44,32 +44,21 @@ def write_notebook(folder: Path, photo: Path) -> str:
 def test_upload_app_shows_the_kernels_prediction(jupyterlab):  # noqa: F811 - the imported fixture
     photo = china_jpg()
     name = write_notebook(jupyterlab["work"], photo)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(600_000)  # the whole chapter runs first (smoke mode)
-            page.goto(f"{jupyterlab['base']}/lab/tree/{name}?token={jupyterlab['token']}")
-            page.wait_for_selector("#jp-main-statusbar >> text=Idle")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    with notebook_page(jupyterlab, name, timeout_ms=600_000) as page:  # the whole chapter runs first (smoke mode)
+        printed = page.locator(".jp-OutputArea-output").filter(has_text=MARK)
+        printed.wait_for()
+        kernel_top = re.search(rf"{MARK}\s*(\S+)", printed.inner_text()).group(1)
 
-            printed = page.locator(".jp-OutputArea-output").filter(has_text=MARK)
-            printed.wait_for()
-            kernel_top = re.search(rf"{MARK}\s*(\S+)", printed.inner_text()).group(1)
-
-            upload = page.locator(".widget-upload")
-            upload.wait_for()
-            # The control's <input type=file> is hidden (and, in ipywidgets 8, not inside the button):
-            # a click opens the file chooser, which playwright fills in as a user picking the file would.
-            with page.expect_file_chooser() as chooser:
-                upload.click()
-            chooser.value.set_files(str(photo))
-            shown = page.locator(".widget-html-content .prediction").filter(has_text="china.jpg")
-            shown.wait_for()
-            rendered = shown.locator(".top-class").all_inner_texts()
-            page.screenshot(path=str(ARTIFACTS / "browser_ch09_upload.png"), full_page=False)
-            assert len(rendered) == 3, rendered  # the top 3 as bars
-            assert rendered[0].strip() == kernel_top, (rendered, kernel_top)
-        finally:
-            browser.close()
+        upload = page.locator(".widget-upload")
+        upload.wait_for()
+        # The control's <input type=file> is hidden (and, in ipywidgets 8, not inside the button):
+        # a click opens the file chooser, which playwright fills in as a user picking the file would.
+        with page.expect_file_chooser() as chooser:
+            upload.click()
+        chooser.value.set_files(str(photo))
+        shown = page.locator(".widget-html-content .prediction").filter(has_text="china.jpg")
+        shown.wait_for()
+        rendered = shown.locator(".top-class").all_inner_texts()
+        page.screenshot(path=str(ARTIFACTS / "browser_ch09_upload.png"), full_page=False)
+        assert len(rendered) == 3, rendered  # the top 3 as bars
+        assert rendered[0].strip() == kernel_top, (rendered, kernel_top)
