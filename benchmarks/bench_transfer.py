@@ -26,7 +26,6 @@ into the repository.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -39,7 +38,7 @@ NOTEBOOK = ROOT / "solutions" / "05_transfer_learning.ipynb"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from bench_chapter03 import run_notebook  # noqa: E402 - the benchmarks folder is put on the path above
+from bench_chapter03 import read_results, run_notebook  # noqa: E402 - the benchmarks folder is put on the path above
 
 METHODS = [  # (row label, key prefix the notebook records)
     ("from scratch", "scratch"),
@@ -49,16 +48,6 @@ METHODS = [  # (row label, key prefix the notebook records)
 ]
 SPEED_BACKBONES = [("MobileNet", {"alpha": 0.25}), ("EfficientNetB0", {}), ("ResNet50", {})]
 
-
-def read_results(path: Path) -> dict[str, object]:
-    """The last value recorded under each name in a ``COURSE_RESULTS`` file."""
-    values: dict[str, object] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                values[row["name"]] = row["value"]
-    return values
 
 
 def forward_speed(image_size: int, batch: int = 32, repeats: int = 5) -> dict[str, float]:
