@@ -49,7 +49,6 @@ METHODS = [  # (row label, key prefix the notebook records)
 SPEED_BACKBONES = [("MobileNet", {"alpha": 0.25}), ("EfficientNetB0", {}), ("ResNet50", {})]
 
 
-
 def forward_speed(image_size: int, batch: int = 32, repeats: int = 5) -> dict[str, float]:
     """Median seconds per photo of one inference pass of each backbone, interleaved in one run."""
     import keras
