@@ -96,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="do not run: take the results of an earlier full run of ONE notebook from this COURSE_RESULTS file",
     )
+    parser.add_argument(
+        "--recorded-load",
+        default="a heavily loaded shared machine (load average about 30 on 2 CPUs)",
+        help="with --recorded: how loaded the machine was during that run (goes into results.json)",
+    )
     args = parser.parse_args(argv)
     import report  # benchmarks/report.py, beside this script
 
@@ -121,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             load = f"{load_before} at the start, {report.machine_load_note()} at the end"
             if args.recorded is not None:
-                load = f"a heavily loaded shared machine (load average about 30 on 2 CPUs); recorded {load_before}"
+                load = f"{args.recorded_load}; recorded {load_before}"
             report.record(
                 values, script="benchmarks/bench_chapters.py", how=how, machine_load=load, units=units, formats=formats
             )

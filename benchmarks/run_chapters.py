@@ -4,7 +4,10 @@ Every chapter runs headless in a fresh kernel with its exercises (the solutions 
 in), on the offline mirror ``--mirror DIR`` (``COURSE_DATA_DIR``, ``COURSE_OFFLINE=1``),
 sharing one models folder (``COURSE_MODELS_DIR``, a new temporary folder unless
 ``--models DIR``), so that chapters 06 and 07 find the models 03 and 05 saved, as a
-learner's would. It prints a table of wall-clock minutes per chapter and the total.
+learner's would. It prints a table of wall-clock minutes per chapter and the total. What
+each chapter records with ``course.record_result`` goes to ``RESULTS/NN.jsonl``
+(``--results RESULTS``, default a new temporary folder), for the chapters' own benchmark
+scripts to read (e.g. ``bench_chapters.py --recorded RESULTS/06.jsonl``).
 
     python benchmarks/run_chapters.py --mirror /work/mirror [--chapters 00 01 03] [--models DIR] [--record]
 
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, help="models folder to share (default: a new temporary one)")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds allowed per cell (default 7200)")
     parser.add_argument("--keep", type=Path, help="save each executed notebook in this folder")
+    parser.add_argument("--results", type=Path, help="folder for each chapter's COURSE_RESULTS file NN.jsonl")
     parser.add_argument("--record", action="store_true", help="write the times into benchmarks/results.json")
     args = parser.parse_args(argv)
     selected = args.chapters or [f"{n:02d}" for n in range(8)]
@@ -61,11 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-    print(f"Models folder: {models}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    results = args.results or Path(tempfile.mkdtemp(prefix="run_chapters_results_"))
+    results.mkdir(parents=True, exist_ok=True)
+    print(
+        f"Models folder: {models}; results in {results}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
     minutes: dict[str, float] = {}
     failed = []
     for notebook in chapters(selected):
         start_load = os.getloadavg()[0]
+        env["COURSE_RESULTS"] = str(results / f"{notebook.name[:2]}.jsonl")
+        Path(env["COURSE_RESULTS"]).unlink(missing_ok=True)
         start = time.perf_counter()
         try:
             run_notebook(notebook, env, args.timeout, args.keep / notebook.name if args.keep else None)

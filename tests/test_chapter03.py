@@ -148,17 +148,19 @@ def test_model_checkpoint_writes_a_loadable_keras_file(tmp_path):
 
 
 # --------------------------------------------------------------- the chapter itself
-def execute_chapter(results: Path, until: str | None = None) -> object:
-    """Run the chapter in smoke + offline mode; with ``until``, stop after the first cell containing it."""
+def execute_chapter(results: Path, until: str, also: tuple[str, ...] = ()) -> object:
+    """Run the chapter in smoke + offline mode up to the first cell containing ``until``, then
+    the cells whose ids are in ``also`` (nbval runs the whole chapter already)."""
     import nbformat
     from nbclient import NotebookClient
 
     from helpers.notebooks import kernel_environment
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    if until is not None:
-        last = next(i for i, cell in enumerate(nb.cells) if until in cell.source)
-        nb.cells = nb.cells[: last + 1]
+    last = next(i for i, cell in enumerate(nb.cells) if until in cell.source)
+    extra = [cell for cell in nb.cells[last + 1 :] if cell.get("id") in also]
+    assert len(extra) == len(also), f"cells {also} not found after the cell containing {until!r}"
+    nb.cells = nb.cells[: last + 1] + extra
     with kernel_environment(results=results, models_dir=results.parent / "models"):
         NotebookClient(
             nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
@@ -166,13 +168,18 @@ def execute_chapter(results: Path, until: str | None = None) -> object:
     return nb
 
 
+MAIN_RESULT = 'course.record_result("test_accuracy_flip"'
+MULTIWORKER_CELLS = ("cell-047", "cell-047b")  # the scaling section's two-worker run and its comparison
+
+
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """The whole chapter once, then again up to the main classifier's test accuracy (both trainings)."""
+    """Both trainings twice, up to the main classifier's test accuracy; the first run adds the
+    two-worker cells, which use the classifier's configuration."""
     runs = []
-    for i, until in enumerate([None, 'course.record_result("test_accuracy_flip"']):
+    for i, also in enumerate([MULTIWORKER_CELLS, ()]):
         results = tmp_path_factory.mktemp(f"run{i}") / "results.jsonl"
-        nb = execute_chapter(results, until)
+        nb = execute_chapter(results, MAIN_RESULT, also)
         rows = [json.loads(line) for line in results.read_text().splitlines()]
         runs.append((nb, rows))
     return runs
