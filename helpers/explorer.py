@@ -410,11 +410,23 @@ def _explorer_box_class(w):
     """A VBox that also carries the report as HTML, for front ends without widgets (static viewers)."""
 
     class ExplorerBox(w.VBox):
-        def _repr_mimebundle_(self, **kwargs):  # ipywidgets 8; version 7 displays through _ipython_display_
-            bundle = super()._repr_mimebundle_(**kwargs)
+        def _repr_mimebundle_(self, **kwargs):
+            parent = getattr(super(), "_repr_mimebundle_", None)
+            if parent is not None:  # ipywidgets 8
+                bundle = parent(**kwargs)
+            else:  # ipywidgets 7 builds the same bundle inside _ipython_display_
+                view = {"version_major": 2, "version_minor": 0, "model_id": self._model_id}
+                bundle = {"text/plain": repr(self), "application/vnd.jupyter.widget-view+json": view}
             if isinstance(bundle, dict) and getattr(self, "output", None) is not None:
                 bundle["text/html"] = self.output.value
             return bundle
+
+        if hasattr(w.Widget, "_ipython_display_"):  # ipywidgets 7 displays widgets through this method
+
+            def _ipython_display_(self, **kwargs):
+                from IPython.display import display
+
+                display(self._repr_mimebundle_(), raw=True)
 
     return ExplorerBox
 

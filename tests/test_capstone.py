@@ -199,8 +199,11 @@ def test_uploaded_files_real_widget_value():
                 "last_modified": datetime.datetime.now(datetime.timezone.utc),
             },
         )
-    else:  # pragma: no cover - ipywidgets 7
-        upload.value = {"x.jpg": {"metadata": {"name": "x.jpg"}, "content": content}}
+    else:  # ipywidgets 7: value is read-only, built from what the front end sends
+        upload.metadata = [{"name": "x.jpg", "type": "image/jpeg", "size": len(content), "lastModified": 0}]
+        upload.data = [content]
+        upload._counter += 1  # the front end counts each pick; the widget then builds its value
+        assert set(upload.value) == {"x.jpg"}
     assert capstone.uploaded_files(upload.value) == [("x.jpg", content)]
 
 

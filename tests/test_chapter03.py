@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from packaging.version import Version
 
 from helpers import course
 
@@ -71,6 +72,8 @@ def test_strategy_and_mirrored_training_on_two_logical_cpus():
     assert report["default_replicas"] == 1
     # ...while MirroredStrategy over the two logical CPUs trains with two replicas, to the same losses.
     assert report["mirrored_replicas"] == 2
+    if Version(keras.__version__) < Version("3.10"):
+        pytest.xfail("Keras < 3.10: fit under MirroredStrategy gives other losses (README, Supported versions)")
     np.testing.assert_allclose(report["losses"]["mirrored"], report["losses"]["default"], rtol=1e-4)
     assert report["losses"]["mirrored"][1] < report["losses"]["mirrored"][0]
 

@@ -179,11 +179,12 @@ def test_multiple_choice_rejects_a_broken_question():
 def random_state():
     """Everything a learner's next random number depends on."""
     from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
     from tensorflow.python.eager import context
 
+    from helpers.exercises.question import keras_random_keys
+
     ctx = context.context()
-    keras_generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
+    keras_generator = global_state.get_global_attribute(keras_random_keys()[1])
     numpy_state = np.random.get_state()
     return (
         random.getstate(),
@@ -210,18 +211,27 @@ class Reseeds(Question):
             self.fail("wrong")
 
 
-def test_a_check_that_reseeds_leaves_no_trace():
-    keras.utils.set_random_seed(123)
+def _seed_everything(seed):
+    """Seed every generator and create Keras's global SeedGenerator afresh (Keras 3.6's
+    set_random_seed keeps an existing one, and creating one draws from Python's random)."""
+    from keras.src.backend.common import global_state
+
+    from helpers.exercises.question import keras_random_keys
+
+    keras.utils.set_random_seed(seed)
+    global_state.set_global_attribute(keras_random_keys()[1], None)
     tf.random.get_global_generator()
     keras.random.normal([1])  # the global Keras SeedGenerator exists
+
+
+def test_a_check_that_reseeds_leaves_no_trace():
+    _seed_everything(123)
     before = random_state()
     for answer in ("right", "wrong"):
         Reseeds().verdict(answer)
         assert random_state() == before
     after_checks = (random.random(), np.random.rand(), float(tf.random.uniform([])))
-    keras.utils.set_random_seed(123)
-    tf.random.get_global_generator()
-    keras.random.normal([1])
+    _seed_everything(123)
     assert (random.random(), np.random.rand(), float(tf.random.uniform([]))) == after_checks
 
 

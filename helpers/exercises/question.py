@@ -180,21 +180,35 @@ def _save_tensorflow_random() -> Callable[[], None]:
     return restore
 
 
+def keras_random_keys() -> tuple[str, str]:
+    """The names under which Keras keeps its global seed and global SeedGenerator.
+
+    Recent Keras exports them as constants; older Keras 3 releases (3.6) use the same
+    strings without exporting them (and keep no global seed, so that entry stays None).
+    """
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    return (
+        getattr(rng_utils, "GLOBAL_RANDOM_SEED", "global_random_seed"),
+        getattr(seed_generator, "GLOBAL_SEED_GENERATOR", "global_seed_generator"),
+    )
+
+
 def _save_keras_random() -> Callable[[], None]:
     """Save Keras's global seed and the state of its global SeedGenerator (used by unseeded layers)."""
     try:
         from keras.src.backend.common import global_state
-        from keras.src.random import seed_generator
-        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
     except ImportError:
         return lambda: None
-    seed = global_state.get_global_attribute(GLOBAL_RANDOM_SEED)
-    generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
+    seed_key, generator_key = keras_random_keys()
+    seed = global_state.get_global_attribute(seed_key)
+    generator = global_state.get_global_attribute(generator_key)
     state = np.array(generator.state.value) if generator is not None else None
 
     def restore() -> None:
-        global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
-        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, generator)
+        global_state.set_global_attribute(seed_key, seed)
+        global_state.set_global_attribute(generator_key, generator)
         if generator is not None:
             generator.state.assign(state)
 
