@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def record(results: dict[str, object], notebook_seconds: float, load_start: float) -> None:
+def record(results: dict[str, object], notebook_seconds: float, load_start: float | str) -> None:
     """Write the run's figures into results.json under the ``ch03.`` keys the README quotes."""
     import report
 
@@ -164,7 +164,11 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
         "chapter 03 notebook run whole in full mode on real CIFAR-10 (40,000 train, 10,000 held out) by "
         "bench_chapter03.py --mirror DIR; times are wall-clock training times in the same run"
     )
-    load = f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs"
+    load = load_start  # a note about an earlier run, or the load average when this run started
+    if not isinstance(load_start, str):
+        load = (
+            f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs"
+        )
     percent = ("test_accuracy_flip", "val_accuracy", "val_accuracy_flip")
     report.record(
         values,

@@ -50,12 +50,22 @@ def main(argv: list[str] | None = None) -> int:
     seconds = run_notebook(NOTEBOOK, env, args.timeout, args.keep)
     results = read_results(work / "results.jsonl")
     print(f"\nWhole notebook: {seconds / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f}.")
+    values = figures(results, seconds)
+    if values is None:
+        return 1
+    if args.record:
+        record(values, load)
+    return 0
+
+
+def figures(results: dict[str, object], seconds: float) -> dict[str, float] | None:
+    """Print the table and return the figures for results.json (None when a run is missing)."""
     print("| run | training accuracy | validation accuracy | gap | training time |\n|---|---:|---:|---:|---:|")
     values: dict[str, float] = {"ch04.notebook_minutes": round(seconds / 60, 1)}
     for key, name in RUNS.items():
         if f"val_accuracy_{name}" not in results:
             print(f"ERROR: the notebook did not record val_accuracy_{name}.", file=sys.stderr)
-            return 1
+            return None
         train, val = 100 * float(results[f"train_accuracy_{name}"]), 100 * float(results[f"val_accuracy_{name}"])
         minutes = float(results[f"train_seconds_{name}"]) / 60
         print(f"| {name} | {train:.1f}% | {val:.1f}% | {train - val:.1f} | {minutes:.1f} min |")
@@ -72,30 +82,33 @@ def main(argv: list[str] | None = None) -> int:
             values[f"ch04.epoch_seconds_in_{where}"] = float(results[f"epoch_seconds_{where}"])
     if "augmentation_epochs" in results:
         values["ch04.epochs"] = int(results["augmentation_epochs"])
-    if args.record:
-        import report
+    return values
 
-        how = (
-            "chapter 04 notebook run whole in full mode on real CIFAR-10 by bench_chapter04.py: the small CNN "
-            "trained on 5,000 images, validated on 5,000 others (seeded permutation), last-epoch accuracies"
-        )
-        new = {
-            key: value for key, value in values.items() if key.endswith(("train_minutes", "_in_model", "_in_pipeline"))
-        }
-        report.record(
-            values,
-            script="benchmarks/bench_chapter04.py",
-            how=how,
-            machine_load=f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs",
-            units={
-                **dict.fromkeys(new, "min"),
-                "ch04.epoch_seconds_in_model": "s",
-                "ch04.epoch_seconds_in_pipeline": "s",
-                "ch04.notebook_minutes": "min",
-            },
-            formats={**dict.fromkeys(new, ".1f"), "ch04.notebook_minutes": ".0f"},
-        )
-    return 0
+
+def record(values: dict[str, float], load: float | str) -> None:
+    """Write the figures into results.json under the ``ch04.`` keys the README quotes."""
+    import report
+
+    how = (
+        "chapter 04 notebook run whole in full mode on real CIFAR-10: the small CNN "
+        "trained on 5,000 images, validated on 5,000 others (seeded permutation), last-epoch accuracies"
+    )
+    new = {key: value for key, value in values.items() if key.endswith(("train_minutes", "_in_model", "_in_pipeline"))}
+    report.record(
+        values,
+        script="benchmarks/bench_chapter04.py",
+        how=how,
+        machine_load=load
+        if isinstance(load, str)
+        else f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs",
+        units={
+            **dict.fromkeys(new, "min"),
+            "ch04.epoch_seconds_in_model": "s",
+            "ch04.epoch_seconds_in_pipeline": "s",
+            "ch04.notebook_minutes": "min",
+        },
+        formats={**dict.fromkeys(new, ".1f"), "ch04.notebook_minutes": ".0f"},
+    )
 
 
 if __name__ == "__main__":

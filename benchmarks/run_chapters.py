@@ -10,9 +10,12 @@ each chapter records with ``course.record_result`` goes to ``RESULTS/NN.jsonl``
 scripts to read (e.g. ``bench_chapters.py --recorded RESULTS/06.jsonl``).
 
     python benchmarks/run_chapters.py --mirror /work/mirror [--chapters 00 01 03] [--models DIR] [--record]
+    python benchmarks/run_chapters.py --figures-from RESULTS --keep KEPT   # record an earlier run's figures
 
-``--record`` writes ``chapters.NN.minutes`` and ``chapters.total_minutes`` into
-``benchmarks/results.json``. The times are wall-clock times: on a shared machine they are
+``--record`` writes ``chapters.NN.minutes`` into ``benchmarks/results.json``, and then what the
+chapters measured, through each chapter's own benchmark script (03: ``bench_chapter03``, 04:
+``bench_chapter04``, 05: ``bench_transfer``, 06 and 07: ``bench_chapters``), so that one run of
+the course gives every figure the README and the notebooks quote. The times are wall-clock times: on a shared machine they are
 longer than on an idle one (the load average is printed and recorded with them).
 """
 
@@ -45,14 +48,22 @@ def chapters(selected: list[str] | None) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mirror", type=Path, required=True, help="the offline mirror (COURSE_DATA_DIR)")
+    parser.add_argument("--mirror", type=Path, help="the offline mirror (COURSE_DATA_DIR)")
     parser.add_argument("--chapters", nargs="+", help="two-digit chapter numbers (default: 00 to 07)")
     parser.add_argument("--models", type=Path, help="models folder to share (default: a new temporary one)")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds allowed per cell (default 7200)")
     parser.add_argument("--keep", type=Path, help="save each executed notebook in this folder")
     parser.add_argument("--results", type=Path, help="folder for each chapter's COURSE_RESULTS file NN.jsonl")
     parser.add_argument("--record", action="store_true", help="write the times into benchmarks/results.json")
+    parser.add_argument(
+        "--figures-from", type=Path, help="do not run: record the chapters' figures from this --results folder"
+    )
+    parser.add_argument("--load", default=None, help="with --figures-from: how busy the machine was during that run")
     args = parser.parse_args(argv)
+    if args.figures_from:
+        return record_figures(args.figures_from, args.keep, args.load or "not noted")
+    if args.mirror is None:
+        parser.error("--mirror DIR is needed to run the chapters")
     selected = args.chapters or [f"{n:02d}" for n in range(8)]
     models = args.models or Path(tempfile.mkdtemp(prefix="run_chapters_models_"))
     env = {
@@ -104,11 +115,56 @@ def main(argv: list[str] | None = None) -> int:
             "solutions/NN notebook run headless in full mode with its exercises on the offline mirror, "
             "chapters in order sharing one models folder (benchmarks/run_chapters.py)"
         )
-        load = f"load average {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs (shared machine)"
+        load = f"load average {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs"
         report.record(
             values, script="benchmarks/run_chapters.py", how=how, machine_load=load, units=units, formats=formats
         )
+        record_figures(results, args.keep, load)
     return 1 if failed else 0
+
+
+def record_figures(results: Path, kept: Path | None, load: str) -> int:
+    """Record what chapters 03-07 measured (``RESULTS/NN.jsonl``) with each chapter's benchmark script."""
+    import json
+
+    import bench_chapter04
+    import bench_chapters
+    import bench_transfer
+    import report
+    from bench_chapter03 import read_results
+    from bench_chapter03 import record as record_03
+
+    recorded = json.loads(report.RESULTS.read_text(encoding="utf-8"))
+    seconds = {f"{n:02d}": 60 * recorded.get(f"chapters.{n:02d}.minutes", {}).get("value", 0) for n in range(10)}
+    found = {path.stem: path for path in sorted(results.glob("[0-9][0-9].jsonl"))}
+    if "03" in found:
+        record_03(read_results(found["03"]), seconds["03"], load_start=load)
+    if "04" in found and (values := bench_chapter04.figures(read_results(found["04"]), seconds["04"])):
+        bench_chapter04.record(values, load)
+    if "05" in found:
+        values, units, formats = bench_transfer.figures(read_results(found["05"]), seconds["05"], None)
+        how = (
+            "chapter 05 notebook run whole in full mode (exercises included), offline, on the 3,670 real tf_flowers "
+            "photos (stratified 70/15/15 split, seed 42) with the real ImageNet weights of the backbone named "
+            "(benchmarks/run_chapters.py)"
+        )
+        report.record(
+            values, script="benchmarks/bench_transfer.py", how=how, machine_load=load, units=units, formats=formats
+        )
+    for number in ("06", "07"):
+        if number not in found:
+            continue
+        rows = [json.loads(line) for line in found[number].read_text().splitlines() if line.strip()]
+        notebook = next(iter(sorted(kept.glob(f"{number}_*.ipynb"))), None) if kept else None
+        text = notebook.read_text(encoding="utf-8") if notebook else ""
+        models_line = next((line.strip(' "\\n,') for line in text.splitlines() if "saved model" in line.lower()), "")
+        name = notebook.stem if notebook else number
+        values, units, formats = bench_chapters.figures_of(name, rows, seconds[number], models_line)
+        how = f"notebook run whole in full mode on the real data of the offline mirror (benchmarks/run_chapters.py); {models_line or 'the model the chapter trained itself'}"
+        report.record(
+            values, script="benchmarks/bench_chapters.py", how=how, machine_load=load, units=units, formats=formats
+        )
+    return 0
 
 
 if __name__ == "__main__":
