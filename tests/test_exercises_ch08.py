@@ -87,16 +87,13 @@ def test_q2_wrong(wrong, fragment):
 
 # ------------------------------------------------------------------ q3: ECE
 def expected_calibration_error(probabilities, y_true, n_bins=10):
-    probabilities, y_true = np.asarray(probabilities), np.ravel(y_true)
+    """A right answer written differently from the reference: per-bin sums with np.bincount."""
+    probabilities = np.asarray(probabilities)
     confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == y_true
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        inside = bins == b
-        if inside.any():
-            ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(ece)
+    correct = (probabilities.argmax(axis=1) == np.ravel(y_true)).astype(float)
+    bins = np.clip(np.floor(confidence * n_bins).astype(int), 0, n_bins - 1)
+    gap = np.bincount(bins, weights=correct, minlength=n_bins) - np.bincount(bins, weights=confidence, minlength=n_bins)
+    return float(np.abs(gap).sum() / len(confidence))  # sum over bins of |accuracy - confidence| x share
 
 
 def unweighted(probabilities, y_true, n_bins=10):
