@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return record_figures(args.figures_from, args.keep, args.load or "not noted")
     if args.mirror is None:
         parser.error("--mirror DIR is needed to run the chapters")
+    if not (args.mirror / "datasets").is_dir():
+        parser.error(f"{args.mirror} is not an offline mirror (no datasets/ in it): see python -m helpers prefetch")
     selected = args.chapters or [f"{n:02d}" for n in range(8)]
     models = args.models or Path(tempfile.mkdtemp(prefix="run_chapters_models_"))
     env = {
@@ -134,9 +136,16 @@ def record_figures(results: Path, kept: Path | None, load: str) -> int:
     from bench_chapter03 import read_results
     from bench_chapter03 import record as record_03
 
+    found = {path.stem: path for path in sorted(Path(results).glob("[0-9][0-9].jsonl"))}
+    if not found:
+        raise SystemExit(
+            f"No chapter results (NN.jsonl) in {results}: pass the --results folder of a run_chapters run."
+        )
     recorded = json.loads(report.RESULTS.read_text(encoding="utf-8"))
-    seconds = {f"{n:02d}": 60 * recorded.get(f"chapters.{n:02d}.minutes", {}).get("value", 0) for n in range(10)}
-    found = {path.stem: path for path in sorted(results.glob("[0-9][0-9].jsonl"))}
+    missing = [n for n in found if f"chapters.{n}.minutes" not in recorded]
+    if missing:  # the notebook times come from the run's --record; without them no minutes would be right
+        raise SystemExit(f"results.json has no chapters.NN.minutes for {missing}: record that run with --record first.")
+    seconds = {n: 60 * recorded[f"chapters.{n}.minutes"]["value"] for n in found}
     if "03" in found:
         record_03(read_results(found["03"]), seconds["03"], load_start=load)
     if "04" in found and (values := bench_chapter04.figures(read_results(found["04"]), seconds["04"])):
