@@ -78,35 +78,27 @@ def run_size(args, pool, x_test, y_test, class_names, per_class: int, seed: int,
         return float(np.mean(np.argmax(classifier.predict(x, batch_size=64, verbose=0), axis=1) == y))
 
     row = {"per_class": per_class, "seed": seed, "train": len(train), "val": len(val), "own_test": len(own_test)}
-    start = time.time()
-    history = model.fit(
-        x_train,
-        y_train,
-        validation_data=(x_val, y_val),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        callbacks=[stop()],
-        verbose=0,
-    )
-    row["feature_seconds"] = round(time.time() - start, 1)
-    row["feature_epochs"] = len(history.epoch)
-    row["feature_test_accuracy"] = accuracy(x_test, y_test)
-    row["feature_own_test_accuracy"] = accuracy(x_own, y_own)
+
+    def phase(prefix, epochs):
+        """Train for up to ``epochs`` (early stopping) and record time, epochs and both test accuracies."""
+        start = time.time()
+        history = model.fit(
+            x_train,
+            y_train,
+            validation_data=(x_val, y_val),
+            epochs=epochs,
+            batch_size=args.batch_size,
+            callbacks=[stop()],
+            verbose=0,
+        )
+        row[f"{prefix}_seconds"] = round(time.time() - start, 1)
+        row[f"{prefix}_epochs"] = len(history.epoch)
+        row[f"{prefix}_test_accuracy"] = accuracy(x_test, y_test)
+        row[f"{prefix}_own_test_accuracy"] = accuracy(x_own, y_own)
+
+    phase("feature", args.epochs)
     models.start_fine_tuning(model, base, n_layers=args.fine_tune_layers, learning_rate=1e-4)
-    start = time.time()
-    history = model.fit(
-        x_train,
-        y_train,
-        validation_data=(x_val, y_val),
-        epochs=args.fine_tune_epochs,
-        batch_size=args.batch_size,
-        callbacks=[stop()],
-        verbose=0,
-    )
-    row["fine_tune_seconds"] = round(time.time() - start, 1)
-    row["fine_tune_epochs"] = len(history.epoch)
-    row["fine_tune_test_accuracy"] = accuracy(x_test, y_test)
-    row["fine_tune_own_test_accuracy"] = accuracy(x_own, y_own)
+    phase("fine_tune", args.fine_tune_epochs)
     row["load_average"] = round(os.getloadavg()[0], 1)
     keras.backend.clear_session()
     return row
