@@ -120,16 +120,19 @@ def conv2d_loop(images, kernels, stride=1, padding="valid"):
 
 
 def conv2d(images, kernels, stride=1, padding="valid"):
-    """Convolve NHWC images with HWIO kernels as one matrix product (im2col): fast."""
+    """Convolve NHWC images with HWIO kernels as matrix products (im2col): fast."""
     images, kernels, (sh, sw), padding = check_conv_args(images, kernels, stride, padding)
     images = pad_images(images, kernels.shape, (sh, sw), padding)
     kh, kw, in_channels, out_channels = kernels.shape
     # Every kh x kw window, without copying: shape (batch, out_h, out_w, in_channels, kh, kw).
     windows = sliding_window_view(images, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
     batch, out_h, out_w = windows.shape[:3]
-    # im2col: one row per output pixel, laid out (kh, kw, in_channels) like the kernels.
-    columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(batch * out_h * out_w, kh * kw * in_channels)
-    out = columns @ kernels.reshape(kh * kw * in_channels, out_channels)
+    weights = kernels.reshape(kh * kw * in_channels, out_channels)
+    out = np.empty((batch, out_h * out_w, out_channels), dtype=np.float32)
+    for n in range(batch):
+        # im2col: one row per output pixel, laid out (kh, kw, in_channels) like the kernels.
+        columns = windows[n].transpose(0, 1, 3, 4, 2).reshape(out_h * out_w, kh * kw * in_channels)
+        out[n] = columns @ weights
     return out.reshape(batch, out_h, out_w, out_channels)
 
 
