@@ -32,10 +32,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import report  # noqa: E402  (benchmarks/report.py, beside this script)
+from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 from helpers import conv  # noqa: E402
 from helpers.course import import_tensorflow  # noqa: E402
-from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 GOAL, LIMIT = 2.0, 4.0
 BATCH, SIZE, CHANNELS, FILTERS, KERNEL = 8, 64, 16, 32, 3
