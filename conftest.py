@@ -32,9 +32,56 @@ os.environ.update(BASELINE)
 NBVAL_OUTPUT_TIMEOUT = 120
 
 
+# Cells that start worker processes (several seconds of TensorFlow start-up each) run once, in
+# solutions/: the learner copy's cell is the same code (checked below) and nothing after it
+# uses what it makes.
+RUN_IN_SOLUTIONS_ONLY = {
+    "03_building_cnns.ipynb": {"cell-047", "cell-047b"},  # the two-worker run and its one-process twin
+}
+
+# The slowest test scopes (files), measured with --durations, are handed to the two workers
+# first so that no long notebook starts last and leaves one core idle at the end.
+SLOWEST_FIRST = [
+    "tests/test_chapter03.py",
+    "solutions/05_transfer_learning.ipynb",
+    "solutions/03_building_cnns.ipynb",
+    "tests/test_browser_ch09.py",
+    "notebooks/03_building_cnns.ipynb",
+    "solutions/04_data_augmentation.ipynb",
+    "notebooks/05_transfer_learning.ipynb",
+    "notebooks/09_your_own_classifier.ipynb",
+    "notebooks/07_inference.ipynb",
+    "solutions/08_look_inside.ipynb",
+    "notebooks/08_look_inside.ipynb",
+    "solutions/07_inference.ipynb",
+    "notebooks/04_data_augmentation.ipynb",
+    "solutions/09_your_own_classifier.ipynb",
+]
+
+
+def _scope_rank(item) -> int:
+    path = Path(str(item.fspath)).relative_to(ROOT).as_posix()
+    return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+
+def _skip_learner_copy_twins(items) -> None:
+    import nbformat
+
+    for item in items:
+        path = Path(str(item.fspath))
+        skip = RUN_IN_SOLUTIONS_ONLY.get(path.name, set())
+        if path.parent.name != "notebooks" or getattr(item, "cell", {}).get("id") not in skip:
+            continue
+        twin = {c.get("id"): c.source for c in nbformat.read(ROOT / "solutions" / path.name, as_version=4).cells}
+        if twin.get(item.cell.get("id")) == item.cell.source:  # only when it really is the same code
+            item.add_marker(pytest.mark.skip(reason="the same cell runs in solutions/"))
+
+
 def pytest_collection_modifyitems(config, items):
     from helpers.notebooks import is_pinned, pinned_outputs
 
+    items.sort(key=_scope_rank)  # stable: the cells of a notebook keep their order
+    _skip_learner_copy_twins(items)
     pins: dict[Path, dict] = {}
     for item in items:
         if not hasattr(item, "output_timeout"):  # not an nbval cell

@@ -55,6 +55,10 @@ CONFIGS = {
     "narrow": dict(widths=(24, 48, 96, 192)),
     "wide_end": dict(widths=(32, 64, 128, 384)),
     "b256crop": dict(batch=256, lr=8e-3, aug="crop"),
+    "smooth": dict(smoothing=0.1),
+    "b64": dict(batch=64, lr=2.8e-3),
+    "b64smooth": dict(batch=64, lr=2.8e-3, smoothing=0.1),
+    "ema": dict(ema=True),
 }
 
 

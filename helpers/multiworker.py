@@ -148,6 +148,13 @@ class Run:
 def compare(workers: Run, alone: Run) -> str:
     """Compare a multi-worker run with the single-process run of the same steps."""
     workers.raise_if_failed(), alone.raise_if_failed()
+    replicas = sorted({w.report["replicas_in_sync"] for w in workers.workers})
+    if replicas != [len(workers.workers)] or not workers.weights_identical():
+        raise RuntimeError(
+            f"the {len(workers.workers)} workers did not train as one model (replicas in sync: {replicas}; "
+            f"{workers.summary()}): the timings would compare different computations. "
+            f"The worker logs in {workers.out} say what each one did."
+        )
     report = workers.workers[0].report
     return (
         f"{report['steps_per_epoch']} steps of {report['global_batch']} images per epoch\n"

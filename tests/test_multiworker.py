@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,6 +59,42 @@ def test_timeout_stops_every_worker(tmp_path):
     assert not run.ok and "timed out after 1 s" in run.error
     assert not any(alive(w.pid) for w in run.workers), "a worker outlived the launcher"
     assert "stopped by the launcher" in run.workers[0].error
+
+
+def fake_run(digests, replicas=2):
+    workers = [
+        multiworker.WorkerResult(
+            index=i,
+            ok=True,
+            returncode=0,
+            log=Path(f"worker-{i}.log"),
+            report=dict(
+                replicas_in_sync=replicas,
+                weights_sha256=digest,
+                steps_per_epoch=4,
+                global_batch=32,
+                train_cpu_seconds=2.0,
+                train_seconds=1.5,
+            ),
+        )
+        for i, digest in enumerate(digests)
+    ]
+    return multiworker.Run(workers=workers, seconds=3.0, out=Path("runs"))
+
+
+def test_compare_reports_the_cost_of_workers_in_sync():
+    text = multiworker.compare(fake_run(["aa", "aa"]), fake_run(["bb"], replicas=1))
+    assert "4 steps of 32 images" in text and "(2.0x the computation)" in text
+
+
+@pytest.mark.parametrize(
+    "digests, replicas, reason",
+    [(["aa", "ab"], 2, "DIFFERENT between workers"), (["aa", "aa"], 1, "replicas in sync: [1]")],
+)
+def test_compare_refuses_workers_that_did_not_train_one_model(digests, replicas, reason):
+    with pytest.raises(RuntimeError, match="did not train as one model") as error:
+        multiworker.compare(fake_run(digests, replicas), fake_run(["bb"], replicas=1))
+    assert reason in str(error.value)
 
 
 def test_tf_config_names_the_cluster_and_the_task():

@@ -57,3 +57,32 @@ def test_kernel_environment_is_restored(monkeypatch, tmp_path):
         assert os.environ["COURSE_RESULTS"] == str(tmp_path / "r.jsonl")
         assert os.environ["COURSE_STRICT_CHECKS"] == "1" and os.environ["COURSE_SMOKE"] == "1"
     assert dict(os.environ) == before
+
+
+def test_cells_run_in_solutions_only_are_twins_and_nothing_later_needs_them(request):
+    import ast
+
+    import nbformat
+
+    conftest = root_conftest(request)
+    for name, ids in conftest.RUN_IN_SOLUTIONS_ONLY.items():
+        learner = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
+        solution = {c.get("id"): c.source for c in nbformat.read(ROOT / "solutions" / name, as_version=4).cells}
+        positions = [i for i, c in enumerate(learner) if c.get("id") in ids]
+        assert len(positions) == len(ids), f"{name}: cells {ids} are not all in the learner copy"
+        made = set()
+        for i in positions:
+            assert learner[i].source == solution[learner[i].get("id")], f"{name}: cell {learner[i].get('id')} differs"
+            tree = ast.parse(learner[i].source)
+            made |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        later = [c.source for c in learner[max(positions) + 1 :] if c.cell_type == "code"]
+        used = {
+            n.id for source in later for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)
+        }  # names read by the cells that still run
+        assert made and not made & used, f"{name}: later cells use {made & used}"
+
+
+def test_slowest_scopes_exist(request):
+    conftest = root_conftest(request)
+    missing = [path for path in conftest.SLOWEST_FIRST if not (ROOT / path).is_file()]
+    assert not missing, f"conftest.SLOWEST_FIRST names files that do not exist: {missing}"
