@@ -4,14 +4,16 @@ The 40,000 real CIFAR-10 training images of the mirror are split with a seeded p
 into 35,000 for training and 5,000 for validation; the 10,000 held-out images are not read.
 
     python benchmarks/tune_chapter03.py --mirror DIR time base b256 crop bf16 ...
-    python benchmarks/tune_chapter03.py --mirror DIR train base --epochs 8 [--subset 10000]
+    python benchmarks/tune_chapter03.py --mirror DIR train base --epochs 8 [--subset 10000] [--out runs.jsonl]
+    python benchmarks/tune_chapter03.py --mirror DIR record --out runs.jsonl smooth b64 ...
 
 ``time`` measures seconds per training image of each configuration after a warm-up,
 interleaved with the tutorial CNN (batch 32) in the same process, and prints each one's
 cost as a multiple of the tutorial CNN's 10 epochs (``epochs x per-image time / (10 x
 tutorial per-image time)``), so a loaded machine changes the ratios much less than the
 times. ``train`` trains one configuration and prints its validation accuracy (with and
-without test-time flip averaging) and training time.
+without test-time flip averaging) and training time, and appends them to ``--out``.
+``record`` writes the newest such result of each named configuration into results.json.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ CONFIGS = {
     "b64": dict(batch=64, lr=2.8e-3),
     "b64smooth": dict(batch=64, lr=2.8e-3, smoothing=0.1),
     "ema": dict(ema=True),
+    "b64smooth_ema": dict(batch=64, lr=2.8e-3, smoothing=0.1, ema=True),
 }
 
 
@@ -240,6 +243,44 @@ def cmd_train(args, name):
             f.write(json.dumps(result, default=str) + "\n")
 
 
+def cmd_record(args, names):
+    """The newest --out result of each configuration in ``names`` -> results.json."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import report
+
+    if not args.out or not Path(args.out).is_file():
+        raise SystemExit(f"record needs --out FILE written by earlier `train` runs; {args.out!r} is not a file.")
+    newest = {}
+    for line in Path(args.out).read_text().splitlines():
+        result = json.loads(line)
+        newest[result["name"]] = result
+    missing = [name for name in names if name not in newest]
+    if missing:
+        raise SystemExit(f"{args.out} has no train result for {', '.join(missing)}: run `train` for them first.")
+    for name in names:
+        result = newest[name]
+        cfg, prefix = result["cfg"], f"ch03.ideas.{name}.e{result['cfg']['epochs']}"
+        values = {
+            f"{prefix}.val_accuracy": round(100 * result["val_accuracy"], 1),
+            f"{prefix}.val_accuracy_flip": round(100 * result["val_accuracy_flip_tta"], 1),
+            f"{prefix}.train_minutes": round(result["train_seconds"] / 60, 1),
+        }
+        changed = {k: v for k, v in cfg.items() if k not in BASE or json.loads(json.dumps(BASE[k])) != v}
+        how = (
+            f"tune_chapter03.py --epochs {cfg['epochs']} train {name} ({json.dumps(changed)} over the chapter's "
+            f"classifier): trained on {result['train']:,} real CIFAR-10 training images, validated on 5,000 others "
+            "(seeded split; the test split not read); last-epoch weights"
+        )
+        report.record(
+            values,
+            script="benchmarks/tune_chapter03.py",
+            how=how,
+            machine_load=f"{result['load']} on 2 CPUs at the end of training (the training's own two threads)",
+            units={k: ("min" if k.endswith("minutes") else "%") for k in values},
+            formats=dict.fromkeys(values, ".1f"),
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, required=True)
@@ -249,11 +290,13 @@ def main(argv=None):
     parser.add_argument("--set", help="JSON overrides of the configuration, e.g. '{\"smoothing\": 0.1}'")
     parser.add_argument("--out", help="append the train result as a JSON line here")
     parser.add_argument("--record", action="store_true", help="time: write the CPU-cost ratios into results.json")
-    parser.add_argument("command", choices=["time", "train"])
+    parser.add_argument("command", choices=["time", "train", "record"])
     parser.add_argument("names", nargs="+", choices=sorted(CONFIGS))
     args = parser.parse_args(argv)
     course.setup(chapter="tune03", verbose=False)
-    if args.command == "time":
+    if args.command == "record":
+        cmd_record(args, args.names)
+    elif args.command == "time":
         rows = cmd_time(args, args.names)
         if args.record:
             record_costs(rows, args)
