@@ -60,8 +60,9 @@ SLOWEST_FIRST = [
 
 
 def _scope_rank(item) -> int:
-    path = Path(str(item.fspath)).relative_to(ROOT).as_posix()
-    return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
+    path = Path(str(item.fspath))
+    name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else ""
+    return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
 
 def _skip_learner_copy_twins(items) -> None:

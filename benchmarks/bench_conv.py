@@ -2,7 +2,7 @@
 
 The ladder: the readable loop (``helpers.conv.conv2d_loop``) on one small image, the
 vectorised im2col version (``helpers.conv.conv2d``, one patch matrix per image), the same
-with the whole batch as one patch matrix, and ``tf.nn.conv2d`` on a batch of
+with the whole batch as one patch matrix (``helpers.conv.conv2d_one_matrix``), and ``tf.nn.conv2d`` on a batch of
 8 images of 64x64x16 with 32 filters of 3x3, padding 'same'. Prints a Markdown table and
 checks the goal: vectorised NumPy within 2x of TensorFlow (must be within 4x).
 
@@ -32,7 +32,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import report  # noqa: E402  (benchmarks/report.py, beside this script)
-from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 from helpers import conv  # noqa: E402
 from helpers.course import import_tensorflow  # noqa: E402
@@ -40,17 +39,6 @@ from helpers.course import import_tensorflow  # noqa: E402
 GOAL, LIMIT = 2.0, 4.0
 BATCH, SIZE, CHANNELS, FILTERS, KERNEL = 8, 64, 16, 32, 3
 SMALL = 16
-
-
-def conv2d_one_matrix(images, kernels):
-    """Chapter 02's im2col with the whole batch as one patch matrix ('same', stride 1), for comparison."""
-    images = conv.pad_images(images, kernels.shape, (1, 1), "same")
-    kh, kw, in_channels, out_channels = kernels.shape
-    windows = sliding_window_view(images, (kh, kw), axis=(1, 2))
-    batch, out_h, out_w = windows.shape[:3]
-    columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(batch * out_h * out_w, kh * kw * in_channels)
-    out = columns @ kernels.reshape(kh * kw * in_channels, out_channels)
-    return out.reshape(batch, out_h, out_w, out_channels)
 
 
 def timings(function, repeats: int) -> tuple[float, float]:
@@ -92,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     expected = tf.nn.conv2d(images_tf, kernels_tf, 1, "SAME").numpy()
     error = float(np.abs(conv.conv2d(images, kernels, 1, "same") - expected).max())
-    one_matrix_error = float(np.abs(conv2d_one_matrix(images, kernels) - expected).max())
+    one_matrix_error = float(np.abs(conv.conv2d_one_matrix(images, kernels) - expected).max())
     small_error = float(
         np.abs(conv.conv2d_loop(small, kernels, 1, "same") - conv.conv2d(small, kernels, 1, "same")).max()
     )
@@ -105,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             "vectorised NumPy, 1x16x16x16": timings(lambda: conv.conv2d(small, kernels, 1, "same"), args.repeats),
             "vectorised NumPy, 8x64x64x16": timings(lambda: conv.conv2d(images, kernels, 1, "same"), args.repeats),
             "NumPy, whole batch as one matrix, 8x64x64x16": timings(
-                lambda: conv2d_one_matrix(images, kernels), args.repeats
+                lambda: conv.conv2d_one_matrix(images, kernels), args.repeats
             ),
             "tf.nn.conv2d, 8x64x64x16": timings(
                 lambda: tf.nn.conv2d(images_tf, kernels_tf, 1, "SAME").numpy(), args.repeats

@@ -136,6 +136,18 @@ def conv2d(images, kernels, stride=1, padding="valid"):
     return out.reshape(batch, out_h, out_w, out_channels)
 
 
+def conv2d_one_matrix(images, kernels):
+    """conv2d(images, kernels, 1, "same") with one patch matrix for the whole batch."""
+    images, kernels, _, _ = check_conv_args(images, kernels, 1, "same")
+    images = pad_images(images, kernels.shape, (1, 1), "same")
+    kh, kw, in_channels, out_channels = kernels.shape
+    windows = sliding_window_view(images, (kh, kw), axis=(1, 2))
+    batch, out_h, out_w = windows.shape[:3]
+    columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(batch * out_h * out_w, kh * kw * in_channels)
+    out = columns @ kernels.reshape(kh * kw * in_channels, out_channels)
+    return out.reshape(batch, out_h, out_w, out_channels)
+
+
 # ----------------------------------------------------------------------- pooling
 def _pool_windows(images, pool_size, stride, padding, fill):
     images = np.asarray(images, dtype=np.float32)

@@ -16,7 +16,7 @@ from helpers.notebooks import definitions
 
 tf = import_tensorflow()
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "02_convolution_from_scratch.ipynb"
-TAUGHT = ("output_size", "same_padding", "pad_images", "conv2d_loop", "conv2d")
+TAUGHT = ("output_size", "same_padding", "pad_images", "conv2d_loop", "conv2d", "conv2d_one_matrix")
 
 
 def tf_conv(images, kernels, stride, padding):
@@ -137,6 +137,19 @@ def test_same_padding_never_rejects_a_large_kernel():
     images = np.ones((1, 2, 2, 1), np.float32)
     kernels = np.ones((5, 5, 1, 1), np.float32)
     np.testing.assert_allclose(conv.conv2d(images, kernels, padding="same"), tf_conv(images, kernels, 1, "same"))
+
+
+def test_one_matrix_version_agrees_with_tensorflow_and_checks_its_input():
+    rng = np.random.default_rng(3)
+    images = rng.standard_normal((3, 9, 7, 4)).astype(np.float32)
+    kernels = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
+    np.testing.assert_allclose(
+        conv.conv2d_one_matrix(images, kernels), tf_conv(images, kernels, 1, "same"), atol=1e-4, rtol=1e-4
+    )
+    with pytest.raises(ValueError, match="channel mismatch"):
+        conv.conv2d_one_matrix(images, kernels[:, :, :3])
+    with pytest.raises(ValueError, match="4-D"):
+        conv.conv2d_one_matrix(images[0], kernels)
 
 
 def test_pooling_errors():
