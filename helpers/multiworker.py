@@ -152,8 +152,8 @@ def compare(workers: Run, alone: Run) -> str:
     if replicas != [len(workers.workers)] or not workers.weights_identical():
         raise RuntimeError(
             f"the {len(workers.workers)} workers did not train as one model (replicas in sync: {replicas}; "
-            f"{workers.summary()}): the timings would compare different computations. "
-            f"The worker logs in {workers.out} say what each one did."
+            f"{workers.summary().rstrip('.')}): the timings would compare different computations."
+            + (f" The worker logs in {workers.out} say what each one did." if workers.out else "")
         )
     report = workers.workers[0].report
     return (
