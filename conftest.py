@@ -32,12 +32,12 @@ os.environ.update(BASELINE)
 NBVAL_OUTPUT_TIMEOUT = 120
 
 
-# Cells that start worker processes (several seconds of TensorFlow start-up each) run once, in
-# solutions/: the learner copy's cell is the same code (checked below) and nothing after it
-# uses what it makes.
-RUN_IN_SOLUTIONS_ONLY = {
-    "03_building_cnns.ipynb": {"cell-047", "cell-047b"},  # the two-worker run and its one-process twin
-}
+# The learner copies in notebooks/ differ from solutions/ only where answers were cut out, and
+# solutions/ runs whole. So in a learner copy the suite runs the cells that differ, the cells
+# that read what those make, and the cells these need (helpers.notebooks.learner_cells_to_run);
+# the rest is the same code on the same state, already run in solutions/. COURSE_TEST_LEARNER_WHOLE=1
+# runs the learner copies whole as well.
+LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
 
 # The slowest test scopes (files), measured with --durations, are handed to the two workers
 # first so that no long notebook starts last and leaves one core idle at the end.
@@ -46,7 +46,6 @@ SLOWEST_FIRST = [
     "solutions/05_transfer_learning.ipynb",
     "solutions/03_building_cnns.ipynb",
     "tests/test_browser_ch09.py",
-    "notebooks/03_building_cnns.ipynb",
     "solutions/04_data_augmentation.ipynb",
     "notebooks/05_transfer_learning.ipynb",
     "notebooks/09_your_own_classifier.ipynb",
@@ -54,7 +53,6 @@ SLOWEST_FIRST = [
     "solutions/08_look_inside.ipynb",
     "notebooks/08_look_inside.ipynb",
     "solutions/07_inference.ipynb",
-    "notebooks/04_data_augmentation.ipynb",
     "solutions/09_your_own_classifier.ipynb",
 ]
 
@@ -65,24 +63,33 @@ def _scope_rank(item) -> int:
     return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
 
-def _skip_learner_copy_twins(items) -> None:
+def _skip_learner_cells_run_in_solutions(items) -> None:
     import nbformat
 
+    from helpers.notebooks import learner_cells_to_run
+
+    plans: dict[Path, set[str] | None] = {}
     for item in items:
         path = Path(str(item.fspath))
-        skip = RUN_IN_SOLUTIONS_ONLY.get(path.name, set())
-        if path.parent.name != "notebooks" or getattr(item, "cell", {}).get("id") not in skip:
+        if LEARNER_WHOLE or path.parent.name != "notebooks" or not hasattr(item, "cell"):
             continue
-        twin = {c.get("id"): c.source for c in nbformat.read(ROOT / "solutions" / path.name, as_version=4).cells}
-        if twin.get(item.cell.get("id")) == item.cell.source:  # only when it really is the same code
-            item.add_marker(pytest.mark.skip(reason="the same cell runs in solutions/"))
+        if path not in plans:
+            twin = ROOT / "solutions" / path.name
+            plans[path] = (
+                learner_cells_to_run(nbformat.read(path, as_version=4), nbformat.read(twin, as_version=4))
+                if twin.is_file()
+                else None
+            )
+        run = plans[path]
+        if run is not None and item.cell.cell_type == "code" and item.cell.get("id") not in run:
+            item.add_marker(pytest.mark.skip(reason="the same code runs on the same state in solutions/"))
 
 
 def pytest_collection_modifyitems(config, items):
     from helpers.notebooks import is_pinned, pinned_outputs
 
     items.sort(key=_scope_rank)  # stable: the cells of a notebook keep their order
-    _skip_learner_copy_twins(items)
+    _skip_learner_cells_run_in_solutions(items)
     pins: dict[Path, dict] = {}
     for item in items:
         if not hasattr(item, "output_timeout"):  # not an nbval cell

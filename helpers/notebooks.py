@@ -337,6 +337,84 @@ def _comparable(outputs: list) -> list[dict]:
     return kept
 
 
+# ------------------------------------------------------------ which learner cells the suite runs
+_NOT_A_CHANGE = {"print", "display"}  # calls that read their arguments and change nothing
+
+
+def _names(source: str) -> tuple[set[str], set[str], set[str], set[str]] | None:
+    """(names a cell binds, names it may change, names it reads, names it imports), or None
+    when it is not Python.
+
+    "May change" is conservative: a method called on a name (``model.fit(...)``), an item or
+    attribute assigned on it (``d[k] = v``), a name deleted, or a name passed to a function
+    called as a statement of its own (``start_fine_tuning(model, ...)``).
+    """
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+    binds, changes, reads, imports = set(), set(), set(), set()
+
+    def base_name(node):
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        return node.id if isinstance(node, ast.Name) else None
+
+    for statement in tree.body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(call, ast.Call) and not (isinstance(call.func, ast.Name) and call.func.id in _NOT_A_CHANGE):
+            changes |= {a.id for a in [*call.args, *(k.value for k in call.keywords)] if isinstance(a, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (reads if isinstance(node.ctx, ast.Load) else binds).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            binds.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            changes.add(base_name(node.func.value))
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
+            changes.add(base_name(node.value))
+    return binds | imports, changes - {None}, reads, imports
+
+
+def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> set[str] | None:
+    """Ids of the learner copy's code cells the suite must run; None means all of them.
+
+    A learner copy differs from its solution only where answers were cut out. The suite runs
+    ``solutions/`` whole; in the learner copy it runs the setup cell, every cell that differs
+    from its twin in ``solutions/``, every later cell that reads a name such a cell (or a cell
+    run for this reason) binds or changes, and, for all of these, every earlier cell that binds
+    or changes a name they read. The other cells are the solution's code, run on the same state
+    in ``solutions/``. Names are followed statically (see ``_names``); a cell that is not plain
+    Python makes the whole copy run.
+    """
+    twins = {c.get("id"): c.source for c in solution.cells if c.cell_type == "code"}
+    cells = [c for c in learner.cells if c.cell_type == "code"]
+    parsed = [_names(c.source) for c in cells]
+    if any(p is None for p in parsed):
+        return None
+    # Calling np.mean() or keras.utils.set_random_seed() does not change np or keras.
+    modules = set().union(*(imports for *_, imports in parsed))
+    writes = [binds | (changes - modules) for binds, changes, _, _ in parsed]
+    reads = [r for _, _, r, _ in parsed]
+    run = {0} if cells else set()
+    touched: set[str] = set()  # names whose value may differ from the solution run's
+    for i, c in enumerate(cells):
+        if twins.get(c.get("id")) != c.source or reads[i] & touched:
+            run.add(i)
+            touched |= writes[i]
+    todo = sorted(run)
+    while todo:  # and what those cells read, from every earlier cell that writes it
+        i = todo.pop()
+        for j in range(i):
+            if j not in run and writes[j] & reads[i]:
+                run.add(j)
+                todo.append(j)
+    return {cells[i].get("id") for i in run}
+
+
 def suite_environment(
     root: Path = ROOT,
     *,

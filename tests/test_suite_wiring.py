@@ -59,27 +59,98 @@ def test_kernel_environment_is_restored(monkeypatch, tmp_path):
     assert dict(os.environ) == before
 
 
-def test_cells_run_in_solutions_only_are_twins_and_nothing_later_needs_them(request):
-    import ast
+def notebook(*sources: str, ids: list[str] | None = None):
+    import nbformat
 
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# title", id="md")]
+    ids = ids or [f"c{i}" for i in range(len(sources))]
+    nb.cells += [nbformat.v4.new_code_cell(source, id=cell_id) for cell_id, source in zip(ids, sources, strict=True)]
+    return nb
+
+
+SOLUTION = [
+    "%matplotlib inline\nimport numpy as np",  # c0: setup, always runs
+    "data = np.arange(5)",  # c1: read by the exercise
+    "heavy = np.linalg.svd(np.ones((3, 3)))",  # c2: nothing the exercise needs
+    "model = make_model()",  # c3: read by the exercise
+    "model.fit(data)",  # c4: changes model
+    "start_fine_tuning(model, 3)",  # c5: may change model (a name passed to a statement call)
+    "np.random.seed(0)",  # c6: calls into a module: changes nothing of the notebook's
+    "answer = data.sum()  # the answer\ncheck(answer, model)",  # c7: the exercise
+    "report = answer * 2",  # c8: reads what the exercise made
+    "summary = report + 1",  # c9: reads what c8 made
+    "unrelated = heavy[0] + 1",  # c10: only reads what c2 made
+]
+
+
+def test_learner_cells_to_run_follows_names_both_ways():
+    learner = list(SOLUTION)
+    learner[7] = "answer = ...  # Your code here: the answer\ncheck(answer, model)"
+    run = notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION))
+    assert run == {"c0", "c1", "c3", "c4", "c5", "c7", "c8", "c9"}
+    # Identical copies: only the setup cell runs.
+    assert notebooks.learner_cells_to_run(notebook(*SOLUTION), notebook(*SOLUTION)) == {"c0"}
+    # A cell missing from the solution counts as different.
+    renamed = notebooks.learner_cells_to_run(notebook(*SOLUTION), notebook(*SOLUTION, ids=[f"s{i}" for i in range(11)]))
+    assert renamed == {f"c{i}" for i in range(11)}
+
+
+def test_learner_cells_to_run_gives_up_on_what_it_cannot_parse():
+    learner = list(SOLUTION)
+    learner[2] = "heavy = (  # unbalanced"
+    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
+
+
+def test_skipped_learner_cells_are_twins_and_every_changed_cell_runs():
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        learner = nbformat.read(path, as_version=4)
+        twins = {c.get("id"): c.source for c in nbformat.read(ROOT / "solutions" / path.name, as_version=4).cells}
+        run = notebooks.learner_cells_to_run(learner, nbformat.read(ROOT / "solutions" / path.name, as_version=4))
+        assert run is not None, f"{path.name}: a cell is not plain Python, so the learner copy would run whole"
+        code = [c for c in learner.cells if c.cell_type == "code"]
+        assert code[0].get("id") in run, f"{path.name}: the setup cell must run"
+        for cell in code:
+            if cell.get("id") not in run:
+                assert twins.get(cell.get("id")) == cell.source, f"{path.name}: {cell.get('id')} differs but is skipped"
+        changed = [c.get("id") for c in code if twins.get(c.get("id")) != c.source]
+        assert changed and set(changed) <= run, path.name
+
+
+class FakeNotebookCell(FakeCell):
+    def __init__(self, path: Path, cell):
+        super().__init__(path)
+        self.cell = cell
+        self.markers = []
+
+    def add_marker(self, marker):
+        self.markers.append(marker)
+
+
+def test_the_suite_skips_only_learner_cells_that_run_in_solutions(request, monkeypatch):
     import nbformat
 
     conftest = root_conftest(request)
-    for name, ids in conftest.RUN_IN_SOLUTIONS_ONLY.items():
-        learner = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
-        solution = {c.get("id"): c.source for c in nbformat.read(ROOT / "solutions" / name, as_version=4).cells}
-        positions = [i for i, c in enumerate(learner) if c.get("id") in ids]
-        assert len(positions) == len(ids), f"{name}: cells {ids} are not all in the learner copy"
-        made = set()
-        for i in positions:
-            assert learner[i].source == solution[learner[i].get("id")], f"{name}: cell {learner[i].get('id')} differs"
-            tree = ast.parse(learner[i].source)
-            made |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        later = [c.source for c in learner[max(positions) + 1 :] if c.cell_type == "code"]
-        used = {
-            n.id for source in later for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)
-        }  # names read by the cells that still run
-        assert made and not made & used, f"{name}: later cells use {made & used}"
+    name = "03_building_cnns.ipynb"
+    items = [
+        FakeNotebookCell(ROOT / folder / name, cell)
+        for folder in ("solutions", "notebooks")
+        for cell in nbformat.read(ROOT / folder / name, as_version=4).cells
+        if cell.cell_type == "code"
+    ]
+    monkeypatch.setattr(conftest, "LEARNER_WHOLE", False)
+    conftest._skip_learner_cells_run_in_solutions(items)
+    skipped = {(item.fspath.parent.name, item.cell.get("id")) for item in items if item.markers}
+    assert skipped and {folder for folder, _ in skipped} == {"notebooks"}
+    assert ("notebooks", "cell-028") in skipped  # the classifier's training: no exercise reads it
+    assert ("notebooks", "cell-057") not in skipped  # exercise 2
+    for item in items:
+        item.markers.clear()
+    monkeypatch.setattr(conftest, "LEARNER_WHOLE", True)
+    conftest._skip_learner_cells_run_in_solutions(items)
+    assert not any(item.markers for item in items)
 
 
 def test_slowest_scopes_exist(request):
