@@ -42,18 +42,24 @@ LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
 # The slowest test scopes (files), measured with --durations, are handed to the two workers
 # first so that no long notebook starts last and leaves one core idle at the end.
 SLOWEST_FIRST = [
-    "tests/test_chapter03.py",
     "solutions/05_transfer_learning.ipynb",
-    "solutions/03_building_cnns.ipynb",
     "tests/test_browser_ch09.py",
+    "tests/test_chapter03.py",
+    "solutions/03_building_cnns.ipynb",
     "solutions/04_data_augmentation.ipynb",
-    "notebooks/05_transfer_learning.ipynb",
-    "notebooks/09_your_own_classifier.ipynb",
-    "notebooks/07_inference.ipynb",
-    "solutions/08_look_inside.ipynb",
-    "notebooks/08_look_inside.ipynb",
-    "solutions/07_inference.ipynb",
     "solutions/09_your_own_classifier.ipynb",
+    "notebooks/07_inference.ipynb",
+    "solutions/07_inference.ipynb",
+    "solutions/08_look_inside.ipynb",
+    "tests/test_models.py",
+    "notebooks/05_transfer_learning.ipynb",
+    "notebooks/08_look_inside.ipynb",
+    "solutions/02_convolution_from_scratch.ipynb",
+    "tests/test_browser.py",
+    "tests/test_browser_ch08.py",
+    "solutions/01_datasets.ipynb",
+    "solutions/06_evaluation.ipynb",
+    "tests/test_multiworker.py",
 ]
 
 

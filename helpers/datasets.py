@@ -56,7 +56,7 @@ SHAPES = {  # name -> (image shape without batch, train size, test size)
     "cifar100": ((32, 32, 3), 50000, 10000),
 }
 
-SMOKE_SIZES = (2000, 500)
+SMOKE_SIZES = (1250, 500)
 """(training, test) images of a stand-in in smoke mode."""
 
 FLOWER_CLASSES = standins.FLOWER_CLASSES

@@ -28,11 +28,8 @@ TWO_CPUS = textwrap.dedent(
     """
     import json
     from helpers import course
-    course.quiet_tensorflow()
+    course.setup(chapter="test", cpu_devices=2, verbose=False)  # the CPU as two logical devices
     import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    course.setup(chapter="test", verbose=False)
     import keras
     import numpy as np
 
@@ -63,6 +60,7 @@ TWO_CPUS = textwrap.dedent(
 
 
 def test_strategy_and_mirrored_training_on_two_logical_cpus():
+    """Also the test of ``course.setup(cpu_devices=2)``: one TensorFlow process for both."""
     run = subprocess.run([sys.executable, "-c", TWO_CPUS], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
