@@ -425,8 +425,7 @@ def suite_environment(
     """The variables the test suite gives notebook kernels (the one place they are defined).
 
     Smoke + offline mode, strict checks (for ``solutions/``) or not (learner copies), the
-    suite's own Keras cache, a non-interactive plot backend, quiet TensorFlow logs and one
-    thread per TensorFlow operation;
+    suite's own Keras cache, a non-interactive plot backend and quiet TensorFlow logs;
     ``COURSE_MODELS_DIR`` / ``COURSE_RESULTS`` only when given. No kernel of the suite ever
     reads a mirror (``COURSE_DATA_DIR`` is always removed, see :func:`kernel_environment`).
     """
@@ -437,10 +436,6 @@ def suite_environment(
         "KERAS_HOME": str(root / ".pytest_keras_home"),
         "MPLBACKEND": "agg",
         "TF_CPP_MIN_LOG_LEVEL": "2",
-        # Two notebooks run at once on two cores: one thread each for TensorFlow's operations
-        # (not its default of one per core) keeps them from competing for both cores. Measured on
-        # chapter 03's smoke training: the same wall time for 13% less processor time.
-        "TF_NUM_INTRAOP_THREADS": "1",
     }
     if models_dir is not None:
         values["COURSE_MODELS_DIR"] = str(models_dir)
