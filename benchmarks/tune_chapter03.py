@@ -223,7 +223,7 @@ def cmd_train(args, name):
     one_hot = cfg["smoothing"] > 0
     start = time.perf_counter()
     train_ds, val_ds = dataset(x, y, cfg["batch"], True, one_hot), dataset(xv, yv, 500, False, one_hot)
-    history = {}
+    history, phase_seconds = {}, []
     phases = [(cfg["small_epochs"], cfg["small"]), (cfg["epochs"], 32)] if cfg["small"] else [(cfg["epochs"], 32)]
     done = 0
     for until, size in phases:
@@ -240,6 +240,7 @@ def cmd_train(args, name):
         )
         for key, values in hist.history.items():
             history.setdefault(key, []).extend(values)
+        phase_seconds.append(round(time.perf_counter() - start - sum(phase_seconds), 1))
         done = until
     seconds = time.perf_counter() - start
     plain = float((model.predict(xv, batch_size=500, verbose=0).argmax(1) == yv[:, 0]).mean())
@@ -251,6 +252,7 @@ def cmd_train(args, name):
         val_accuracy=plain,
         val_accuracy_flip_tta=flip,
         train_seconds=seconds,
+        phase_seconds=phase_seconds,
         load=course_load(),
         history=history,
     )
