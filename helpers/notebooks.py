@@ -388,13 +388,16 @@ def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.Note
     run for this reason) binds or changes, and, for all of these, every earlier cell that binds
     or changes a name they read. The other cells are the solution's code, run on the same state
     in ``solutions/``. Names are followed statically (see ``_names``); a cell that is not plain
-    Python makes the whole copy run.
+    Python, or a cell without an id, makes the whole copy run.
     """
+    for what, nb in (("learner", learner), ("solution", solution)):
+        if not hasattr(nb, "cells"):
+            raise TypeError(f"learner_cells_to_run needs two notebooks (nbformat.read(...)); the {what} is {nb!r:.80}.")
     twins = {c.get("id"): c.source for c in solution.cells if c.cell_type == "code"}
     cells = [c for c in learner.cells if c.cell_type == "code"]
     parsed = [_names(c.source) for c in cells]
-    if any(p is None for p in parsed):
-        return None
+    if any(p is None for p in parsed) or any(not c.get("id") for c in cells):
+        return None  # not plain Python, or cells without ids (nbformat < 4.5) that cannot be paired
     # Calling np.mean() or keras.utils.set_random_seed() does not change np or keras.
     modules = set().union(*(imports for *_, imports in parsed))
     writes = [binds | (changes - modules) for binds, changes, _, _ in parsed]

@@ -96,10 +96,17 @@ def test_learner_cells_to_run_follows_names_both_ways():
     assert renamed == {f"c{i}" for i in range(11)}
 
 
-def test_learner_cells_to_run_gives_up_on_what_it_cannot_parse():
+def test_learner_cells_to_run_gives_up_on_what_it_cannot_parse_or_pair():
+    import pytest
+
     learner = list(SOLUTION)
     learner[2] = "heavy = (  # unbalanced"
     assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
+    no_ids = notebook(*SOLUTION)
+    del no_ids.cells[1]["id"]
+    assert notebooks.learner_cells_to_run(no_ids, notebook(*SOLUTION)) is None
+    with pytest.raises(TypeError, match="two notebooks"):
+        notebooks.learner_cells_to_run("notebooks/03_building_cnns.ipynb", notebook(*SOLUTION))
 
 
 def test_skipped_learner_cells_are_twins_and_every_changed_cell_runs():
