@@ -35,8 +35,8 @@ NBVAL_OUTPUT_TIMEOUT = 120
 # The learner copies in notebooks/ differ from solutions/ only where answers were cut out, and
 # solutions/ runs whole. So in a learner copy the suite runs the cells that differ, the cells
 # that read what those make, and the cells these need (helpers.notebooks.learner_cells_to_run);
-# the rest is the same code on the same state, already run in solutions/. COURSE_TEST_LEARNER_WHOLE=1
-# runs the learner copies whole as well.
+# the rest is the same code on the same state, run in solutions/ in the same session (a learner
+# copy collected without its solution runs whole). COURSE_TEST_LEARNER_WHOLE=1 runs them whole always.
 LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
 
 # The slowest test scopes (files), measured with --durations, are handed to the two workers
@@ -74,6 +74,7 @@ def _skip_learner_cells_run_in_solutions(items) -> None:
 
     from helpers.notebooks import learner_cells_to_run
 
+    collected = {Path(str(item.fspath)) for item in items}
     plans: dict[Path, set[str] | None] = {}
     for item in items:
         path = Path(str(item.fspath))
@@ -81,9 +82,9 @@ def _skip_learner_cells_run_in_solutions(items) -> None:
             continue
         if path not in plans:
             twin = ROOT / "solutions" / path.name
-            plans[path] = (
+            plans[path] = (  # only when this session runs the solution too (e.g. not `pytest notebooks/`)
                 learner_cells_to_run(nbformat.read(path, as_version=4), nbformat.read(twin, as_version=4))
-                if twin.is_file()
+                if twin in collected
                 else None
             )
         run = plans[path]

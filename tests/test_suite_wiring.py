@@ -155,6 +155,9 @@ def test_the_suite_skips_only_learner_cells_that_run_in_solutions(request, monke
     assert ("notebooks", "cell-057") not in skipped  # exercise 2
     for item in items:
         item.markers.clear()
+    learner_only = [item for item in items if item.fspath.parent.name == "notebooks"]
+    conftest._skip_learner_cells_run_in_solutions(learner_only)  # `pytest notebooks/`: no solution runs
+    assert not any(item.markers for item in learner_only)
     monkeypatch.setattr(conftest, "LEARNER_WHOLE", True)
     conftest._skip_learner_cells_run_in_solutions(items)
     assert not any(item.markers for item in items)
