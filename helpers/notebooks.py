@@ -339,44 +339,109 @@ def _comparable(outputs: list) -> list[dict]:
 
 # ------------------------------------------------------------ which learner cells the suite runs
 _NOT_A_CHANGE = {"print", "display"}  # calls that read their arguments and change nothing
+_READ_ONLY_METHODS = frozenset(
+    # methods of models, arrays, tensors, datasets and paths that leave their object as it was
+    "predict predict_on_batch evaluate summary count_params get_layer get_weights get_config export save "
+    "numpy astype reshape ravel copy mean sum max min std argmax argsort round take batch map prefetch cache "
+    "items keys values stat exists is_file is_dir iterdir glob rglob relative_to read_bytes read_text "
+    "serve get_tensor get_input_details get_output_details startswith endswith lower upper format".split()
+)
 
 
-def _names(source: str) -> tuple[set[str], set[str], set[str], set[str]] | None:
-    """(names a cell binds, names it may change, names it reads, names it imports), or None
-    when it is not Python.
+def _bound_names(targets) -> set[str]:
+    """Plain names an assignment's targets bind (``a = ...``, ``a, (b, *c) = ...``)."""
+    names = set()
+    for target in targets:
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            names |= _bound_names(target.elts)
+        elif isinstance(target, ast.Starred):
+            names |= _bound_names([target.value])
+    return names
 
-    "May change" is conservative: a method called on a name (``model.fit(...)``), an item or
-    attribute assigned on it (``d[k] = v``), a name deleted, or a name passed to a function
-    called as a statement of its own (``start_fine_tuning(model, ...)``).
+
+def _statement_scope(statement: ast.stmt) -> tuple[set[str], set[str]]:
+    """(names a top-level statement reads from the notebook's namespace, names it binds there).
+
+    Python's own ``symtable`` tells a function's parameters and locals, and a comprehension's
+    variables, apart from the notebook's names: only names that resolve to the notebook's
+    namespace count.
+    """
+    import symtable
+
+    table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+    reads = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    binds = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    nested = list(table.get_children())
+    while nested:
+        scope = nested.pop()
+        nested += scope.get_children()
+        for symbol in scope.get_symbols():
+            if symbol.is_global() and symbol.is_referenced():
+                reads.add(symbol.get_name())
+            if symbol.is_declared_global() and symbol.is_assigned():
+                binds.add(symbol.get_name())
+    return reads, binds
+
+
+def _names(source: str) -> tuple[set[str], set[str], set[str], set[str], set[str]] | None:
+    """(names a cell binds, names it may change, names it reads, names it imports, names it
+    certainly rebinds), or None when it is not Python.
+
+    "Reads" are the names whose value the cell takes from earlier cells: a name the cell
+    itself binds first (``answer = ...`` then ``check(answer)``, a ``for`` or ``with``
+    target, a function's parameter) is not one. "Certainly rebinds" are names bound by a
+    top-level assignment, import, ``def`` or ``class``, whatever earlier cells did with them.
+    "May change" is conservative: a method called on a name (``model.fit(...)``; the methods
+    in ``_READ_ONLY_METHODS`` excepted), an item or attribute assigned on it (``d[k] = v``),
+    or a name passed to a function called as a statement of its own
+    (``start_fine_tuning(model, ...)``).
     """
     lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
     try:
         tree = ast.parse("\n".join(lines))
     except SyntaxError:
         return None
-    binds, changes, reads, imports = set(), set(), set(), set()
+    binds, changes, reads, imports, kills = set(), set(), set(), set(), set()
 
     def base_name(node):
         while isinstance(node, (ast.Attribute, ast.Subscript)):
             node = node.value
         return node.id if isinstance(node, ast.Name) else None
 
+    seen = set()  # every notebook-level name the cell mentions
     for statement in tree.body:
+        statement_reads, statement_binds = _statement_scope(statement)
+        seen |= statement_reads | statement_binds
+        if isinstance(statement, (ast.For, ast.AsyncFor)):
+            statement_reads -= _bound_names([statement.target])
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            statement_reads -= _bound_names([item.optional_vars for item in statement.items if item.optional_vars])
+        reads |= statement_reads - kills
+        binds |= statement_binds
+        if isinstance(statement, ast.Assign):
+            kills |= _bound_names(statement.targets)
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            kills |= _bound_names([statement.target])
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            names = {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+            imports |= names
+            kills |= names
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            kills.add(statement.name)
         call = statement.value if isinstance(statement, ast.Expr) else None
         if isinstance(call, ast.Call) and not (isinstance(call.func, ast.Name) and call.func.id in _NOT_A_CHANGE):
             changes |= {a.id for a in [*call.args, *(k.value for k in call.keywords)] if isinstance(a, ast.Name)}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (reads if isinstance(node.ctx, ast.Load) else binds).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            binds.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            changes.add(base_name(node.func.value))
+            if node.func.attr not in _READ_ONLY_METHODS:
+                changes.add(base_name(node.func.value))
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
             changes.add(base_name(node.value))
-    return binds | imports, changes - {None}, reads, imports
+    return binds | imports, changes & seen, reads, imports, kills
 
 
 def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> set[str] | None:
@@ -385,8 +450,9 @@ def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.Note
     A learner copy differs from its solution only where answers were cut out. The suite runs
     ``solutions/`` whole; in the learner copy it runs the setup cell, every cell that differs
     from its twin in ``solutions/``, every later cell that reads a name such a cell (or a cell
-    run for this reason) binds or changes, and, for all of these, every earlier cell that binds
-    or changes a name they read. The other cells are the solution's code, run on the same state
+    run for this reason) binds or changes, and, for all of these, the earlier cells that bind
+    or change a name they read, going back as far as the nearest cell that certainly rebinds it
+    (an assignment, import or ``def`` at the top level of the cell). The other cells are the solution's code, run on the same state
     in ``solutions/``. Names are followed statically (see ``_names``); a cell that is not plain
     Python, or a cell without an id, makes the whole copy run.
     """
@@ -399,9 +465,10 @@ def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.Note
     if any(p is None for p in parsed) or any(not c.get("id") for c in cells):
         return None  # not plain Python, or cells without ids (nbformat < 4.5) that cannot be paired
     # Calling np.mean() or keras.utils.set_random_seed() does not change np or keras.
-    modules = set().union(*(imports for *_, imports in parsed))
-    writes = [binds | (changes - modules) for binds, changes, _, _ in parsed]
-    reads = [r for _, _, r, _ in parsed]
+    modules = set().union(*(imports for _, _, _, imports, _ in parsed))
+    writes = [binds | (changes - modules) for binds, changes, _, _, _ in parsed]
+    reads = [r for _, _, r, _, _ in parsed]
+    kills = [k for *_, k in parsed]
     run = {0} if cells else set()
     touched: set[str] = set()  # names whose value may differ from the solution run's
     for i, c in enumerate(cells):
@@ -409,12 +476,15 @@ def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.Note
             run.add(i)
             touched |= writes[i]
     todo = sorted(run)
-    while todo:  # and what those cells read, from every earlier cell that writes it
+    while todo:  # and what those cells read: every earlier cell that writes it, back to one that rebinds it
         i = todo.pop()
-        for j in range(i):
-            if j not in run and writes[j] & reads[i]:
-                run.add(j)
-                todo.append(j)
+        for name in reads[i]:
+            for j in range(i - 1, -1, -1):
+                if name in writes[j] and j not in run:
+                    run.add(j)
+                    todo.append(j)
+                if name in kills[j]:
+                    break
     return {cells[i].get("id") for i in run}
 
 

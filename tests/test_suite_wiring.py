@@ -96,6 +96,27 @@ def test_learner_cells_to_run_follows_names_both_ways():
     assert renamed == {f"c{i}" for i in range(11)}
 
 
+def test_learner_cells_to_run_reads_only_what_comes_from_earlier_cells():
+    solution = [
+        "import numpy as np",  # c0
+        "review = ['old', 'list']",  # c1: rebound by c6 before the exercise reads it
+        "model = make_model()",  # c2
+        "preds = model.predict(data)",  # c3: predict leaves model as it was
+        "for i in range(3):\n    print(i)",  # c4: the exercise's i is its comprehension's own
+        "def helper(model, i):\n    return model.fit(i)",  # c5: a parameter is not the notebook's model
+        "from helpers import review",  # c6: certainly rebinds review
+        "answer = 'b'\nreview.check(answer, model, [i for i in range(2)])",  # c7: the exercise
+    ]
+    learner = [*solution[:7], "answer = ...  # Your code here\nreview.check(answer, model, [i for i in range(2)])"]
+    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution)) == {"c0", "c2", "c6", "c7"}
+    # When c6 only changes review instead of rebinding it, what c1 made still matters.
+    solution[6] = learner[6] = "review.append('more')"
+    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution)) == {"c0", "c1", "c2", "c6", "c7"}
+    # A method that may change its object (fit) makes the cell one the exercise needs.
+    solution[3] = learner[3] = "model.fit(data)"
+    assert "c3" in notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution))
+
+
 def test_learner_cells_to_run_gives_up_on_what_it_cannot_parse_or_pair():
     import pytest
 
