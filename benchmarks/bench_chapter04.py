@@ -3,7 +3,7 @@
 Runs ``solutions/04_data_augmentation.ipynb`` headless in FULL mode with ``COURSE_DATA_DIR``
 pointing at a mirror built by ``benchmarks/cifar_mirror.py`` and prints what the notebook
 recorded: final training and validation accuracy (and the gap) of the small CNN trained on
-5,000 images without augmentation, with flip + shift, and with the strong five-layer pipeline.
+2,500 images without augmentation, with flip + shift, and with the strong five-layer pipeline.
 
     python benchmarks/bench_chapter04.py --mirror /tmp/mirror [--keep out.ipynb] [--record]
 
@@ -82,6 +82,8 @@ def figures(results: dict[str, object], seconds: float) -> dict[str, float] | No
             values[f"ch04.epoch_seconds_in_{where}"] = float(results[f"epoch_seconds_{where}"])
     if "augmentation_epochs" in results:
         values["ch04.epochs"] = int(results["augmentation_epochs"])
+    if "augmentation_train_images" in results:
+        values["ch04.train_images"] = int(results["augmentation_train_images"])
     return values
 
 
@@ -89,9 +91,11 @@ def record(values: dict[str, float], load: float | str) -> None:
     """Write the figures into results.json under the ``ch04.`` keys the README quotes."""
     import report
 
+    images = values.get("ch04.train_images")
     how = (
         "chapter 04 notebook run whole in full mode on real CIFAR-10: the small CNN "
-        "trained on 5,000 images, validated on 5,000 others (seeded permutation), last-epoch accuracies"
+        f"trained on {f'{images:,}' if images else 'the chapter'} images, validated on 5,000 others (seeded permutation), "
+        "last-epoch accuracies"
     )
     new = {key: value for key, value in values.items() if key.endswith(("train_minutes", "_in_model", "_in_pipeline"))}
     report.record(
