@@ -43,7 +43,7 @@ LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
 # first so that no long notebook starts last and leaves one core idle at the end.
 SLOWEST_FIRST = [
     "solutions/05_transfer_learning.ipynb",
-    "tests/test_browser_ch09.py",
+    "tests/test_browser.py",
     "tests/test_chapter03.py",
     "solutions/03_building_cnns.ipynb",
     "solutions/04_data_augmentation.ipynb",
@@ -55,8 +55,6 @@ SLOWEST_FIRST = [
     "notebooks/05_transfer_learning.ipynb",
     "notebooks/08_look_inside.ipynb",
     "solutions/02_convolution_from_scratch.ipynb",
-    "tests/test_browser.py",
-    "tests/test_browser_ch08.py",
     "solutions/01_datasets.ipynb",
     "solutions/06_evaluation.ipynb",
     "tests/test_multiworker.py",

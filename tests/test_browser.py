@@ -1,12 +1,25 @@
-"""The CNN Architecture Explorer in a real browser: JupyterLab + headless Debian Chromium.
+"""The course's widgets in a real browser: JupyterLab + headless Debian Chromium.
 
-Starts JupyterLab on 127.0.0.1 (a free port, a random token, every Jupyter folder in a
-temp dir), opens a small notebook that shows ``explorer()``, runs it, moves the "conv
-blocks" slider with the keyboard and checks that the totals shown are the ones
-``architecture_report`` computes and that the block diagram redraws with one block per layer. A screenshot is kept in ``test-artifacts/``.
+One JupyterLab server on 127.0.0.1 (a free port, a random token, every Jupyter folder in a
+temp dir) and one Chromium serve the three tests of this module, each in its own notebook
+and browser context:
 
-Needs Debian's ``chromium`` (``apt-get install -y chromium``) and PyPI ``playwright``
-(driven with ``executable_path``; ``playwright install`` is never needed).
+- the CNN Architecture Explorer (chapter 02): a small notebook shows ``explorer()``; the
+  test moves the "conv blocks" slider with the keyboard and checks that the totals shown are
+  the ones ``architecture_report`` computes and that the block diagram redraws with one
+  block per layer;
+- chapter 08's cleaning tool: ``CleaningTool`` over three generated images; a new label
+  picked in the drop-down and a click on "relabel" must write the row to the CSV file on
+  disk, and "undo" must take it out again;
+- chapter 09's upload app: the chapter 09 solutions notebook (smoke + offline, as the suite
+  does) plus one extra last cell that prints the kernel's own top class for scikit-learn's
+  sample photo ``china.jpg``; the test uploads that same file through the app's FileUpload
+  control (a click on the control opens its hidden file input's chooser, which playwright
+  fills in) and checks that the top class the app renders is the kernel's prediction.
+
+Screenshots are kept in ``test-artifacts/``. Needs Debian's ``chromium`` (``apt-get install
+-y chromium``) and PyPI ``playwright`` (driven with ``executable_path``; ``playwright
+install`` is never needed).
 """
 
 from __future__ import annotations
@@ -14,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -26,6 +40,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import cleaning
 from helpers.explorer import architecture_report
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,7 +96,7 @@ def write_settings(settings: Path) -> None:
         path.write_text(json.dumps(values), encoding="utf-8")
 
 
-def write_notebook(folder: Path) -> str:
+def write_explorer_notebook(folder: Path) -> str:
     nb = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell("from helpers.explorer import explorer\n\nexplorer()")],
     )
@@ -90,9 +105,10 @@ def write_notebook(folder: Path) -> str:
     return "explorer_test.ipynb"
 
 
-@pytest.fixture
-def jupyterlab(tmp_path):
-    """A JupyterLab server on 127.0.0.1, stopped (with its kernels) by SIGTERM afterwards."""
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """A JupyterLab server on 127.0.0.1 for this module's tests, stopped (with its kernels) by SIGTERM afterwards."""
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     work = tmp_path / "work"
     work.mkdir()
     write_settings(tmp_path / "settings")
@@ -156,21 +172,32 @@ def totals(report) -> str:
     return report.totals_line().split(" (")[0]
 
 
-@contextlib.contextmanager
-def notebook_page(jupyterlab, name: str, timeout_ms: int = 120_000):
-    """A headless Chromium page with notebook ``name`` open in JupyterLab, all its cells started."""
-    ARTIFACTS.mkdir(exist_ok=True)
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for this module's tests (each test opens its own context)."""
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(timeout_ms)
-            page.goto(f"{jupyterlab['base']}/lab/tree/{name}?token={jupyterlab['token']}")
-            page.wait_for_selector("#jp-main-statusbar >> text=Idle")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def notebook_page(jupyterlab, chromium, name: str, timeout_ms: int = 120_000):
+    """A fresh browser context with notebook ``name`` open in JupyterLab, all its cells started."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        # ?reset: a clean workspace, so only this notebook is open (the server serves every test)
+        page.goto(f"{jupyterlab['base']}/lab/tree/{name}?reset&token={jupyterlab['token']}")
+        page.wait_for_selector("#jp-main-statusbar >> text=Idle")
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        yield page
+    finally:
+        context.close()
 
 
 def diagram_shapes(page) -> list[str]:
@@ -182,9 +209,10 @@ def expected_shapes(report) -> list[str]:
     return ["×".join(str(v) for v in layer.shape) for layer in report.layers]
 
 
-def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
-    name = write_notebook(jupyterlab["work"])
-    with notebook_page(jupyterlab, name) as page:
+# ---------------------------------------------------------------- chapter 02: the explorer
+def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab, chromium):
+    name = write_explorer_notebook(jupyterlab["work"])
+    with notebook_page(jupyterlab, chromium, name) as page:
         report = page.locator(".widget-html-content").filter(has_text="Total parameters")
         report.wait_for()
         assert totals(architecture_report()) in report.inner_text()  # the defaults: 3 blocks
@@ -213,3 +241,106 @@ def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab):
         assert expected_error.split(":")[0] in message.inner_text()
         assert diagram_shapes(page) == []  # no diagram of a model that cannot be built
         page.screenshot(path=str(ARTIFACTS / "browser_explorer_impossible.png"), full_page=True)
+
+
+# ---------------------------------------------------------------- chapter 08: the cleaning tool
+CLASSES = ["daisy", "roses", "tulips"]
+
+
+def write_cleaning_notebook(folder: Path, csv_path: Path) -> str:
+    source = f"""import numpy as np
+from helpers import cleaning
+
+log = cleaning.DecisionLog({str(csv_path)!r}, {CLASSES!r})
+tool = cleaning.CleaningTool(
+    log,
+    ["roses/1.jpg", "daisy/2.jpg", "tulips/3.jpg"],
+    ["roses", "daisy", "tulips"],
+    lambda i: np.full((64, 64, 3), 60 * i + 40, dtype="uint8"),
+)
+tool.widget"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nbformat.write(nb, folder / "cleaning_test.ipynb")
+    return "cleaning_test.ipynb"
+
+
+def wait_for(condition, timeout: float = 60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError("the condition did not become true within the timeout")
+
+
+def test_relabel_click_writes_the_csv_and_undo_takes_it_back(jupyterlab, chromium):
+    csv_path = jupyterlab["work"] / "decisions" / "flowers.csv"
+    name = write_cleaning_notebook(jupyterlab["work"], csv_path)
+    with notebook_page(jupyterlab, chromium, name) as page:
+        info = page.locator(".widget-html-content").filter(has_text="1 / 3")
+        info.wait_for()
+        assert "roses/1.jpg" in info.inner_text() and "not decided yet" in info.inner_text()
+        assert not csv_path.exists()
+
+        page.locator(".widget-dropdown select").select_option("tulips")
+        page.locator("button.widget-button", has_text="relabel").click()
+        wait_for(lambda: csv_path.exists() and "roses/1.jpg" in cleaning.read_decisions(csv_path))
+        assert cleaning.read_decisions(csv_path, CLASSES)["roses/1.jpg"] == cleaning.Decision(
+            "roses/1.jpg", "relabel", "tulips"
+        )
+        page.locator(".widget-html-content").filter(has_text="saved: roses/1.jpg").wait_for()
+        page.locator(".widget-html-content").filter(has_text="2 / 3").wait_for()  # moved on to the next image
+        page.screenshot(path=str(ARTIFACTS / "browser_cleaning_tool.png"), full_page=True)
+
+        page.locator("button.widget-button", has_text="undo").click()
+        wait_for(lambda: "roses/1.jpg" not in cleaning.read_decisions(csv_path))
+        page.locator(".widget-html-content").filter(has_text="undone: roses/1.jpg").wait_for()
+
+
+# ---------------------------------------------------------------- chapter 09: the upload app
+CH09_NOTEBOOK = ROOT / "solutions" / "09_your_own_classifier.ipynb"
+MARK = "KERNEL-TOP:"
+
+
+def china_jpg() -> Path:
+    import sklearn.datasets
+
+    path = Path(sklearn.datasets.__file__).parent / "images" / "china.jpg"
+    if not path.is_file():
+        pytest.skip(f"scikit-learn's sample photo is missing at {path}")
+    return path
+
+
+def write_ch09_notebook(folder: Path, photo: Path) -> str:
+    nb = nbformat.read(CH09_NOTEBOOK, as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(f'print("{MARK}", predict_photo(r"{photo}")[1][0]["class"])'),
+    )
+    nbformat.write(nb, folder / CH09_NOTEBOOK.name)
+    return CH09_NOTEBOOK.name
+
+
+def test_upload_app_shows_the_kernels_prediction(jupyterlab, chromium):
+    photo = china_jpg()
+    name = write_ch09_notebook(jupyterlab["work"], photo)
+    # the whole chapter runs first (smoke mode)
+    with notebook_page(jupyterlab, chromium, name, timeout_ms=600_000) as page:
+        printed = page.locator(".jp-OutputArea-output").filter(has_text=MARK)
+        printed.wait_for()
+        kernel_top = re.search(rf"{MARK}\s*(\S+)", printed.inner_text()).group(1)
+
+        upload = page.locator(".widget-upload")
+        upload.wait_for()
+        # The control's <input type=file> is hidden (and, in ipywidgets 8, not inside the button):
+        # a click opens the file chooser, which playwright fills in as a user picking the file would.
+        with page.expect_file_chooser() as chooser:
+            upload.click()
+        chooser.value.set_files(str(photo))
+        shown = page.locator(".widget-html-content .prediction").filter(has_text="china.jpg")
+        shown.wait_for()
+        rendered = shown.locator(".top-class").all_inner_texts()
+        page.screenshot(path=str(ARTIFACTS / "browser_ch09_upload.png"), full_page=False)
+        assert len(rendered) == 3, rendered  # the top 3 as bars
+        assert rendered[0].strip() == kernel_top, (rendered, kernel_top)
