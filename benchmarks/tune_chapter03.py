@@ -66,6 +66,8 @@ CONFIGS = {
     "b64smooth_ema": dict(batch=64, lr=2.8e-3, smoothing=0.1, ema=True),
     # 10 epochs, the first 5 at 24 px (0.56x the pixels): about the cost of 8 epochs at 32 px
     "prog": dict(epochs=10, small=24, small_epochs=5),
+    # the warm-up/decay shape: a longer warm-up (30% of the steps) to a higher peak, then the cosine
+    "warm30": dict(warmup=0.3, lr=6e-3),
 }
 
 
