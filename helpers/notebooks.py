@@ -413,6 +413,12 @@ def _names(source: str) -> tuple[set[str], set[str], set[str], set[str], set[str
     seen = set()  # every notebook-level name the cell mentions
     for statement in tree.body:
         statement_reads, statement_binds = _statement_scope(statement)
+        # `x += 1` reads x, but symtable counts it only as an assignment
+        statement_reads |= {
+            node.target.id
+            for node in ast.walk(statement)
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
+        }
         seen |= statement_reads | statement_binds
         if isinstance(statement, (ast.For, ast.AsyncFor)):
             statement_reads -= _bound_names([statement.target])

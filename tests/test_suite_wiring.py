@@ -112,6 +112,10 @@ def test_learner_cells_to_run_reads_only_what_comes_from_earlier_cells():
     # When c6 only changes review instead of rebinding it, what c1 made still matters.
     solution[6] = learner[6] = "review.append('more')"
     assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution)) == {"c0", "c1", "c2", "c6", "c7"}
+    # `review += ...` reads what the earlier cells made of review.
+    solution[7] = "review += ['b']\ncheck(model)"
+    learner[7] = "review += [...]  # Your code here\ncheck(model)"
+    assert {"c1", "c6"} <= notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution))
     # A method that may change its object (fit) makes the cell one the exercise needs.
     solution[3] = learner[3] = "model.fit(data)"
     assert "c3" in notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution))
