@@ -39,7 +39,7 @@ NBVAL_OUTPUT_TIMEOUT = 120
 # copy collected without its solution runs whole). COURSE_TEST_LEARNER_WHOLE=1 runs them whole always.
 LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
 
-# The slowest test scopes (files), measured with --durations, are handed to the two workers
+# The slowest test scopes (files), measured with --durations, are handed to the workers
 # first so that no long notebook starts last and leaves one core idle at the end.
 SLOWEST_FIRST = [
     "solutions/05_transfer_learning.ipynb",
