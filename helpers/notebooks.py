@@ -412,7 +412,10 @@ def _names(source: str) -> tuple[set[str], set[str], set[str], set[str], set[str
 
     seen = set()  # every notebook-level name the cell mentions
     for statement in tree.body:
-        statement_reads, statement_binds = _statement_scope(statement)
+        try:
+            statement_reads, statement_binds = _statement_scope(statement)
+        except SyntaxError:  # parsed but refused by the compiler, e.g. `nonlocal x` outside a function
+            return None
         # `x += 1` reads x, but symtable counts it only as an assignment
         statement_reads |= {
             node.target.id

@@ -127,6 +127,8 @@ def test_learner_cells_to_run_gives_up_on_what_it_cannot_parse_or_pair():
     learner = list(SOLUTION)
     learner[2] = "heavy = (  # unbalanced"
     assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
+    learner[2] = "nonlocal heavy  # parses, but the compiler refuses it"
+    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
     no_ids = notebook(*SOLUTION)
     del no_ids.cells[1]["id"]
     assert notebooks.learner_cells_to_run(no_ids, notebook(*SOLUTION)) is None
