@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from nbval.plugin import IPyNbFile
 
 from helpers.notebooks import UNSET_IN_TESTS, suite_environment
 
@@ -86,8 +87,55 @@ def _skip_learner_cells_run_in_solutions(items) -> None:
                 else None
             )
         run = plans[path]
-        if run is not None and item.cell.cell_type == "code" and item.cell.get("id") not in run:
+        if run is None:
+            continue
+        item.parent.__class__ = LearnerCopyInSharedKernel
+        if item.cell.cell_type == "code" and item.cell.get("id") not in run:
             item.add_marker(pytest.mark.skip(reason="the same code runs on the same state in solutions/"))
+
+
+# A sliced learner copy runs few cells, and most of its time went to starting a kernel and
+# importing TensorFlow (7-8 s of the 8-20 s of each copy). So the sliced learner copies that
+# one worker runs share one kernel: before each copy, helpers.course.reset_kernel and
+# IPython's %reset bring it back to how a fresh kernel starts (names, environment, folder,
+# figures, Keras's layer names, the course's banners); imported modules stay loaded.
+# solutions/ and learner copies run whole always get a fresh kernel.
+_SHARED_KERNEL: dict = {}
+
+
+def reset_code(started_with: list[str], environment: dict[str, str], cwd) -> str:
+    """What a shared kernel runs before the next learner copy."""
+    return (
+        "from helpers.course import reset_kernel\n"
+        f"reset_kernel({started_with!r}, {environment!r}, {str(cwd)!r})\n"
+        "get_ipython().run_line_magic('reset', '-f')\n"
+    )
+
+
+class LearnerCopyInSharedKernel(IPyNbFile):
+    def setup(self):
+        kernel = _SHARED_KERNEL.get("kernel")
+        if kernel is None or not kernel.is_alive():
+            super().setup()  # a fresh kernel, started with this copy's environment
+            _SHARED_KERNEL.update(kernel=self.kernel, started_with=sorted(os.environ))
+            return
+        self.kernel = kernel
+        self.setup_sanitize_files()
+        code = reset_code(_SHARED_KERNEL["started_with"], dict(os.environ), self.fspath.dirname)
+        reply = kernel.kc.execute_interactive(code, store_history=False, timeout=120, output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            kernel.stop()
+            raise RuntimeError(f"Could not reset the shared kernel for {self.fspath}: {reply['content']}")
+
+    def teardown(self):
+        if self.kernel is not _SHARED_KERNEL.get("kernel"):
+            super().teardown()  # kept for the next learner copy otherwise, stopped at the end
+
+
+def pytest_sessionfinish(session):
+    kernel = _SHARED_KERNEL.pop("kernel", None)
+    if kernel is not None and kernel.is_alive():
+        kernel.stop()
 
 
 def pytest_xdist_auto_num_workers(config):

@@ -153,10 +153,17 @@ def test_skipped_learner_cells_are_twins_and_every_changed_cell_runs():
         assert changed and set(changed) <= run, path.name
 
 
+def FakeNotebookFile():  # noqa: N802 - an nbval collector, not set up (no kernel)
+    from nbval.plugin import IPyNbFile
+
+    return IPyNbFile.__new__(IPyNbFile)
+
+
 class FakeNotebookCell(FakeCell):
-    def __init__(self, path: Path, cell):
+    def __init__(self, path: Path, cell, parent=None):
         super().__init__(path)
         self.cell = cell
+        self.parent = parent
         self.markers = []
 
     def add_marker(self, marker):
@@ -168,8 +175,9 @@ def test_the_suite_skips_only_learner_cells_that_run_in_solutions(request, monke
 
     conftest = root_conftest(request)
     name = "03_building_cnns.ipynb"
+    files = {folder: FakeNotebookFile() for folder in ("solutions", "notebooks")}
     items = [
-        FakeNotebookCell(ROOT / folder / name, cell)
+        FakeNotebookCell(ROOT / folder / name, cell, files[folder])
         for folder in ("solutions", "notebooks")
         for cell in nbformat.read(ROOT / folder / name, as_version=4).cells
         if cell.cell_type == "code"
@@ -178,16 +186,85 @@ def test_the_suite_skips_only_learner_cells_that_run_in_solutions(request, monke
     conftest._skip_learner_cells_run_in_solutions(items)
     skipped = {(item.fspath.parent.name, item.cell.get("id")) for item in items if item.markers}
     assert skipped and {folder for folder, _ in skipped} == {"notebooks"}
+    # the sliced learner copy runs in the worker's shared kernel, the solution in a fresh one
+    assert type(files["notebooks"]) is conftest.LearnerCopyInSharedKernel
+    assert type(files["solutions"]) is not conftest.LearnerCopyInSharedKernel
     assert ("notebooks", "cell-028") in skipped  # the classifier's training: no exercise reads it
     assert ("notebooks", "cell-057") not in skipped  # exercise 2
     for item in items:
         item.markers.clear()
-    learner_only = [item for item in items if item.fspath.parent.name == "notebooks"]
+    learner_only = [
+        FakeNotebookCell(item.fspath, item.cell, FakeNotebookFile())
+        for item in items
+        if item.fspath.parent.name == "notebooks"
+    ]
     conftest._skip_learner_cells_run_in_solutions(learner_only)  # `pytest notebooks/`: no solution runs
     assert not any(item.markers for item in learner_only)
+    assert type(learner_only[0].parent) is not conftest.LearnerCopyInSharedKernel  # run whole, in a fresh kernel
+    items = [FakeNotebookCell(item.fspath, item.cell, FakeNotebookFile()) for item in items]
     monkeypatch.setattr(conftest, "LEARNER_WHOLE", True)
     conftest._skip_learner_cells_run_in_solutions(items)
     assert not any(item.markers for item in items)
+    assert not any(type(item.parent) is conftest.LearnerCopyInSharedKernel for item in items)
+
+
+def test_reset_kernel_clears_what_a_fresh_kernel_would_not_have(tmp_path):
+    """In this process: environment, folder, Keras's layer names and dtype policy, the course's banners."""
+    import keras
+
+    from helpers import course
+
+    before, cwd = dict(os.environ), Path.cwd()
+    try:
+        os.environ["LEFT_BY_THE_LAST_NOTEBOOK"] = "1"
+        os.environ["COURSE_MODELS_DIR"] = "/last/notebook/models"
+        keras.backend.clear_session()
+        first = keras.layers.Dense(2).name
+        assert keras.layers.Dense(2).name != first
+        keras.config.set_dtype_policy("mixed_bfloat16")
+        course._state["banners"].add("dataset:cifar10")
+        environment = {**before, "COURSE_MODELS_DIR": str(tmp_path / "models")}
+        started_with = sorted(set(before) | set(course._ENVIRON_AT_IMPORT))
+        course.reset_kernel(started_with, environment, tmp_path)
+        assert dict(os.environ) == environment
+        assert Path.cwd() == tmp_path
+        assert keras.layers.Dense(2).name == first
+        assert keras.config.dtype_policy().name == "float32"
+        assert course.standins_used() == [] and course._state["chapter"] is None
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(before)
+        keras.config.set_dtype_policy("float32")
+
+
+def test_shared_kernel_reset_clears_names_and_keeps_modules(request, tmp_path):
+    """The code conftest sends to a shared kernel, run in a real (TensorFlow-free) kernel."""
+    from jupyter_client.manager import start_new_kernel
+
+    conftest = root_conftest(request)
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
+
+    def run(code):
+        seen = []
+        reply = kc.execute_interactive(code, timeout=60, output_hook=seen.append)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return "".join(m["content"].get("text", "") for m in seen if m["msg_type"] == "stream")
+
+    try:
+        started_with = sorted(os.environ)
+        run(
+            "import os, json\nfrom helpers import course\nx = 1\nos.environ['LEFT_OVER'] = '1'\ncourse._state['banners'].add('k')"
+        )
+        run(conftest.reset_code(started_with, {**os.environ, "COURSE_MODELS_DIR": str(tmp_path)}, tmp_path))
+        shown = run(
+            "import os, sys\nprint('x' in dir(), 'LEFT_OVER' in os.environ, os.environ['COURSE_MODELS_DIR'],"
+            " os.getcwd(), 'helpers.course' in sys.modules, sys.modules['helpers.course'].standins_used())"
+        )
+        assert shown.split() == ["False", "False", str(tmp_path), str(tmp_path), "True", "[]"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 def test_slowest_scopes_exist(request):
