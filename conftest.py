@@ -89,7 +89,8 @@ def _skip_learner_cells_run_in_solutions(items) -> None:
         run = plans[path]
         if run is None:
             continue
-        item.parent.__class__ = LearnerCopyInSharedKernel
+        if not FRESH_KERNELS:
+            item.parent.__class__ = LearnerCopyInSharedKernel
         if item.cell.cell_type == "code" and item.cell.get("id") not in run:
             item.add_marker(pytest.mark.skip(reason="the same code runs on the same state in solutions/"))
 
@@ -100,6 +101,8 @@ def _skip_learner_cells_run_in_solutions(items) -> None:
 # IPython's %reset bring it back to how a fresh kernel starts (names, environment, folder,
 # figures, Keras's layer names, the course's banners); imported modules stay loaded.
 # solutions/ and learner copies run whole always get a fresh kernel.
+# COURSE_TEST_FRESH_KERNELS=1 gives each learner copy its own kernel again.
+FRESH_KERNELS = os.environ.get("COURSE_TEST_FRESH_KERNELS") == "1"
 _SHARED_KERNEL: dict = {}
 
 
