@@ -3,6 +3,7 @@ solutions/, a longer nbval output wait, and the total wall time at the end."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -44,21 +45,20 @@ LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
 # first so that no long notebook starts last and leaves one core idle at the end.
 SLOWEST_FIRST = [
     "solutions/05_transfer_learning.ipynb",
-    "tests/test_browser.py",
-    "tests/test_chapter03.py",
     "solutions/03_building_cnns.ipynb",
+    "tests/test_browser.py",
     "solutions/04_data_augmentation.ipynb",
-    "solutions/09_your_own_classifier.ipynb",
-    "notebooks/07_inference.ipynb",
     "solutions/07_inference.ipynb",
+    "solutions/09_your_own_classifier.ipynb",
     "solutions/08_look_inside.ipynb",
+    "tests/test_chapter03.py",
     "tests/test_models.py",
-    "notebooks/05_transfer_learning.ipynb",
-    "notebooks/08_look_inside.ipynb",
     "solutions/02_convolution_from_scratch.ipynb",
     "solutions/01_datasets.ipynb",
-    "solutions/06_evaluation.ipynb",
+    "notebooks/07_inference.ipynb",
+    "tests/test_figures.py",
     "tests/test_multiworker.py",
+    "solutions/06_evaluation.ipynb",
 ]
 
 
@@ -141,6 +141,76 @@ def pytest_sessionfinish(session):
         kernel.stop()
 
 
+# Chapter 03 says that running its cells again from the first seeded training gives the same
+# numbers. After nbval has run the chapter, this item runs those cells again in the same kernel
+# and compares what both passes recorded (the kernel records into a results file for this).
+RERUN = {
+    "solutions/03_building_cnns.ipynb": ("first_cnn = keras.Sequential(", 'course.record_result("test_accuracy_flip"')
+}
+
+
+def results_path(path: Path) -> Path | None:
+    """Where a notebook's kernel records its results (only the notebooks in RERUN record)."""
+    name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else ""
+    return _MODELS_ROOT / f"{path.parent.name}-{path.stem}.results.jsonl" if name in RERUN else None
+
+
+class ReRunTrainingCells(pytest.Item):
+    """Run a notebook's training cells again in the kernel nbval ran it in; both passes must record the same metrics."""
+
+    def __init__(self, *, first: str, last: str, **kwargs):
+        super().__init__(**kwargs)
+        self.first, self.last = first, last
+
+    def runtest(self):
+        notebook = self.parent
+        if notebook.kernel is None or not notebook.kernel.is_alive() or notebook.timed_out:
+            pytest.fail("the notebook's kernel stopped before the re-run (see the failing cell above)")
+        cells = [c for c in notebook.nb.cells if c.cell_type == "code"]
+        start = next(i for i, c in enumerate(cells) if self.first in c.source)
+        end = next(i for i, c in enumerate(cells) if self.last in c.source)
+        first_pass = results_path(Path(str(notebook.fspath)))
+        second_pass = first_pass.with_suffix(".again.jsonl")
+        for source in [
+            f"import os\nos.environ['COURSE_RESULTS'] = {str(second_pass)!r}",
+            *(c.source for c in cells[start : end + 1]),
+        ]:
+            reply = notebook.kernel.kc.execute_interactive(
+                source, store_history=False, timeout=900, output_hook=lambda msg: None
+            )
+            content = reply["content"]
+            assert content["status"] == "ok", (
+                f"re-running\n{source[:300]}\nfailed: {content.get('ename')}: {content.get('evalue')}"
+            )
+        first, second = ([json.loads(line) for line in p.read_text().splitlines()] for p in (first_pass, second_pass))
+        compare_passes(first, second)
+
+    def reportinfo(self):
+        return self.fspath, None, f"{self.name}"
+
+
+def compare_passes(first: list[dict], second: list[dict]) -> None:
+    """The metrics recorded by a re-run equal the ones the first pass recorded for the same cells."""
+    names = [row["name"] for row in first]
+    last = second[-1]["name"]
+    assert last in names, f"the first pass never recorded {last!r}"
+    first = first[: names.index(last) + 1][-len(second) :]  # the first pass's rows for the re-run cells
+    assert [r["name"] for r in second] == [r["name"] for r in first]
+    metrics = [{r["name"]: r["value"] for r in rows if not r["name"].endswith("_seconds")} for rows in (first, second)]
+    assert metrics[0] == metrics[1]
+
+
+def _add_reruns(items) -> None:
+    for path, (first, last) in RERUN.items():
+        cells = [i for i, item in enumerate(items) if hasattr(item, "cell") and Path(str(item.fspath)) == ROOT / path]
+        if cells:
+            parent = items[cells[-1]].parent
+            items.insert(
+                cells[-1] + 1,
+                ReRunTrainingCells.from_parent(parent, name="re-run of the training cells", first=first, last=last),
+            )
+
+
 def pytest_xdist_auto_num_workers(config):
     """``-n auto``: one worker more than the CPUs. A worker often waits (for a notebook kernel
     to start, a browser, a subprocess), and the extra one keeps the cores busy: on 2 cores
@@ -153,6 +223,7 @@ def pytest_collection_modifyitems(config, items):
 
     items.sort(key=_scope_rank)  # stable: the cells of a notebook keep their order
     _skip_learner_cells_run_in_solutions(items)
+    _add_reruns(items)
     pins: dict[Path, dict] = {}
     for item in items:
         if not hasattr(item, "output_timeout"):  # not an nbval cell
@@ -174,7 +245,10 @@ def pytest_collection_modifyitems(config, items):
 def notebook_environment(path: Path) -> dict[str, str]:
     """What a notebook's kernel gets: solutions must pass their own checks, learner copies only need to run."""
     return suite_environment(
-        ROOT, strict=path.parent.name == "solutions", models_dir=_MODELS_ROOT / f"{path.parent.name}-{path.stem}"
+        ROOT,
+        strict=path.parent.name == "solutions",
+        models_dir=_MODELS_ROOT / f"{path.parent.name}-{path.stem}",
+        results=results_path(path),
     )
 
 
@@ -189,6 +263,8 @@ def pytest_runtest_setup(item):
 def pytest_runtest_teardown(item):
     """Back to the unit-test baseline after each notebook cell, so strict checks cannot leak into unit tests."""
     if Path(str(item.fspath)).suffix == ".ipynb":
+        for name in UNSET_IN_TESTS:
+            os.environ.pop(name, None)
         os.environ.update(BASELINE)
 
 

@@ -1,7 +1,7 @@
-"""Chapter 03 beyond its cells: strategies on two logical CPUs, callbacks' files, reproducibility.
+"""Chapter 03 beyond its cells: strategies on two logical CPUs, callbacks' files.
 
-The last test runs the chapter in smoke + offline mode, runs its training cells again in the
-same kernel, and compares what the two passes record.
+That re-running the chapter's training cells gives the same numbers is checked right after
+nbval runs the chapter, in the same kernel (``conftest.ReRunTrainingCells``).
 """
 
 from __future__ import annotations
@@ -147,53 +147,3 @@ def test_model_checkpoint_writes_a_loadable_keras_file(tmp_path):
     loaded = keras.models.load_model(path)
     _, accuracy = loaded.evaluate(x, y, verbose=0)
     assert accuracy == pytest.approx(max(history.history["val_accuracy"]))
-
-
-# --------------------------------------------------------------- the chapter itself
-MAIN_RESULT = 'course.record_result("test_accuracy_flip"'
-FIRST_TRAINING = "first_cnn = keras.Sequential("
-
-
-def run_and_rerun(first: Path, second: Path) -> None:
-    """Run the chapter in smoke + offline mode up to the main classifier's test accuracy, then,
-    in the same kernel, run its cells again from the first seeded training on, as a learner who
-    re-runs them would: the first pass records into ``first``, the second into ``second``.
-    (nbval runs the whole chapter already.)"""
-    import nbformat
-    from nbclient import NotebookClient
-
-    from helpers.notebooks import kernel_environment
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    last = next(i for i, cell in enumerate(nb.cells) if MAIN_RESULT in cell.source)
-    start = next(i for i, cell in enumerate(nb.cells) if FIRST_TRAINING in cell.source)
-    again = [nbformat.from_dict(dict(cell)) for cell in nb.cells[start : last + 1]]
-    switch = nbformat.v4.new_code_cell(f"import os\n\nos.environ['COURSE_RESULTS'] = {str(second)!r}")
-    nb.cells = [*nb.cells[: last + 1], switch, *again]
-    with kernel_environment(results=first, models_dir=first.parent / "models"):
-        NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-        ).execute()
-
-
-@pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    """What both trainings record, run once and re-run in the same kernel, up to the main
-    classifier's test accuracy. (The two-worker cells run in nbval's pass over the chapter;
-    ``multiworker.compare`` refuses workers that did not train one model, and
-    tests/test_multiworker.py checks the cluster itself.)"""
-    folder = tmp_path_factory.mktemp("runs")
-    first, second = folder / "first.jsonl", folder / "second.jsonl"
-    run_and_rerun(first, second)
-    return [[json.loads(line) for line in path.read_text().splitlines()] for path in (first, second)]
-
-
-def test_a_rerun_records_identical_metrics(two_runs):
-    first, second = two_runs
-    first = first[len(first) - len(second) :]  # what the first pass recorded from the first training on
-    names = [row["name"] for row in first]
-    for required in ("test_accuracy", "train_seconds", "first_cnn_test_accuracy", "test_accuracy_flip"):
-        assert required in names
-    assert [r["name"] for r in second] == names
-    metrics = [{r["name"]: r["value"] for r in rows if not r["name"].endswith("_seconds")} for rows in (first, second)]
-    assert metrics[0] == metrics[1]

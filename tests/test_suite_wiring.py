@@ -271,3 +271,39 @@ def test_slowest_scopes_exist(request):
     conftest = root_conftest(request)
     missing = [path for path in conftest.SLOWEST_FIRST if not (ROOT / path).is_file()]
     assert not missing, f"conftest.SLOWEST_FIRST names files that do not exist: {missing}"
+
+
+def test_compare_passes_takes_the_first_pass_rows_of_the_rerun_cells(request):
+    import pytest
+
+    conftest = root_conftest(request)
+
+    def rows(*pairs):
+        return [{"name": n, "value": v} for n, v in pairs]
+
+    first = rows(("data", 1), ("first_cnn_test_accuracy", 0.3), ("train_seconds", 9.0), ("test_accuracy_flip", 0.4))
+    first += rows(("exercise", 7))  # recorded after the re-run cells
+    second = rows(("first_cnn_test_accuracy", 0.3), ("train_seconds", 8.1), ("test_accuracy_flip", 0.4))
+    conftest.compare_passes(first, second)  # seconds may differ
+    with pytest.raises(AssertionError):
+        conftest.compare_passes(
+            first, rows(("first_cnn_test_accuracy", 0.3), ("train_seconds", 8), ("test_accuracy_flip", 0.41))
+        )
+    with pytest.raises(AssertionError):
+        conftest.compare_passes(first, rows(("test_accuracy", 0.3), ("test_accuracy_flip", 0.4)))
+    with pytest.raises(AssertionError, match="never recorded"):
+        conftest.compare_passes(first, rows(("something_else", 1)))
+
+
+def test_the_rerun_item_follows_chapter_03s_last_cell(request):
+    conftest = root_conftest(request)
+    items = [i for i in request.session.items if str(i.fspath).endswith("solutions/03_building_cnns.ipynb")]
+    if not items:
+        import pytest
+
+        pytest.skip("solutions/03 is not collected in this session")
+    rerun = [i for i in items if isinstance(i, conftest.ReRunTrainingCells)]
+    assert len(rerun) == 1 and items[-1] is rerun[0]
+    assert rerun[0].parent is items[0].parent  # the same notebook, so the same kernel
+    assert conftest.results_path(ROOT / "solutions" / "03_building_cnns.ipynb") is not None
+    assert conftest.results_path(ROOT / "solutions" / "04_data_augmentation.ipynb") is None
