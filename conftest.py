@@ -182,6 +182,9 @@ class ReRunTrainingCells(pytest.Item):
             assert content["status"] == "ok", (
                 f"re-running\n{source[:300]}\nfailed: {content.get('ename')}: {content.get('evalue')}"
             )
+        missing = [p.name for p in (first_pass, second_pass) if not p.is_file()]
+        if missing:
+            pytest.fail(f"nothing recorded in {missing}: did the chapter's cells run in this session?")
         first, second = ([json.loads(line) for line in p.read_text().splitlines()] for p in (first_pass, second_pass))
         compare_passes(first, second)
 
