@@ -1,5 +1,6 @@
 """Suite-wide settings: smoke + offline mode for every notebook kernel, strict checks for
-solutions/, a longer nbval output wait, and the total wall time at the end."""
+solutions/, learner copies sliced and run in one shared kernel per worker, chapter 03's re-run
+check, a longer nbval output wait, and the total wall time at the end."""
 
 from __future__ import annotations
 
@@ -189,7 +190,7 @@ class ReRunTrainingCells(pytest.Item):
         compare_passes(first, second)
 
     def reportinfo(self):
-        return self.fspath, None, f"{self.name}"
+        return self.fspath, None, self.name
 
 
 def compare_passes(first: list[dict], second: list[dict]) -> None:

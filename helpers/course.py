@@ -240,6 +240,15 @@ def reset_kernel(started_with: list[str], environment: dict[str, str], cwd: str 
     learner copies (``conftest.py``); it lives here, not in ``helpers.notebooks``, because
     importing that takes seconds.
     """
+    if not Path(cwd).is_dir():
+        raise ValueError(f"reset_kernel: the working folder {str(cwd)!r} does not exist; nothing was reset.")
+    wrong = sorted(
+        name for name, value in environment.items() if not (isinstance(name, str) and isinstance(value, str))
+    )
+    if wrong:
+        raise ValueError(
+            f"reset_kernel: environment variables need text names and values; {wrong} are not. Nothing was reset."
+        )
     kept = {name: value for name, value in _ENVIRON_AT_IMPORT.items() if name not in started_with}
     os.environ.clear()  # also drops what the last notebook set itself
     os.environ.update(kept)  # what the kernel added to the variables it was started with

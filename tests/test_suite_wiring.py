@@ -238,6 +238,19 @@ def test_reset_kernel_clears_what_a_fresh_kernel_would_not_have(tmp_path):
         keras.config.set_dtype_policy("float32")
 
 
+def test_reset_kernel_refuses_bad_input_before_changing_anything(tmp_path):
+    import pytest
+
+    from helpers import course
+
+    before, cwd = dict(os.environ), Path.cwd()
+    with pytest.raises(ValueError, match="does not exist; nothing was reset"):
+        course.reset_kernel(sorted(before), {"A": "1"}, tmp_path / "missing")
+    with pytest.raises(ValueError, match=r"\['COURSE_SEED'\] are not"):
+        course.reset_kernel(sorted(before), {"COURSE_SEED": 42}, tmp_path)
+    assert dict(os.environ) == before and Path.cwd() == cwd
+
+
 def test_shared_kernel_reset_clears_names_and_keeps_modules(request, tmp_path):
     """The code conftest sends to a shared kernel, run in a real (TensorFlow-free) kernel."""
     from jupyter_client.manager import start_new_kernel
