@@ -73,6 +73,10 @@ CONFIGS = {
     "w16": dict(widths=(16, 64, 128, 256)),
     # the same, with lighter regularisation for a short run (train accuracy ~ validation accuracy at 8 epochs)
     "w16light": dict(widths=(16, 64, 128, 256), shift=0.0625, dropout=0.1),
+    # cheaper still: 48 filters in the second block (about 15% fewer multiply-adds than w16light)
+    "w16n48light": dict(widths=(16, 48, 128, 256), shift=0.0625, dropout=0.1),
+    # and 192 filters in the last block (about 15% cheaper per image than w16light in all)
+    "w16n48e192light": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1),
 }
 
 
@@ -103,7 +107,10 @@ def tutorial_cnn():
 
 def classifier(cfg):
     if cfg["aug"] == "translate":
-        aug = [layers.RandomFlip("horizontal"), layers.RandomTranslation(cfg["shift"], cfg["shift"], fill_mode="reflect")]
+        aug = [
+            layers.RandomFlip("horizontal"),
+            layers.RandomTranslation(cfg["shift"], cfg["shift"], fill_mode="reflect"),
+        ]
     elif cfg["aug"] == "crop":
         aug = [layers.RandomFlip("horizontal"), layers.ZeroPadding2D(4), layers.RandomCrop(32, 32)]
     else:

@@ -68,3 +68,39 @@ def test_unknown_placeholder_and_missing_fields_are_clear_errors(tmp_path):
     assert report.show({"value": 80.43, "unit": "%", "format": ".1f"}) == "80.4%"
     assert report.show({"value": 2.1, "unit": "min"}) == "2.1 min"
     assert report.show({"value": 2.1, "unit": "min"}, bare=True) == "2.1"
+
+
+def _bench_chapter03():
+    spec = importlib.util.spec_from_file_location(
+        "bench_chapter03_under_test", ROOT / "benchmarks" / "bench_chapter03.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("with_cpu", [True, False])
+def test_chapter03_records_the_time_ratio_in_wall_and_processor_time(monkeypatch, with_cpu):
+    """The ratio the chapter 03 goal is about: classifier training time over the tutorial CNN's, same run."""
+    import types
+
+    recorded = {}
+    fake = types.SimpleNamespace(record=lambda values, **kwargs: recorded.update(values=values, **kwargs))
+    monkeypatch.setitem(__import__("sys").modules, "report", fake)
+    results = {
+        "first_cnn_test_accuracy": 0.673,
+        "first_cnn_train_seconds": 250.0,
+        "test_accuracy": 0.804,
+        "train_seconds": 600.0,
+    }
+    if with_cpu:
+        results |= {"first_cnn_train_cpu_seconds": 400.0, "train_cpu_seconds": 900.0}
+    _bench_chapter03().record(results, notebook_seconds=1200, load_start="idle")
+    values = recorded["values"]
+    assert values["ch03.classifier.time_ratio"] == 2.4
+    assert values["ch03.classifier.test_accuracy"] == 80.4
+    assert recorded["formats"]["ch03.classifier.time_ratio"] == ".2f"
+    if with_cpu:
+        assert values["ch03.classifier.cpu_time_ratio"] == 2.25
+    else:
+        assert "ch03.classifier.cpu_time_ratio" not in values

@@ -408,7 +408,7 @@ ch04 = _chapter(
             "b",
         ),
         (
-            "With strong rotation, zoom, contrast and shifts on 32x32 images, a small CNN now reaches only 64% training accuracy. What happened?",
+            "With strong rotation, zoom, contrast and shifts on 32x32 images, a small CNN now reaches only 59% training accuracy. What happened?",
             {
                 "a": (
                     "Augmentation always helps; train longer",
@@ -427,10 +427,10 @@ ch04 = _chapter(
             "b",
         ),
         (
-            "Without augmentation: training 99%, validation 55%. With flip + shift: training 70%, validation 59%. Which reading is right?",
+            "Without augmentation: training 93%, validation 55%. With flip + shift: training 63%, validation 57%. Which reading is right?",
             {
                 "a": (
-                    "Augmentation made the model better: less overfitting (gap 43 -> 11 points) and higher validation accuracy",
+                    "Augmentation made the model better: less overfitting (gap 38 -> 6 points) and higher validation accuracy",
                     "Right. Validation accuracy is what counts; the lower training accuracy only shows it memorises less.",
                 ),
                 "b": (
