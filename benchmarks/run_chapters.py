@@ -11,11 +11,13 @@ scripts to read (e.g. ``bench_chapters.py --recorded RESULTS/06.jsonl``).
 
     python benchmarks/run_chapters.py --mirror /work/mirror [--chapters 00 01 03] [--models DIR] [--record]
     python benchmarks/run_chapters.py --figures-from RESULTS --keep KEPT   # record an earlier run's figures
+    python benchmarks/run_chapters.py --cells KEPT [--min-seconds 15]      # where a kept run's minutes went
 
 ``--record`` writes ``chapters.NN.minutes`` into ``benchmarks/results.json``, and then what the
 chapters measured, through each chapter's own benchmark script (03: ``bench_chapter03``, 04:
 ``bench_chapter04``, 05: ``bench_transfer``, 06 and 07: ``bench_chapters``), so that one run of
-the course gives every figure the README and the notebooks quote. The times are wall-clock times: on a shared machine they are
+the course gives every figure the README and the notebooks quote. With ``--keep``, the run also
+lists its slowest cells (``--cells`` lists them again later from the kept notebooks). The times are wall-clock times: on a shared machine they are
 longer than on an idle one (the load average is printed and recorded with them).
 """
 
@@ -46,6 +48,56 @@ def chapters(selected: list[str] | None) -> list[Path]:
     return notebooks
 
 
+def _cell_label(source: str) -> str:
+    """The line of a cell that says where its time goes: its first ``fit(`` or ``launch(`` call, else its first code line."""
+    code = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if not code:
+        return "(comments only)"
+    line = next((line for line in code if "fit(" in line or "launch(" in line), code[0])
+    return line if len(line) <= 70 else line[:67] + "..."
+
+
+def slow_cells(notebook: Path, min_seconds: float = 15.0) -> list[dict]:
+    """Cells of an executed notebook that ran at least ``min_seconds``, from their execution timestamps.
+
+    nbclient stores when each cell started and finished (``metadata.execution``); cells without
+    those timestamps (not run, or run by another tool) are left out. Sorted as in the notebook.
+    """
+    import json
+    from datetime import datetime
+
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    found = []
+    for index, cell in enumerate(cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if cell.get("cell_type") != "code" or not {"iopub.execute_input", "shell.execute_reply"} <= set(stamps):
+            continue
+        started, ended = (datetime.fromisoformat(stamps[k].replace("Z", "+00:00"))
+                          for k in ("iopub.execute_input", "shell.execute_reply"))  # fmt: skip
+        seconds = (ended - started).total_seconds()
+        if seconds >= min_seconds:
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            found.append(
+                {"chapter": Path(notebook).name[:2], "cell": index, "seconds": seconds, "label": _cell_label(source)}
+            )
+    return found
+
+
+def cells_table(kept: Path, min_seconds: float = 15.0) -> str:
+    """A Markdown table of the slow cells of every executed notebook in ``kept``, with their share of the total."""
+    notebooks = sorted(Path(kept).glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise SystemExit(f"No executed chapter notebooks (NN_*.ipynb) in {kept}: pass the --keep folder of a run.")
+    rows = [row for notebook in notebooks for row in slow_cells(notebook, min_seconds)]
+    every = sum(row["seconds"] for notebook in notebooks for row in slow_cells(notebook, 0.0))
+    lines = ["| chapter | cell | seconds | what it runs |", "|---|---:|---:|---|"]
+    lines += [f"| {r['chapter']} | {r['cell']} | {r['seconds']:.0f} | `{r['label']}` |" for r in rows]
+    slow = sum(row["seconds"] for row in rows)
+    share = f" ({slow / every:.0%} of all {every / 60:.1f} min of cell time)" if every else ""
+    lines.append(f"\n{len(rows)} cells of at least {min_seconds:g} s: {slow / 60:.1f} min{share}.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, help="the offline mirror (COURSE_DATA_DIR)")
@@ -59,7 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         "--figures-from", type=Path, help="do not run: record the chapters' figures from this --results folder"
     )
     parser.add_argument("--load", default=None, help="with --figures-from: how busy the machine was during that run")
+    parser.add_argument(
+        "--cells", type=Path, help="do not run: list the slowest cells of the notebooks kept in this folder"
+    )
+    parser.add_argument("--min-seconds", type=float, default=15.0, help="with --cells or --keep: list cells this slow")
     args = parser.parse_args(argv)
+    if args.cells:
+        print(cells_table(args.cells, args.min_seconds))
+        return 0
     if args.figures_from:
         return record_figures(args.figures_from, args.keep, args.load or "not noted")
     if args.mirror is None:
@@ -107,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     for number, value in minutes.items():
         print(f"| {number} | {value:.1f} |")
     print(f"| total | {sum(minutes.values()):.1f} |")
+    if args.keep and minutes:
+        print("\nThe slowest cells:\n" + cells_table(args.keep, args.min_seconds))
     if args.record and minutes:
         import report
 

@@ -1,0 +1,54 @@
+"""benchmarks/run_chapters.py lists where a kept run's minutes went, from the cells' own timestamps."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+spec = importlib.util.spec_from_file_location("run_chapters", ROOT / "benchmarks" / "run_chapters.py")
+run_chapters = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_chapters)
+
+
+def code(source: str, start: str | None = None, end: str | None = None) -> dict:
+    metadata = {"execution": {"iopub.execute_input": start, "shell.execute_reply": end}} if start else {}
+    return {"cell_type": "code", "metadata": metadata, "source": source, "outputs": [], "execution_count": 1}
+
+
+def write(folder: Path, name: str, cells: list[dict]) -> Path:
+    path = folder / name
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_slow_cells_and_their_share(tmp_path):
+    write(tmp_path, "03_building_cnns.ipynb", [
+        {"cell_type": "markdown", "metadata": {}, "source": "# title"},
+        code("keras.utils.set_random_seed(42)\nhistory = model.fit(\n    train_ds)", "2026-11-30T10:00:00.000Z", "2026-11-30T10:02:00.000Z"),
+        code("print(1)", "2026-11-30T10:02:00.000Z", "2026-11-30T10:02:10.000Z"),
+        code("# only a comment\n", "2026-11-30T10:02:10.000Z", "2026-11-30T10:02:30.000Z"),
+        code("never_run()"),
+    ])  # fmt: skip
+    write(
+        tmp_path,
+        "05_transfer_learning.ipynb",
+        [code(["x = 1\n", "y = 2"], "2026-11-30T11:00:00Z", "2026-11-30T11:00:40Z")],
+    )
+    rows = run_chapters.slow_cells(tmp_path / "03_building_cnns.ipynb", 15)
+    assert [(r["cell"], r["seconds"], r["label"]) for r in rows] == [
+        (1, 120.0, "history = model.fit("), (3, 20.0, "(comments only)")]  # fmt: skip
+    table = run_chapters.cells_table(tmp_path, 30)
+    assert "| 03 | 1 | 120 | `history = model.fit(` |" in table and "| 05 | 0 | 40 | `x = 1` |" in table
+    assert "print(1)" not in table and "comments only" not in table
+    assert "2 cells of at least 30 s: 2.7 min (84% of all 3.2 min of cell time)." in table
+
+
+def test_cells_table_without_kept_notebooks(tmp_path):
+    with pytest.raises(SystemExit, match="No executed chapter notebooks"):
+        run_chapters.cells_table(tmp_path)
