@@ -66,7 +66,10 @@ def slow_cells(notebook: Path, min_seconds: float = 15.0) -> list[dict]:
     import json
     from datetime import datetime
 
-    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as error:
+        raise SystemExit(f"{notebook} is not a notebook file ({error!r}): pass the --keep folder of a run.") from None
     found = []
     for index, cell in enumerate(cells):
         stamps = cell.get("metadata", {}).get("execution", {})

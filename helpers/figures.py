@@ -743,7 +743,20 @@ def block_costs(model, *, batch_size: int = 128, rounds: int = 3, repeats: int =
     labels, multiply_adds, steps = [], [], []
     for index, block in enumerate(_conv_blocks(model), start=1):
         conv = block[0]
-        in_shape, out_shape = tuple(conv.input.shape[1:]), tuple(conv.output.shape[1:])
+        try:
+            in_shape, out_shape = tuple(conv.input.shape[1:]), tuple(conv.output.shape[1:])
+        except (AttributeError, ValueError) as error:
+            raise ValueError(
+                f"{model.name} has not been built, so its blocks have no shapes yet ({error}). "
+                "Start the model with keras.Input(shape=...), or call it once on a batch of images."
+            ) from None
+        if None in in_shape:
+            raise ValueError(
+                f"block_costs needs a fixed image size, but {conv.name} takes inputs of shape {in_shape}. "
+                "Build the model with a fixed size, e.g. keras.Input(shape=(32, 32, 3))."
+            )
+        first = conv.data_format == "channels_first"
+        in_size, out_size = (in_shape[1:], out_shape[1:]) if first else (in_shape[:2], out_shape[:2])
         copy = keras.Sequential([keras.Input(in_shape, name=f"block_{index}_input")] + [_fresh_copy(layer) for layer in block],
                                 name=f"block_{index}")  # fmt: skip
         images = tf.constant(rng.random((batch_size, *in_shape), dtype=np.float32))
@@ -756,8 +769,8 @@ def block_costs(model, *, batch_size: int = 128, rounds: int = 3, repeats: int =
             return tape.gradient(loss, [images, *copy.trainable_weights])
 
         step(images)  # the first call builds the graph: not timed
-        labels.append(f"block {index}: {out_shape[-1]} filters\non {in_shape[0]}×{in_shape[1]} maps")
-        multiply_adds.append(int(np.prod(out_shape[:2])) * int(np.prod(conv.kernel.shape)))
+        labels.append(f"block {index}: {conv.filters} filters\non {in_size[0]}×{in_size[1]} maps")
+        multiply_adds.append(int(np.prod(out_size)) * int(np.prod(conv.kernel.shape)))
         steps.append((step, images))
     seconds = [math.inf] * len(steps)
     for _ in range(rounds):  # block after block, round after round: a slow moment hits all blocks alike

@@ -450,3 +450,9 @@ def test_block_costs_explains_bad_input():
         figures.block_costs(dense_only)
     with pytest.raises(ValueError, match="batch_size, rounds and repeats must be at least 1"):
         figures.block_costs(two_block_model(), batch_size=0)
+    unbuilt = keras.Sequential([layers.Conv2D(4, 3), layers.MaxPooling2D()], name="unbuilt")
+    with pytest.raises(ValueError, match="unbuilt has not been built.*keras.Input"):
+        figures.block_costs(unbuilt)
+    any_size = keras.Sequential([keras.Input((None, None, 3)), layers.Conv2D(4, 3)], name="any_size")
+    with pytest.raises(ValueError, match=r"needs a fixed image size.*\(None, None, 3\)"):
+        figures.block_costs(any_size)

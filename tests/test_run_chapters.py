@@ -52,3 +52,9 @@ def test_slow_cells_and_their_share(tmp_path):
 def test_cells_table_without_kept_notebooks(tmp_path):
     with pytest.raises(SystemExit, match="No executed chapter notebooks"):
         run_chapters.cells_table(tmp_path)
+
+
+def test_a_broken_notebook_is_named(tmp_path):
+    (tmp_path / "03_building_cnns.ipynb").write_text("{not json")
+    with pytest.raises(SystemExit, match="03_building_cnns.ipynb is not a notebook file"):
+        run_chapters.cells_table(tmp_path)
