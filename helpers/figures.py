@@ -700,7 +700,7 @@ def _conv_blocks(model) -> list[list]:
     import keras
 
     head = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D, keras.layers.Flatten,
-            keras.layers.Dense, keras.layers.Dropout)  # fmt: skip
+            keras.layers.Dense)  # fmt: skip
     blocks: list[list] = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
@@ -722,6 +722,8 @@ def _fresh_copy(layer):
     config = layer.get_config()
     if isinstance(layer, keras.layers.Conv2D):
         config["kernel_initializer"] = "zeros"  # timing does not depend on the values; no random draw
+    if "seed" in config and config["seed"] is None:  # dropout and other random layers: a fixed seed, no draw
+        config["seed"] = 0
     return type(layer).from_config(config)
 
 

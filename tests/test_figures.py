@@ -412,6 +412,7 @@ def two_block_model():
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(0.1)(x)  # inside the first block: blocks end only at the next Conv2D or the head
     x = layers.Conv2D(8, 3, padding="same")(x)
     x = layers.MaxPooling2D()(x)
     x = layers.GlobalAveragePooling2D()(x)
