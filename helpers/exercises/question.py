@@ -198,13 +198,15 @@ def keras_random_keys() -> tuple[str, str]:
 def _save_keras_random() -> Callable[[], None]:
     """Save Keras's global seed and the state of its global SeedGenerator (used by unseeded layers)."""
     try:
+        import keras
         from keras.src.backend.common import global_state
     except ImportError:
         return lambda: None
     seed_key, generator_key = keras_random_keys()
     seed = global_state.get_global_attribute(seed_key)
     generator = global_state.get_global_attribute(generator_key)
-    state = np.array(generator.state.value) if generator is not None else None
+    # Read the variable through a tensor copy: NumPy 2 warns when it converts a TensorFlow variable directly.
+    state = None if generator is None else np.array(keras.ops.copy(generator.state))
 
     def restore() -> None:
         global_state.set_global_attribute(seed_key, seed)
