@@ -49,6 +49,7 @@ BASE = dict(
     val_every=1,
     small=0,  # progressive image sizes: the first small_epochs epochs at small x small pixels (0: off)
     small_epochs=0,
+    jit=False,  # XLA compilation (Keras turns it off on CPUs by default, and for models with random layers)
 )
 CONFIGS = {
     "base": {},
@@ -76,6 +77,9 @@ CONFIGS = {
     # cheaper still, the chapter's recipe: 48 filters in the second block and 192 in the last
     # (a quarter fewer multiply-adds than w16light)
     "w16n48e192light": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1),
+    # XLA: Keras cannot compile the random augmentation layers, so it is timed against the same model without them
+    "noaug": dict(aug="none"),
+    "xla": dict(aug="none", jit=True),
 }
 
 
@@ -112,8 +116,10 @@ def classifier(cfg):
         ]
     elif cfg["aug"] == "crop":
         aug = [layers.RandomFlip("horizontal"), layers.ZeroPadding2D(4), layers.RandomCrop(32, 32)]
-    else:
+    elif cfg["aug"] == "flip":
         aug = [layers.RandomFlip("horizontal")]
+    else:
+        aug = []
     inputs = keras.Input(shape=(None, None, 3) if cfg["small"] else (32, 32, 3))
     x = layers.Rescaling(1.0 / 255)(inputs)
     for layer in aug:
@@ -137,7 +143,14 @@ def compile_model(model, cfg, steps_per_epoch):
         loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=cfg["smoothing"])
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile(optimizer=keras.optimizers.Adam(schedule, use_ema=cfg["ema"]), loss=loss, metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule, use_ema=cfg["ema"]),
+        loss=loss,
+        metrics=["accuracy"],
+        jit_compile=cfg["jit"],
+    )
+    if cfg["jit"] and not model.jit_compile:
+        raise SystemExit("Keras could not compile this model with XLA (it has layers XLA cannot run): drop them.")
 
 
 def dataset(x, y, batch, shuffle, one_hot=False):
