@@ -175,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         import report
 
         values = {f"chapters.{number}.minutes": round(value, 1) for number, value in minutes.items()}
+        if set(COURSE) <= set(minutes):
+            values["chapters.total_minutes"] = round(sum(minutes.values()), 1)
         units = dict.fromkeys(values, "min")
         formats = dict.fromkeys(values, ".1f")
         how = (
@@ -187,6 +189,33 @@ def main(argv: list[str] | None = None) -> int:
         )
         record_figures(results, args.keep, load)
     return 1 if failed else 0
+
+
+COURSE = tuple(f"{n:02d}" for n in range(8))
+#: The tutorial CNN's 10 epochs on the faster 2-core CPU of 2026-11-22 (its code has not changed since).
+REFERENCE_TUTORIAL = "ch03.fast_cpu.tutorial_cnn.train_minutes"
+
+
+def scaled_course(
+    figures: dict,
+    total: str = "chapters.total_minutes",
+    tutorial: str = "ch03.tutorial_cnn.train_minutes",
+    row: str = "chapters",
+) -> dict:
+    """A course run's total in trainings of chapter 03's tutorial CNN in the same run, and at the reference CPU's speed.
+
+    Times scale with the CPU; the tutorial CNN's unchanged 10 epochs, timed in the same run, say
+    how fast the machine was during it. ``total`` and ``tutorial`` are the results.json keys of
+    the run's total minutes and of its tutorial CNN's training minutes; ``row`` prefixes the keys returned.
+    """
+    missing = [key for key in (total, tutorial, REFERENCE_TUTORIAL) if key not in figures]
+    if missing:
+        raise KeyError(f"results.json lacks {missing}: record a whole course run (00-07) with --record first.")
+    units = figures[total]["value"] / figures[tutorial]["value"]
+    return {
+        f"{row}.tutorial_units": round(units, 1),
+        f"{row}.minutes_at_reference_speed": round(units * figures[REFERENCE_TUTORIAL]["value"], 1),
+    }
 
 
 def record_figures(results: Path, kept: Path | None, load: str) -> int:
@@ -212,6 +241,18 @@ def record_figures(results: Path, kept: Path | None, load: str) -> int:
     seconds = {n: 60 * recorded[f"chapters.{n}.minutes"]["value"] for n in found}
     if "03" in found:
         record_03(read_results(found["03"]), seconds["03"], load_start=load)
+    if set(COURSE) <= set(found):  # a whole course run: its total scaled by its own tutorial CNN
+        values = scaled_course(json.loads(report.RESULTS.read_text(encoding="utf-8")))
+        how = (
+            "chapters.total_minutes of one run_chapters.py --record run divided by the tutorial CNN's training minutes "
+            "in chapter 03 of the same run (tutorial_units), and that multiplied by the tutorial CNN's minutes on the "
+            f"faster 2-core CPU of 2026-11-22 ({REFERENCE_TUTORIAL}; minutes_at_reference_speed)"
+        )
+        units = {k: ("×" if k.endswith("units") else "min") for k in values}
+        report.record(
+            values, script="benchmarks/run_chapters.py", how=how, machine_load=load, units=units,
+            formats=dict.fromkeys(values, ".1f"),
+        )  # fmt: skip
     if "04" in found and (values := bench_chapter04.figures(read_results(found["04"]), seconds["04"])):
         bench_chapter04.record(values, load)
     if "05" in found:

@@ -58,3 +58,29 @@ def test_a_broken_notebook_is_named(tmp_path):
     (tmp_path / "03_building_cnns.ipynb").write_text("{not json")
     with pytest.raises(SystemExit, match="03_building_cnns.ipynb is not a notebook file"):
         run_chapters.cells_table(tmp_path)
+
+
+def _figure(value):
+    return {"value": value, "unit": "min"}
+
+
+def test_scaled_course_divides_by_the_tutorial_cnn_of_the_same_run():
+    figures = {
+        "chapters.total_minutes": _figure(40.0),
+        "ch03.tutorial_cnn.train_minutes": _figure(5.0),
+        run_chapters.REFERENCE_TUTORIAL: _figure(2.0),
+        "earlier.total": _figure(40.0),
+        "earlier.tutorial": _figure(4.0),
+    }
+    assert run_chapters.scaled_course(figures) == {
+        "chapters.tutorial_units": 8.0,
+        "chapters.minutes_at_reference_speed": 16.0,
+    }
+    earlier = run_chapters.scaled_course(figures, "earlier.total", "earlier.tutorial", "chapters.earlier")
+    assert earlier == {"chapters.earlier.tutorial_units": 10.0, "chapters.earlier.minutes_at_reference_speed": 20.0}
+
+
+def test_scaled_course_needs_a_whole_run():
+    figures = {"ch03.tutorial_cnn.train_minutes": _figure(5.0), run_chapters.REFERENCE_TUTORIAL: _figure(2.0)}
+    with pytest.raises(KeyError, match=r"chapters\.total_minutes.*whole course run"):
+        run_chapters.scaled_course(figures)
