@@ -306,8 +306,11 @@ def strategy():
 
 
 # ------------------------------------------------------------------------ results
-def record_result(name: str, value: Any, chapter: str | None = None) -> dict:
-    """Append ``{chapter, name, value, mode, seconds}`` to ``COURSE_RESULTS`` (if set)."""
+def record_result(name: str, value: Any, chapter: str | None = None) -> None:
+    """Append ``{chapter, name, value, mode, seconds}`` to ``COURSE_RESULTS`` (if set).
+
+    It returns nothing, so that a chapter cell ending with it shows no output.
+    """
     if not isinstance(name, str) or not name:
         raise ValueError(f"record_result needs a non-empty name, got {name!r}.")
     if hasattr(value, "item"):  # NumPy / TensorFlow scalars
@@ -330,7 +333,6 @@ def record_result(name: str, value: Any, chapter: str | None = None) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
-    return row
 
 
 # ------------------------------------------------------------------------ banners

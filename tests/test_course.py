@@ -53,9 +53,11 @@ def test_record_result_appends_json_lines(full_mode, monkeypatch, tmp_path):
     assert set(rows[0]) == {"chapter", "name", "value", "mode", "seconds"}
 
 
-def test_record_result_without_file_still_returns_row(full_mode):
-    row = course.record_result("x", 1)
-    assert row["name"] == "x" and row["value"] == 1
+def test_record_result_shows_nothing_and_needs_no_file(full_mode, monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_RESULTS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert course.record_result("x", 1) is None  # a notebook cell ending with it shows no output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_record_result_rejects_bad_input(full_mode):
