@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         how = (
             "chapter 08 notebook cells run in full mode (a whole run, or its parts run separately from the same cells): the 3,670 real tf_flowers photos (seeded stratified "
             "60/20/20 split, heads on cached MobileNet alpha=0.25 features, real ImageNet weights), real CIFAR-10 "
-            "(35,000 train, 5,000 validation, 10,000 held out)"
+            "(35,000 train, 5,000 validation: chapter 03's seeded split; 10,000 held out)"
         )
         report.record(
             values,
