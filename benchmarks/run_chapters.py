@@ -211,6 +211,10 @@ def scaled_course(
     missing = [key for key in (total, tutorial, REFERENCE_TUTORIAL) if key not in figures]
     if missing:
         raise KeyError(f"results.json lacks {missing}: record a whole course run (00-07) with --record first.")
+    if not figures[tutorial]["value"] > 0:
+        raise ValueError(
+            f"{tutorial} is {figures[tutorial]['value']!r}: the tutorial CNN's training minutes must be above 0."
+        )
     units = figures[total]["value"] / figures[tutorial]["value"]
     return {
         f"{row}.tutorial_units": round(units, 1),

@@ -84,3 +84,6 @@ def test_scaled_course_needs_a_whole_run():
     figures = {"ch03.tutorial_cnn.train_minutes": _figure(5.0), run_chapters.REFERENCE_TUTORIAL: _figure(2.0)}
     with pytest.raises(KeyError, match=r"chapters\.total_minutes.*whole course run"):
         run_chapters.scaled_course(figures)
+    figures |= {"chapters.total_minutes": _figure(40.0), "ch03.tutorial_cnn.train_minutes": _figure(0)}
+    with pytest.raises(ValueError, match="must be above 0"):
+        run_chapters.scaled_course(figures)
