@@ -77,6 +77,8 @@ CONFIGS = {
     # cheaper still, the chapter's recipe: 48 filters in the second block and 192 in the last
     # (a quarter fewer multiply-adds than w16light)
     "w16n48e192light": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1),
+    # the chapter's recipe in bfloat16 (worth timing on CPUs with AVX-512 BF16 or AMX instructions)
+    "w16n48e192light_bf16": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1, policy="mixed_bfloat16"),
     # XLA: Keras cannot compile the random augmentation layers, so it is timed against the same model without them
     "noaug": dict(aug="none"),
     "xla": dict(aug="none", jit=True),
@@ -203,11 +205,20 @@ def record_costs(rows, args):
     import report
 
     cpu = {name: ratio for name, _, ratio in rows}
-    values = {f"ch03.ideas.{name}.cpu_cost_vs_tutorial": round(ratio, 2) for name, ratio in cpu.items()}
+    prefix = f"ch03.ideas_{args.cpu}" if args.cpu else "ch03.ideas"
+    values = {f"{prefix}.{name}.cpu_cost_vs_tutorial": round(ratio, 2) for name, ratio in cpu.items()}
     if "base" in cpu:
         values.update(
-            {f"ch03.ideas.{n}.cpu_cost_vs_base": round(r / cpu["base"], 2) for n, r in cpu.items() if n != "base"}
+            {f"{prefix}.{n}.cpu_cost_vs_base": round(r / cpu["base"], 2) for n, r in cpu.items() if n != "base"}
         )
+    # a bfloat16 variant against the same configuration in float32, when both were timed
+    values.update(
+        {
+            f"{prefix}.{n}.cpu_cost_vs_float32": round(r / cpu[n.removesuffix("_bf16")], 2)
+            for n, r in cpu.items()
+            if n.endswith("_bf16") and n.removesuffix("_bf16") in cpu
+        }
+    )
     how = (
         f"tune_chapter03.py --images {args.images} time {' '.join(cpu)}: process CPU seconds per training image "
         "(train_on_batch after 3 warm-up steps) as a multiple of the tutorial CNN's (batch 32), timed just before "
@@ -334,6 +345,11 @@ def main(argv=None):
     parser.add_argument("--set", help="JSON overrides of the configuration, e.g. '{\"smoothing\": 0.1}'")
     parser.add_argument("--out", help="append the train result as a JSON line here")
     parser.add_argument("--record", action="store_true", help="time: write the CPU-cost ratios into results.json")
+    parser.add_argument(
+        "--cpu",
+        help="time --record: a short name for this CPU (e.g. amx), so its ratios go to ch03.ideas_NAME.* "
+        "beside, not over, another CPU's",
+    )
     parser.add_argument("command", choices=["time", "train", "record"])
     parser.add_argument("names", nargs="+", choices=sorted(CONFIGS))
     args = parser.parse_args(argv)
