@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--record", action="store_true", help="write the figures into benchmarks/results.json")
+    parser.add_argument(
+        "--cpu",
+        help="with --record: a short name for this CPU, so its figures go to ch03.multiworker_NAME.* beside another's",
+    )
     args = parser.parse_args(argv)
     if args.mirror:
         os.environ["COURSE_DATA_DIR"] = args.mirror
@@ -76,15 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     one = runs[1].workers[0].report["train_seconds"]
     two = max(w.report["train_seconds"] for w in runs[2].workers)
     cpu_one, cpu_two = runs[1].cpu_seconds, runs[2].cpu_seconds
+    prefix = f"ch03.multiworker_{args.cpu}" if args.cpu else "ch03.multiworker"
     values = {
-        "ch03.multiworker.one_process_cpu_s": round(cpu_one),
-        "ch03.multiworker.two_workers_cpu_s": round(cpu_two),
-        "ch03.multiworker.cpu_ratio": round(cpu_two / cpu_one, 2),
-        "ch03.multiworker.one_process_s": round(one, 1),
-        "ch03.multiworker.two_workers_s": round(two, 1),
-        "ch03.multiworker.slowdown": round(two / one, 2),
-        "ch03.multiworker.one_process_wall_s": round(runs[1].seconds),
-        "ch03.multiworker.two_workers_wall_s": round(runs[2].seconds),
+        f"{prefix}.one_process_cpu_s": round(cpu_one),
+        f"{prefix}.two_workers_cpu_s": round(cpu_two),
+        f"{prefix}.cpu_ratio": round(cpu_two / cpu_one, 2),
+        f"{prefix}.one_process_s": round(one, 1),
+        f"{prefix}.two_workers_s": round(two, 1),
+        f"{prefix}.slowdown": round(two / one, 2),
+        f"{prefix}.one_process_wall_s": round(runs[1].seconds),
+        f"{prefix}.two_workers_wall_s": round(runs[2].seconds),
     }
     print(json.dumps(values, indent=1))
     if args.record:

@@ -87,3 +87,32 @@ def test_scaled_course_needs_a_whole_run():
     figures |= {"chapters.total_minutes": _figure(40.0), "ch03.tutorial_cnn.train_minutes": _figure(0)}
     with pytest.raises(ValueError, match="must be above 0"):
         run_chapters.scaled_course(figures)
+
+
+def test_tune_chapter03_keeps_each_cpus_ratios_apart_and_compares_bf16_with_float32(monkeypatch):
+    """`tune_chapter03.py time ... --cpu NAME --record`: another CPU's ratios go beside, not over, the first's."""
+    import argparse
+
+    import report
+
+    spec = importlib.util.spec_from_file_location("tune_chapter03", ROOT / "benchmarks" / "tune_chapter03.py")
+    tune = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tune)
+    recorded = {}
+    monkeypatch.setattr(report, "record", lambda values, **_: recorded.update(values))
+    rows = [("base", 1.0, 4.0), ("bf16", 1.0, 3.0), ("w16n48e192light", 1.0, 2.0), ("w16n48e192light_bf16", 1.0, 2.5)]
+
+    tune.record_costs(rows, argparse.Namespace(images=2048, cpu="amx"))
+    assert recorded["ch03.ideas_amx.bf16.cpu_cost_vs_base"] == 0.75
+    assert recorded["ch03.ideas_amx.w16n48e192light.cpu_cost_vs_tutorial"] == 2.0
+    assert recorded["ch03.ideas_amx.w16n48e192light_bf16.cpu_cost_vs_float32"] == 1.25
+    assert not any(key.startswith("ch03.ideas.") for key in recorded)
+    assert not any(key.endswith("cpu_cost_vs_float32") and "_bf16." not in key for key in recorded)
+
+    recorded.clear()
+    tune.record_costs(rows[2:], argparse.Namespace(images=2048, cpu=None))
+    assert set(recorded) == {
+        "ch03.ideas.w16n48e192light.cpu_cost_vs_tutorial",
+        "ch03.ideas.w16n48e192light_bf16.cpu_cost_vs_tutorial",
+        "ch03.ideas.w16n48e192light_bf16.cpu_cost_vs_float32",
+    }
