@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import report  # noqa: E402  (benchmarks/report.py)
 
 
 def classifier_config(path: Path) -> Path:
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help="write the figures into benchmarks/results.json")
     parser.add_argument(
         "--cpu",
+        type=report.cpu_name,
         help="with --record: a short name for this CPU, so its figures go to ch03.multiworker_NAME.* beside another's",
     )
     args = parser.parse_args(argv)
@@ -93,9 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(values, indent=1))
     if args.record:
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-        import report
-
         how = (
             f"chapter 03's classifier, {args.examples} real CIFAR-10 images, {args.epochs} epoch(s), global batch "
             f"{args.batch_size}: two MultiWorkerMirroredStrategy workers on 127.0.0.1 vs one process, same steps"

@@ -56,6 +56,16 @@ def save(figures: Mapping[str, dict], path: Path = RESULTS) -> None:
     os.replace(tmp, path)
 
 
+def cpu_name(text: str) -> str:
+    """An argparse type for ``--cpu NAME``: the short name that keeps one CPU's figures apart in results.json."""
+    if not re.fullmatch(r"[a-z][a-z0-9]*", text):
+        raise argparse.ArgumentTypeError(
+            f"--cpu needs a short name of lowercase letters and digits, such as xeon or epyc (got {text!r}): "
+            "it becomes part of the figures' keys, e.g. ch03.multiworker_xeon.cpu_ratio."
+        )
+    return text
+
+
 def machine_load_note() -> str:
     """The machine's load, for the ``load`` field: 1-minute load average over the number of CPUs."""
     if not hasattr(os, "getloadavg"):

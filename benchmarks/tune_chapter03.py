@@ -28,6 +28,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import report  # noqa: E402  (benchmarks/report.py)
+
 from helpers import course  # noqa: E402
 
 tf = course.import_tensorflow()
@@ -201,9 +204,6 @@ def cmd_time(args, names):
 
 def record_costs(rows, args):
     """CPU cost per training image of each configuration, vs the tutorial CNN (and vs base when timed)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import report
-
     cpu = {name: ratio for name, _, ratio in rows}
     prefix = f"ch03.ideas_{args.cpu}" if args.cpu else "ch03.ideas"
     values = {f"{prefix}.{name}.cpu_cost_vs_tutorial": round(ratio, 2) for name, ratio in cpu.items()}
@@ -300,9 +300,6 @@ def cmd_train(args, name):
 
 def cmd_record(args, names):
     """The newest --out result of each configuration in ``names`` -> results.json."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import report
-
     if not args.out or not Path(args.out).is_file():
         raise SystemExit(f"record needs --out FILE written by earlier `train` runs; {args.out!r} is not a file.")
     newest = {}
@@ -347,7 +344,8 @@ def main(argv=None):
     parser.add_argument("--record", action="store_true", help="time: write the CPU-cost ratios into results.json")
     parser.add_argument(
         "--cpu",
-        help="time --record: a short name for this CPU (e.g. amx), so its ratios go to ch03.ideas_NAME.* "
+        type=report.cpu_name,
+        help="time --record: a short name for this CPU (e.g. xeon), so its ratios go to ch03.ideas_NAME.* "
         "beside, not over, another CPU's",
     )
     parser.add_argument("command", choices=["time", "train", "record"])
