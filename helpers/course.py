@@ -330,9 +330,15 @@ def record_result(name: str, value: Any, chapter: str | None = None) -> None:
     }
     target = results_file()
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+        except OSError as exc:  # a full disk or a wrong path must not cost the learner a finished training
+            print(
+                f"Could not record {name!r} in {target} ({exc.strerror or exc}); your results in the notebook are "
+                "unaffected. Point COURSE_RESULTS at a writable file, or unset it."
+            )
 
 
 # ------------------------------------------------------------------------ banners

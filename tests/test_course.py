@@ -112,3 +112,13 @@ def test_setup_rejects_nonsense_device_counts(bad):
 
 
 # course.setup(cpu_devices=2) in a fresh process: tests/test_chapter03.py (the two-logical-CPU test).
+
+
+def test_record_result_on_an_unwritable_path_says_so_and_carries_on(full_mode, monkeypatch, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COURSE_RESULTS", str(blocker / "results.jsonl"))  # a file where a folder should be
+    assert course.record_result("test_accuracy", 0.8) is None
+    said = capsys.readouterr().out
+    assert "Could not record 'test_accuracy'" in said and "COURSE_RESULTS" in said
+    assert blocker.read_text() == "not a folder"
