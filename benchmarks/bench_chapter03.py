@@ -6,7 +6,7 @@ with ``COURSE_DATA_DIR`` pointing at a mirror built by ``benchmarks/cifar_mirror
 set, then prints what the notebook recorded: test accuracy and training time of the
 first CNN (the TensorFlow tutorial CNN) and of the chapter's main classifier, side by side.
 
-    python benchmarks/cifar_mirror.py cifar10-train-jpg.tar.gz /tmp/mirror
+    python benchmarks/cifar_mirror.py cifar10-train-jpg.tar.gz cifar10-test-jpg.tar.gz /tmp/mirror
     python benchmarks/bench_chapter03.py --mirror /tmp/mirror [--results results.jsonl] [--keep out.ipynb] [--record]
 
 ``--record`` writes the figures into ``benchmarks/results.json`` (then

@@ -10,8 +10,16 @@ each is rendered from the template ``benchmarks/tables/NAME.md``, where ``{{key}
 for a figure with its unit (``80.4%``, ``2.1 min``) and ``{{key|n}}`` for the bare number.
 
     python benchmarks/report.py --write    # re-render the README's sections from results.json
-    python benchmarks/report.py --check    # exit 1 when the README disagrees with results.json
+    python benchmarks/report.py --check    # exit 1 when the README or a chapter disagrees with results.json
+    python benchmarks/report.py --times    # each chapter's time by the README's rule, and its parts
     python benchmarks/report.py --list     # every figure with how, when and under what load
+
+Chapters and the README's prose quote figures too. A quoted figure is followed by a marker
+that names its key, e.g. ``about 80%<!--fig:ch03.classifier.test_accuracy|.0f-->``, invisible
+when the Markdown is rendered; after the key, ``|n`` asks for the bare number and ``|.0f`` (any
+format spec) overrides the figure's own format. ``--check`` fails when the text just before a
+marker is not the figure as ``results.json`` gives it. The keys ``time.NN`` are computed, not
+recorded: chapter NN's time by the rule the README states (``chapter_time``).
 
 Benchmark scripts update their own entries through ``record(...)`` (their ``--record`` option);
 to add a table: add its figures to results.json, a template to ``benchmarks/tables/`` and the
@@ -36,6 +44,10 @@ README = ROOT / "README.md"
 REQUIRED = ("value", "unit", "script", "how", "date", "load")
 TIGHT_UNITS = {"%", "×", "k", "M"}  # written without a space: 80.4%, 4×, 123k
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*(?:\|\s*(n))?\s*\}\}")
+MARKER = re.compile(r"<!--fig:([A-Za-z0-9_.\-]+)((?:\|[^|>]+)*)-->")
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_EXERCISE = 180, 15, 5
 SECTION = re.compile(r"(<!-- results:([a-z0-9_\-]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.S)
 
 
@@ -133,6 +145,103 @@ def rendered_readme(readme: str, figures: Mapping[str, dict], tables: Path = TAB
     return SECTION.sub(replace, readme)
 
 
+def optional_cells(cells: list[dict]) -> list[bool]:
+    """For each cell, whether it lies in an optional section: from a heading that says "(optional)"
+    up to the next heading of the same or a higher level."""
+    flags, level = [], None
+    for cell in cells:
+        source = "".join(cell["source"]).lstrip()
+        heading = re.match(r"(#{1,6})\s", source) if cell["cell_type"] == "markdown" else None
+        if heading:
+            depth = len(heading.group(1))
+            if level is not None and depth <= level:
+                level = None
+            if level is None and "(optional)" in source.splitlines()[0].lower():
+                level = depth
+        flags.append(level is not None)
+    return flags
+
+
+def chapter_time(notebook: Path, compute_minutes: float) -> dict[str, float]:
+    """Minutes for a chapter: reading, code, exercises and compute, by the README's rule.
+
+    Markdown words / 180 per minute + code lines / 15 per minute + 5 minutes per exercise
+    (each ``chNN.qK``) + the full-mode compute; the total is rounded up to 5 minutes. Sections
+    whose heading says "(optional)" are counted apart, as ``optional`` (also rounded up to 5),
+    and their compute is assumed to be part of ``compute_minutes``' share of the chapter's core.
+    """
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    flags = optional_cells(cells)
+
+    def count(selected: list[dict]) -> dict[str, float]:
+        text = {
+            k: "\n".join("".join(c["source"]) for c in selected if c["cell_type"] == k) for k in ("markdown", "code")
+        }
+        code_lines = sum(1 for line in text["code"].splitlines() if line.strip() and not line.strip().startswith("#"))
+        return {
+            "reading": len(MARKER.sub("", text["markdown"]).split()) / WORDS_PER_MINUTE,
+            "code": code_lines / CODE_LINES_PER_MINUTE,
+            "exercises": len(set(re.findall(r"\bch\d\d\.(q\d+)\.check\(", text["code"]))) * MINUTES_PER_EXERCISE,
+        }
+
+    parts = count([c for c, optional in zip(cells, flags) if not optional])
+    parts["compute"] = compute_minutes
+    parts["total"] = 5 * -(-sum(parts.values()) // 5)
+    parts["optional"] = 5 * -(-sum(count([c for c, optional in zip(cells, flags) if optional]).values()) // 5)
+    return parts
+
+
+def chapter_times(figures: Mapping[str, dict], notebooks: Path = NOTEBOOKS) -> dict[str, dict[str, float]]:
+    """``chapter_time`` of every learner copy, with its compute from ``chapters.NN.minutes`` (0 if not recorded)."""
+    times = {}
+    for notebook in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+        chapter = notebook.name[:2]
+        compute = figures.get(f"chapters.{chapter}.minutes", {}).get("value", 0.0)
+        times[chapter] = chapter_time(notebook, compute)
+    return times
+
+
+def with_times(figures: Mapping[str, dict], notebooks: Path = NOTEBOOKS) -> dict[str, dict]:
+    """The figures plus the computed ``time.NN`` keys."""
+    out = dict(figures)
+    for chapter, parts in chapter_times(figures, notebooks).items():
+        for name, value in (("", parts["total"]), (".optional", parts["optional"])):
+            out[f"time.{chapter}{name}"] = {"value": int(value), "unit": "min", "script": "benchmarks/report.py",
+                                            "how": "chapter_time", "date": "computed", "load": "not a timing"}  # fmt: skip
+    return out
+
+
+def quoted(text: str, figures: Mapping[str, dict], where: str) -> list[str]:
+    """Problems with the ``<!--fig:KEY-->`` markers of a text: unknown keys, or a figure not as quoted."""
+    problems = []
+    for match in MARKER.finditer(text):
+        key, options = match.group(1), [o for o in match.group(2).split("|") if o]
+        if key not in figures:
+            problems.append(f"{where}: <!--fig:{key}--> names no figure in results.json")
+            continue
+        entry = dict(figures[key])
+        if any(o != "n" for o in options):
+            entry["format"] = next(o for o in options if o != "n")
+        expected = show(entry, bare="n" in options)
+        before = text[: match.start()].rstrip("*_` ")
+        if not before.endswith(expected):
+            found = before[-len(expected) - 12 :].replace("\n", " ")
+            problems.append(f"{where}: {key} is {expected} in results.json, but the text says ...{found!r}")
+    return problems
+
+
+def quoted_everywhere(figures: Mapping[str, dict], root: Path = ROOT) -> list[str]:
+    """Marker problems in the README and in the markdown cells of every chapter in ``solutions/``."""
+    figures = with_times(figures, root / "notebooks")
+    problems = quoted((root / "README.md").read_text(encoding="utf-8"), figures, "README.md")
+    for notebook in sorted((root / "solutions").glob("*.ipynb")):
+        for index, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
+            if cell["cell_type"] == "markdown":
+                where = f"solutions/{notebook.name} cell {index + 1}"
+                problems += quoted("".join(cell["source"]), figures, where)
+    return problems
+
+
 def sections(readme: str) -> dict[str, str]:
     return {match.group(2): match.group(3) for match in SECTION.finditer(readme)}
 
@@ -143,8 +252,16 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--write", action="store_true", help="re-render the README's measured sections")
     action.add_argument("--check", action="store_true", help="exit 1 when the README disagrees with results.json")
     action.add_argument("--list", action="store_true", help="print every figure with its provenance")
+    action.add_argument("--times", action="store_true", help="print each chapter's time by the README's rule")
     args = parser.parse_args(argv)
     figures = load()
+    if args.times:
+        print("| chapter | reading | code | exercises | compute | total (min) | optional sections |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for chapter, p in chapter_times(figures).items():
+            print(f"| {chapter} | {p['reading']:.0f} | {p['code']:.0f} | {p['exercises']:.0f} | {p['compute']:.1f} "
+                  f"| {p['total']:.0f} | {p['optional']:.0f} |")  # fmt: skip
+        return 0
     if args.list:
         for key, entry in figures.items():
             print(f"{key:55} {show(entry):>14}  {entry['date']}  {entry['load']}  ({entry['script']}: {entry['how']})")
@@ -163,7 +280,12 @@ def main(argv: list[str] | None = None) -> int:
     if stale:
         print(f"README.md disagrees with results.json in {stale}: run `python benchmarks/report.py --write`.")
         return 1
-    print(f"README.md agrees with results.json ({len(new_sections)} sections).")
+    problems = quoted_everywhere(figures)
+    if problems:
+        print("\n".join(problems))
+        print("Quote the figure as results.json gives it (or record the new one with its benchmark script).")
+        return 1
+    print(f"README.md and the chapters agree with results.json ({len(new_sections)} sections).")
     return 0
 
 

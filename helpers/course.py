@@ -306,38 +306,51 @@ def strategy():
 
 
 # ------------------------------------------------------------------------ results
-def record_result(name: str, value: Any, chapter: str | None = None) -> None:
-    """Append ``{chapter, name, value, mode, seconds}`` to ``COURSE_RESULTS`` (if set).
+def record_result(*name_and_value: Any, chapter: str | None = None, **values: Any) -> None:
+    """Append one ``{chapter, name, value, mode, seconds}`` line per result to ``COURSE_RESULTS`` (if set).
 
-    It returns nothing, so that a chapter cell ending with it shows no output.
+    Call it with name=value pairs, ``record_result(test_accuracy=0.8, epochs=10)``, or with one
+    name and its value, ``record_result("test_accuracy", 0.8)``. It returns nothing, so that a
+    chapter cell ending with it shows no output.
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"record_result needs a non-empty name, got {name!r}.")
-    if hasattr(value, "item"):  # NumPy / TensorFlow scalars
-        value = value.item()
-    try:
-        json.dumps(value)
-    except TypeError as exc:
-        raise TypeError(
-            f"record_result({name!r}, ...) needs a number, string, list or dict; got {type(value).__name__}."
-        ) from exc
-    row = {
-        "chapter": chapter or _state["chapter"],
-        "name": name,
-        "value": value,
-        "mode": mode(),
-        "seconds": round(time.time() - _state["started"], 2),
-    }
+    if name_and_value:
+        if len(name_and_value) != 2:
+            raise TypeError(
+                f"record_result takes name=value pairs, or one name and its value; got {len(name_and_value)} "
+                "positional arguments."
+            )
+        values = {name_and_value[0]: name_and_value[1], **values}
+    if not values:
+        raise TypeError("record_result needs at least one result, e.g. record_result(test_accuracy=0.8).")
+    rows = []
+    for name, value in values.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"record_result needs a non-empty name, got {name!r}.")
+        if hasattr(value, "item"):  # NumPy / TensorFlow scalars
+            value = value.item()
+        try:
+            json.dumps(value)
+        except TypeError as exc:
+            raise TypeError(
+                f"record_result({name}=...) needs a number, string, list or dict; got {type(value).__name__}."
+            ) from exc
+        rows.append({
+            "chapter": chapter or _state["chapter"],
+            "name": name,
+            "value": value,
+            "mode": mode(),
+            "seconds": round(time.time() - _state["started"], 2),
+        })  # fmt: skip
     target = results_file()
     if target is not None:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(row) + "\n")
+                fh.write("".join(json.dumps(row) + "\n" for row in rows))
         except OSError as exc:  # a full disk or a wrong path must not cost the learner a finished training
             print(
-                f"Could not record {name!r} in {target} ({exc.strerror or exc}); your results in the notebook are "
-                "unaffected. Point COURSE_RESULTS at a writable file, or unset it."
+                f"Could not record {', '.join(values)} in {target} ({exc.strerror or exc}); your results in the "
+                "notebook are unaffected. Point COURSE_RESULTS at a writable file, or unset it."
             )
 
 

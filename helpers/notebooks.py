@@ -157,6 +157,7 @@ def learner_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
         where = f"{name} cell {index + 1}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            cell.source = without_test_markers(cell.source)
             if has_answer(cell.source):
                 cell.source = learner_source(cell.source, markdown=False, where=where)
                 tags = cell.metadata.setdefault("tags", [])
@@ -167,6 +168,50 @@ def learner_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
     out.metadata.pop("widgets", None)
     _normalise(out)
     return out
+
+
+def without_test_markers(source: str) -> str:
+    """A code cell's source without nbval's ``# NBVAL_...`` comment lines (they stay in solutions/ only)."""
+    lines = source.split("\n")
+    kept = [line for line in lines if not line.strip().startswith("# NBVAL_")]
+    return "\n".join(kept) if len(kept) != len(lines) else source
+
+
+# Learner-facing text speaks to the learner: how the course was built, measured or tested
+# belongs in benchmarks/ and git. ``lint`` lists the phrases that give such talk away.
+BUILD_TALK = re.compile(
+    r"measured runs?|course runs?|recorded runs?|full runs?|benchmarks/|run_chapters|\bbench_|another make"
+    r"|two different CPUs|2-core machine|could not be measured|the course's tests|NBVAL|Xeon|EPYC|\bAVX|\bAMX\b"
+    r"|this version of the chapter|in a slow hour|on a shared|\b20\d\d-[01]\d-[0-3]\d\b",
+    re.IGNORECASE,
+)
+
+
+def lint(nb: nbformat.NotebookNode, name: str = "notebook") -> list[str]:
+    """Build talk in a learner copy: in its markdown cells and in the comments of its code cells."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            text = cell.source
+        elif cell.cell_type == "code":
+            text = "\n".join(line.split("#", 1)[1] for line in cell.source.splitlines() if "#" in line)
+        else:
+            continue
+        for match in BUILD_TALK.finditer(text):
+            start = max(0, match.start() - 30)
+            context = " ".join(text[start : match.end() + 30].split())
+            problems.append(
+                f'{name} cell {index + 1} ({cell.get("id")}): build talk {match.group(0)!r} in "...{context}..."'
+            )
+    return problems
+
+
+def lint_all(root: Path = ROOT) -> list[str]:
+    """Build talk in the learner copy of every chapter in ``solutions/``."""
+    problems = []
+    for source in sorted((root / "solutions").glob("*.ipynb")):
+        problems += lint(learner_notebook(nbformat.read(source, as_version=4), source.name), f"notebooks/{source.name}")
+    return problems
 
 
 def stripped(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -285,7 +330,7 @@ def check(root: Path = ROOT) -> list[str]:
             what = "has outputs or is not normalised" if path.parent.name == "solutions" else "is out of date"
             problems.append(f"{rel} {what}")
     for source in sorted((root / "solutions").glob("*.ipynb")):
-        nb = learner_notebook(nbformat.read(source, as_version=4))
+        nb = stripped(nbformat.read(source, as_version=4))
         marked, stored = set(pinned_cells(nb)), set(pinned_outputs(source, root))
         if marked != stored:
             problems.append(
@@ -468,7 +513,7 @@ def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.Note
     for what, nb in (("learner", learner), ("solution", solution)):
         if not hasattr(nb, "cells"):
             raise TypeError(f"learner_cells_to_run needs two notebooks (nbformat.read(...)); the {what} is {nb!r:.80}.")
-    twins = {c.get("id"): c.source for c in solution.cells if c.cell_type == "code"}
+    twins = {c.get("id"): without_test_markers(c.source) for c in solution.cells if c.cell_type == "code"}
     cells = [c for c in learner.cells if c.cell_type == "code"]
     parsed = [_names(c.source) for c in cells]
     if any(p is None for p in parsed) or any(not c.get("id") for c in cells):

@@ -46,10 +46,11 @@ def test_record_result_appends_json_lines(full_mode, monkeypatch, tmp_path):
     target = tmp_path / "sub" / "results.jsonl"
     monkeypatch.setenv("COURSE_RESULTS", str(target))
     course.record_result("test_accuracy", np.float32(0.75), chapter="03_building_cnns")
-    course.record_result("epochs", 3, chapter="03_building_cnns")
+    course.record_result(epochs=3, val_accuracy=np.float64(0.5), chapter="03_building_cnns")
     rows = [json.loads(line) for line in target.read_text().splitlines()]
-    assert [r["name"] for r in rows] == ["test_accuracy", "epochs"]
+    assert [r["name"] for r in rows] == ["test_accuracy", "epochs", "val_accuracy"]
     assert rows[0]["value"] == pytest.approx(0.75) and rows[0]["mode"] == "full"
+    assert rows[2]["value"] == 0.5 and {r["chapter"] for r in rows} == {"03_building_cnns"}
     assert set(rows[0]) == {"chapter", "name", "value", "mode", "seconds"}
 
 
@@ -65,6 +66,12 @@ def test_record_result_rejects_bad_input(full_mode):
         course.record_result("", 1)
     with pytest.raises(TypeError, match="needs a number"):
         course.record_result("model", object())
+    with pytest.raises(TypeError, match="needs a number"):
+        course.record_result(accuracy=0.5, model=object())
+    with pytest.raises(TypeError, match="at least one result"):
+        course.record_result()
+    with pytest.raises(TypeError, match="name=value pairs"):
+        course.record_result("a", 1, 2)
 
 
 def test_platform_detection(monkeypatch):
@@ -120,5 +127,5 @@ def test_record_result_on_an_unwritable_path_says_so_and_carries_on(full_mode, m
     monkeypatch.setenv("COURSE_RESULTS", str(blocker / "results.jsonl"))  # a file where a folder should be
     assert course.record_result("test_accuracy", 0.8) is None
     said = capsys.readouterr().out
-    assert "Could not record 'test_accuracy'" in said and "COURSE_RESULTS" in said
+    assert "Could not record test_accuracy" in said and "COURSE_RESULTS" in said
     assert blocker.read_text() == "not a folder"

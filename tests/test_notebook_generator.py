@@ -170,8 +170,32 @@ def test_inserting_a_cell_above_a_pin_needs_no_repin(project):
     nbformat.write(edited, source)
     notebooks.write(project)
     assert notebooks.check(project) == []  # ids kept: the stored pin still matches its cell
+    solution = nbformat.read(source, as_version=4)
+    assert [c.id for c in solution.cells if notebooks.is_pinned(c.source)] == list(before)
     learner = nbformat.read(project / "notebooks" / "03_pin.ipynb", as_version=4)
-    assert [c.id for c in learner.cells if notebooks.is_pinned(c.source)] == list(before)
+    assert [c.source for c in learner.cells if c.cell_type == "code"] == ["x = 6", "print(x * 7)"]  # no NBVAL marker
+
+
+def test_the_lint_finds_build_talk_in_learner_text_only(project):
+    nb = make_notebook(
+        ("markdown", "# Speed\nThis took 2.1 min in a measured run on a Xeon (see `benchmarks/`), on 2026-11-30."),
+        ("code", "x = 1  # 80% in the course runs\nprint('a full run')"),
+        (
+            "markdown",
+            "Expect about 80% test accuracy, about 3 minutes on a 2-core laptop.\n### BEGIN SOLUTION\nok\n### END SOLUTION",
+        ),
+    )
+    nbformat.write(nb, project / "solutions" / "04_talk.ipynb")
+    notebooks.write(project)
+    problems = notebooks.lint_all(project)
+    found = sorted(p.split("build talk ")[1].split(" in ")[0] for p in problems)
+    assert found == ["'2026-11-30'", "'Xeon'", "'benchmarks/'", "'course runs'", "'measured run'"]
+    assert all("cell 3" not in p for p in problems)  # the clean cell passes; a printed string is not a comment
+    clean = make_notebook(
+        ("markdown", "Expect about 80%, about 3 minutes on a 2-core laptop (longer on an older one).")
+    )
+    nbformat.write(clean, project / "solutions" / "04_talk.ipynb")
+    assert notebooks.lint_all(project) == []
 
 
 def test_cells_without_ids_get_unique_stable_ones():

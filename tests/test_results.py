@@ -107,3 +107,32 @@ def test_chapter03_records_the_time_ratio_in_wall_and_processor_time(monkeypatch
     else:
         assert "ch03.classifier.cpu_time_ratio" not in values
         assert "ch03.notebook_multiworker.cpu_ratio" not in values
+
+
+def test_a_quoted_figure_must_match_its_marker():
+    figures = {"a.acc": {"value": 80.04, "unit": "%", "format": ".1f"}, "a.min": {"value": 3.2, "unit": "min"}}
+    good = "about **80.0%**<!--fig:a.acc--> (80%<!--fig:a.acc|.0f-->), in 3.2<!--fig:a.min|n--> minutes"
+    assert report.quoted(good, figures, "x") == []
+    wrong = report.quoted("about 81.0%<!--fig:a.acc--> in 3.2 min<!--fig:a.min-->", figures, "chapter 03")
+    assert len(wrong) == 1 and "a.acc is 80.0% in results.json" in wrong[0] and "81.0%" in wrong[0]
+    assert "names no figure" in report.quoted("5%<!--fig:no.such-->", figures, "x")[0]
+
+
+def test_chapter_time_follows_the_rule_and_counts_optional_sections_apart(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Chapter\n" + "word " * 358),  # 360 words: 2 min
+        nbformat.v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(30)) + "\n# a comment\nch01.q1.check(x1)"),
+        nbformat.v4.new_markdown_cell("## More (optional)\n" + "word " * 900),
+        nbformat.v4.new_code_cell("ch01.q2.check(x2)"),
+        nbformat.v4.new_markdown_cell("## Key points\nshort"),
+    ]
+    path = tmp_path / "01_demo.ipynb"
+    nbformat.write(nb, path)
+    parts = report.chapter_time(path, compute_minutes=4.0)
+    # 2 + 31/15 (2.07) + 5 + 4 = 13.07 -> 15; the optional section: 903 words (5.0) + 1/15 + 5 = 10.07 -> 15
+    assert parts["exercises"] == 5 and round(parts["code"], 2) == 2.07 and parts["total"] == 15
+    assert parts["optional"] == 15
+    assert report.optional_cells(json.loads(path.read_text())["cells"]) == [False, False, True, True, False]
