@@ -143,10 +143,18 @@ def pytest_sessionfinish(session):
 
 
 # Chapter 03 says that running its cells again from the first seeded training gives the same
-# numbers. After nbval has run the chapter, this item runs those cells again in the same kernel
-# and compares what both passes recorded (the kernel records into a results file for this).
+# numbers. After nbval has run the chapter, this item runs those cells again in the same kernel,
+# then the chapter's last cell, which records the results, and compares what both passes
+# recorded (the kernel records into a results file for this). Before the re-run the kernel
+# forgets every name the re-run cells bind, so the recording cell cannot report a value left
+# over from the first pass. Each entry: (text of the first re-run cell, of the last one, of the
+# recording cell).
 RERUN = {
-    "solutions/03_building_cnns.ipynb": ("first_cnn = keras.Sequential(", 'course.record_result("test_accuracy_flip"')
+    "solutions/03_building_cnns.ipynb": (
+        "first_cnn = keras.Sequential(",
+        "test_flip = flip_averaged_accuracy(",
+        "course.record_result(",
+    )
 }
 
 
@@ -159,23 +167,18 @@ def results_path(path: Path) -> Path | None:
 class ReRunTrainingCells(pytest.Item):
     """Run a notebook's training cells again in the kernel nbval ran it in; both passes must record the same metrics."""
 
-    def __init__(self, *, first: str, last: str, **kwargs):
+    def __init__(self, *, first: str, last: str, record: str, **kwargs):
         super().__init__(**kwargs)
-        self.first, self.last = first, last
+        self.first, self.last, self.record = first, last, record
 
     def runtest(self):
         notebook = self.parent
         if notebook.kernel is None or not notebook.kernel.is_alive() or notebook.timed_out:
             pytest.fail("the notebook's kernel stopped before the re-run (see the failing cell above)")
-        cells = [c for c in notebook.nb.cells if c.cell_type == "code"]
-        start = next(i for i, c in enumerate(cells) if self.first in c.source)
-        end = next(i for i, c in enumerate(cells) if self.last in c.source)
         first_pass = results_path(Path(str(notebook.fspath)))
         second_pass = first_pass.with_suffix(".again.jsonl")
-        for source in [
-            f"import os\nos.environ['COURSE_RESULTS'] = {str(second_pass)!r}",
-            *(c.source for c in cells[start : end + 1]),
-        ]:
+        sources = [c.source for c in notebook.nb.cells if c.cell_type == "code"]
+        for source in rerun_sources(sources, self.first, self.last, self.record, second_pass):
             reply = notebook.kernel.kc.execute_interactive(
                 source, store_history=False, timeout=900, output_hook=lambda msg: None
             )
@@ -193,6 +196,31 @@ class ReRunTrainingCells(pytest.Item):
         return self.fspath, None, self.name
 
 
+def rerun_sources(sources: list[str], first: str, last: str, record: str, results: Path) -> list[str]:
+    """What the re-run executes in the kernel: point ``COURSE_RESULTS`` at ``results`` and forget
+    the names the re-run cells bind; the code cells from the one containing ``first`` to the one
+    containing ``last``; then the recording cell (the last one containing ``record``)."""
+    from helpers.notebooks import _names
+
+    start = next(i for i, s in enumerate(sources) if first in s)
+    end = next(i for i, s in enumerate(sources) if last in s)
+    recording = max(i for i, s in enumerate(sources) if record in s)
+    if not start <= end < recording:
+        raise ValueError(f"expected the cells {first!r} ... {last!r} before the recording cell {record!r}")
+    cells = sources[start : end + 1]
+    bound: set[str] = set()
+    for source in cells:
+        names = _names(source)
+        if names is None:
+            raise ValueError(f"cannot tell which names this re-run cell binds:\n{source[:300]}")
+        bound |= names[0]
+    setup = (
+        f"import os\nos.environ['COURSE_RESULTS'] = {str(results)!r}\n"
+        f"for _name in {sorted(bound)!r}:\n    globals().pop(_name, None)\ndel _name"
+    )
+    return [setup, *cells, sources[recording]]
+
+
 def compare_passes(first: list[dict], second: list[dict]) -> None:
     """The metrics recorded by a re-run equal the ones the first pass recorded for the same cells."""
     names = [row["name"] for row in first]
@@ -205,13 +233,15 @@ def compare_passes(first: list[dict], second: list[dict]) -> None:
 
 
 def _add_reruns(items) -> None:
-    for path, (first, last) in RERUN.items():
+    for path, (first, last, record) in RERUN.items():
         cells = [i for i, item in enumerate(items) if hasattr(item, "cell") and Path(str(item.fspath)) == ROOT / path]
         if cells:
             parent = items[cells[-1]].parent
             items.insert(
                 cells[-1] + 1,
-                ReRunTrainingCells.from_parent(parent, name="re-run of the training cells", first=first, last=last),
+                ReRunTrainingCells.from_parent(
+                    parent, name="re-run of the training cells", first=first, last=last, record=record
+                ),
             )
 
 

@@ -2,7 +2,7 @@
 
 Runs ``solutions/03_building_cnns.ipynb`` headless in FULL mode (no ``COURSE_SMOKE``)
 with ``COURSE_DATA_DIR`` pointing at a mirror built by ``benchmarks/cifar_mirror.py``
-(40,000 real training images, 10,000 held out as the test set) and ``COURSE_RESULTS``
+(50,000 training images, the official 10,000 test images) and ``COURSE_RESULTS``
 set, then prints what the notebook recorded: test accuracy and training time of the
 first CNN (the TensorFlow tutorial CNN) and of the chapter's main classifier, side by side.
 
@@ -10,7 +10,7 @@ first CNN (the TensorFlow tutorial CNN) and of the chapter's main classifier, si
     python benchmarks/bench_chapter03.py --mirror /tmp/mirror [--results results.jsonl] [--keep out.ipynb] [--record]
 
 ``--record`` writes the figures into ``benchmarks/results.json`` (then
-``python benchmarks/report.py --write`` updates the README).
+``python benchmarks/report.py --requote`` updates the texts).
 
 The training times are wall-clock times: on a machine shared with other programs they
 are longer than on an idle one. The notebook also records the process CPU time of the
@@ -167,7 +167,7 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
     if "multiworker_cpu_ratio" in results:  # the chapter's own two-workers-vs-one-process cell
         values["ch03.notebook_multiworker.cpu_ratio"] = round(float(results["multiworker_cpu_ratio"]), 1)
     how = (
-        "chapter 03 notebook run whole in full mode on real CIFAR-10 (40,000 train, 10,000 held out) by "
+        "chapter 03 notebook run whole in full mode on real CIFAR-10 (50,000 train of which 5,000 for validation, the official 10,000 test) by "
         "bench_chapter03.py --mirror DIR; times are wall-clock training times in the same run"
     )
     load = load_start  # a note about an earlier run, or the load average when this run started

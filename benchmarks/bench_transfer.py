@@ -18,7 +18,7 @@ the chapter can say how much slower EfficientNetB0 and ResNet50 are than the bac
 
 ``--models-dir`` keeps the saved flower model (``ch05_flowers``) for chapters 07-09;
 ``--record`` writes the figures into ``benchmarks/results.json`` (then
-``python benchmarks/report.py --write`` updates the README). Timings are wall-clock; the
+``python benchmarks/report.py --requote`` updates the texts). Timings are wall-clock; the
 ``load`` field says how busy the machine was. Nothing derived from the photos is written
 into the repository.
 """

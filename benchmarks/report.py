@@ -1,29 +1,24 @@
-"""The table of measured figures (``benchmarks/results.json``) and the README sections made from it.
+"""The table of measured figures (``benchmarks/results.json``) and the texts that quote them.
 
-Every figure the README quotes in its measured sections lives once, in ``results.json``::
+Every measured figure lives once, in ``results.json``::
 
     "ch03.classifier.test_accuracy": {"value": 80.4, "unit": "%", "format": ".1f",
         "script": "benchmarks/bench_chapter03.py", "how": "...", "date": "2026-11-22", "load": "idle"}
 
-The README holds sections between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``;
-each is rendered from the template ``benchmarks/tables/NAME.md``, where ``{{key}}`` stands
-for a figure with its unit (``80.4%``, ``2.1 min``) and ``{{key|n}}`` for the bare number.
+The README and the chapters (markdown cells of ``solutions/``) quote figures in their text,
+each followed by an invisible marker that names its key, e.g.
+``about 80%<!--fig:ch03.classifier.test_accuracy|.0f-->``: after the key, ``|n`` asks for the
+bare number and ``|.0f`` (any format spec) overrides the figure's own format. The keys
+``time.NN`` and ``time.NN.optional`` are computed, not recorded: chapter NN's time by the rule
+the README states (``chapter_time``).
 
-    python benchmarks/report.py --write    # re-render the README's sections from results.json
-    python benchmarks/report.py --check    # exit 1 when the README or a chapter disagrees with results.json
-    python benchmarks/report.py --times    # each chapter's time by the README's rule, and its parts
-    python benchmarks/report.py --list     # every figure with how, when and under what load
-
-Chapters and the README's prose quote figures too. A quoted figure is followed by a marker
-that names its key, e.g. ``about 80%<!--fig:ch03.classifier.test_accuracy|.0f-->``, invisible
-when the Markdown is rendered; after the key, ``|n`` asks for the bare number and ``|.0f`` (any
-format spec) overrides the figure's own format. ``--check`` fails when the text just before a
-marker is not the figure as ``results.json`` gives it. The keys ``time.NN`` are computed, not
-recorded: chapter NN's time by the rule the README states (``chapter_time``).
+    python benchmarks/report.py --check     # exit 1 when a quoted figure or a stated time is not current
+    python benchmarks/report.py --requote   # put the current figures in front of every marker
+    python benchmarks/report.py --times     # each chapter's counted time and its parts
+    python benchmarks/report.py --list      # every figure with how, when and under what load
 
 Benchmark scripts update their own entries through ``record(...)`` (their ``--record`` option);
-to add a table: add its figures to results.json, a template to ``benchmarks/tables/`` and the
-two marker lines to the README, then ``--write``. ``tests/test_results.py`` runs ``--check``.
+then ``--requote``. ``tests/test_results.py`` runs ``--check``.
 """
 
 from __future__ import annotations
@@ -39,16 +34,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results.json"
-TABLES = ROOT / "benchmarks" / "tables"
 README = ROOT / "README.md"
 REQUIRED = ("value", "unit", "script", "how", "date", "load")
 TIGHT_UNITS = {"%", "×", "k", "M"}  # written without a space: 80.4%, 4×, 123k
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*(?:\|\s*(n))?\s*\}\}")
 MARKER = re.compile(r"<!--fig:([A-Za-z0-9_.\-]+)((?:\|[^|>]+)*)-->")
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 WORDS_PER_MINUTE, CODE_LINES_PER_MINUTE, MINUTES_PER_EXERCISE = 180, 15, 5
-SECTION = re.compile(r"(<!-- results:([a-z0-9_\-]+) -->\n)(.*?)(<!-- /results:\2 -->)", re.S)
 
 
 def load(path: Path = RESULTS) -> dict[str, dict]:
@@ -109,7 +101,7 @@ def record(
         entry.update(value=value, script=script, how=how, date=today, load=machine_load)
         figures[key] = entry
     save(figures, path)
-    print(f"Recorded {len(values)} figures in {path}; run `python benchmarks/report.py --write` to update the README.")
+    print(f"Recorded {len(values)} figures in {path}; run `python benchmarks/report.py --requote` to update the texts.")
 
 
 def show(entry: Mapping, bare: bool = False) -> str:
@@ -120,29 +112,6 @@ def show(entry: Mapping, bare: bool = False) -> str:
     if bare or not unit:
         return number
     return f"{number}{unit}" if unit in TIGHT_UNITS else f"{number} {unit}"
-
-
-def render(template: str, figures: Mapping[str, dict], name: str = "template") -> str:
-    def replace(match: re.Match) -> str:
-        key = match.group(1)
-        if key not in figures:
-            raise KeyError(f"{name}: {{{{{key}}}}} is not in results.json; record it first.")
-        return show(figures[key], bare=bool(match.group(2)))
-
-    return PLACEHOLDER.sub(replace, template)
-
-
-def rendered_readme(readme: str, figures: Mapping[str, dict], tables: Path = TABLES) -> str:
-    """The README with every ``results:NAME`` section rendered from ``tables/NAME.md``."""
-
-    def replace(match: re.Match) -> str:
-        template = tables / f"{match.group(2)}.md"
-        if not template.is_file():
-            raise FileNotFoundError(f"The README has a section results:{match.group(2)} but {template} does not exist.")
-        body = render(template.read_text(encoding="utf-8"), figures, template.name)
-        return match.group(1) + body.rstrip("\n") + "\n" + match.group(4)
-
-    return SECTION.sub(replace, readme)
 
 
 def optional_cells(cells: list[dict]) -> list[bool]:
@@ -215,19 +184,70 @@ def quoted(text: str, figures: Mapping[str, dict], where: str) -> list[str]:
     """Problems with the ``<!--fig:KEY-->`` markers of a text: unknown keys, or a figure not as quoted."""
     problems = []
     for match in MARKER.finditer(text):
-        key, options = match.group(1), [o for o in match.group(2).split("|") if o]
-        if key not in figures:
-            problems.append(f"{where}: <!--fig:{key}--> names no figure in results.json")
+        marked = _marked(match, figures)
+        if marked is None:
+            problems.append(f"{where}: <!--fig:{match.group(1)}--> names no figure in results.json")
             continue
-        entry = dict(figures[key])
-        if any(o != "n" for o in options):
-            entry["format"] = next(o for o in options if o != "n")
-        expected = show(entry, bare="n" in options)
+        key, entry, bare = marked
+        expected = show(entry, bare=bare)
         before = text[: match.start()].rstrip("*_` ")
         if not before.endswith(expected):
             found = before[-len(expected) - 12 :].replace("\n", " ")
             problems.append(f"{where}: {key} is {expected} in results.json, but the text says ...{found!r}")
     return problems
+
+
+NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
+
+
+def _marked(match: re.Match, figures: Mapping[str, dict]) -> tuple[str, dict, bool] | None:
+    """The key of a marker, its entry with the marker's format applied, and whether it asks for the bare number."""
+    key, options = match.group(1), [o for o in match.group(2).split("|") if o]
+    if key not in figures:
+        return None
+    entry = dict(figures[key])
+    if any(o != "n" for o in options):
+        entry["format"] = next(o for o in options if o != "n")
+    return key, entry, "n" in options
+
+
+def requoted(text: str, figures: Mapping[str, dict]) -> str:
+    """The text with the figure in front of every known marker replaced by the one results.json gives."""
+    for match in reversed(list(MARKER.finditer(text))):
+        marked = _marked(match, figures)
+        if marked is None:
+            continue
+        _, entry, bare = marked
+        end = len(text[: match.start()].rstrip("*_` "))
+        unit = "" if bare or not entry["unit"] else entry["unit"]
+        unit_pattern = "" if not unit else (re.escape(unit) if unit in TIGHT_UNITS else r"\s" + re.escape(unit))
+        old = re.search(f"({NUMBER}){unit_pattern}$", text[:end])
+        if old:
+            text = text[: old.start()] + show(entry, bare=bare) + text[end:]
+    return text
+
+
+def requote_everywhere(figures: Mapping[str, dict], root: Path = ROOT) -> list[Path]:
+    """Apply ``requoted`` to the README and the markdown cells of ``solutions/``; the files it changed."""
+    import nbformat
+
+    figures = with_times(figures, root / "notebooks")
+    changed = []
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if (new := requoted(text, figures)) != text:
+        readme.write_text(new, encoding="utf-8")
+        changed.append(readme)
+    for path in sorted((root / "solutions").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        touched = False
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and (new := requoted(cell.source, figures)) != cell.source:
+                cell.source, touched = new, True
+        if touched:
+            nbformat.write(nb, path)
+            changed.append(path)
+    return changed
 
 
 def quoted_everywhere(figures: Mapping[str, dict], root: Path = ROOT) -> list[str]:
@@ -242,19 +262,23 @@ def quoted_everywhere(figures: Mapping[str, dict], root: Path = ROOT) -> list[st
     return problems
 
 
-def sections(readme: str) -> dict[str, str]:
-    return {match.group(2): match.group(3) for match in SECTION.finditer(readme)}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write", action="store_true", help="re-render the README's measured sections")
-    action.add_argument("--check", action="store_true", help="exit 1 when the README disagrees with results.json")
+    action.add_argument("--check", action="store_true", help="exit 1 when a quoted figure or stated time is stale")
     action.add_argument("--list", action="store_true", help="print every figure with its provenance")
+    action.add_argument(
+        "--requote", action="store_true", help="put each marked figure's current value in the README and the chapters"
+    )
     action.add_argument("--times", action="store_true", help="print each chapter's time by the README's rule")
     args = parser.parse_args(argv)
     figures = load()
+    if args.requote:
+        changed = requote_everywhere(figures)
+        print("\n".join(f"requoted {path.relative_to(ROOT)}" for path in changed) or "Every marked figure is current.")
+        if any(path.parent.name == "solutions" for path in changed):
+            print("Now run `python -m helpers notebooks --write` to regenerate the learner copies.")
+        return 0
     if args.times:
         print("| chapter | reading | code | exercises | compute | total (min) | optional sections |")
         print("|---|---:|---:|---:|---:|---:|---:|")
@@ -266,26 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         for key, entry in figures.items():
             print(f"{key:55} {show(entry):>14}  {entry['date']}  {entry['load']}  ({entry['script']}: {entry['how']})")
         return 0
-    readme = README.read_text(encoding="utf-8")
-    new = rendered_readme(readme, figures)
-    if args.write:
-        if new != readme:
-            README.write_text(new, encoding="utf-8")
-            print(f"README.md: {len(sections(new))} measured sections re-rendered from results.json.")
-        else:
-            print("README.md already agrees with results.json.")
-        return 0
-    old_sections, new_sections = sections(readme), sections(new)
-    stale = [name for name in new_sections if old_sections[name] != new_sections[name]]
-    if stale:
-        print(f"README.md disagrees with results.json in {stale}: run `python benchmarks/report.py --write`.")
-        return 1
     problems = quoted_everywhere(figures)
     if problems:
         print("\n".join(problems))
         print("Quote the figure as results.json gives it (or record the new one with its benchmark script).")
         return 1
-    print(f"README.md and the chapters agree with results.json ({len(new_sections)} sections).")
+    print("README.md and the chapters agree with results.json.")
     return 0
 
 

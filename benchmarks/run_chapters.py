@@ -104,7 +104,7 @@ def cells_table(kept: Path, min_seconds: float = 15.0) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, help="the offline mirror (COURSE_DATA_DIR)")
-    parser.add_argument("--chapters", nargs="+", help="two-digit chapter numbers (default: 00 to 07)")
+    parser.add_argument("--chapters", nargs="+", help="two-digit chapter numbers (default: 00 to 09)")
     parser.add_argument("--models", type=Path, help="models folder to share (default: a new temporary one)")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds allowed per cell (default 7200)")
     parser.add_argument("--keep", type=Path, help="save each executed notebook in this folder")
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--mirror DIR is needed to run the chapters")
     if not (args.mirror / "datasets").is_dir():
         parser.error(f"{args.mirror} is not an offline mirror (no datasets/ in it): see python -m helpers prefetch")
-    selected = args.chapters or [f"{n:02d}" for n in range(8)]
+    selected = args.chapters or list(COURSE)
     models = args.models or Path(tempfile.mkdtemp(prefix="run_chapters_models_"))
     env = {
         "COURSE_DATA_DIR": str(args.mirror),
@@ -191,42 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-COURSE = tuple(f"{n:02d}" for n in range(8))
-#: The tutorial CNN's 10 epochs on the faster 2-core CPU of 2026-11-22 (its code has not changed since).
-REFERENCE_TUTORIAL = "ch03.fast_cpu.tutorial_cnn.train_minutes"
-
-
-def scaled_course(
-    figures: dict,
-    total: str = "chapters.total_minutes",
-    tutorial: str = "ch03.tutorial_cnn.train_minutes",
-    row: str = "chapters",
-) -> dict:
-    """A course run's total in trainings of chapter 03's tutorial CNN in the same run, and at the reference CPU's speed.
-
-    Times scale with the CPU; the tutorial CNN's unchanged 10 epochs, timed in the same run, say
-    how fast the machine was during it. ``total`` and ``tutorial`` are the results.json keys of
-    the run's total minutes and of its tutorial CNN's training minutes; ``row`` prefixes the keys returned.
-    """
-    missing = [key for key in (total, tutorial, REFERENCE_TUTORIAL) if key not in figures]
-    if missing:
-        raise KeyError(f"results.json lacks {missing}: record a whole course run (00-07) with --record first.")
-    if not figures[tutorial]["value"] > 0:
-        raise ValueError(
-            f"{tutorial} is {figures[tutorial]['value']!r}: the tutorial CNN's training minutes must be above 0."
-        )
-    units = figures[total]["value"] / figures[tutorial]["value"]
-    return {
-        f"{row}.tutorial_units": round(units, 1),
-        f"{row}.minutes_at_reference_speed": round(units * figures[REFERENCE_TUTORIAL]["value"], 1),
-    }
+COURSE = tuple(f"{n:02d}" for n in range(10))
 
 
 def record_figures(results: Path, kept: Path | None, load: str) -> int:
-    """Record what chapters 03-07 measured (``RESULTS/NN.jsonl``) with each chapter's benchmark script."""
+    """Record what chapters 03-09 measured (``RESULTS/NN.jsonl``) with each chapter's benchmark script."""
     import json
 
     import bench_chapter04
+    import bench_chapter08
     import bench_chapters
     import bench_transfer
     import report
@@ -245,18 +218,6 @@ def record_figures(results: Path, kept: Path | None, load: str) -> int:
     seconds = {n: 60 * recorded[f"chapters.{n}.minutes"]["value"] for n in found}
     if "03" in found:
         record_03(read_results(found["03"]), seconds["03"], load_start=load)
-    if set(COURSE) <= set(found):  # a whole course run: its total scaled by its own tutorial CNN
-        values = scaled_course(json.loads(report.RESULTS.read_text(encoding="utf-8")))
-        how = (
-            "chapters.total_minutes of one run_chapters.py --record run divided by the tutorial CNN's training minutes "
-            "in chapter 03 of the same run (tutorial_units), and that multiplied by the tutorial CNN's minutes on the "
-            f"faster 2-core CPU of 2026-11-22 ({REFERENCE_TUTORIAL}; minutes_at_reference_speed)"
-        )
-        units = {k: ("×" if k.endswith("units") else "min") for k in values}
-        report.record(
-            values, script="benchmarks/run_chapters.py", how=how, machine_load=load, units=units,
-            formats=dict.fromkeys(values, ".1f"),
-        )  # fmt: skip
     if "04" in found and (values := bench_chapter04.figures(read_results(found["04"]), seconds["04"])):
         bench_chapter04.record(values, load)
     if "05" in found:
@@ -282,6 +243,19 @@ def record_figures(results: Path, kept: Path | None, load: str) -> int:
         report.record(
             values, script="benchmarks/bench_chapters.py", how=how, machine_load=load, units=units, formats=formats
         )
+    if "08" in found:
+        values = bench_chapter08.figures(read_results(found["08"]), seconds["08"] / 60)
+        report.record(
+            values, script="benchmarks/bench_chapter08.py", how=bench_chapter08.HOW, machine_load=load,
+            units={k: bench_chapter08.unit_of(k) for k in values}, formats={k: bench_chapter08.format_of(k) for k in values},
+        )  # fmt: skip
+    if "09" in found and "test_accuracy" in (results_09 := read_results(found["09"])):
+        how = "chapter 09 notebook run whole in full mode on the flower photos, 100 per class (benchmarks/run_chapters.py)"
+        report.record(
+            {"ch09.notebook.test_accuracy": round(100 * float(results_09["test_accuracy"]), 1)},
+            script="benchmarks/run_chapters.py", how=how, machine_load=load,
+            units={"ch09.notebook.test_accuracy": "%"}, formats={"ch09.notebook.test_accuracy": ".0f"},
+        )  # fmt: skip
     return 0
 
 

@@ -1,7 +1,7 @@
 """Screen speed/accuracy ideas for chapter 03's classifier on VALIDATION data (never the test split).
 
-The 40,000 real CIFAR-10 training images of the mirror are split with a seeded permutation
-into 35,000 for training and 5,000 for validation; the 10,000 held-out images are not read.
+The 50,000 real CIFAR-10 training images of the mirror are split with a seeded permutation
+into 45,000 for training and 5,000 for validation; the 10,000 test images are not read.
 
     python benchmarks/tune_chapter03.py --mirror DIR time base b256 crop bf16 ...
     python benchmarks/tune_chapter03.py --mirror DIR train base --epochs 8 [--subset 10000] [--out runs.jsonl]

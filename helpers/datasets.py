@@ -243,9 +243,10 @@ def folder_datasets(
     label_mode: str = "int",
     verbose: bool = True,
 ) -> FolderDatasets:
-    """``keras.utils.image_dataset_from_directory`` with a seeded train/validation split,
-    then ``cache()`` (memory, or a file name), ``shuffle()`` of the training batches and
-    ``prefetch(AUTOTUNE)``.
+    """``keras.utils.image_dataset_from_directory`` with a seeded train/validation split, read as
+    single images, then ``cache()`` (memory, or a file name), ``shuffle(1000)`` of the training
+    *images* (a new order every epoch), ``batch(batch_size)`` and ``prefetch(AUTOTUNE)``:
+    chapter 01's pipeline, so the images that train together change from epoch to epoch.
 
     Hidden entries (``.ipynb_checkpoints``, ``._photo.jpg``) are skipped: Keras itself only
     skips hidden class folders, so when a class folder holds hidden files this reads a
@@ -264,7 +265,7 @@ def folder_datasets(
         class_names=class_names,
         label_mode=label_mode,
         image_size=tuple(image_size),
-        batch_size=batch_size,
+        batch_size=None,  # single images: shuffle them, then batch
         validation_split=validation_split,
         subset="both",
         seed=seed,
@@ -274,8 +275,8 @@ def folder_datasets(
     if cache:
         train = train.cache(cache if isinstance(cache, str) else "")
         val = val.cache(f"{cache}.val" if isinstance(cache, str) else "")
-    train = train.shuffle(64, seed=seed).prefetch(autotune)
-    val = val.prefetch(autotune)
+    train = train.shuffle(1000, seed=seed).batch(batch_size).prefetch(autotune)
+    val = val.batch(batch_size).prefetch(autotune)
     return FolderDatasets(train, val, class_names)
 
 

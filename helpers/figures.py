@@ -272,6 +272,69 @@ def problem_types(
     return drawn
 
 
+def prefetch_timeline(batches: int = 4, read_time: float = 1.0, train_time: float = 1.5, *, ax: Any = None) -> dict:
+    """Reading batches and training on them, without and with ``prefetch``; returns the schedules.
+
+    Without prefetch the input pipeline reads batch k+1 only after the model has trained on
+    batch k, so each waits for the other; with prefetch it reads the next batch while the
+    model trains. Returns ``{"without": ..., "with": ...}``, each with the ``read`` and
+    ``train`` steps as (start, duration) pairs, its ``total`` time and its ``bars``.
+    """
+    if batches < 1 or read_time <= 0 or train_time <= 0:
+        raise ValueError(f"Need batches >= 1 and positive times, got {batches=}, {read_time=}, {train_time=}.")
+    schedules: dict[str, dict] = {}
+    for name, overlap in (("without", False), ("with", True)):
+        read, train = [], []
+        for k in range(batches):
+            if overlap:  # a buffer of one batch: read k starts once batch k-1 has gone to the model
+                start = max(read[-1][0] + read_time, train[-1][0]) if k else 0.0
+            else:  # read k starts when the model has finished batch k-1
+                start = train[-1][0] + train_time if k else 0.0
+            read.append((start, read_time))
+            train.append((max(start + read_time, train[-1][0] + train_time if k else 0.0), train_time))
+        schedules[name] = {"read": read, "train": train, "total": train[-1][0] + train_time, "bars": []}
+
+    ax = _new_axes(ax, (11, 3.8))
+    total = schedules["without"]["total"]
+    lanes = {("without", "read"): 0, ("without", "train"): 1, ("with", "read"): 3.2, ("with", "train"): 4.2}
+    titles = {
+        "without": "without prefetch: reading and training take turns, so each waits for the other",
+        "with": "with .prefetch(tf.data.AUTOTUNE): the next batch is read while the model trains",
+    }
+    for (name, step), y in lanes.items():
+        schedule = schedules[name]
+        busy = schedule[step]
+        color, verb = (SKY, "read") if step == "read" else (ORANGE, "train")
+        waits, free_from = [], 0.0
+        for start, duration in busy:
+            if start > free_from:
+                waits.append((free_from, start - free_from))
+            free_from = start + duration
+        if schedule["total"] > free_from:
+            waits.append((free_from, schedule["total"] - free_from))
+        ax.broken_barh(waits, (y - 0.35, 0.7), facecolors="white", edgecolors=GREY, hatch="///", linewidth=0.8)
+        bars = ax.broken_barh(busy, (y - 0.35, 0.7), facecolors=color, edgecolors=INK, linewidth=1.2)
+        schedule["bars"].append(bars)
+        for index, (start, duration) in enumerate(busy):
+            ax.text(start + duration / 2, y, f"{verb} {index + 1}", ha="center", va="center", fontsize=9, color=INK)
+    for name, top in (("without", -0.75), ("with", 2.45)):
+        ax.text(0, top, titles[name], ha="left", va="bottom", fontsize=10, color=INK, weight="bold")
+        end = schedules[name]["total"]
+        y0, y1 = lanes[(name, "read")] - 0.45, lanes[(name, "train")] + 0.45
+        ax.plot([end, end], [y0, y1], color=INK, linestyle="--", linewidth=1.2)
+        ax.text(end + 0.1, (y0 + y1) / 2, f"done after\n{_number(end)} time units", ha="left", va="center",
+                fontsize=9, color=INK)  # fmt: skip
+    ax.set_yticks([lanes[k] for k in lanes])
+    ax.set_yticklabels(["input pipeline", "model"] * 2, fontsize=9)
+    ax.set_ylim(5.0, -1.1)
+    ax.set_xlim(0, total * 1.2)
+    ax.set_xlabel("time (hatched: waiting)")
+    ax.tick_params(axis="x", labelbottom=False, bottom=False)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return schedules
+
+
 # --------------------------------------------------------------------------- chapter 02: convolution
 
 
@@ -1170,3 +1233,93 @@ def deployment_paths(
     ax.set_title("one model, several files: size and time per image from this run", fontsize=11)
     _blank(ax, (-0.2, len(formats) * (width + gap) - gap + 0.2), (-0.3, 2.2))
     return {"boxes": boxes, "texts": texts, "ax": ax}
+
+
+# --------------------------------------------------------------------------- chapter 08
+
+
+GRAD_CAM_STEPS = (
+    ("feature\nmaps", "the layer's output A\n(h x w x channels)", "layer(x)"),
+    ("gradients", "of the class score\nwith respect to A", "tape.gradient"),
+    ("channel\nweights", "mean of each channel's\ngradients over h x w", "reduce_mean"),
+    ("weighted\nsum", "of the maps:\none h x w map", "einsum"),
+    ("ReLU", "keep only evidence\nfor the class", "relu"),
+    ("upsample", "stretch onto\nthe photo", "overlay"),
+)
+
+
+def grad_cam_pipeline(ax: Any = None) -> dict:
+    """Grad-CAM's six steps, from a layer's feature maps to a heatmap on the photo; returns the boxes and arrows.
+
+    The feature maps are used twice: their gradients give the channel weights, and the maps
+    themselves are what the weights add up (the dashed arrow).
+    """
+    ax = _new_axes(ax, (13, 3.1))
+    width, gap = 1.55, 0.5
+    boxes, arrows = [], []
+    for index, (name, detail, code) in enumerate(GRAD_CAM_STEPS):
+        x = index * (width + gap)
+        color = SKY if index < 3 else ORANGE
+        boxes.append(_box(ax, x, 0, width, 0.9, f"{index + 1}. {name}", color=color, fontsize=10))
+        ax.text(x + width / 2, 1.05, detail, ha="center", va="top", fontsize=8.5, color=INK)
+        ax.text(x + width / 2, 1.6, code, ha="center", va="top", fontsize=8.5, color=INK, family="monospace")
+        if index:
+            arrows.append(_arrow(ax, (x - gap + 0.03, 0.45), (x - 0.03, 0.45)))
+    # The maps themselves feed the weighted sum: an arrow over the top from step 1 to step 4.
+    start_x, end_x = width / 2, 3 * (width + gap) + width / 2
+    ax.plot([start_x, start_x, end_x], [0, -0.35, -0.35], color=INK, linestyle="--", linewidth=1.3)
+    arrows.append(_arrow(ax, (end_x, -0.35), (end_x, -0.02), linestyle="--"))
+    ax.text((start_x + end_x) / 2, -0.4, "the same maps, weighted by the channel weights", ha="center", va="bottom",
+            fontsize=8.5, color=INK, style="italic")  # fmt: skip
+    _blank(ax, (-0.2, len(GRAD_CAM_STEPS) * (width + gap) - gap + 0.2), (-0.75, 2.1))
+    return {"boxes": boxes, "arrows": arrows, "ax": ax}
+
+
+def out_of_fold(k: int = 5, ax: Any = None) -> dict:
+    """Out-of-fold predictions as k rounds over k folds: each round trains on k - 1 folds and predicts the other.
+
+    Returns the cells (one row of k Rectangles per round), each cell's role ("train" or
+    "predict") and the axes. The predicted folds are orange and hatched, the training folds sky blue.
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    if k < 2:
+        raise ValueError(f"Out-of-fold predictions need at least 2 folds; got k={k}.")
+    ax = _new_axes(ax, (1.25 * k + 3.2, 0.62 * k + 1.5))
+    cell_width, cell_height = 1.2, 0.5
+    cells, roles = [], []
+    for round_index in range(k):
+        y = round_index * (cell_height + 0.12)
+        row_cells, row_roles = [], []
+        for fold in range(k):
+            role = "predict" if fold == round_index else "train"
+            cell = Rectangle(
+                (fold * cell_width, y), cell_width, cell_height,
+                facecolor=ORANGE if role == "predict" else SKY,
+                edgecolor=INK, linewidth=1, hatch="///" if role == "predict" else None,
+            )  # fmt: skip
+            ax.add_patch(cell)
+            label_box = (
+                {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"} if role == "predict" else None
+            )
+            ax.text(fold * cell_width + cell_width / 2, y + cell_height / 2, role, ha="center", va="center",
+                    fontsize=9, color=INK, bbox=label_box)  # fmt: skip
+            row_cells.append(cell)
+            row_roles.append(role)
+        ax.text(-0.15, y + cell_height / 2, f"head {round_index + 1}", ha="right", va="center", fontsize=9.5, color=INK)
+        cells.append(row_cells)
+        roles.append(row_roles)
+    for fold in range(k):
+        ax.text(fold * cell_width + cell_width / 2, -0.12, f"fold {fold + 1}", ha="center", va="bottom", fontsize=9.5,
+                color=INK)  # fmt: skip
+    bottom = k * (cell_height + 0.12)
+    ax.text(k * cell_width / 2, bottom + 0.05,
+            "every image is predicted once, by the head that did not train on it", ha="center", va="top",
+            fontsize=9.5, color=INK, style="italic")  # fmt: skip
+    ax.legend(
+        handles=[Patch(facecolor=SKY, edgecolor=INK, label="train the head"),
+                 Patch(facecolor=ORANGE, edgecolor=INK, hatch="///", label="predict (out of fold)")],
+        loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False,
+    )  # fmt: skip
+    _blank(ax, (-1.3, k * cell_width + 0.1), (-0.55, bottom + 0.45))
+    return {"cells": cells, "roles": roles, "ax": ax}

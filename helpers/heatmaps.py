@@ -59,9 +59,11 @@ def grad_cam(model, images, layer_name, class_index=None):
         if class_index is None:
             class_index = tf.argmax(scores, axis=1)
         class_index = tf.broadcast_to(tf.cast(class_index, tf.int32), tf.shape(scores)[:1])
+        # each image's score for its own class: batch_dims=1 pairs row i of scores with class_index[i]
         class_scores = tf.gather(scores, class_index, axis=1, batch_dims=1)
     gradients = tape.gradient(class_scores, feature_maps)  # (batch, h, w, channels)
     channel_weights = tf.reduce_mean(gradients, axis=(1, 2))  # how much each channel matters
+    # "bhwc,bc->bhw": for each image b, the sum over channels c of map c times its weight
     heatmaps = tf.nn.relu(tf.einsum("bhwc,bc->bhw", feature_maps, channel_weights))
     heatmaps /= tf.reduce_max(heatmaps, axis=(1, 2), keepdims=True) + 1e-8
     return heatmaps.numpy()

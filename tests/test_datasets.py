@@ -287,6 +287,26 @@ def test_folder_datasets_split_is_seeded(tmp_path):
     assert val_pixels() == val_pixels()
 
 
+def test_folder_datasets_shuffles_images_before_batching(tmp_path):
+    """Each epoch sees every training image once, in batches made up anew: shuffling after
+    batching (or before cache) would only reorder the same batches."""
+    from PIL import Image
+
+    for i in range(24):  # every image one flat grey level, so its pixel value names it
+        _save(tmp_path / "ab"[i % 2] / f"{i}.png", Image.new("L", (8, 8), 10 * i))
+    data = datasets.folder_datasets(
+        tmp_path, image_size=(8, 8), batch_size=4, validation_split=0.25, seed=3, verbose=False
+    )
+
+    def epoch():
+        return [frozenset(round(float(x[0, 0, 0])) for x in images.numpy()) for images, _ in data.train]
+
+    first, second = epoch(), epoch()
+    assert sorted(v for batch in first for v in batch) == sorted(v for batch in second for v in batch)
+    assert len(set().union(*first)) == 18  # 24 images, 6 held out for validation
+    assert set(first) != set(second), "the same groups of images trained together in both epochs"
+
+
 def test_folder_datasets_rejects_bad_split(tmp_path):
     with pytest.raises(ValueError, match="between 0 and 1"):
         datasets.folder_datasets(tmp_path, validation_split=20)

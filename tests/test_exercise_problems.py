@@ -1,5 +1,6 @@
 """The shared exercise problem types (helpers/exercises/question.py), and one promise every
-check keeps: it never changes the learner's global random state."""
+check keeps: it draws only from its own seeded generators, so the learner's next random numbers
+are the same with or without it, and the same answer always gets the same verdict."""
 
 from __future__ import annotations
 
@@ -133,10 +134,15 @@ def test_walk_layers_descends_into_nested_models():
     model = keras.Sequential([keras.Input((8, 8, 3)), inner, keras.layers.Conv2D(2, 3), keras.layers.Flatten()])
     assert q.layer_types(model) == ["Sequential", "RandomFlip", "RandomRotation", "Conv2D", "Flatten"]
     assert q.require_model(Shape(), model) is model
-    with pytest.raises(q._Incorrect, match="not the function"):
-        q.require_model(Shape(), lambda: model, name="build")
-    with pytest.raises(q._Incorrect, match="Expected a Keras model"):
-        q.require_model(Shape(), "model")
+    assert "not the function: call it, e.g. test.q6.check(build())" in NeedsModel().verdict(lambda: model).message
+    assert "Expected a Keras model" in NeedsModel().verdict("model").message
+
+
+class NeedsModel(Question):
+    chapter, number = "test", 6
+
+    def _check(self, answer):
+        q.require_model(self, answer, name="build")
 
 
 # ---------------------------------------------------------------- multiple choice
@@ -176,75 +182,70 @@ def test_multiple_choice_rejects_a_broken_question():
 
 
 # ---------------------------------------------------------------- random state
-def random_state():
-    """Everything a learner's next random number depends on."""
-    from keras.src.backend.common import global_state
-    from tensorflow.python.eager import context
+def _seed(seed: int = 5) -> None:
+    """What a learner does to make a notebook repeatable (plus a fresh global tf.random.Generator)."""
+    keras.utils.set_random_seed(seed)
+    tf.random.set_global_generator(tf.random.Generator.from_seed(seed))
 
-    from helpers.exercises.question import keras_random_keys
 
-    ctx = context.context()
-    keras_generator = global_state.get_global_attribute(keras_random_keys()[1])
-    numpy_state = np.random.get_state()
-    return (
-        random.getstate(),
-        (numpy_state[0], numpy_state[1].tolist(), *numpy_state[2:]),
-        tf.random.get_global_generator().state.numpy().tolist(),
-        ctx._seed,
-        ctx._rng.getstate() if ctx._rng is not None else None,
-        None if keras_generator is None else keras_generator.state.value.numpy().tolist(),
+def _keras_reseeds() -> bool:
+    """Whether set_random_seed restarts Keras's global SeedGenerator (Keras 3.6 lets it run on)."""
+    _seed()
+    first = float(keras.random.uniform([]))
+    _seed()
+    return first == float(keras.random.uniform([]))
+
+
+def _next_draws(keras_too: bool) -> tuple:
+    """The learner's next number from every global random generator."""
+    draws = (
+        random.random(),
+        float(np.random.rand()),
+        float(tf.random.uniform([])),
+        float(tf.random.get_global_generator().uniform([])),
     )
+    return (*draws, float(keras.random.uniform([]))) if keras_too else draws
 
 
-class Reseeds(Question):
+def _changes_the_learners_random_numbers(question: Question, answers: list[tuple]) -> bool:
+    """Run every answer's check twice (same verdicts required) and say whether the next draws moved."""
+    keras_too = _keras_reseeds()
+    _seed()
+    without_checks = _next_draws(keras_too)
+    _seed()
+    first = [question.verdict(*answer) for answer in answers]
+    second = [question.verdict(*answer) for answer in answers]
+    assert second == first, "the same answer gets the same verdict every time"
+    return _next_draws(keras_too) != without_checks
+
+
+class OwnGenerators(Question):
+    """A check that needs random numbers the way every check gets them: from its own seeded generators."""
+
     chapter, number = "test", 4
 
     def _check(self, answer):
-        keras.utils.set_random_seed(7)
-        np.random.rand(3)
-        random.random()
-        tf.random.uniform([2])
-        tf.random.get_global_generator().normal([2])
-        keras.random.normal([2])
-        keras.layers.Dense(2).build((None, 3))
+        noise = np.random.default_rng(0).normal(size=(2, 3)).astype("float32")
+        shift = keras.random.uniform([2, 3], seed=keras.random.SeedGenerator(1))
+        dense = keras.layers.Dense(2, kernel_initializer=keras.initializers.GlorotUniform(seed=2))
+        dropped = keras.layers.Dropout(0.5, seed=3)(dense(noise + shift), training=True)
         if answer != "right":
+            self.fail(f"wrong: {np.round(keras.ops.convert_to_numpy(dropped), 4).tolist()}")
+
+
+class GlobalGenerator(Question):
+    """A check written the wrong way, to show the test below would notice."""
+
+    chapter, number = "test", 5
+
+    def _check(self, answer):
+        if np.random.rand() < 2:
             self.fail("wrong")
 
 
-def _seed_everything(seed):
-    """Seed every generator and create Keras's global SeedGenerator afresh (Keras 3.6's
-    set_random_seed keeps an existing one, and creating one draws from Python's random)."""
-    from keras.src.backend.common import global_state
-
-    from helpers.exercises.question import keras_random_keys
-
-    keras.utils.set_random_seed(seed)
-    global_state.set_global_attribute(keras_random_keys()[1], None)
-    tf.random.get_global_generator()
-    keras.random.normal([1])  # the global Keras SeedGenerator exists
-
-
-def test_saving_keras_random_state_warns_nothing():
-    """With Keras's global SeedGenerator in place (as after any unseeded layer), a check saves its
-    state without warnings: NumPy 2 warns when it converts a TensorFlow variable directly."""
-    import warnings
-
-    _seed_everything(5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert CallsIt().verdict(lambda a, b: a * b).message == "12"
-        assert Reseeds().verdict("right").ok
-
-
-def test_a_check_that_reseeds_leaves_no_trace():
-    _seed_everything(123)
-    before = random_state()
-    for answer in ("right", "wrong"):
-        Reseeds().verdict(answer)
-        assert random_state() == before
-    after_checks = (random.random(), np.random.rand(), float(tf.random.uniform([])))
-    _seed_everything(123)
-    assert (random.random(), np.random.rand(), float(tf.random.uniform([]))) == after_checks
+def test_own_seeded_generators_leave_the_learners_random_numbers_alone():
+    assert not _changes_the_learners_random_numbers(OwnGenerators(), [("right",), ("wrong",)])
+    assert _changes_the_learners_random_numbers(GlobalGenerator(), [("right",)])
 
 
 # Answers (built before the state is recorded) for the checks that run or build something.
@@ -265,37 +266,33 @@ def _parts(question):
 
 
 @pytest.mark.parametrize("question", list(_chapter_questions()))
-def test_no_check_changes_global_random_state(question, monkeypatch, capsys):
-    """Every question of every chapter, with a nonsense answer (and the answers below where it computes)."""
+def test_no_check_changes_the_learners_random_numbers(question, monkeypatch):
+    """Every question of every chapter, with a nonsense answer (and the answers below where it computes):
+    after a seed, the learner's next random numbers are the same with or without the checks in between."""
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "0")
     answers = [("not it",) * _parts(question), *COMPUTING_ANSWERS.get(question.key, list)()]
-    keras.utils.set_random_seed(5)
-    tf.random.get_global_generator()
-    keras.random.normal([1])
-    before = random_state()
-    for answer in answers:
-        question.check(*answer)
-    assert random_state() == before
+    assert not _changes_the_learners_random_numbers(question, answers)
 
 
 def _gradient_steps():
-    def right(model, optimizer, loss_fn, images, labels):
+    def right(model, optimizer, loss_fn, images, labels, max_norm):
         with tf.GradientTape() as tape:
             loss = loss_fn(labels, model(images, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        gradients, _ = tf.clip_by_global_norm(tape.gradient(loss, model.trainable_variables), max_norm)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return loss
 
-    def reseeding(model, optimizer, loss_fn, images, labels):
-        keras.utils.set_random_seed(1)
-        return right(model, optimizer, loss_fn, images, labels)
+    def twice(model, optimizer, loss_fn, images, labels, max_norm):
+        right(model, optimizer, loss_fn, images, labels, max_norm)
+        return right(model, optimizer, loss_fn, images, labels, max_norm)
 
-    def inference_mode(model, optimizer, loss_fn, images, labels):
+    def inference_mode(model, optimizer, loss_fn, images, labels, max_norm):
         with tf.GradientTape() as tape:
             loss = loss_fn(labels, model(images, training=False))
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
         return loss
 
-    return [(right,), (reseeding,), (inference_mode,)]
+    return [(right,), (twice,), (inference_mode,)]
 
 
 def _convolutions():
@@ -322,7 +319,7 @@ def _report_tables():
         report = classification_report(y_true, y_pred, target_names=class_names, output_dict=True, zero_division=0)
         return pd.DataFrame(report).T
 
-    return [(right,), (lambda y_true, probabilities, class_names: np.random.rand(3),)]
+    return [(right,), (lambda y_true, probabilities, class_names: np.zeros(3),)]
 
 
 def _top3():
@@ -340,10 +337,22 @@ def _top3():
     return [(right,)]
 
 
+def _layer_picks():
+    def right(model):
+        for layer in reversed(model.layers):
+            if len(layer.output.shape) == 4 and not isinstance(
+                layer, (keras.layers.MaxPooling2D, keras.layers.Dropout)
+            ):
+                return layer.name
+
+    return [(right,), (lambda model: model.layers[0].name,)]
+
+
 COMPUTING_ANSWERS = {
     "ch02.q3": _convolutions,
     "ch03.q3": _gradient_steps,
     "ch04.q1": _augmentations,
     "ch06.q1": _report_tables,
     "ch07.q1": _top3,
+    "ch08.q1": _layer_picks,
 }

@@ -121,7 +121,7 @@ def export_and_verify(model, images, folder):
 def exported(tmp_path_factory):
     """The check model exported once; the answers below copy it instead of exporting again (fast)."""
     course.quiet_tensorflow()
-    model, images = ch07._checker_model()
+    model, images = ch07.checker_model()
     return export_and_verify(model, images, tmp_path_factory.mktemp("export"))["tflite_path"]
 
 

@@ -63,6 +63,21 @@ def test_problem_types_draw_one_ten_and_three_outputs():
         figures.problem_types(0.5, softmax, [0.1], class_names=["a", "b"])
 
 
+def test_prefetch_timeline_overlaps_reading_and_training():
+    drawn = figures.prefetch_timeline(batches=4, read_time=1.0, train_time=1.5)
+    without, with_prefetch = drawn["without"], drawn["with"]
+    assert without["total"] == 4 * (1.0 + 1.5)  # every read waits for the previous training step
+    assert with_prefetch["total"] == 1.0 + 4 * 1.5  # only the first read is not hidden behind training
+    assert with_prefetch["read"][1][0] < with_prefetch["train"][0][0] + 1.5  # batch 2 is read during training 1
+    ax = with_prefetch["bars"][0].axes
+    labels = texts(ax)
+    assert [f"read {k}" in labels and f"train {k}" in labels for k in range(1, 5)] == [True] * 4
+    assert any("without prefetch" in t for t in labels) and any("prefetch(tf.data.AUTOTUNE)" in t for t in labels)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["input pipeline", "model"] * 2
+    with pytest.raises(ValueError, match="positive times"):
+        figures.prefetch_timeline(read_time=0)
+
+
 def test_convolution_step_shows_window_products_and_sum():
     step = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (0, 1))
     np.testing.assert_array_equal(step["products"], EDGE_IMAGE[0:3, 1:4] * EDGE_FILTER)
@@ -457,3 +472,31 @@ def test_block_costs_explains_bad_input():
     any_size = keras.Sequential([keras.Input((None, None, 3)), layers.Conv2D(4, 3)], name="any_size")
     with pytest.raises(ValueError, match=r"needs a fixed image size.*\(None, None, 3\)"):
         figures.block_costs(any_size)
+
+
+def test_grad_cam_pipeline_has_six_steps_and_uses_the_maps_twice():
+    drawn = figures.grad_cam_pipeline()
+    assert len(drawn["boxes"]) == 6
+    steps = [t.replace("\n", " ") for t in texts(drawn["ax"]) if re.match(r"\d\. ", t)]
+    assert steps == [
+        "1. feature maps",
+        "2. gradients",
+        "3. channel weights",
+        "4. weighted sum",
+        "5. ReLU",
+        "6. upsample",
+    ]
+    assert len(drawn["arrows"]) == 6  # five from step to step, and the maps into the weighted sum
+    assert {"tape.gradient", "reduce_mean", "einsum", "relu"} <= set(texts(drawn["ax"]))
+
+
+def test_out_of_fold_predicts_every_fold_exactly_once():
+    drawn = figures.out_of_fold(k=4)
+    predict = np.array(drawn["roles"]) == "predict"
+    assert predict.shape == (4, 4)
+    assert predict.sum(axis=0).tolist() == [1] * 4 and predict.sum(axis=1).tolist() == [1] * 4
+    hatched = [cell for row in drawn["cells"] for cell in row if cell.get_hatch()]
+    assert len(hatched) == 4 and {hex_of(cell) for cell in hatched} == {figures.ORANGE.lower()}
+    assert {"fold 1", "fold 4", "head 4"} <= set(texts(drawn["ax"]))
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        figures.out_of_fold(k=1)

@@ -1,4 +1,4 @@
-"""The README's measured sections are rendered from benchmarks/results.json and agree with it."""
+"""The figures the README and the chapters quote agree with benchmarks/results.json."""
 
 from __future__ import annotations
 
@@ -22,26 +22,19 @@ def test_every_figure_says_how_when_and_under_what_load():
         assert entry["how"].strip() and entry["load"].strip(), key
 
 
-def test_readme_sections_agree_with_results_json():
-    readme = report.README.read_text(encoding="utf-8")
-    names = set(report.sections(readme))
-    assert names == {p.stem for p in report.TABLES.glob("*.md")}, "every template needs its README section and back"
-    assert report.rendered_readme(readme, report.load()) == readme, "run `python benchmarks/report.py --write`"
+def test_readme_and_chapters_quote_current_figures():
+    assert report.quoted_everywhere(report.load()) == [], "run `python benchmarks/report.py --requote`"
     assert report.main(["--check"]) == 0
 
 
 def test_a_changed_figure_is_caught(tmp_path, monkeypatch):
     figures = report.load()
-    readme = report.README.read_text(encoding="utf-8")
     key = "ch03.classifier.test_accuracy"
+    assert f"<!--fig:{key}" in report.README.read_text(encoding="utf-8")
     figures[key] = {**figures[key], "value": figures[key]["value"] - 3}
-    changed = report.rendered_readme(readme, figures)
-    assert changed != readme
-    assert report.show(figures[key]) in report.sections(changed)["chapter03"]
-    # --check on a README that quotes the old figure fails
+    assert any(key in problem for problem in report.quoted_everywhere(figures))
     path = tmp_path / "results.json"
     path.write_text(json.dumps(figures), encoding="utf-8")
-    monkeypatch.setattr(report, "RESULTS", path)
     monkeypatch.setattr(report, "load", lambda p=path: json.loads(p.read_text(encoding="utf-8")))
     assert report.main(["--check"]) == 1
 
@@ -59,8 +52,6 @@ def test_record_updates_an_entry_and_refuses_a_new_one_without_unit(tmp_path):
 
 
 def test_unknown_placeholder_and_missing_fields_are_clear_errors(tmp_path):
-    with pytest.raises(KeyError, match="not in results.json"):
-        report.render("{{no.such.figure}}", {})
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"a": {"value": 1, "unit": "ms"}}), encoding="utf-8")
     with pytest.raises(ValueError, match="script"):
@@ -136,3 +127,20 @@ def test_chapter_time_follows_the_rule_and_counts_optional_sections_apart(tmp_pa
     assert parts["exercises"] == 5 and round(parts["code"], 2) == 2.07 and parts["total"] == 15
     assert parts["optional"] == 15
     assert report.optional_cells(json.loads(path.read_text())["cells"]) == [False, False, True, True, False]
+
+
+def test_requote_puts_the_current_figure_before_each_marker():
+    figures = {"a.acc": {"value": 80.04, "unit": "%", "format": ".1f"}, "a.min": {"value": 3.2, "unit": "min"}}
+    stale = (
+        "about **79.1%**<!--fig:a.acc--> (79%<!--fig:a.acc|.0f-->), in 12<!--fig:a.min|n--> or 4.5 min<!--fig:a.min-->"
+    )
+    fixed = report.requoted(stale, figures)
+    assert (
+        fixed
+        == "about **80.0%**<!--fig:a.acc--> (80%<!--fig:a.acc|.0f-->), in 3.2<!--fig:a.min|n--> or 3.2 min<!--fig:a.min-->"
+    )
+    assert report.quoted(fixed, figures, "x") == [] and report.quoted(stale, figures, "x")
+    assert (
+        report.requoted("no number<!--fig:a.acc--> or <!--fig:gone-->", figures)
+        == "no number<!--fig:a.acc--> or <!--fig:gone-->"
+    )

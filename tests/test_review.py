@@ -3,6 +3,7 @@ at the end of each chapter notebook matching the questions."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -65,6 +66,78 @@ def test_check_prints_and_raises_only_in_strict_mode(monkeypatch, capsys):
 def test_a_question_without_its_answer_among_the_options_is_refused():
     with pytest.raises(ValueError, match="not one of the options"):
         review.MultipleChoice("review.ch00.r9", "?", {"a": "x"}, "b", explanations={"a": "y"})
+
+
+# ---------------------------------------------------------------- the renderer, on a data file of its own
+POOLING = {
+    "question": "Which layer halves height and width?",
+    "options": {
+        "a": {"text": "Conv2D(8, 3, padding='same')", "explanation": "'same' keeps the size."},
+        "b": {"text": "MaxPooling2D(2)", "explanation": "Right: 2x2 windows, stride 2."},
+        "c": {"text": "Dense(10)", "explanation": "Dense has no height."},
+    },
+    "answer": "b",
+}
+
+
+def _chapter_file(tmp_path, questions, name="ch42.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(questions) if not isinstance(questions, str) else questions, encoding="utf-8")
+    return path
+
+
+def test_a_data_file_becomes_questions_with_the_learners_api(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
+    chapter = review.read_chapter(_chapter_file(tmp_path, [POOLING, POOLING]))
+    assert [q.key for q in chapter.questions] == [
+        "review.ch42.r1",
+        "review.ch42.r2",
+    ] and chapter.r2 is chapter.questions[1]
+    right = chapter.r1.verdict("b")
+    assert right.ok and right.message == "(b) MaxPooling2D(2): Right: 2x2 windows, stride 2."
+    wrong = chapter.r1.verdict("a")
+    assert wrong.status == "incorrect" and wrong.message == "(a) Conv2D(8, 3, padding='same'): 'same' keeps the size."
+    chapter.r1.check("c")
+    assert "Not yet: (c) Dense(10): Dense has no height." in capsys.readouterr().out
+    assert review.markdown(chapter.r2).startswith("**R2.** Which layer halves height and width?\n\n- **(a)**")
+
+
+@pytest.mark.parametrize("answer", ["z", 2, ["b"]])
+def test_a_malformed_answer_is_told_what_to_give(tmp_path, answer):
+    verdict = review.read_chapter(_chapter_file(tmp_path, [POOLING])).r1.verdict(answer)
+    assert verdict.status == "incorrect"
+    assert verdict.message == f'Answer with the letter of one option ("a", "b", "c"); you gave {answer!r}.'
+
+
+def _without(mapping, *path):
+    """A deep copy of ``mapping`` with the key at ``path`` removed."""
+    copy = json.loads(json.dumps(mapping))
+    inner = copy
+    for key in path[:-1]:
+        inner = inner[key]
+    del inner[path[-1]]
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("questions", "message"),
+    [
+        ([POOLING, _without(POOLING, "answer")], r"ch42.json, question R2 has no 'answer': it needs the fields"),
+        (
+            [_without(POOLING, "options", "c", "explanation")],
+            r"ch42.json, question R1, option \(c\) has no 'explanation': it needs the fields \['text', 'explanation'\]",
+        ),
+        ([{**POOLING, "answer": "d"}], r"ch42.json, question R1: The right answer 'd' is not one of the options"),
+        ([POOLING, "What is a kernel?"], r"ch42.json, question R2 should be an object with the fields"),
+        ({"questions": [POOLING]}, r"ch42.json should hold a list of questions; it holds a dict"),
+        ([], r"ch42.json should hold a list of questions; it holds an empty list"),
+        ('[{"question": "Which layer?",}]', r"ch42.json is not valid JSON \(.*line 1 column"),
+    ],
+    ids=["no answer", "no explanation", "answer not an option", "not an object", "not a list", "empty", "not JSON"],
+)
+def test_a_broken_data_file_names_the_file_and_the_question(tmp_path, questions, message):
+    with pytest.raises(ValueError, match=message):
+        review.read_chapter(_chapter_file(tmp_path, questions))
 
 
 def test_markdown_lists_the_question_and_every_option():

@@ -60,35 +60,6 @@ def test_a_broken_notebook_is_named(tmp_path):
         run_chapters.cells_table(tmp_path)
 
 
-def _figure(value):
-    return {"value": value, "unit": "min"}
-
-
-def test_scaled_course_divides_by_the_tutorial_cnn_of_the_same_run():
-    figures = {
-        "chapters.total_minutes": _figure(40.0),
-        "ch03.tutorial_cnn.train_minutes": _figure(5.0),
-        run_chapters.REFERENCE_TUTORIAL: _figure(2.0),
-        "earlier.total": _figure(40.0),
-        "earlier.tutorial": _figure(4.0),
-    }
-    assert run_chapters.scaled_course(figures) == {
-        "chapters.tutorial_units": 8.0,
-        "chapters.minutes_at_reference_speed": 16.0,
-    }
-    earlier = run_chapters.scaled_course(figures, "earlier.total", "earlier.tutorial", "chapters.earlier")
-    assert earlier == {"chapters.earlier.tutorial_units": 10.0, "chapters.earlier.minutes_at_reference_speed": 20.0}
-
-
-def test_scaled_course_needs_a_whole_run():
-    figures = {"ch03.tutorial_cnn.train_minutes": _figure(5.0), run_chapters.REFERENCE_TUTORIAL: _figure(2.0)}
-    with pytest.raises(KeyError, match=r"chapters\.total_minutes.*whole course run"):
-        run_chapters.scaled_course(figures)
-    figures |= {"chapters.total_minutes": _figure(40.0), "ch03.tutorial_cnn.train_minutes": _figure(0)}
-    with pytest.raises(ValueError, match="must be above 0"):
-        run_chapters.scaled_course(figures)
-
-
 def test_tune_chapter03_keeps_each_cpus_ratios_apart_and_compares_bf16_with_float32(monkeypatch):
     """`tune_chapter03.py time ... --cpu NAME --record`: another CPU's ratios go beside, not over, the first's."""
     import argparse

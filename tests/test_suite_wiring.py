@@ -323,3 +323,23 @@ def test_the_rerun_item_follows_chapter_03s_last_cell(request):
     assert rerun[0].parent is items[0].parent  # the same notebook, so the same kernel
     assert conftest.results_path(ROOT / "solutions" / "03_building_cnns.ipynb") is not None
     assert conftest.results_path(ROOT / "solutions" / "04_data_augmentation.ipynb") is None
+
+
+def test_the_rerun_forgets_what_its_cells_bind_then_records_in_the_last_cell(request, tmp_path, monkeypatch):
+    import json
+
+    conftest = root_conftest(request)
+    ((path, (first, last, record)),) = conftest.RERUN.items()
+    cells = json.loads((ROOT / path).read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    setup, *rerun = conftest.rerun_sources(sources, first, last, record, tmp_path / "again.jsonl")
+    assert first in rerun[0] and last in rerun[-2]
+    recording = [s for s in sources if record in s]
+    assert rerun[-1] == recording[-1] and len(recording) == 1  # the chapter records in one cell, the one re-run
+    # The training results the last cell records come from the re-run, not from the first pass:
+    namespace = {"first_accuracy": 0.1, "classifier_timer": None, "test_flip": 0.2, "callback_history": None}
+    monkeypatch.delenv("COURSE_RESULTS", raising=False)
+    exec(setup, namespace)
+    assert os.environ["COURSE_RESULTS"] == str(tmp_path / "again.jsonl")
+    assert "first_accuracy" not in namespace and "classifier_timer" not in namespace and "test_flip" not in namespace
+    assert "callback_history" in namespace  # bound outside the re-run cells: kept

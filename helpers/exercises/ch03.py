@@ -118,13 +118,13 @@ class GradientStep(Question):
 
         def tiny_model():
             # Fixed seeds everywhere: two calls build identical models with identical dropout masks,
-            # without touching the global random generators.
-            inputs = keras.Input(shape=(6, 6, 3))
-            x = keras.layers.Conv2D(4, 3, kernel_initializer=keras.initializers.GlorotUniform(seed=7))(inputs)
-            x = keras.layers.BatchNormalization()(x)
-            x = keras.layers.GlobalAveragePooling2D()(x)
-            x = keras.layers.Dropout(0.5, seed=11)(x)
-            dense = keras.layers.Dense(4, kernel_initializer=keras.initializers.GlorotUniform(seed=8))
+            # without touching the global random generators; fixed names, so messages name the same weights.
+            inputs = keras.Input(shape=(6, 6, 3), name="images")
+            conv = keras.layers.Conv2D(4, 3, kernel_initializer=keras.initializers.GlorotUniform(seed=7), name="conv")
+            x = keras.layers.BatchNormalization(name="batchnorm")(conv(inputs))
+            x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+            x = keras.layers.Dropout(0.5, seed=11, name="dropout")(x)
+            dense = keras.layers.Dense(4, kernel_initializer=keras.initializers.GlorotUniform(seed=8), name="dense")
             return keras.Model(inputs, dense(x))
 
         loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)

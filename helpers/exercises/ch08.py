@@ -9,30 +9,36 @@ from helpers.exercises.question import Question
 
 # ------------------------------------------------------------------ q1: which layer
 def _test_models():
-    """Small CNNs with known answers: (model, the right layer, {wrong layer: why it is wrong})."""
+    """Small CNNs with known answers: (model, the right layer).
+
+    Only their layers matter, not their weights: zero initializers and seeded dropout, so building
+    them draws nothing from the global random generators.
+    """
     import keras
     from keras import layers
 
-    inputs = keras.Input(shape=(32, 32, 3))
-    x = layers.Conv2D(8, 3, padding="same", name="conv_a")(inputs)
+    zeros = {"kernel_initializer": "zeros"}
+
+    inputs = keras.Input(shape=(32, 32, 3), name="images")
+    x = layers.Conv2D(8, 3, padding="same", name="conv_a", **zeros)(inputs)
     x = layers.ReLU(name="relu_a")(x)
     x = layers.MaxPooling2D(name="pool_a")(x)
-    x = layers.Conv2D(16, 3, padding="same", name="conv_b")(x)
+    x = layers.Conv2D(16, 3, padding="same", name="conv_b", **zeros)(x)
     x = layers.ReLU(name="relu_b")(x)
     x = layers.MaxPooling2D(name="pool_b")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dropout(0.2, name="drop")(x)
-    outputs = layers.Dense(10, name="logits")(x)
+    x = layers.Dropout(0.2, seed=1, name="drop")(x)
+    outputs = layers.Dense(10, name="logits", **zeros)(x)
     blocks = keras.Model(inputs, outputs, name="blocks")
 
     plain = keras.Sequential(
         [
             keras.Input(shape=(28, 28, 1)),
-            layers.Conv2D(8, 3, activation="relu", name="first_conv"),
-            layers.Conv2D(8, 3, activation="relu", name="last_conv"),
-            layers.Dropout(0.1, name="spatial_drop"),
+            layers.Conv2D(8, 3, activation="relu", name="first_conv", **zeros),
+            layers.Conv2D(8, 3, activation="relu", name="last_conv", **zeros),
+            layers.Dropout(0.1, seed=2, name="spatial_drop"),
             layers.Flatten(name="flatten"),
-            layers.Dense(5, name="scores"),
+            layers.Dense(5, name="scores", **zeros),
         ],
         name="plain",
     )

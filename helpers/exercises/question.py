@@ -16,9 +16,11 @@ chapter:
   ``check(counts, chart, labels=y_train)``, and reach ``_check`` as keywords.
 * **The learner's function** is called through :meth:`Question.call`: a wrong number of
   arguments or any exception becomes a teaching message that names it.
-* **Global random state is never changed** by a check: NumPy's, Python's ``random``,
-  TensorFlow's and Keras's generators are saved before and restored after
-  (:func:`preserved_random_state`), so a check cannot alter the learner's next results.
+* **Global random state is never touched** by a check: a check that needs random numbers makes
+  its own seeded generator (``np.random.default_rng(seed)``, a ``keras.random.SeedGenerator(seed)``
+  passed as ``seed=``, layers built with seeded initializers and ``Dropout(rate, seed=...)``), so
+  the learner's next random numbers are the ones they would have been without the check, and
+  the same answer always gets the same verdict.
 * Shared comparisons: :func:`shape_tuple`, :func:`as_array`, :func:`first_mismatch`,
   :func:`require_model`, :func:`walk_layers` / :func:`layer_types`.
 
@@ -38,10 +40,8 @@ import dis
 import html
 import inspect
 import json
-import random
-import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
@@ -117,106 +117,6 @@ def not_attempted(value: Any) -> bool:
     return is_blank(value) or is_placeholder_function(value)
 
 
-# ---------------------------------------------------------------------- random state
-@contextlib.contextmanager
-def preserved_random_state() -> Iterator[None]:
-    """Run a block, then put back the global random generators of ``random``, NumPy, TensorFlow and Keras.
-
-    Only the libraries already imported are touched (a check never imports TensorFlow for this).
-    """
-    saved_python, saved_numpy = random.getstate(), np.random.get_state()
-    restore_tf = _save_tensorflow_random() if "tensorflow" in sys.modules else None
-    restore_keras = _save_keras_random() if "keras" in sys.modules else None
-    try:
-        yield
-    finally:
-        random.setstate(saved_python)
-        np.random.set_state(saved_numpy)
-        if restore_tf is not None:
-            restore_tf()
-        if restore_keras is not None:
-            restore_keras()
-
-
-def _save_tensorflow_random() -> Callable[[], None]:
-    """Save TensorFlow's global seed, its per-op seed counter and its global Generator."""
-    restorers: list[Callable[[], None]] = []
-    try:
-        from tensorflow.python.eager import context
-        from tensorflow.python.framework import ops
-    except ImportError:  # a TensorFlow without these internals: nothing we can save
-        return lambda: None
-    ctx = context.context()
-    if hasattr(ctx, "_seed") and hasattr(ctx, "_rng"):
-        seed, rng = ctx._seed, ctx._rng
-        rng_state = rng.getstate() if rng is not None else None
-
-        def restore_context() -> None:
-            ctx._seed = seed
-            if rng_state is None:
-                ctx._rng = None
-            else:
-                ctx._rng = random.Random()
-                ctx._rng.setstate(rng_state)
-
-        restorers.append(restore_context)
-    graph = ops.get_default_graph()
-    graph_seed = getattr(graph, "seed", None)
-    restorers.append(lambda: setattr(graph, "seed", graph_seed) if graph.seed != graph_seed else None)
-    try:
-        from tensorflow.python.ops import stateful_random_ops
-
-        generator = stateful_random_ops.global_generator
-    except (ImportError, AttributeError):
-        generator = None
-    if generator is not None:
-        generator_state = generator.state.numpy()
-        restorers.append(lambda: generator.state.assign(generator_state))
-
-    def restore() -> None:
-        for restorer in restorers:
-            restorer()
-
-    return restore
-
-
-def keras_random_keys() -> tuple[str, str]:
-    """The names under which Keras keeps its global seed and global SeedGenerator.
-
-    Recent Keras exports them as constants; older Keras 3 releases (3.6) use the same
-    strings without exporting them (and keep no global seed, so that entry stays None).
-    """
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
-
-    return (
-        getattr(rng_utils, "GLOBAL_RANDOM_SEED", "global_random_seed"),
-        getattr(seed_generator, "GLOBAL_SEED_GENERATOR", "global_seed_generator"),
-    )
-
-
-def _save_keras_random() -> Callable[[], None]:
-    """Save Keras's global seed and the state of its global SeedGenerator (used by unseeded layers)."""
-    try:
-        import keras
-        from keras.src.backend.common import global_state
-    except ImportError:
-        return lambda: None
-    seed_key, generator_key = keras_random_keys()
-    seed = global_state.get_global_attribute(seed_key)
-    generator = global_state.get_global_attribute(generator_key)
-    # Read the variable through a tensor copy: NumPy 2 warns when it converts a TensorFlow variable directly.
-    state = None if generator is None else np.array(keras.ops.copy(generator.state))
-
-    def restore() -> None:
-        global_state.set_global_attribute(seed_key, seed)
-        global_state.set_global_attribute(generator_key, generator)
-        if generator is not None:
-            generator.state.assign(state)
-
-    return restore
-
-
 # ---------------------------------------------------------------------- questions
 class Question:
     """A coding question: subclasses set ``hints`` (and ``answer_names`` for several parts) and write ``_check``."""
@@ -279,8 +179,7 @@ class Question:
             if missing:
                 return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
         try:
-            with preserved_random_state():
-                note = self._check(*answers, **context)
+            note = self._check(*answers, **context)
         except _Incorrect as exc:
             return Verdict("incorrect", str(exc))
         return Verdict("correct", note or self.correct_message)
