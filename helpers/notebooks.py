@@ -320,7 +320,7 @@ def plan(root: Path = ROOT) -> dict[Path, str]:
 
 
 def check(root: Path = ROOT) -> list[str]:
-    """Problems that ``--write`` would fix (empty when everything is in sync)."""
+    """Problems that ``--write`` would fix, and build talk in a learner copy (empty when all is well)."""
     problems = []
     for path, text in plan(root).items():
         rel = path.relative_to(root)
@@ -337,6 +337,7 @@ def check(root: Path = ROOT) -> list[str]:
                 f"{PINNED_DIR / (source.stem + '.json')} does not match the {PIN_MARK} cells of {source.name} "
                 f"(run `python -m helpers notebooks --pin {source.stem}`)"
             )
+    problems += lint_all(root)
     expected = {p.name for p in (root / "solutions").glob("*.ipynb")}
     for extra in sorted((root / "notebooks").glob("*.ipynb")):
         if extra.name not in expected:

@@ -188,6 +188,7 @@ def test_the_lint_finds_build_talk_in_learner_text_only(project):
     nbformat.write(nb, project / "solutions" / "04_talk.ipynb")
     notebooks.write(project)
     problems = notebooks.lint_all(project)
+    assert set(problems) <= set(notebooks.check(project))  # `notebooks --check` reports them too
     found = sorted(p.split("build talk ")[1].split(" in ")[0] for p in problems)
     assert found == ["'2026-11-30'", "'Xeon'", "'benchmarks/'", "'course runs'", "'measured run'"]
     assert all("cell 3" not in p for p in problems)  # the clean cell passes; a printed string is not a comment
