@@ -205,7 +205,7 @@ def check_gpu() -> Finding:
         INFO,
         "GPU",
         f"none; training runs on the CPU ({os.cpu_count()} cores). Every chapter is sized for that.",
-        "For the full-size runs, Colab (Runtime > Change runtime type > GPU) is about 10x faster.",
+        "For the full-size runs, a GPU (on Colab: Runtime > Change runtime type > GPU) is much faster.",
     )
 
 
