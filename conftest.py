@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from nbval.plugin import IPyNbFile
 
-from helpers.notebooks import UNSET_IN_TESTS, suite_environment
+from tools import testing
+from tools.testing import UNSET_IN_TESTS, suite_environment
 
 ROOT = Path(__file__).resolve().parent
 _START = time.time()
@@ -23,8 +24,8 @@ _START = time.time()
 _MODELS_ROOT = Path(tempfile.mkdtemp(prefix="course-models-"))
 
 # Kernels started by nbval inherit this environment: smoke + offline, the suite's own Keras
-# cache (away from the user's ~/.keras), no mirror. helpers.notebooks defines it, for every
-# place that starts kernels (this file, `notebooks --pin`, tests/test_chapter03.py).
+# cache (away from the user's ~/.keras), no mirror. tools/testing.py defines it, for every
+# place that starts kernels (this file, `tools/notebooks.py --pin`, tests/test_chapter03.py).
 for _name in UNSET_IN_TESTS:
     os.environ.pop(_name, None)
 BASELINE = suite_environment(ROOT, strict=False, models_dir=_MODELS_ROOT / "unit-tests")
@@ -37,7 +38,7 @@ NBVAL_OUTPUT_TIMEOUT = 120
 
 # The learner copies in notebooks/ differ from solutions/ only where answers were cut out, and
 # solutions/ runs whole. So in a learner copy the suite runs the cells that differ, the cells
-# that read what those make, and the cells these need (helpers.notebooks.learner_cells_to_run);
+# that read what those make, and the cells these need (tools.testing.learner_cells_to_run);
 # the rest is the same code on the same state, run in solutions/ in the same session (a learner
 # copy collected without its solution runs whole). COURSE_TEST_LEARNER_WHOLE=1 runs them whole always.
 LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
@@ -72,8 +73,6 @@ def _scope_rank(item) -> int:
 def _skip_learner_cells_run_in_solutions(items) -> None:
     import nbformat
 
-    from helpers.notebooks import learner_cells_to_run
-
     collected = {Path(str(item.fspath)) for item in items}
     plans: dict[Path, set[str] | None] = {}
     for item in items:
@@ -83,7 +82,7 @@ def _skip_learner_cells_run_in_solutions(items) -> None:
         if path not in plans:
             twin = ROOT / "solutions" / path.name
             plans[path] = (  # only when this session runs the solution too (e.g. not `pytest notebooks/`)
-                learner_cells_to_run(nbformat.read(path, as_version=4), nbformat.read(twin, as_version=4))
+                testing.learner_cells_to_run(nbformat.read(path, as_version=4), nbformat.read(twin, as_version=4))
                 if twin in collected
                 else None
             )
@@ -98,7 +97,7 @@ def _skip_learner_cells_run_in_solutions(items) -> None:
 
 # A sliced learner copy runs few cells, and most of its time went to starting a kernel and
 # importing TensorFlow (7-8 s of the 8-20 s of each copy). So the sliced learner copies that
-# one worker runs share one kernel: before each copy, helpers.course.reset_kernel and
+# one worker runs share one kernel: before each copy, tools.testing.reset_kernel and
 # IPython's %reset bring it back to how a fresh kernel starts (names, environment, folder,
 # figures, Keras's layer names, the course's banners); imported modules stay loaded.
 # solutions/ and learner copies run whole always get a fresh kernel.
@@ -107,29 +106,24 @@ FRESH_KERNELS = os.environ.get("COURSE_TEST_FRESH_KERNELS") == "1"
 _SHARED_KERNEL: dict = {}
 
 
-def reset_code(started_with: list[str], environment: dict[str, str], cwd) -> str:
-    """What a shared kernel runs before the next learner copy."""
-    return (
-        "from helpers.course import reset_kernel\n"
-        f"reset_kernel({started_with!r}, {environment!r}, {str(cwd)!r})\n"
-        "get_ipython().run_line_magic('reset', '-f')\n"
-    )
-
-
 class LearnerCopyInSharedKernel(IPyNbFile):
     def setup(self):
         kernel = _SHARED_KERNEL.get("kernel")
         if kernel is None or not kernel.is_alive():
             super().setup()  # a fresh kernel, started with this copy's environment
             _SHARED_KERNEL.update(kernel=self.kernel, started_with=sorted(os.environ))
+            self._run_quietly("prepare", testing.attach_code(ROOT))
             return
         self.kernel = kernel
         self.setup_sanitize_files()
-        code = reset_code(_SHARED_KERNEL["started_with"], dict(os.environ), self.fspath.dirname)
-        reply = kernel.kc.execute_interactive(code, store_history=False, timeout=120, output_hook=lambda msg: None)
+        code = testing.reset_code(_SHARED_KERNEL["started_with"], dict(os.environ), self.fspath.dirname)
+        self._run_quietly("reset", code)
+
+    def _run_quietly(self, what: str, code: str) -> None:
+        reply = self.kernel.kc.execute_interactive(code, store_history=False, timeout=120, output_hook=lambda msg: None)
         if reply["content"]["status"] != "ok":
-            kernel.stop()
-            raise RuntimeError(f"Could not reset the shared kernel for {self.fspath}: {reply['content']}")
+            self.kernel.stop()
+            raise RuntimeError(f"Could not {what} the shared kernel for {self.fspath}: {reply['content']}")
 
     def teardown(self):
         if self.kernel is not _SHARED_KERNEL.get("kernel"):
@@ -200,8 +194,6 @@ def rerun_sources(sources: list[str], first: str, last: str, record: str, result
     """What the re-run executes in the kernel: point ``COURSE_RESULTS`` at ``results`` and forget
     the names the re-run cells bind; the code cells from the one containing ``first`` to the one
     containing ``last``; then the recording cell (the last one containing ``record``)."""
-    from helpers.notebooks import _names
-
     start = next(i for i, s in enumerate(sources) if first in s)
     end = next(i for i, s in enumerate(sources) if last in s)
     recording = max(i for i, s in enumerate(sources) if record in s)
@@ -210,7 +202,7 @@ def rerun_sources(sources: list[str], first: str, last: str, record: str, result
     cells = sources[start : end + 1]
     bound: set[str] = set()
     for source in cells:
-        names = _names(source)
+        names = testing.cell_names(source)
         if names is None:
             raise ValueError(f"cannot tell which names this re-run cell binds:\n{source[:300]}")
         bound |= names[0]
@@ -253,7 +245,7 @@ def pytest_xdist_auto_num_workers(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    from helpers.notebooks import is_pinned, pinned_outputs
+    from tools.notebooks import is_pinned, pinned_outputs
 
     items.sort(key=_scope_rank)  # stable: the cells of a notebook keep their order
     _skip_learner_cells_run_in_solutions(items)

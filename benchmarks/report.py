@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         changed = requote_everywhere(figures)
         print("\n".join(f"requoted {path.relative_to(ROOT)}" for path in changed) or "Every marked figure is current.")
         if any(path.parent.name == "solutions" for path in changed):
-            print("Now run `python -m helpers notebooks --write` to regenerate the learner copies.")
+            print("Now run `python tools/notebooks.py --write` to regenerate the learner copies.")
         return 0
     if args.times:
         print("| chapter | reading | code | exercises | compute | total (min) | optional sections |")

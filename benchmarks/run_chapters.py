@@ -216,6 +216,23 @@ def record_figures(results: Path, kept: Path | None, load: str) -> int:
     if missing:  # the notebook times come from the run's --record; without them no minutes would be right
         raise SystemExit(f"results.json has no chapters.NN.minutes for {missing}: record that run with --record first.")
     seconds = {n: 60 * recorded[f"chapters.{n}.minutes"]["value"] for n in found}
+    early = {}  # chapters 01 and 02: the digits models and the small CIFAR-10 CNN of the feature maps
+    if "01" in found:
+        results_01 = read_results(found["01"])
+        for kind in ("binary", "multiclass", "multilabel"):
+            if f"digits_{kind}_accuracy" in results_01:
+                early[f"ch01.digits.{kind}_accuracy"] = round(100 * float(results_01[f"digits_{kind}_accuracy"]), 1)
+    if "02" in found and "cifar_cnn_val_accuracy" in (results_02 := read_results(found["02"])):
+        early["ch02.cifar_cnn_val_accuracy"] = round(100 * float(results_02["cifar_cnn_val_accuracy"]), 1)
+    if early:
+        how = (
+            "chapter notebook run whole in full mode on the offline mirror (benchmarks/run_chapters.py): chapter 01's "
+            "three models on scikit-learn's 8x8 digits, chapter 02's small CNN on CIFAR-10 (2 epochs)"
+        )
+        report.record(
+            early, script="benchmarks/run_chapters.py", how=how, machine_load=load,
+            units=dict.fromkeys(early, "%"), formats=dict.fromkeys(early, ".1f"),
+        )  # fmt: skip
     if "03" in found:
         record_03(read_results(found["03"]), seconds["03"], load_start=load)
     if "04" in found and (values := bench_chapter04.figures(read_results(found["04"]), seconds["04"])):

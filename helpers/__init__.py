@@ -6,11 +6,12 @@ results), ``datasets`` (what notebooks call for data), ``standins`` (drawn data 
 real data cannot be had), ``offline`` (mirror, weights, downloads, prefetch), ``plots``,
 ``figures``, ``conv``, ``models``, ``model_store``, ``training``, ``evaluation``,
 ``inference``, ``explorer``, ``exercises`` (``question``: the shared problem types;
-``chNN``: one module per chapter), ``notebooks`` (authoring), ``doctor``.
+``chNN``: one module per chapter), ``doctor``. Only what a notebook imports at run time:
+authoring and the test harness are in the repository's ``tools/``, not in this package.
 """
 
 __version__ = "0.1.0"
-"""Checked by every notebook's first cell (helpers.setup_cell); bump it when notebooks need new helpers."""
+"""Checked by every notebook's first cell (tools/setup_cell.py); bump it when notebooks need new helpers."""
 
 __course__ = "https://github.com/image-classification-course/image-classification-tensorflow"
 """Marks this package as the course's own ``helpers`` (the first cell checks it); Colab installs from here."""

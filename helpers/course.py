@@ -27,7 +27,6 @@ SUPPORTED_TF = ((2, 16), (2, 21))
 """Oldest and newest TensorFlow (major, minor) the course code is tested against."""
 
 _state: dict[str, Any] = {"chapter": None, "started": time.time(), "banners": set()}
-_ENVIRON_AT_IMPORT = dict(os.environ)  # for reset_kernel
 
 
 # --------------------------------------------------------------------------- modes
@@ -223,44 +222,9 @@ def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True, cpu_
 
 def reset_state() -> None:
     """Forget the chapter, its start time and the banners shown, as in a fresh kernel
-    (TensorFlow's devices stay as they are: they cannot be set up twice)."""
+    (TensorFlow's devices stay as they are: they cannot be set up twice). The test suite calls
+    it when a kernel is reused for the next notebook (``tools/testing.py``)."""
     _state.update(chapter=None, started=time.time(), banners=set())
-
-
-def reset_kernel(started_with: list[str], environment: dict[str, str], cwd: str | Path) -> None:
-    """Bring a kernel that has run a notebook back to how a fresh one would start the next.
-
-    Run inside the kernel, followed by IPython's ``%reset -f`` (which clears the names).
-    The environment goes back to what it was when this module was first imported (by the
-    first notebook's setup cell), with the variables the kernel was started with
-    (``started_with``) replaced by ``environment``; the working folder becomes ``cwd``;
-    figures are closed; Keras forgets its layer names and dtype policy (when Keras is
-    loaded), and ``helpers.course`` its chapter and the banners it showed. Imported modules
-    stay loaded: that is what makes a reused kernel quick. The test suite uses this for the
-    learner copies (``conftest.py``); it lives here, not in ``helpers.notebooks``, because
-    importing that takes seconds.
-    """
-    if not Path(cwd).is_dir():
-        raise ValueError(f"reset_kernel: the working folder {str(cwd)!r} does not exist; nothing was reset.")
-    wrong = sorted(
-        name for name, value in environment.items() if not (isinstance(name, str) and isinstance(value, str))
-    )
-    if wrong:
-        raise ValueError(
-            f"reset_kernel: environment variables need text names and values; {wrong} are not. Nothing was reset."
-        )
-    kept = {name: value for name, value in _ENVIRON_AT_IMPORT.items() if name not in started_with}
-    os.environ.clear()  # also drops what the last notebook set itself
-    os.environ.update(kept)  # what the kernel added to the variables it was started with
-    os.environ.update(environment)
-    os.chdir(cwd)
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-    if "keras" in sys.modules:
-        keras = sys.modules["keras"]
-        keras.backend.clear_session()  # layer names count from the start again
-        keras.config.set_dtype_policy("float32")
-    reset_state()
 
 
 def summary_line() -> str:

@@ -16,7 +16,7 @@ from PIL import Image
 
 from helpers import capstone
 from helpers.exercises import ch09
-from helpers.notebooks import definitions
+from tools.testing import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "09_your_own_classifier.ipynb"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from helpers import conv
 from helpers.course import import_tensorflow
-from helpers.notebooks import definitions
+from tools.testing import definitions
 
 tf = import_tensorflow()
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "02_convolution_from_scratch.ipynb"

@@ -13,7 +13,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
 from helpers import evaluation as ev
-from helpers.notebooks import definitions
+from tools.testing import definitions
 
 NAMES = ["cat", "dog", "bird"]
 CHAPTER_06 = Path(__file__).resolve().parent.parent / "solutions" / "06_evaluation.ipynb"

@@ -14,7 +14,7 @@ from helpers import course, inference
 from helpers.exercises import ch07
 from helpers.exercises.question import load_answers
 from helpers.images import list_images
-from helpers.notebooks import definitions
+from tools.testing import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 

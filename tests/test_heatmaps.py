@@ -11,7 +11,7 @@ import pytest
 from keras import layers
 
 from helpers import heatmaps
-from helpers.notebooks import definitions
+from tools.testing import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "08_look_inside.ipynb"

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.notebooks import CODE_PROMPT
+from tools.notebooks import CODE_PROMPT
 
 ROOT = Path(__file__).resolve().parent.parent
 STUCK = "Stuck? Uncomment a line below and run the cell."

@@ -1,4 +1,4 @@
-"""helpers.notebooks: one source (solutions/), two notebooks, answers stored for solution()."""
+"""tools/notebooks.py: one source (solutions/), two notebooks, answers stored for solution()."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import shutil
 import nbformat
 import pytest
 
-from helpers import notebooks
-from helpers.__main__ import main as cli
+from tools import notebooks
+from tools.notebooks import main as cli
+from tools.testing import definitions
 
 CODE_CELL = """import numpy as np
 ### BEGIN SOLUTION
@@ -107,10 +108,10 @@ def project(tmp_path):
 
 def test_write_then_check_round_trip(project, capsys):
     assert notebooks.check(project)  # nothing generated yet, and the source has outputs
-    assert cli(["notebooks", "--check", "--root", str(project)]) == 1
-    assert cli(["notebooks", "--write", "--root", str(project)]) == 0
+    assert cli(["--check", "--root", str(project)]) == 1
+    assert cli(["--write", "--root", str(project)]) == 0
     assert notebooks.check(project) == []
-    assert cli(["notebooks", "--check", "--root", str(project)]) == 0
+    assert cli(["--check", "--root", str(project)]) == 0
     learner = nbformat.read(project / "notebooks" / "02_demo.ipynb", as_version=4)
     assert "kernel = ...  # Your code here" in learner.cells[1].source
     source = nbformat.read(project / "solutions" / "02_demo.ipynb", as_version=4)
@@ -132,12 +133,12 @@ def test_check_catches_hand_edits_and_strays(project):
 def test_authoring_errors_exit_2(project, capsys):
     bad = make_notebook(("code", "### BEGIN SOLUTION\nx = 1\n"))
     nbformat.write(bad, project / "solutions" / "03_bad.ipynb")
-    assert cli(["notebooks", "--check", "--root", str(project)]) == 2
+    assert cli(["--check", "--root", str(project)]) == 2
     assert "never closed" in capsys.readouterr().err
 
 
 def test_repository_notebooks_are_in_sync():
-    assert notebooks.check() == [], "run `python -m helpers notebooks --write`"
+    assert notebooks.check() == [], "run `python tools/notebooks.py --write`"
 
 
 def test_pinned_marker_must_stand_alone_like_nbval_wants():
@@ -188,7 +189,7 @@ def test_the_lint_finds_build_talk_in_learner_text_only(project):
     nbformat.write(nb, project / "solutions" / "04_talk.ipynb")
     notebooks.write(project)
     problems = notebooks.lint_all(project)
-    assert set(problems) <= set(notebooks.check(project))  # `notebooks --check` reports them too
+    assert set(problems) <= set(notebooks.check(project))  # `--check` reports them too
     found = sorted(p.split("build talk ")[1].split(" in ")[0] for p in problems)
     assert found == ["'2026-11-30'", "'Xeon'", "'benchmarks/'", "'course runs'", "'measured run'"]
     assert all("cell 3" not in p for p in problems)  # the clean cell passes; a printed string is not a comment
@@ -219,7 +220,7 @@ def test_definitions_are_what_a_notebook_defines(tmp_path):
     )
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
-    assert notebooks.definitions(path) == {
+    assert definitions(path) == {
         "f": "def f(x):\n    return x",
         "LIMIT": "LIMIT = 3",
         "g": "def g():\n    return 1",

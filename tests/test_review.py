@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import notebooks
 from helpers.exercises import review
+from tools import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [q for chapter in review.CHAPTERS.values() for q in chapter.questions]
@@ -160,7 +160,7 @@ def test_notebook_ends_with_its_review_section(chapter):
     cells, section = _review_cells(chapter)
     if not section:
         pytest.skip(f"{chapter}'s notebook has no review section yet")
-    expected = review.notebook_cells(chapter)
+    expected = notebooks.review_cells(chapter)
     assert cells[-len(expected) :] == section, "the review section is the end of the notebook"
     assert [(c.cell_type, c.source, c.id) for c in section] == [(c.cell_type, c.source, c.id) for c in expected]
 

@@ -98,3 +98,39 @@ def test_a_cpu_name_that_would_spoil_the_keys_is_refused_with_what_to_type(name)
     with pytest.raises(argparse.ArgumentTypeError, match="lowercase letters and digits, such as xeon"):
         report.cpu_name(name)
     assert report.cpu_name("xeon2") == "xeon2"
+
+
+def test_record_figures_records_each_chapters_figures_under_its_keys(tmp_path, monkeypatch):
+    """A run's RESULTS/NN.jsonl become results.json figures: chapter 01's digits, 02's CNN, 08's tables, 09's accuracy."""
+    import report
+
+    def rows(chapter, **values):
+        lines = [
+            json.dumps({"chapter": chapter, "name": k, "value": v, "mode": "offline", "seconds": 1})
+            for k, v in values.items()
+        ]
+        (tmp_path / "results" / f"{chapter[:2]}.jsonl").write_text("\n".join(lines) + "\n")
+
+    (tmp_path / "results").mkdir()
+    rows("01_datasets", digits_binary_accuracy=1.0, digits_multiclass_accuracy=0.9733, mnist_dense_test_accuracy=0.99)
+    rows("02_convolution_from_scratch", cifar_cnn_val_accuracy=0.6029, conv2d_numpy_over_tf=1.6)
+    rows("08_look_inside", temperature=1.0379, cifar_test_accuracy=0.8027)
+    rows("09_your_own_classifier", test_accuracy=0.76)
+    figures = {
+        f"chapters.{n}.minutes": {"value": 1.0, "unit": "min", "script": "s", "how": "h", "date": "d", "load": "l"}
+        for n in ("01", "02", "08", "09")
+    }
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(figures))
+    monkeypatch.setattr(report, "RESULTS", path)
+    monkeypatch.setitem(report.record.__kwdefaults__, "path", path)
+    assert run_chapters.record_figures(tmp_path / "results", None, "idle") == 0
+    recorded = {key: entry["value"] for key, entry in json.loads(path.read_text()).items()}
+    assert recorded["ch01.digits.binary_accuracy"] == 100.0 and recorded["ch01.digits.multiclass_accuracy"] == 97.3
+    assert "ch01.digits.multilabel_accuracy" not in recorded  # not in this run: nothing invented
+    assert recorded["ch02.cifar_cnn_val_accuracy"] == 60.3
+    assert recorded["ch08.temperature"] == 1.04 and recorded["ch08.cifar_test_accuracy"] == 80.3
+    assert recorded["ch09.notebook.test_accuracy"] == 76.0
+    assert not any(
+        "mnist" in key for key in recorded
+    )  # MNIST is not in the mirror: a stand-in figure is never recorded

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import helpers
-from helpers import setup_cell
+from tools import setup_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -24,7 +24,7 @@ def first_code_cell(path: Path) -> str:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_notebook_starts_with_the_template(path):
-    assert first_code_cell(path) == setup_cell.source(path.stem), "run `python -m helpers notebooks --write`"
+    assert first_code_cell(path) == setup_cell.source(path.stem), "run `python tools/notebooks.py --write`"
     badge = json.loads(path.read_text())["cells"][0]["source"]
     assert f"/blob/{setup_cell.RELEASE}/notebooks/{path.name}" in "".join(badge), "the Colab badge points elsewhere"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from helpers import notebooks
+from tools import testing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def test_strict_checks_are_reset_after_each_notebook(request):
 
 def test_unit_tests_see_the_suite_environment():
     assert os.environ["COURSE_STRICT_CHECKS"] == "0"
-    expected = notebooks.suite_environment(ROOT, strict=False)
+    expected = testing.suite_environment(ROOT, strict=False)
     for name, value in expected.items():
         assert os.environ[name] == value, name
     assert "COURSE_DATA_DIR" not in os.environ
@@ -52,7 +52,7 @@ def test_unit_tests_see_the_suite_environment():
 def test_kernel_environment_is_restored(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", "/somewhere/mirror")
     before = dict(os.environ)
-    with notebooks.kernel_environment(ROOT, results=tmp_path / "r.jsonl", models_dir=tmp_path):
+    with testing.kernel_environment(ROOT, results=tmp_path / "r.jsonl", models_dir=tmp_path):
         assert "COURSE_DATA_DIR" not in os.environ
         assert os.environ["COURSE_RESULTS"] == str(tmp_path / "r.jsonl")
         assert os.environ["COURSE_STRICT_CHECKS"] == "1" and os.environ["COURSE_SMOKE"] == "1"
@@ -87,12 +87,12 @@ SOLUTION = [
 def test_learner_cells_to_run_follows_names_both_ways():
     learner = list(SOLUTION)
     learner[7] = "answer = ...  # Your code here: the answer\ncheck(answer, model)"
-    run = notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION))
+    run = testing.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION))
     assert run == {"c0", "c1", "c3", "c4", "c5", "c7", "c8", "c9"}
     # Identical copies: only the setup cell runs.
-    assert notebooks.learner_cells_to_run(notebook(*SOLUTION), notebook(*SOLUTION)) == {"c0"}
+    assert testing.learner_cells_to_run(notebook(*SOLUTION), notebook(*SOLUTION)) == {"c0"}
     # A cell missing from the solution counts as different.
-    renamed = notebooks.learner_cells_to_run(notebook(*SOLUTION), notebook(*SOLUTION, ids=[f"s{i}" for i in range(11)]))
+    renamed = testing.learner_cells_to_run(notebook(*SOLUTION), notebook(*SOLUTION, ids=[f"s{i}" for i in range(11)]))
     assert renamed == {f"c{i}" for i in range(11)}
 
 
@@ -108,17 +108,17 @@ def test_learner_cells_to_run_reads_only_what_comes_from_earlier_cells():
         "answer = 'b'\nreview.check(answer, model, [i for i in range(2)])",  # c7: the exercise
     ]
     learner = [*solution[:7], "answer = ...  # Your code here\nreview.check(answer, model, [i for i in range(2)])"]
-    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution)) == {"c0", "c2", "c6", "c7"}
+    assert testing.learner_cells_to_run(notebook(*learner), notebook(*solution)) == {"c0", "c2", "c6", "c7"}
     # When c6 only changes review instead of rebinding it, what c1 made still matters.
     solution[6] = learner[6] = "review.append('more')"
-    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution)) == {"c0", "c1", "c2", "c6", "c7"}
+    assert testing.learner_cells_to_run(notebook(*learner), notebook(*solution)) == {"c0", "c1", "c2", "c6", "c7"}
     # `review += ...` reads what the earlier cells made of review.
     solution[7] = "review += ['b']\ncheck(model)"
     learner[7] = "review += [...]  # Your code here\ncheck(model)"
-    assert {"c1", "c6"} <= notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution))
+    assert {"c1", "c6"} <= testing.learner_cells_to_run(notebook(*learner), notebook(*solution))
     # A method that may change its object (fit) makes the cell one the exercise needs.
     solution[3] = learner[3] = "model.fit(data)"
-    assert "c3" in notebooks.learner_cells_to_run(notebook(*learner), notebook(*solution))
+    assert "c3" in testing.learner_cells_to_run(notebook(*learner), notebook(*solution))
 
 
 def test_learner_cells_to_run_gives_up_on_what_it_cannot_parse_or_pair():
@@ -126,14 +126,14 @@ def test_learner_cells_to_run_gives_up_on_what_it_cannot_parse_or_pair():
 
     learner = list(SOLUTION)
     learner[2] = "heavy = (  # unbalanced"
-    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
+    assert testing.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
     learner[2] = "nonlocal heavy  # parses, but the compiler refuses it"
-    assert notebooks.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
+    assert testing.learner_cells_to_run(notebook(*learner), notebook(*SOLUTION)) is None
     no_ids = notebook(*SOLUTION)
     del no_ids.cells[1]["id"]
-    assert notebooks.learner_cells_to_run(no_ids, notebook(*SOLUTION)) is None
+    assert testing.learner_cells_to_run(no_ids, notebook(*SOLUTION)) is None
     with pytest.raises(TypeError, match="two notebooks"):
-        notebooks.learner_cells_to_run("notebooks/03_building_cnns.ipynb", notebook(*SOLUTION))
+        testing.learner_cells_to_run("notebooks/03_building_cnns.ipynb", notebook(*SOLUTION))
 
 
 def test_skipped_learner_cells_are_twins_and_every_changed_cell_runs():
@@ -142,10 +142,10 @@ def test_skipped_learner_cells_are_twins_and_every_changed_cell_runs():
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         learner = nbformat.read(path, as_version=4)
         twins = {
-            c.get("id"): notebooks.without_test_markers(c.source)
+            c.get("id"): testing.without_test_markers(c.source)
             for c in nbformat.read(ROOT / "solutions" / path.name, as_version=4).cells
         }
-        run = notebooks.learner_cells_to_run(learner, nbformat.read(ROOT / "solutions" / path.name, as_version=4))
+        run = testing.learner_cells_to_run(learner, nbformat.read(ROOT / "solutions" / path.name, as_version=4))
         assert run is not None, f"{path.name}: a cell is not plain Python, so the learner copy would run whole"
         code = [c for c in learner.cells if c.cell_type == "code"]
         assert code[0].get("id") in run, f"{path.name}: the setup cell must run"
@@ -227,8 +227,8 @@ def test_reset_kernel_clears_what_a_fresh_kernel_would_not_have(tmp_path):
         keras.config.set_dtype_policy("mixed_bfloat16")
         course._state["banners"].add("dataset:cifar10")
         environment = {**before, "COURSE_MODELS_DIR": str(tmp_path / "models")}
-        started_with = sorted(set(before) | set(course._ENVIRON_AT_IMPORT))
-        course.reset_kernel(started_with, environment, tmp_path)
+        started_with = sorted(set(before) | set(testing.ENVIRON_AT_IMPORT))
+        testing.reset_kernel(started_with, environment, tmp_path)
         assert dict(os.environ) == environment
         assert Path.cwd() == tmp_path
         assert keras.layers.Dense(2).name == first
@@ -244,22 +244,21 @@ def test_reset_kernel_clears_what_a_fresh_kernel_would_not_have(tmp_path):
 def test_reset_kernel_refuses_bad_input_before_changing_anything(tmp_path):
     import pytest
 
-    from helpers import course
-
     before, cwd = dict(os.environ), Path.cwd()
     with pytest.raises(ValueError, match="does not exist; nothing was reset"):
-        course.reset_kernel(sorted(before), {"A": "1"}, tmp_path / "missing")
+        testing.reset_kernel(sorted(before), {"A": "1"}, tmp_path / "missing")
     with pytest.raises(ValueError, match=r"\['COURSE_SEED'\] are not"):
-        course.reset_kernel(sorted(before), {"COURSE_SEED": 42}, tmp_path)
+        testing.reset_kernel(sorted(before), {"COURSE_SEED": 42}, tmp_path)
     assert dict(os.environ) == before and Path.cwd() == cwd
 
 
 def test_shared_kernel_reset_clears_names_and_keeps_modules(request, tmp_path):
-    """The code conftest sends to a shared kernel, run in a real (TensorFlow-free) kernel."""
+    """The code conftest sends to a shared kernel, run in a real (TensorFlow-free) kernel started
+    outside the repository (as in notebooks/, where `tools` is not importable until attach_code)."""
     from jupyter_client.manager import start_new_kernel
 
-    conftest = root_conftest(request)
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
+    (tmp_path / "start").mkdir()
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path / "start"))
 
     def run(code):
         seen = []
@@ -269,10 +268,12 @@ def test_shared_kernel_reset_clears_names_and_keeps_modules(request, tmp_path):
 
     try:
         started_with = sorted(os.environ)
+        run(testing.attach_code(ROOT))
+        assert run("print('tools' in dir(), 'sys' in dir())").split() == ["False", "False"]
         run(
             "import os, json\nfrom helpers import course\nx = 1\nos.environ['LEFT_OVER'] = '1'\ncourse._state['banners'].add('k')"
         )
-        run(conftest.reset_code(started_with, {**os.environ, "COURSE_MODELS_DIR": str(tmp_path)}, tmp_path))
+        run(testing.reset_code(started_with, {**os.environ, "COURSE_MODELS_DIR": str(tmp_path)}, tmp_path))
         shown = run(
             "import os, sys\nprint('x' in dir(), 'LEFT_OVER' in os.environ, os.environ['COURSE_MODELS_DIR'],"
             " os.getcwd(), 'helpers.course' in sys.modules, sys.modules['helpers.course'].standins_used())"

@@ -29,7 +29,7 @@ Question types: :class:`Question` (a coding question, you write ``_check``),
 per question, ``check("b")``, an explanation per option).
 
 The reference solution of a coding question is the code from the chapter's solutions
-notebook, which ``python -m helpers notebooks --write`` copies into
+notebook, which ``python tools/notebooks.py --write`` copies into
 ``helpers/exercises/answers/chNN.json``.
 """
 
@@ -255,9 +255,7 @@ class Question:
         """The reference answer, as written in the solutions notebook."""
         answers = load_answers(self.chapter)
         if self.key not in answers:
-            raise LookupError(
-                f"No reference solution stored for {self.key}: run `python -m helpers notebooks --write`."
-            )
+            raise LookupError(f"No reference solution stored for {self.key}: run `python tools/notebooks.py --write`.")
         return answers[self.key]
 
     def solution(self) -> None:

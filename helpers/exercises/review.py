@@ -8,7 +8,8 @@ why it is right. The questions aim at the mistakes learners really make. They qu
 accuracy, gap or time (those change with every measurement): a number in a question is a made-up
 example for reasoning, like "1% of scans show a disease". This module reads the files into
 :class:`helpers.exercises.question.MultipleChoice` objects; :func:`markdown` writes a question
-as the markdown cell a notebook shows above its check.
+as the markdown cell a notebook shows above its check (``tools/notebooks.py`` builds each
+chapter's review section with it).
 """
 
 from __future__ import annotations
@@ -81,29 +82,3 @@ def read_chapter(path: Path | Traversable, chapter: str | None = None) -> Simple
 CHAPTERS = {f"ch{n:02d}": read_chapter(DATA / f"ch{n:02d}.json") for n in range(10)}
 """Every chapter's review questions, keyed 'ch00' ... 'ch09'."""
 ch00, ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09 = CHAPTERS.values()
-
-
-def notebook_cells(chapter: str) -> list[dict]:
-    """The review section appended at the end of a chapter's solutions notebook (cell ids ``review-chNN-*``)."""
-    import nbformat
-
-    questions = CHAPTERS[chapter].questions
-    intro = (
-        "## Review questions\n\n"
-        f"{len(questions)} short questions on this chapter. Put the letter of your answer in `answer` "
-        "and run the cell: every answer, right or wrong, comes with an explanation."
-    )
-    cells = [nbformat.v4.new_markdown_cell(intro), nbformat.v4.new_code_cell("from helpers.exercises import review")]
-    ids = [f"review-{chapter}", f"review-{chapter}-import"]
-    for question in questions:
-        number = question.key.rsplit(".", 1)[1]
-        cells.append(nbformat.v4.new_markdown_cell(markdown(question)))
-        cells.append(
-            nbformat.v4.new_code_cell(
-                f'### BEGIN SOLUTION\nanswer = "{question.answer}"  # the letter of the option you choose, in quotes\n### END SOLUTION\n{question.key}.check(answer)'
-            )
-        )
-        ids += [f"review-{chapter}-{number}", f"review-{chapter}-{number}-check"]
-    for cell, cell_id in zip(cells, ids, strict=True):
-        cell["id"] = cell_id
-    return cells

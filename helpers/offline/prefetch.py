@@ -21,10 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from helpers import course
-from helpers.datasets import FLOWER_CLASSES
 from helpers.offline.downloads import DownloadError, disk_error, download, ensure_writable
 from helpers.offline.mirror import FLOWERS_URL, class_root, load_npz
 from helpers.offline.weights import WEIGHT_FILES, WEIGHT_HASHES
+from helpers.standins import FLOWER_CLASSES
 
 
 class Source(NamedTuple):

@@ -1,5 +1,7 @@
 """Authoring: generate the learner notebooks in ``notebooks/`` from ``solutions/``.
 
+    python tools/notebooks.py --check | --write | --pin [CHAPTER ...]
+
 An answer region is everything between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
 (in a code or a markdown cell). In the learner copy the region becomes a short prompt:
 ``name = ...  # Your code here: <what>`` for an assignment (``<what>`` is the comment at the end of
@@ -8,23 +10,28 @@ function, or ``# Your code here``; the cell is tagged ``raises-exception``. Outp
 execution counts are removed. The region's code is also stored as the reference answer
 of the exercise checked in that cell (or the next code cell), in
 ``helpers/exercises/answers/chNN.json``, so that ``chNN.qK.solution()`` shows it.
+Not part of the ``helpers`` package that learners install.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
-import contextlib
 import copy
 import hashlib
 import json
-import os
 import re
+import sys
 import textwrap
 from pathlib import Path
 
-import nbformat
+if __package__ in (None, ""):  # run as a script: make `tools` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers import setup_cell
+import nbformat  # noqa: E402
+
+from tools import setup_cell  # noqa: E402
+from tools.testing import kernel_environment, without_test_markers  # noqa: E402
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_PROMPT = "# Your code here"
@@ -34,7 +41,6 @@ _REVIEW_CALL = re.compile(r"\breview\.ch\d\d\.r\d+\.check\(")  # review question
 PIN_MARK = "# NBVAL_CHECK_OUTPUT"
 PINNED_DIR = Path("tests") / "pinned_outputs"
 ROOT = Path(__file__).resolve().parent.parent
-ANSWERS_DIR = Path(__file__).resolve().parent / "exercises" / "answers"
 
 
 class AuthoringError(ValueError):
@@ -170,15 +176,6 @@ def learner_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
     return out
 
 
-def without_test_markers(source: str) -> str:
-    """A code cell's source without nbval's ``# NBVAL_...`` comment lines (they stay in solutions/ only)."""
-    lines = source.split("\n")
-    kept = [line for line in lines if not line.strip().startswith("# NBVAL_")]
-    return "\n".join(kept) if len(kept) != len(lines) else source
-
-
-# Learner-facing text speaks to the learner: how the course was built, measured or tested
-# belongs in benchmarks/ and git. ``lint`` lists the phrases that give such talk away.
 BUILD_TALK = re.compile(
     r"measured runs?|course runs?|recorded runs?|full runs?|benchmarks/|run_chapters|\bbench_|another make"
     r"|two different CPUs|2-core machine|could not be measured|the course's tests|NBVAL|Xeon|EPYC|\bAVX|\bAMX\b"
@@ -275,28 +272,6 @@ def answers(nb: nbformat.NotebookNode, path: Path | str) -> dict[str, str]:
     return found
 
 
-def definitions(path: Path | str) -> dict[str, str]:
-    """Source of every top-level function, class and simple assignment in a notebook's code
-    cells, by name (a later definition wins): what the identity tests compare with the copies
-    of taught code kept in ``helpers``. nbgrader marker lines are left out; cells that are not
-    plain Python (magics, learner placeholders) are skipped."""
-    found: dict[str, str] = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        body = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("### "))
-        try:
-            tree = ast.parse(body)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                found[node.name] = ast.get_source_segment(body, node)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                found[node.targets[0].id] = ast.get_source_segment(body, node)
-    return found
-
-
 def _dump(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 
@@ -335,7 +310,7 @@ def check(root: Path = ROOT) -> list[str]:
         if marked != stored:
             problems.append(
                 f"{PINNED_DIR / (source.stem + '.json')} does not match the {PIN_MARK} cells of {source.name} "
-                f"(run `python -m helpers notebooks --pin {source.stem}`)"
+                f"(run `python tools/notebooks.py --pin {source.stem}`)"
             )
     problems += lint_all(root)
     expected = {p.name for p in (root / "solutions").glob("*.ipynb")}
@@ -362,7 +337,7 @@ def write(root: Path = ROOT) -> list[Path]:
 # nbval compares a ``# NBVAL_CHECK_OUTPUT`` cell with the outputs stored in the notebook,
 # but notebooks are committed without outputs. So the expected outputs of pinned cells
 # live beside the tests, in tests/pinned_outputs/<chapter>.json (cell id -> outputs),
-# written by ``python -m helpers notebooks --pin`` and handed to nbval by conftest.py.
+# written by ``python tools/notebooks.py --pin`` and handed to nbval by conftest.py.
 def pinned_cells(nb: nbformat.NotebookNode) -> list[str]:
     """Ids of the code cells marked ``# NBVAL_CHECK_OUTPUT``."""
     return [c["id"] for c in nb.cells if c.cell_type == "code" and is_pinned(c.source)]
@@ -381,213 +356,6 @@ def _comparable(outputs: list) -> list[dict]:
             out["data"] = {k: v for k, v in out["data"].items() if not k.startswith("image/")}
         kept.append(out)
     return kept
-
-
-# ------------------------------------------------------------ which learner cells the suite runs
-_NOT_A_CHANGE = {"print", "display"}  # calls that read their arguments and change nothing
-_READ_ONLY_METHODS = frozenset(
-    # methods of models, arrays, tensors, datasets and paths that leave their object as it was
-    "predict predict_on_batch evaluate summary count_params get_layer get_weights get_config export save "
-    "numpy astype reshape ravel copy mean sum max min std argmax argsort round take batch map prefetch cache "
-    "items keys values stat exists is_file is_dir iterdir glob rglob relative_to read_bytes read_text "
-    "serve get_tensor get_input_details get_output_details startswith endswith lower upper format".split()
-)
-
-
-def _bound_names(targets) -> set[str]:
-    """Plain names an assignment's targets bind (``a = ...``, ``a, (b, *c) = ...``)."""
-    names = set()
-    for target in targets:
-        if isinstance(target, ast.Name):
-            names.add(target.id)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            names |= _bound_names(target.elts)
-        elif isinstance(target, ast.Starred):
-            names |= _bound_names([target.value])
-    return names
-
-
-def _statement_scope(statement: ast.stmt) -> tuple[set[str], set[str]]:
-    """(names a top-level statement reads from the notebook's namespace, names it binds there).
-
-    Python's own ``symtable`` tells a function's parameters and locals, and a comprehension's
-    variables, apart from the notebook's names: only names that resolve to the notebook's
-    namespace count.
-    """
-    import symtable
-
-    table = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
-    reads = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
-    binds = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
-    nested = list(table.get_children())
-    while nested:
-        scope = nested.pop()
-        nested += scope.get_children()
-        for symbol in scope.get_symbols():
-            if symbol.is_global() and symbol.is_referenced():
-                reads.add(symbol.get_name())
-            if symbol.is_declared_global() and symbol.is_assigned():
-                binds.add(symbol.get_name())
-    return reads, binds
-
-
-def _names(source: str) -> tuple[set[str], set[str], set[str], set[str], set[str]] | None:
-    """(names a cell binds, names it may change, names it reads, names it imports, names it
-    certainly rebinds), or None when it is not Python.
-
-    "Reads" are the names whose value the cell takes from earlier cells: a name the cell
-    itself binds first (``answer = ...`` then ``check(answer)``, a ``for`` or ``with``
-    target, a function's parameter) is not one. "Certainly rebinds" are names bound by a
-    top-level assignment, import, ``def`` or ``class``, whatever earlier cells did with them.
-    "May change" is conservative: a method called on a name (``model.fit(...)``; the methods
-    in ``_READ_ONLY_METHODS`` excepted), an item or attribute assigned on it (``d[k] = v``),
-    or a name passed to a function called as a statement of its own
-    (``start_fine_tuning(model, ...)``).
-    """
-    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
-    try:
-        tree = ast.parse("\n".join(lines))
-    except SyntaxError:
-        return None
-    binds, changes, reads, imports, kills = set(), set(), set(), set(), set()
-
-    def base_name(node):
-        while isinstance(node, (ast.Attribute, ast.Subscript)):
-            node = node.value
-        return node.id if isinstance(node, ast.Name) else None
-
-    seen = set()  # every notebook-level name the cell mentions
-    for statement in tree.body:
-        try:
-            statement_reads, statement_binds = _statement_scope(statement)
-        except SyntaxError:  # parsed but refused by the compiler, e.g. `nonlocal x` outside a function
-            return None
-        # `x += 1` reads x, but symtable counts it only as an assignment
-        statement_reads |= {
-            node.target.id
-            for node in ast.walk(statement)
-            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
-        }
-        seen |= statement_reads | statement_binds
-        if isinstance(statement, (ast.For, ast.AsyncFor)):
-            statement_reads -= _bound_names([statement.target])
-        elif isinstance(statement, (ast.With, ast.AsyncWith)):
-            statement_reads -= _bound_names([item.optional_vars for item in statement.items if item.optional_vars])
-        reads |= statement_reads - kills
-        binds |= statement_binds
-        if isinstance(statement, ast.Assign):
-            kills |= _bound_names(statement.targets)
-        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            kills |= _bound_names([statement.target])
-        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
-            names = {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
-            imports |= names
-            kills |= names
-        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            kills.add(statement.name)
-        call = statement.value if isinstance(statement, ast.Expr) else None
-        if isinstance(call, ast.Call) and not (isinstance(call.func, ast.Name) and call.func.id in _NOT_A_CHANGE):
-            changes |= {a.id for a in [*call.args, *(k.value for k in call.keywords)] if isinstance(a, ast.Name)}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr not in _READ_ONLY_METHODS:
-                changes.add(base_name(node.func.value))
-        elif isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
-            changes.add(base_name(node.value))
-    return binds | imports, changes & seen, reads, imports, kills
-
-
-def learner_cells_to_run(learner: nbformat.NotebookNode, solution: nbformat.NotebookNode) -> set[str] | None:
-    """Ids of the learner copy's code cells the suite must run; None means all of them.
-
-    A learner copy differs from its solution only where answers were cut out. The suite runs
-    ``solutions/`` whole; in the learner copy it runs the setup cell, every cell that differs
-    from its twin in ``solutions/``, every later cell that reads a name such a cell (or a cell
-    run for this reason) binds or changes, and, for all of these, the earlier cells that bind
-    or change a name they read, going back as far as the nearest cell that certainly rebinds it
-    (an assignment, import or ``def`` at the top level of the cell). The other cells are the solution's code, run on the same state
-    in ``solutions/``. Names are followed statically (see ``_names``); a cell that is not plain
-    Python, or a cell without an id, makes the whole copy run.
-    """
-    for what, nb in (("learner", learner), ("solution", solution)):
-        if not hasattr(nb, "cells"):
-            raise TypeError(f"learner_cells_to_run needs two notebooks (nbformat.read(...)); the {what} is {nb!r:.80}.")
-    twins = {c.get("id"): without_test_markers(c.source) for c in solution.cells if c.cell_type == "code"}
-    cells = [c for c in learner.cells if c.cell_type == "code"]
-    parsed = [_names(c.source) for c in cells]
-    if any(p is None for p in parsed) or any(not c.get("id") for c in cells):
-        return None  # not plain Python, or cells without ids (nbformat < 4.5) that cannot be paired
-    # Calling np.mean() or keras.utils.set_random_seed() does not change np or keras.
-    modules = set().union(*(imports for _, _, _, imports, _ in parsed))
-    writes = [binds | (changes - modules) for binds, changes, _, _, _ in parsed]
-    reads = [r for _, _, r, _, _ in parsed]
-    kills = [k for *_, k in parsed]
-    run = {0} if cells else set()
-    touched: set[str] = set()  # names whose value may differ from the solution run's
-    for i, c in enumerate(cells):
-        if twins.get(c.get("id")) != c.source or reads[i] & touched:
-            run.add(i)
-            touched |= writes[i]
-    todo = sorted(run)
-    while todo:  # and what those cells read: every earlier cell that writes it, back to one that rebinds it
-        i = todo.pop()
-        for name in reads[i]:
-            for j in range(i - 1, -1, -1):
-                if name in writes[j] and j not in run:
-                    run.add(j)
-                    todo.append(j)
-                if name in kills[j]:
-                    break
-    return {cells[i].get("id") for i in run}
-
-
-def suite_environment(
-    root: Path = ROOT,
-    *,
-    strict: bool = True,
-    models_dir: Path | str | None = None,
-    results: Path | str | None = None,
-) -> dict[str, str]:
-    """The variables the test suite gives notebook kernels (the one place they are defined).
-
-    Smoke + offline mode, strict checks (for ``solutions/``) or not (learner copies), the
-    suite's own Keras cache, a non-interactive plot backend and quiet TensorFlow logs;
-    ``COURSE_MODELS_DIR`` / ``COURSE_RESULTS`` only when given. No kernel of the suite ever
-    reads a mirror (``COURSE_DATA_DIR`` is always removed, see :func:`kernel_environment`).
-    """
-    values = {
-        "COURSE_SMOKE": "1",
-        "COURSE_OFFLINE": "1",
-        "COURSE_STRICT_CHECKS": "1" if strict else "0",
-        "KERAS_HOME": str(root / ".pytest_keras_home"),
-        "MPLBACKEND": "agg",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-    if models_dir is not None:
-        values["COURSE_MODELS_DIR"] = str(models_dir)
-    if results is not None:
-        values["COURSE_RESULTS"] = str(results)
-    return values
-
-
-UNSET_IN_TESTS = ("COURSE_DATA_DIR", "COURSE_RESULTS")
-"""Variables removed from the suite's environment unless a test sets them on purpose."""
-
-
-@contextlib.contextmanager
-def kernel_environment(root: Path = ROOT, **kwargs):
-    """``os.environ`` as :func:`suite_environment` says while the block runs (kernels started inside inherit it)."""
-    saved = dict(os.environ)
-    for name in UNSET_IN_TESTS:
-        os.environ.pop(name, None)
-    os.environ.update(suite_environment(root, **kwargs))
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def pin(root: Path = ROOT, names: list[str] | None = None) -> list[Path]:
@@ -622,3 +390,77 @@ def pinned_outputs(notebook: Path | str, root: Path = ROOT) -> dict[str, list[di
     """The stored outputs of a chapter's pinned cells (same ids in solutions/ and notebooks/)."""
     path = root / PINNED_DIR / f"{Path(notebook).stem}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+# ------------------------------------------------------------------ review questions
+def review_cells(chapter: str) -> list[nbformat.NotebookNode]:
+    """The review section at the end of a chapter's solutions notebook (cell ids ``review-chNN-*``),
+    built from the questions in ``helpers/exercises/reviews/chNN.json``."""
+    from helpers.exercises import review
+
+    questions = review.CHAPTERS[chapter].questions
+    intro = (
+        "## Review questions\n\n"
+        f"{len(questions)} short questions on this chapter. Put the letter of your answer in `answer` "
+        "and run the cell: every answer, right or wrong, comes with an explanation."
+    )
+    cells = [nbformat.v4.new_markdown_cell(intro), nbformat.v4.new_code_cell("from helpers.exercises import review")]
+    ids = [f"review-{chapter}", f"review-{chapter}-import"]
+    for question in questions:
+        number = question.key.rsplit(".", 1)[1]
+        cells.append(nbformat.v4.new_markdown_cell(review.markdown(question)))
+        cells.append(
+            nbformat.v4.new_code_cell(
+                f'### BEGIN SOLUTION\nanswer = "{question.answer}"  # the letter of the option you choose, in quotes\n### END SOLUTION\n{question.key}.check(answer)'
+            )
+        )
+        ids += [f"review-{chapter}-{number}", f"review-{chapter}-{number}-check"]
+    for cell, cell_id in zip(cells, ids, strict=True):
+        cell["id"] = cell_id
+    return cells
+
+
+# ------------------------------------------------------------------ command line
+def main(argv: list[str] | None = None) -> int:
+    """``python tools/notebooks.py --check | --write | --pin [CHAPTER ...]``; exit 0 when all is well."""
+    parser = argparse.ArgumentParser(
+        prog="python tools/notebooks.py", description="Generate notebooks/ from solutions/, or check they are in sync."
+    )
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--check", action="store_true", help="exit 1 if anything is out of sync or has outputs")
+    group.add_argument("--write", action="store_true", help="regenerate notebooks/ and the stored answers")
+    group.add_argument(
+        "--pin",
+        nargs="*",
+        metavar="CHAPTER",
+        help="run solutions in smoke mode and store the outputs of '# NBVAL_CHECK_OUTPUT' cells (default: all)",
+    )
+    parser.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    root = Path(args.root).resolve()
+    try:
+        if args.pin is not None:
+            for path in pin(root, args.pin or None):
+                print(f"wrote {path.relative_to(root)}")
+            return 0
+        if args.write:
+            changed = write(root)
+            for path in changed:
+                print(f"wrote {path.relative_to(root)}")
+            print(f"{len(changed)} file(s) updated." if changed else "Everything already in sync.")
+            return 0
+        problems = check(root)
+    except AuthoringError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(f"out of sync: {problem}")
+    if problems:
+        print("Run `python tools/notebooks.py --write` to regenerate.", file=sys.stderr)
+        return 1
+    print("notebooks/ is in sync with solutions/, and no notebook has outputs.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """The first code cell of every notebook, written from one template.
 
-``python -m helpers notebooks --write`` puts :func:`source` into the first code cell of each
+``python tools/notebooks.py --write`` puts :func:`source` into the first code cell of each
 ``solutions/NN_*.ipynb`` (and so of its learner copy); ``--check`` fails when one differs.
 A new chapter only needs an empty first code cell (or any cell calling ``course.setup(``):
 ``--write`` fills it in.
