@@ -105,7 +105,11 @@ def figures(results: dict[str, object], notebook_seconds: float, speed: dict[str
                 units[name], formats[name] = "%", ".1f"
     seconds = {
         "scratch": results.get("scratch_seconds"),
-        "cached": float(results.get("cached_feature_seconds", 0)) + float(results.get("cached_head_seconds", 0)),
+        "cached": (
+            float(results["cached_feature_seconds"]) + float(results["cached_head_seconds"])
+            if {"cached_feature_seconds", "cached_head_seconds"} <= set(results)
+            else None
+        ),
         "cached_head": results.get("cached_head_seconds"),
         "feature_extraction": results.get("feature_extraction_seconds"),
         "fine_tuning": results.get("fine_tuning_seconds"),
@@ -119,8 +123,9 @@ def figures(results: dict[str, object], notebook_seconds: float, speed: dict[str
         if key in results:
             values[f"ch05.{key}"] = int(results[key])
             units[f"ch05.{key}"] = ""
-    values["ch05.notebook_minutes"] = round(notebook_seconds / 60, 1)
-    units["ch05.notebook_minutes"], formats["ch05.notebook_minutes"] = "min", ".1f"
+    if results:  # a notebook run (not --speed-only)
+        values["ch05.notebook_minutes"] = round(notebook_seconds / 60, 1)
+        units["ch05.notebook_minutes"], formats["ch05.notebook_minutes"] = "min", ".1f"
     if speed:
         base = speed["MobileNet"]
         for name, seconds_per_photo in speed.items():

@@ -134,3 +134,16 @@ def test_record_figures_records_each_chapters_figures_under_its_keys(tmp_path, m
     assert not any(
         "mnist" in key for key in recorded
     )  # MNIST is not in the mirror: a stand-in figure is never recorded
+
+
+def test_bench_transfer_speed_only_records_no_notebook_times():
+    """`bench_transfer.py --speed-only --record` times the backbones; it must not write 0 s notebook times."""
+    import bench_transfer
+
+    speed = {"MobileNet": 1.0, "EfficientNetB0": 6.0, "ResNet50": 17.0}
+    values, _, _ = bench_transfer.figures({}, 0.0, speed)
+    assert not any(key.endswith(("seconds", "notebook_minutes")) for key in values)
+    assert values["ch05.speed.EfficientNetB0_vs_mobilenet"] == 6
+    run = {"cached_feature_seconds": 6.3, "cached_head_seconds": 7.6, "scratch_seconds": 83.0}
+    values, _, _ = bench_transfer.figures(run, 216.0, None)
+    assert values["ch05.cached.seconds"] == 14 and values["ch05.notebook_minutes"] == 3.6
