@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import course
-from helpers.offline.downloads import is_unavailable
+from helpers.offline.mirror import is_unavailable
 from helpers.offline.weights import NoWeights, fetch, keras_weights_dir
 
 _SOURCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

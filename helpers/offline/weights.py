@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import course
-from helpers.offline.downloads import is_unavailable, reason, socket_timeout
+from helpers.offline.mirror import is_unavailable, reason, socket_timeout
 
 _KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
