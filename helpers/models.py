@@ -11,11 +11,12 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from helpers import course
-from helpers.offline.downloads import is_unavailable
-from helpers.offline.weights import NoWeights, keras_weights_dir, resolving_weights
+from helpers.offline.mirror import is_unavailable
+from helpers.offline.weights import NoWeights, fetch, keras_weights_dir
 
 _SOURCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -66,22 +67,6 @@ def _quiet_build(constructor: Callable[..., Any], **kwargs) -> Any:
         return constructor(**kwargs)
 
 
-def weight_file(name: str, **kwargs) -> tuple[str, str, str | None]:
-    """``(file name, URL, hash or None)`` of the ImageNet weights Keras loads for ``<name>(**kwargs)``.
-
-    Builds the architecture (no weights are read or downloaded).
-    """
-    found: dict[str, Any] = {}
-    with resolving_weights(found, look=False):
-        try:
-            _quiet_build(application(name), **{**kwargs, "weights": "imagenet"})
-        except NoWeights:
-            pass
-    if "file" not in found:
-        raise ValueError(f"keras.applications.{name}(weights='imagenet', **{kwargs}) asks for no weight file.")
-    return found["file"], found["url"], found["hash"]
-
-
 def weights_at_hand(name: str, **kwargs) -> bool:
     """True when the ImageNet weights of ``keras.applications.<name>(**kwargs)`` can be had.
 
@@ -89,14 +74,15 @@ def weights_at_hand(name: str, **kwargs) -> bool:
     leaves the file in the Keras cache). Never builds a random model and shows no banner:
     a notebook uses it to choose a backbone whose weights it can load.
     """
-    from keras.src.utils import file_utils
-
-    file_name, url, file_hash = weight_file(name, **kwargs)
-    with resolving_weights({}):
-        try:
-            file_utils.get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
-        except NoWeights:
-            return False
+    constructor = application(name)
+    try:
+        fetch(lambda: _quiet_build(constructor, **{**kwargs, "weights": "imagenet"}), {})
+    except NoWeights:
+        return False
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        return False
     return True
 
 
@@ -116,20 +102,19 @@ def pretrained(name: str, **kwargs) -> Any:
         return model
     found: dict[str, Any] = {}
     try:
-        with resolving_weights(found):
-            model = _quiet_build(constructor, weights="imagenet", **kwargs)
+        model = fetch(lambda: _quiet_build(constructor, weights="imagenet", **kwargs), found)
     except NoWeights as exc:
         reason = exc.reason
     except Exception as exc:
-        if "path" in found and is_unavailable(exc):  # the file is broken or belongs to another architecture
-            reason = f"the file {found['path']} could not be read ({type(exc).__name__}: {exc})"
-        elif "file" not in found and (isinstance(exc, OSError) or type(exc) is Exception):
-            # a Keras version that fetched the file without asking us, and failed
-            reason = f"Keras could not fetch the weights ({type(exc).__name__}: {exc})"
-        else:  # a mistake in the arguments, or a bug: let it show
+        if "source" not in found or not is_unavailable(exc):  # a mistake in the arguments, or a bug: let it show
             raise
+        # the file is broken or belongs to another architecture: never leave it where Keras would find it again
+        if "staged" in found:
+            Path(found["staged"]).unlink(missing_ok=True)
+        where = found.get("path", f"the Keras cache ({keras_weights_dir()})")
+        reason = f"the file {where} could not be read ({type(exc).__name__}: {exc})"
     else:
-        _SOURCES[model] = found.get("source", "keras.applications' own download or cache")
+        _SOURCES[model] = found["source"]
         return model
     problems = "; ".join(found.get("problems", []))
     model = _quiet_build(constructor, weights=None, **kwargs)

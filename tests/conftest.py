@@ -1,8 +1,17 @@
-"""Shared fixtures of the unit tests: a non-interactive plot backend, figures closed after each test."""
+"""Shared fixtures of the unit tests: their own Keras cache, a non-interactive plot backend, figures closed."""
 
 from __future__ import annotations
 
-import matplotlib
+import atexit
+import os
+import shutil
+import tempfile
+
+# Keras reads KERAS_HOME once, when it is imported: give the unit tests a cache of their own.
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="pytest-keras-home-")
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], True)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("agg")
 

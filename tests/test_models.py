@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import shutil
+import urllib.error
+import urllib.request
+import warnings
 from pathlib import Path
 
 import h5py
@@ -19,26 +24,67 @@ SMALL_FILE = "mobilenet_2_5_224_tf_no_top.h5"  # what Keras loads for MobileNet(
 ROOT = Path(__file__).resolve().parent.parent
 
 
+KERAS_MODELS = Path(os.environ["KERAS_HOME"]) / "models"  # the unit tests' own Keras cache (conftest.py)
+
+
 @pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """No real Keras cache, no mirror, offline, fresh banners: each test sets what it needs."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+def isolated(monkeypatch):
+    """An empty Keras cache, no mirror, offline, fresh banners: each test sets what it needs."""
+    shutil.rmtree(KERAS_MODELS, ignore_errors=True)
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setitem(course._state, "banners", set())
+    yield
+    shutil.rmtree(KERAS_MODELS, ignore_errors=True)
+
+
+@pytest.fixture
+def network(monkeypatch):
+    """Every URL Keras opens is recorded in ``network.urls``; ``network.answer(url)`` decides (default: fail)."""
+
+    class Network:
+        urls: list[str] = []
+
+        @staticmethod
+        def answer(url):
+            raise AssertionError(f"tried to download {url}")
+
+    real_urlopen = urllib.request.urlopen
+
+    def urlopen(url, *args, **kwargs):
+        text = url if isinstance(url, str) else url.full_url
+        if text.startswith("file:"):
+            return real_urlopen(url, *args, **kwargs)
+        Network.urls.append(text)
+        return Network.answer(url)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return Network
 
 
 def write_weight_file(path: Path, seed: int) -> None:
-    """A Keras-format (legacy HDF5) weight file for MobileNet(alpha=0.25) with seeded random values."""
-    from keras.src.legacy.saving import legacy_h5_format
-
+    """A Keras weight file (legacy HDF5, like the release files) for MobileNet(alpha=0.25), seeded random values."""
     keras.utils.set_random_seed(seed)
     donor = keras.applications.MobileNet(weights=None, **SMALL)
-    for variable in donor.weights:
-        variable.assign(np.random.default_rng(seed).normal(size=variable.shape).astype("float32"))
     path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as fh:
-        legacy_h5_format.save_weights_to_hdf5_group(fh, donor)
+        fh.attrs["layer_names"] = [layer.name.encode() for layer in donor.layers]
+        for layer in donor.layers:
+            group = fh.create_group(layer.name)
+            variables = layer.trainable_weights + layer.non_trainable_weights
+            group.attrs["weight_names"] = [v.path.encode() for v in variables]
+            for variable in variables:
+                group.create_dataset(variable.path, data=rng.normal(size=variable.shape).astype("float32"))
+
+
+def asked_for(name: str, **kwargs) -> list[str]:
+    """The URLs keras.applications.<name>(weights="imagenet", **kwargs) asks for with an empty cache."""
+    asked: list[str] = []
+    with weights.no_downloads(asked), pytest.raises(Exception, match="URL fetch failure"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MobileNet at 64 px says it loads the 224 px file: that is the point
+        models.application(name)(weights="imagenet", **kwargs)
+    return asked
 
 
 def first_kernel_in_file(path: Path) -> np.ndarray:
@@ -51,29 +97,51 @@ def first_kernel_in_file(path: Path) -> np.ndarray:
 def test_weight_files_are_exactly_what_keras_asks_for():
     assert set(weights.WEIGHT_FILES) == set(weights.COURSE_BUILDS)
     for file_name, (name, kwargs) in weights.COURSE_BUILDS.items():
-        assert models.weight_file(name, **kwargs) == (
-            file_name,
-            weights.WEIGHT_FILES[file_name],
-            weights.WEIGHT_HASHES.get(file_name),
-        )
+        assert asked_for(name, **kwargs) == [weights.WEIGHT_FILES[file_name]]
+        assert weights.WEIGHT_FILES[file_name].endswith("/" + file_name)
     assert set(weights.WEIGHT_HASHES) <= set(weights.WEIGHT_FILES)
 
 
 def test_small_input_sizes_load_the_224_file():
-    assert models.weight_file("MobileNet", **SMALL)[0] == SMALL_FILE
-    assert models.weight_file("mobilenetv2", alpha=0.35, include_top=False, input_shape=(96, 96, 3))[0] == (
-        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
+    assert asked_for("MobileNet", **SMALL) == [weights.WEIGHT_FILES[SMALL_FILE]]
+    assert asked_for("mobilenetv2", alpha=0.35, include_top=False, input_shape=(96, 96, 3))[0].endswith(
+        "/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
     )
 
 
-def test_mirror_weights_are_loaded_exactly(monkeypatch, tmp_path, capsys):
+def test_mirror_weights_are_loaded_exactly(monkeypatch, tmp_path, capsys, network):
     mirror = tmp_path / "mirror"
     write_weight_file(mirror / "weights" / SMALL_FILE, seed=1)
     monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
+    monkeypatch.setenv("COURSE_OFFLINE", "0")  # even online, the mirror comes before a download
     model = models.pretrained("MobileNet", **SMALL)
     kernel = model.get_layer("conv1").kernel.numpy()
     np.testing.assert_array_equal(kernel, first_kernel_in_file(mirror / "weights" / SMALL_FILE))
     assert models.weights_source(model).startswith("mirror: ")
+    assert "RANDOM" not in capsys.readouterr().out
+    assert network.urls == []
+    assert (KERAS_MODELS / SMALL_FILE).is_file()  # copied into the Keras cache, under the name Keras looks for
+
+
+def test_a_read_only_mirror_works_and_stays_untouched(monkeypatch, tmp_path, capsys, network):
+    mirror = tmp_path / "usb-stick"
+    write_weight_file(mirror / "weights" / SMALL_FILE, seed=5)
+    before = {p: p.stat().st_mtime_ns for p in mirror.rglob("*")}
+    for path in [*mirror.rglob("*"), mirror]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
+    try:
+        model = models.pretrained("MobileNet", **SMALL)
+        assert models.weights_at_hand("MobileNet", **SMALL) is True
+        after = {p: p.stat().st_mtime_ns for p in mirror.rglob("*")}
+    finally:
+        for path in [mirror, *mirror.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    np.testing.assert_array_equal(
+        model.get_layer("conv1").kernel.numpy(), first_kernel_in_file(KERAS_MODELS / SMALL_FILE)
+    )
+    assert models.weights_source(model).startswith("mirror: ")
+    assert after == before and network.urls == []
     assert "RANDOM" not in capsys.readouterr().out
 
 
@@ -98,7 +166,7 @@ def test_the_real_file_layout_loads(monkeypatch, tmp_path):
 
 def test_keras_cache_comes_before_the_mirror(monkeypatch, tmp_path):
     write_weight_file(tmp_path / "mirror" / "weights" / SMALL_FILE, seed=1)
-    cached = tmp_path / "keras-home" / "models" / SMALL_FILE
+    cached = KERAS_MODELS / SMALL_FILE
     write_weight_file(cached, seed=3)
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "mirror"))
     model = models.pretrained("MobileNet", **SMALL)
@@ -106,70 +174,50 @@ def test_keras_cache_comes_before_the_mirror(monkeypatch, tmp_path):
     assert models.weights_source(model).startswith("Keras cache: ")
 
 
-def test_weights_at_hand_answers_quietly_where_pretrained_would_look(monkeypatch, tmp_path, capsys):
-    from keras.src.utils import file_utils
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("tried to download while COURSE_OFFLINE=1")
-
-    monkeypatch.setattr(file_utils, "get_file", no_network)
+def test_weights_at_hand_answers_quietly_where_pretrained_would_look(monkeypatch, tmp_path, capsys, network):
     assert models.weights_at_hand("MobileNet", **SMALL) is False
     assert capsys.readouterr().out == ""  # no banner: nothing was built
     write_weight_file(tmp_path / "mirror" / "weights" / SMALL_FILE, seed=1)
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "mirror"))
     assert models.weights_at_hand("MobileNet", **SMALL) is True
     assert models.weights_at_hand("MobileNet", alpha=0.5, include_top=False) is False  # another file
+    assert network.urls == []
 
 
-def test_offline_without_weights_falls_back_loudly_and_never_downloads(monkeypatch, capsys):
-    from keras.src.utils import file_utils
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("tried to download while COURSE_OFFLINE=1")
-
-    monkeypatch.setattr(file_utils, "get_file", no_network)
+def test_offline_without_weights_falls_back_loudly_and_never_downloads(capsys, network):
     model = models.pretrained("MobileNet", **SMALL)
     out = capsys.readouterr().out
     assert "RANDOM weights" in out and "meaningless" in out
     assert SMALL_FILE in out and "COURSE_DATA_DIR" in out and "prefetch" in out
     assert models.weights_source(model).startswith("random initialisation")
     assert model.count_params() == keras.applications.MobileNet(weights=None, **SMALL).count_params()
+    assert network.urls == []
 
 
-def test_download_is_used_when_online(monkeypatch, tmp_path, capsys):
-    from keras.src.utils import file_utils
-
+def test_download_is_used_when_online(monkeypatch, tmp_path, capsys, network):
     served = tmp_path / "downloaded" / SMALL_FILE
     write_weight_file(served, seed=4)
-    calls = []
-
-    def fake_get_file(fname, origin, *args, **kwargs):
-        calls.append((fname, origin))
-        return str(served)
-
+    network.answer = lambda url: urllib.request.urlopen(served.as_uri())
     monkeypatch.setenv("COURSE_OFFLINE", "0")
-    monkeypatch.setattr(file_utils, "get_file", fake_get_file)
     model = models.pretrained("MobileNet", **SMALL)
-    assert calls == [(SMALL_FILE, weights.WEIGHT_FILES[SMALL_FILE])]
+    assert network.urls == [weights.WEIGHT_FILES[SMALL_FILE]]
     np.testing.assert_array_equal(model.get_layer("conv1").kernel.numpy(), first_kernel_in_file(served))
     assert models.weights_source(model).startswith("download: ")
     assert "RANDOM" not in capsys.readouterr().out
 
 
-def test_failed_download_falls_back_with_the_reason(monkeypatch, capsys):
-    from urllib.error import URLError
+def test_failed_download_falls_back_with_the_reason(monkeypatch, capsys, network):
+    def unreachable(url):
+        raise urllib.error.URLError("no route to host")
 
-    from keras.src.utils import file_utils
-
-    def unreachable(*args, **kwargs):
-        raise URLError("no route to host")
-
+    network.answer = unreachable
+    patched = urllib.request.urlopen
     monkeypatch.setenv("COURSE_OFFLINE", "0")
-    monkeypatch.setattr(file_utils, "get_file", unreachable)
     model = models.pretrained("MobileNet", **SMALL)
     assert "download" in models.weights_source(model) and "failed" in models.weights_source(model)
-    assert "RANDOM weights" in capsys.readouterr().out
-    assert file_utils.get_file is unreachable  # the interception is undone
+    out = capsys.readouterr().out
+    assert "RANDOM weights" in out and "no route to host" in out
+    assert urllib.request.urlopen is patched  # the refusal of downloads is undone
 
 
 def test_a_corrupt_mirror_file_falls_back(monkeypatch, tmp_path, capsys):
@@ -177,6 +225,17 @@ def test_a_corrupt_mirror_file_falls_back(monkeypatch, tmp_path, capsys):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"<html>not an HDF5 file</html>")
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "mirror"))
+    model = models.pretrained("MobileNet", **SMALL)
+    assert f"the file {path} could not be read" in models.weights_source(model)
+    assert "RANDOM weights" in capsys.readouterr().out
+    assert not (KERAS_MODELS / SMALL_FILE).exists()  # the bad copy does not stay in the Keras cache
+    write_weight_file(path, seed=6)  # the mirror is fixed: the next call uses it
+    assert models.weights_source(models.pretrained("MobileNet", **SMALL)).startswith("mirror: ")
+
+
+def test_a_corrupt_file_in_the_keras_cache_falls_back(capsys):
+    KERAS_MODELS.mkdir(parents=True, exist_ok=True)
+    (KERAS_MODELS / SMALL_FILE).write_bytes(b"half a file")
     model = models.pretrained("MobileNet", **SMALL)
     assert "could not be read" in models.weights_source(model)
     assert "RANDOM weights" in capsys.readouterr().out
@@ -305,45 +364,14 @@ def test_the_notebook_teaches_the_same_fine_tuning_function():
     assert taught == helper
 
 
-def test_a_keras_that_fetches_by_itself_still_falls_back(monkeypatch, capsys):
-    """If a Keras version loads weights without the call helpers.models answers, a failed fetch still falls back."""
-    import contextlib
-
-    from keras.src.utils import file_utils
-
-    def fetch_failure(*args, **kwargs):
-        raise Exception("URL fetch failure on https://storage.googleapis.com/...")
-
-    monkeypatch.setattr(models, "resolving_weights", lambda found, look=True: contextlib.nullcontext())
-    monkeypatch.setattr(file_utils, "get_file", fetch_failure)
-    model = models.pretrained("MobileNet", **SMALL)
-    assert "Keras could not fetch the weights" in models.weights_source(model)
-    assert "RANDOM weights" in capsys.readouterr().out
-
-
-def test_a_bug_while_fetching_surfaces_instead_of_a_banner(monkeypatch, capsys):
+def test_a_bug_while_fetching_surfaces_instead_of_a_banner(monkeypatch, capsys, network):
     """A NameError (a bug, not a missing file) is not turned into "random weights"."""
-    from keras.src.utils import file_utils
 
-    def buggy(*args, **kwargs):
+    def buggy(url):
         raise NameError("name 'undefined_helper' is not defined")
 
+    network.answer = buggy
     monkeypatch.setenv("COURSE_OFFLINE", "0")
-    monkeypatch.setattr(file_utils, "get_file", buggy)
     with pytest.raises(NameError, match="undefined_helper"):
         models.pretrained("MobileNet", **SMALL)
     assert "RANDOM" not in capsys.readouterr().out
-
-
-def test_the_failed_download_reason_is_in_the_banner(monkeypatch, capsys):
-    from urllib.error import URLError
-
-    from keras.src.utils import file_utils
-
-    def unreachable(*args, **kwargs):
-        raise URLError("no route to host")
-
-    monkeypatch.setenv("COURSE_OFFLINE", "0")
-    monkeypatch.setattr(file_utils, "get_file", unreachable)
-    models.pretrained("MobileNet", **SMALL)
-    assert "URLError: <urlopen error no route to host>" in capsys.readouterr().out

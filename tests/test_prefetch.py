@@ -1,102 +1,91 @@
-"""Tests of ``helpers.offline.prefetch`` and ``helpers.offline.downloads`` against a local HTTP server (no network)."""
+"""Tests of ``helpers.offline.prefetch`` and the dataset side of ``helpers.offline.mirror`` (no network).
+
+Keras's loaders are replaced by small arrays (``keras.datasets.<name>.load_data`` is public), and
+Keras's own downloads (``keras.utils.get_file``) are answered by a fake ``urllib.request.urlopen``.
+"""
 
 from __future__ import annotations
 
 import errno
-import gzip
 import hashlib
-import http.server
 import io
-import pickle
-import socket
+import os
+import shutil
 import tarfile
-import threading
+import urllib.request
+from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from helpers import course, datasets
-from helpers.offline import downloads, prefetch, weights
 from helpers.offline import mirror as offline_mirror
-from helpers.offline.prefetch import Source
+from helpers.offline import prefetch, weights
 
-
-# ----------------------------------------------------------------------------- server
-class _Handler(http.server.BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-    hits: dict[str, int] = {}
-
-    def do_GET(self):  # noqa: N802 - the http.server API
-        self.hits[self.path] = self.hits.get(self.path, 0) + 1
-        if self.path.startswith("/truncated/"):
-            body = self.files[self.path.removeprefix("/truncated")]
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if self.path not in self.files:
-            self.send_error(404)
-            return
-        body = self.files[self.path]
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server():
-    """A local HTTP server; put bytes into ``server.files['/name']``."""
-    handler = type("Handler", (_Handler,), {"files": {}, "hits": {}})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.files, httpd.hits = handler.files, handler.hits
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+KERAS_HOME = Path(os.environ["KERAS_HOME"])  # Keras's own cache, read once when Keras is imported (conftest.py)
 
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
+    for sub in ("datasets", "models"):
+        shutil.rmtree(KERAS_HOME / sub, ignore_errors=True)  # Keras's own cache (conftest.py)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.setenv("COURSE_SMOKE", "1")
     monkeypatch.setattr(course, "_state", {**course._state, "banners": set()})
-    monkeypatch.setattr(prefetch, "PREFETCH_TIMEOUT", 5.0)
+    yield
+    for sub in ("datasets", "models"):
+        shutil.rmtree(KERAS_HOME / sub, ignore_errors=True)
 
 
-# ----------------------------------------------------------------------------- archives
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+@pytest.fixture
+def network(monkeypatch, tmp_path):
+    """Keras's downloads: ``network.files[url] = bytes`` serves a file; any other URL fails the test."""
+
+    class Network:
+        files: dict[str, bytes] = {}
+        urls: list[str] = []
+
+    real_urlopen = urllib.request.urlopen
+
+    def urlopen(url, *args, **kwargs):
+        text = url if isinstance(url, str) else url.full_url
+        if text.startswith("file:"):
+            return real_urlopen(url, *args, **kwargs)
+        Network.urls.append(text)
+        if text not in Network.files:
+            raise AssertionError(f"tried to download {text}")
+        served = tmp_path / "served" / str(len(Network.urls))
+        served.parent.mkdir(exist_ok=True)
+        served.write_bytes(Network.files[text])
+        return real_urlopen(served.as_uri())
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return Network
 
 
-def cifar10_archive(n: int = 4) -> tuple[bytes, tuple]:
-    """A tiny archive in the real CIFAR-10 layout, and the arrays Keras would return."""
-    rng = np.random.default_rng(0)
-    buffer = io.BytesIO()
-    xs, ys = [], []
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for member in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-            data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
-            labels = rng.integers(0, 10, n).tolist()
-            blob = pickle.dumps({b"data": data, b"labels": labels, b"batch_label": b"x"}, protocol=2)
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
-            info.size = len(blob)
-            tar.addfile(info, io.BytesIO(blob))
-            xs.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-            ys.append(np.array(labels, dtype=np.uint8).reshape(-1, 1))
-    expected = (np.concatenate(xs[:5]), np.concatenate(ys[:5])), (xs[5], ys[5])
-    return buffer.getvalue(), expected
+def tiny_cifar10(seed: int = 0):
+    """Arrays shaped and typed like keras.datasets.cifar10.load_data(), 20 + 4 images."""
+    rng = np.random.default_rng(seed)
+    x_train, x_test = (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8) for n in (20, 4))
+    y_train, y_test = (rng.integers(0, 10, (n, 1)).astype(np.uint8) for n in (20, 4))
+    return (x_train, y_train), (x_test, y_test)
+
+
+@pytest.fixture
+def cifar10_loader(monkeypatch):
+    """keras.datasets.cifar10.load_data() returns tiny arrays and counts its calls."""
+    calls = []
+
+    def load_data():
+        calls.append(1)
+        return tiny_cifar10()
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", load_data)
+    return calls
 
 
 def flowers_archive() -> bytes:
@@ -114,149 +103,106 @@ def flowers_archive() -> bytes:
     return buffer.getvalue()
 
 
-def serve_cifar10(monkeypatch, server, path="/cifar-10-python.tar.gz", digest=None):
-    archive, expected = cifar10_archive()
-    server.files["/cifar-10-python.tar.gz"] = archive
-    source = Source(server.url + path, digest or sha256(archive), "cifar-10-python.tar.gz")
-    monkeypatch.setitem(prefetch.SOURCES, "cifar10", [source])
-    return expected
-
-
 def leftovers(folder):
-    """Anything but finished files: .part files and temporary work folders."""
+    """Anything but finished files: temporary files and work folders."""
     return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".part") or p.name.startswith("."))
 
 
+def read_only(folder):
+    """Make ``folder`` read-only; returns its listing with times (root ignores the bits: compare after)."""
+    for path in [*folder.rglob("*"), folder]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return snapshot(folder)
+
+
+def snapshot(folder):
+    return {path: path.stat().st_mtime_ns for path in [folder, *folder.rglob("*")]}
+
+
+def writable(folder):
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 # ----------------------------------------------------------------------------- tests
-def test_success_writes_what_load_returns_offline(monkeypatch, server, tmp_path, capsys):
-    expected = serve_cifar10(monkeypatch, server)
+def test_success_writes_what_load_returns_from_a_read_only_mirror(
+    monkeypatch, tmp_path, capsys, cifar10_loader, network
+):
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert "[OK]   cifar10" in capsys.readouterr().out
     assert (mirror / "datasets" / "cifar10.npz").is_file()
     assert leftovers(mirror) == []
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
-    (x_train, y_train), (x_test, y_test) = datasets.load("cifar10")
+    before = read_only(mirror)  # a USB stick or a hub's shared folder
+    monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))  # online: the mirror still comes before a download
+    try:
+        (x_train, y_train), (x_test, y_test) = datasets.load("cifar10")
+        assert snapshot(mirror) == before
+    finally:
+        writable(mirror)
+    expected = tiny_cifar10()
     np.testing.assert_array_equal(x_train, expected[0][0])
     np.testing.assert_array_equal(y_train, expected[0][1])
     np.testing.assert_array_equal(x_test, expected[1][0])
     assert y_train.dtype == np.uint8 and y_train.shape == (20, 1)
     assert "stand-in" not in capsys.readouterr().out
+    assert cifar10_loader == [1] and network.urls == []  # no second load, no download
 
 
-def test_rerun_keeps_a_complete_mirror(monkeypatch, server, tmp_path):
-    serve_cifar10(monkeypatch, server)
+def test_rerun_keeps_a_complete_mirror(tmp_path, cifar10_loader):
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
-    assert server.hits["/cifar-10-python.tar.gz"] == 1
+    assert cifar10_loader == [1]
 
 
-def test_checksum_mismatch_leaves_nothing(monkeypatch, server, tmp_path, capsys):
-    serve_cifar10(monkeypatch, server, digest="0" * 64)
-    mirror = tmp_path / "mirror"
-    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 1
+def test_a_damaged_mirror_file_is_fetched_again(tmp_path, cifar10_loader):
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "cifar10.npz").write_bytes(b"PK half an npz")
+    assert prefetch.prefetch_main(tmp_path, ["cifar10"]) == 0
+    assert cifar10_loader == [1]
+    offline_mirror.load_npz(tmp_path / "datasets" / "cifar10.npz")
+
+
+def test_a_failed_keras_download_is_reported_and_leaves_nothing(monkeypatch, tmp_path, capsys):
+    def unreachable():
+        raise Exception("URL fetch failure on https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz: None -- refused")
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", unreachable)
+    assert prefetch.prefetch_main(tmp_path / "mirror", ["cifar10"]) == 1
     out = capsys.readouterr().out
-    assert "[FAIL] cifar10: Checksum mismatch" in out and "re-run" in out
-    assert not (mirror / "datasets" / "cifar10.npz").exists()
-    assert leftovers(mirror) == []
+    assert "[FAIL] cifar10: Exception: URL fetch failure on https://www.cs.toronto.edu" in out and "re-run" in out
+    assert list((tmp_path / "mirror").rglob("*")) == []
 
 
-def test_truncated_transfer_leaves_nothing(monkeypatch, server, tmp_path, capsys):
-    serve_cifar10(monkeypatch, server, path="/truncated/cifar-10-python.tar.gz")
+def test_a_weight_file_with_the_wrong_hash_is_refused_by_keras(monkeypatch, tmp_path, capsys, network):
+    url = "https://storage.example/w.h5"
+    network.files[url] = b"not what was published"
+    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", url)
+    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
+    assert prefetch.prefetch_main(tmp_path, ["w.h5"]) == 1
+    assert "[FAIL] w.h5: ValueError: Incomplete or corrupted file detected" in capsys.readouterr().out
+    assert not (tmp_path / "weights" / "w.h5").exists() and leftovers(tmp_path) == []
+
+
+def test_rerun_after_interruption(monkeypatch, tmp_path, cifar10_loader):
     mirror = tmp_path / "mirror"
-    assert prefetch.prefetch_main(mirror, ["cifar10"]) == 1
-    assert "stopped early" in capsys.readouterr().out
-    assert list((mirror / "datasets").iterdir()) == []
-
-
-def test_server_down_gives_a_clear_message(monkeypatch, tmp_path, capsys):
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    monkeypatch.setitem(prefetch.SOURCES, "mnist", [Source(f"http://127.0.0.1:{port}/mnist.npz", None, "mnist.npz")])
-    assert prefetch.prefetch_main(tmp_path / "mirror", ["mnist"]) == 1
-    assert "Cannot reach http://127.0.0.1" in capsys.readouterr().out
-    assert list((tmp_path / "mirror" / "datasets").iterdir()) == []
-
-
-def test_http_error_is_reported(monkeypatch, server, tmp_path, capsys):
-    monkeypatch.setitem(prefetch.SOURCES, "mnist", [Source(server.url + "/missing.npz", None, "mnist.npz")])
-    assert prefetch.prefetch_main(tmp_path / "mirror", ["mnist"]) == 1
-    assert "HTTP 404" in capsys.readouterr().out
-
-
-def test_rerun_after_interruption(monkeypatch, server, tmp_path):
-    expected = serve_cifar10(monkeypatch, server)
-    mirror = tmp_path / "mirror"
-
-    class Interrupting:  # Ctrl-C in the middle of the transfer
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, n):
-            raise KeyboardInterrupt
-
     with monkeypatch.context() as patch:
-        patch.setattr(downloads, "tqdm", Interrupting)
+
+        def interrupted(file, **arrays):
+            file.write(b"PK half an npz")
+            raise KeyboardInterrupt  # Ctrl-C while writing
+
+        patch.setattr(prefetch.np, "savez", interrupted)
         with pytest.raises(KeyboardInterrupt):
             prefetch.prefetch(mirror, ["cifar10"])
-    assert list((mirror / "datasets").iterdir()) == []  # no .part, no work folder, no npz
+    assert list((mirror / "datasets").iterdir()) == []  # no temp file, no work folder, no npz
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     (x_train, _), _ = offline_mirror.load_npz(mirror / "datasets" / "cifar10.npz")
-    np.testing.assert_array_equal(x_train, expected[0][0])
+    np.testing.assert_array_equal(x_train, tiny_cifar10()[0][0])
 
 
-def test_stale_part_file_is_replaced(server, tmp_path):
-    server.files["/w.h5"] = b"weights" * 100
-    target = tmp_path / "w.h5"
-    (tmp_path / "w.h5.part").write_bytes(b"half")  # left by a killed process
-    downloads.download(server.url + "/w.h5", target, sha256(b"weights" * 100), progress=False)
-    assert target.read_bytes() == b"weights" * 100
-    assert not (tmp_path / "w.h5.part").exists()
-
-
-def test_md5_hashes_are_checked(server, tmp_path):
-    body = b"keras weights"
-    server.files["/w.h5"] = body
-    good = hashlib.md5(body).hexdigest()
-    downloads.download(server.url + "/w.h5", tmp_path / "a.h5", good, progress=False)
-    with pytest.raises(downloads.DownloadError, match="expected md5"):
-        downloads.download(server.url + "/w.h5", tmp_path / "b.h5", "f" * 32, progress=False)
-    assert not (tmp_path / "b.h5").exists()
-
-
-def test_full_disk_leaves_no_partial_file(monkeypatch, server, tmp_path):
-    server.files["/big.bin"] = b"x" * 5000
-    real_open = open
-
-    class FullDisk(io.RawIOBase):
-        def __init__(self, path):
-            self.handle = real_open(path, "wb")
-
-        def write(self, data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        def close(self):
-            self.handle.close()
-            super().close()
-
-    monkeypatch.setattr(downloads, "open", lambda path, mode="r", *a, **k: FullDisk(path), raising=False)
-    with pytest.raises(downloads.DownloadError, match="disk is full"):
-        downloads.download(server.url + "/big.bin", tmp_path / "big.bin", progress=False)
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_full_disk_while_saving_the_mirror_file(monkeypatch, server, tmp_path, capsys):
-    serve_cifar10(monkeypatch, server)
-
+def test_full_disk_while_saving_the_mirror_file(monkeypatch, tmp_path, capsys, cifar10_loader):
     def no_space(file, **arrays):
         file.write(b"PK half an npz")
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -266,6 +212,37 @@ def test_full_disk_while_saving_the_mirror_file(monkeypatch, server, tmp_path, c
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 1
     assert "The disk is full while writing" in capsys.readouterr().out
     assert list((mirror / "datasets").iterdir()) == []
+
+
+def test_flowers_and_weights_land_in_the_mirror_layout(monkeypatch, tmp_path, network):
+    network.files[offline_mirror.FLOWERS_URL] = flowers_archive()
+    url = "https://storage.example/w.h5"
+    network.files[url] = b"weights"
+    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", url)  # read by prefetch like the real list
+    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
+    mirror = tmp_path / "mirror"
+    assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0
+    assert sorted(p.name for p in (mirror / "datasets" / "flowers").iterdir() if p.is_dir()) == datasets.FLOWER_CLASSES
+    assert (mirror / "weights" / "w.h5").read_bytes() == b"weights"
+    assert leftovers(mirror) == []
+    assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0  # re-run: nothing downloaded again
+    assert sorted(network.urls) == sorted([offline_mirror.FLOWERS_URL, url])
+    before = read_only(mirror)
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
+    try:
+        assert datasets.flowers_dir() == mirror / "datasets" / "flowers"
+        assert snapshot(mirror) == before
+    finally:
+        writable(mirror)
+
+
+def test_prefetch_offers_every_dataset_and_weight_file(tmp_path, capsys):
+    assert prefetch.prefetch_main(tmp_path, ["nothing-like-this"]) == 2
+    err = capsys.readouterr().err
+    for name in [*prefetch.DATASETS, *weights.WEIGHT_FILES]:
+        assert name in err
+    assert set(prefetch.DATASETS) == {*datasets.SHAPES, "flowers"}
 
 
 def test_unwritable_folder_is_reported(tmp_path, capsys):
@@ -281,50 +258,6 @@ def test_unknown_name_and_offline_mode(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     assert prefetch.prefetch_main(tmp_path, ["mnist"]) == 2
     assert "COURSE_OFFLINE=1" in capsys.readouterr().err
-
-
-def test_mnist_and_fashion_sources_are_parsed(monkeypatch, server, tmp_path):
-    rng = np.random.default_rng(1)
-    x, y = rng.integers(0, 256, (6, 28, 28), dtype=np.uint8), rng.integers(0, 10, 6).astype(np.uint8)
-    npz = io.BytesIO()
-    np.savez(npz, x_train=x, y_train=y, x_test=x[:2], y_test=y[:2])
-    server.files["/mnist.npz"] = npz.getvalue()
-    monkeypatch.setitem(prefetch.SOURCES, "mnist", [Source(server.url + "/mnist.npz", None, "mnist.npz")])
-    idx = {
-        "train-labels-idx1-ubyte.gz": b"\0" * 8 + y.tobytes(),
-        "train-images-idx3-ubyte.gz": b"\0" * 16 + x.tobytes(),
-        "t10k-labels-idx1-ubyte.gz": b"\0" * 8 + y[:2].tobytes(),
-        "t10k-images-idx3-ubyte.gz": b"\0" * 16 + x[:2].tobytes(),
-    }
-    for name, raw in idx.items():
-        server.files["/" + name] = gzip.compress(raw)
-    monkeypatch.setitem(
-        prefetch.SOURCES, "fashion_mnist", [Source(server.url + "/" + name, None, name) for name in idx]
-    )
-    mirror = tmp_path / "mirror"
-    assert prefetch.prefetch_main(mirror, ["mnist", "fashion_mnist"]) == 0
-    for name in ("mnist", "fashion_mnist"):
-        (x_train, y_train), (x_test, _) = offline_mirror.load_npz(mirror / "datasets" / f"{name}.npz")
-        np.testing.assert_array_equal(x_train, x)
-        np.testing.assert_array_equal(y_train, y)
-        assert x_test.shape == (2, 28, 28)
-
-
-def test_flowers_and_weights_land_in_the_mirror_layout(monkeypatch, server, tmp_path):
-    archive = flowers_archive()
-    server.files["/flower_photos.tgz"] = archive
-    server.files["/w.h5"] = b"weights"
-    monkeypatch.setitem(prefetch.SOURCES, "flowers", [Source(server.url + "/flower_photos.tgz", None, "f.tgz")])
-    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", server.url + "/w.h5")  # read by the real weight_files()
-    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", sha256(b"weights"))
-    mirror = tmp_path / "mirror"
-    assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0
-    assert sorted(p.name for p in (mirror / "datasets" / "flowers").iterdir() if p.is_dir()) == datasets.FLOWER_CLASSES
-    assert (mirror / "weights" / "w.h5").read_bytes() == b"weights"
-    assert leftovers(mirror) == []
-    monkeypatch.setenv("COURSE_OFFLINE", "1")
-    monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
-    assert datasets.flowers_dir() == mirror / "datasets" / "flowers"
 
 
 def test_offline_fallback_shows_one_banner(monkeypatch, capsys):
@@ -346,45 +279,6 @@ def test_failed_download_falls_back_with_banner(monkeypatch, capsys):
     (x_train, _), _ = datasets.load("mnist")
     assert "the download failed (OSError: network unreachable)" in capsys.readouterr().out
     assert x_train.shape[1:] == (28, 28)
-
-
-def test_cifar100_archive_gives_fine_labels_like_keras(monkeypatch, server, tmp_path):
-    rng = np.random.default_rng(2)
-    buffer = io.BytesIO()
-    arrays = {}
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for member, n in (("train", 6), ("test", 3)):
-            data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
-            fine = rng.integers(0, 100, n).tolist()
-            record = {b"data": data, b"fine_labels": fine, b"coarse_labels": [0] * n}
-            blob = pickle.dumps(record, protocol=2)
-            info = tarfile.TarInfo(f"cifar-100-python/{member}")
-            info.size = len(blob)
-            tar.addfile(info, io.BytesIO(blob))
-            arrays[member] = (data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), np.array(fine).reshape(-1, 1))
-    server.files["/c100.tgz"] = buffer.getvalue()
-    source = Source(server.url + "/c100.tgz", sha256(buffer.getvalue()), "cifar-100-python.tar.gz")
-    monkeypatch.setitem(prefetch.SOURCES, "cifar100", [source])
-    assert prefetch.prefetch_main(tmp_path, ["cifar100"]) == 0
-    (x_train, y_train), (x_test, y_test) = offline_mirror.load_npz(tmp_path / "datasets" / "cifar100.npz")
-    np.testing.assert_array_equal(x_train, arrays["train"][0])
-    np.testing.assert_array_equal(y_test, arrays["test"][1])
-    assert y_train.dtype == np.int64 and y_train.shape == (6, 1)
-
-
-def test_archives_with_other_pickled_objects_are_refused(monkeypatch, server, tmp_path, capsys):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        blob = pickle.dumps({b"data": [], b"labels": [], b"payload": threading.Thread}, protocol=2)
-        for member in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{member}")
-            info.size = len(blob)
-            tar.addfile(info, io.BytesIO(blob))
-    server.files["/evil.tgz"] = buffer.getvalue()
-    monkeypatch.setitem(prefetch.SOURCES, "cifar10", [Source(server.url + "/evil.tgz", None, "c.tgz")])
-    assert prefetch.prefetch_main(tmp_path, ["cifar10"]) == 1
-    assert "not a genuine cifar10 batch: refusing to load threading.Thread" in capsys.readouterr().out
-    assert list((tmp_path / "datasets").iterdir()) == []
 
 
 def test_a_bug_while_loading_surfaces_instead_of_a_stand_in(monkeypatch, tmp_path, capsys):
@@ -416,21 +310,6 @@ def test_a_damaged_keras_cache_is_named_in_the_banner(monkeypatch, tmp_path, cap
     out = capsys.readouterr().out
     assert "the copy in the Keras cache could not be read (EOFError: Compressed file ended" in out
     assert "COURSE_OFFLINE=1 is set" in out
-
-
-def test_weight_files_are_the_ones_the_course_loads():
-    """prefetch reads the weight list of helpers.offline.weights directly (no fallback to nothing)."""
-    files = prefetch.weight_files()
-    assert set(files) == set(weights.WEIGHT_FILES) and files
-    for name, (url, file_hash) in files.items():
-        assert url == weights.WEIGHT_FILES[name] and file_hash == weights.WEIGHT_HASHES.get(name)
-
-
-def test_prefetch_offers_every_dataset_and_weight_file(tmp_path, capsys):
-    assert prefetch.prefetch_main(tmp_path, ["nothing-like-this"]) == 2
-    err = capsys.readouterr().err
-    for name in [*prefetch.SOURCES, *weights.WEIGHT_FILES]:
-        assert name in err
 
 
 def test_command_line_runs_prefetch(tmp_path, capsys):

@@ -9,12 +9,51 @@ When nothing works, :class:`Unavailable` carries the reason for the stand-in ban
 
 from __future__ import annotations
 
+import contextlib
+import pickle
+import socket
+import tarfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from helpers import course
-from helpers.offline.downloads import is_unavailable, reason, socket_timeout
+
+NETWORK_TIMEOUT = 15.0
+"""Seconds without data before a download by Keras (dataset or weights) is given up."""
+
+UNAVAILABLE = (OSError, EOFError, ValueError, zipfile.BadZipFile, tarfile.TarError, pickle.UnpicklingError)
+"""What "this file cannot be had or read here" raises: network and file errors (``URLError`` and
+timeouts are ``OSError``), truncated or damaged archives, unparseable contents."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "not available" (see :data:`UNAVAILABLE`), False for bugs.
+
+    Keras's ``get_file`` reports a failed fetch as a bare ``Exception("URL fetch failure...")``,
+    so that exact class counts too; its subclasses (``NameError``, ``KeyError``...) do not.
+    """
+    return isinstance(exc, UNAVAILABLE) or type(exc) is Exception
+
+
+def reason(exc: BaseException) -> str:
+    """``'OSError: network unreachable'``: the class and message of a failure, for a banner."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def socket_timeout(seconds: float = NETWORK_TIMEOUT) -> Iterator[None]:
+    """Give up on a silent connection after ``seconds`` while the block runs (for Keras's own downloads)."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
 
 # Where keras.datasets.<name>.load_data() keeps its download (relative to $KERAS_HOME/datasets).
 # (Keras 3.8+ extracts the CIFAR archives into "<name>-target" folders; older versions did not.)

@@ -1,20 +1,29 @@
-"""Weight files: which ImageNet files the course uses, and finding the one Keras asks for.
+"""Weight files: which ImageNet files the course uses, and getting the one Keras asks for into its cache.
 
 ``WEIGHT_FILES`` / ``WEIGHT_HASHES`` name the files exactly as Keras names, downloads and
 verifies them (``python -m helpers prefetch`` reads them to fill a mirror).
-:func:`resolving_weights` answers Keras's request for a weight file from the Keras cache
-(``$KERAS_HOME/models``), then the mirror (``COURSE_DATA_DIR/weights``), then a download
-with a short timeout (never with ``COURSE_OFFLINE=1``); ``helpers.models.pretrained`` uses it.
+:func:`fetch` answers a ``keras.applications`` call through public API only: the call runs
+once with downloads refused (:func:`no_downloads`), which either finds the file in the Keras
+cache or tells which file Keras wants; that file is then copied from the mirror
+(``COURSE_DATA_DIR/weights``, may be read-only) into the Keras cache with
+``keras.utils.get_file``, or downloaded there with a short timeout (never with
+``COURSE_OFFLINE=1``); the second call finds it. ``helpers.models.pretrained`` uses it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from helpers import course
-from helpers.offline.downloads import hash_of, is_unavailable, reason, socket_timeout
+from helpers.offline.mirror import is_unavailable, reason, socket_timeout
 
 _KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -67,7 +76,13 @@ def mirror_path(file_name: str) -> Path | None:
 
 def hash_matches(path: Path | str, expected: str | None) -> bool:
     """True when ``expected`` is None or equals the file's MD5 (32 digits) / SHA-256 (64)."""
-    return not expected or hash_of(path, like=expected) == expected.lower()
+    if not expected:
+        return True
+    digest = hashlib.md5(usedforsecurity=False) if len(expected) == 32 else hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == expected.lower()
 
 
 class NoWeights(Exception):
@@ -79,45 +94,72 @@ class NoWeights(Exception):
 
 
 @contextlib.contextmanager
-def resolving_weights(found: dict[str, Any], look: bool = True):
-    """While active, Keras's request for a weight file is answered from cache/mirror/download.
+def no_downloads(asked: list[str]) -> Iterator[None]:
+    """While active, a download Keras starts is refused (quietly) and its URL appended to ``asked``.
 
-    ``keras.applications`` fetches weights with ``keras.src.utils.file_utils.get_file(fname,
-    origin, cache_subdir="models", file_hash=...)``; answering that call here means the file
-    name, URL and hash are always exactly the ones Keras uses for the given arguments.
-    ``found`` receives ``file``, ``url``, ``hash`` and, once found, ``source`` and ``path``;
-    ``look=False`` only records what was asked for (and raises :class:`NoWeights`).
+    Keras downloads with ``urllib.request.urlretrieve``, which opens every URL through
+    ``urllib.request.urlopen``; local ``file:`` URLs (copies from the mirror) still work.
     """
-    from keras.src.utils import file_utils
+    real_urlopen = urllib.request.urlopen
 
-    keras_get_file = file_utils.get_file
+    def refuse(url, *args, **kwargs):
+        text = url if isinstance(url, str) else url.full_url
+        if text.startswith("file:"):
+            return real_urlopen(url, *args, **kwargs)
+        asked.append(text)
+        raise urllib.error.URLError("refused: looking in the Keras cache and the mirror first")
 
-    def get_file(fname=None, origin=None, *args, **kwargs):
-        file_hash = kwargs.get("file_hash") or kwargs.get("md5_hash")
-        found.update(file=fname, url=origin, hash=file_hash)
-        if not look:
-            raise NoWeights(fname, "only the file name was asked for")
-        candidates = [("Keras cache", keras_weights_dir() / fname), ("mirror", mirror_path(fname))]
-        for label, path in candidates:
-            if path is not None and path.is_file():
-                if hash_matches(path, file_hash):
-                    found.update(source=f"{label}: {path}", path=path)
-                    return str(path)
-                found.setdefault("problems", []).append(f"{path} does not match the published hash")
-        if course.offline():
-            raise NoWeights(fname, "COURSE_OFFLINE=1 is set and neither the Keras cache nor a mirror holds it")
-        try:
-            with socket_timeout():
-                path = keras_get_file(fname, origin, *args, **kwargs)
-        except Exception as exc:
-            if not is_unavailable(exc):  # a bug, not a missing file: let it show
-                raise
-            raise NoWeights(fname, f"the download from {origin} failed ({reason(exc)})") from exc
-        found.update(source=f"download: {path}", path=Path(path))
-        return path
-
-    file_utils.get_file = get_file
+    urllib.request.urlopen = refuse
     try:
-        yield
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras's "Downloading data from ..." would mislead
+            yield
     finally:
-        file_utils.get_file = keras_get_file
+        urllib.request.urlopen = real_urlopen
+
+
+def fetch(build: Callable[[], Any], found: dict[str, Any]) -> Any:
+    """``build()`` (a ``keras.applications`` call with ``weights="imagenet"``), its weights from cache, mirror or download.
+
+    ``found`` receives ``file``, ``url`` and ``hash`` of the file Keras wanted (when it was not
+    cached), ``source`` and ``problems``. Raises :class:`NoWeights` when no copy can be had; any
+    other error of ``build`` (a broken file, a wrong argument, a bug) comes through as itself.
+    """
+    import keras
+
+    asked: list[str] = []
+    try:
+        with no_downloads(asked):
+            model = build()
+    except Exception as exc:
+        if not asked:
+            if isinstance(exc, OSError):  # Keras found a file it cannot open: say where it came from
+                found["source"] = "Keras cache: a file keras.applications could not open"
+            raise
+    else:
+        found["source"] = "Keras cache: found by keras.applications without a download"
+        return model
+    url = asked[0]
+    file_name = Path(urllib.parse.urlsplit(url).path).name
+    file_hash = WEIGHT_HASHES.get(file_name)
+    found.update(file=file_name, url=url, hash=file_hash)
+    mirrored = mirror_path(file_name)
+    if mirrored is not None and mirrored.is_file():
+        if hash_matches(mirrored, file_hash):
+            with no_downloads(asked):  # keras.utils.get_file copies it into the cache keras.applications reads
+                staged = keras.utils.get_file(
+                    file_name, mirrored.resolve().as_uri(), cache_subdir="models", file_hash=file_hash
+                )
+                found.update(source=f"mirror: {mirrored}", path=mirrored, staged=staged)
+                return build()
+        found.setdefault("problems", []).append(f"{mirrored} does not match the published hash")
+    if course.offline():
+        raise NoWeights(file_name, "COURSE_OFFLINE=1 is set and neither the Keras cache nor a mirror holds it")
+    try:
+        with socket_timeout():
+            staged = keras.utils.get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
+    except Exception as exc:
+        if not is_unavailable(exc):  # a bug, not a missing file: let it show
+            raise
+        raise NoWeights(file_name, f"the download from {url} failed ({reason(exc)})") from exc
+    found.update(source=f"download: {staged}", path=Path(staged), staged=staged)
+    return build()
