@@ -353,14 +353,17 @@ def taught_module(root: Path = ROOT) -> str:
             defined |= set(names)
             index.append(f"  {', '.join(names) or '(statements)'}: {source.name}, cell {cell.get('id')}")
             parts.append(f"# ---- {source.name}, cell {cell.get('id')}\n{code}\n")
-    plain = sorted({f"import {m}" + (f" as {a}" if a else "") for m, n, a in imports if n is None})
+    lines = [f"import {m}" + (f" as {a}" if a else "") for m, n, a in imports if n is None]
     froms: dict[str, list[str]] = {}
     for module, name, alias in imports:
         if name is not None:
             froms.setdefault(module, []).append(name + (f" as {alias}" if alias else ""))
-    third = [line for line in plain if not line.startswith("import helpers")]
-    third += sorted(f"from {m} import {', '.join(sorted(v))}" for m, v in froms.items() if not m.startswith("helpers"))
-    ours = sorted(f"from {m} import {', '.join(sorted(v))}" for m, v in froms.items() if m.startswith("helpers"))
+    lines += [f"from {m} import {', '.join(sorted(v))}" for m, v in froms.items()]
+    sections: list[list[str]] = [[], [], []]  # isort's: standard library, third party, this package
+    for line in sorted(set(lines), key=_import_key):
+        top = line.split()[1].split(".")[0]
+        sections[0 if top in sys.stdlib_module_names else 2 if top == "helpers" else 1].append(line)
+    blocks = ["\n".join(section) for section in sections if section]
     header = (
         '"""Code the notebooks teach and later chapters reuse: GENERATED, do not edit by hand.\n\n'
         "Each function below is copied verbatim from a cell marked ``#@save`` in solutions/ by\n"
@@ -369,14 +372,13 @@ def taught_module(root: Path = ROOT) -> str:
         + "\n".join(index)
         + '\n"""\n'
     )
-    blocks = ["\n".join(sorted(third, key=_import_key))] + (["\n".join(ours)] if ours else [])
     return header + "\n" + "\n\n".join(blocks) + "\n\n\n" + "\n\n".join(parts)
 
 
-def _import_key(line: str) -> tuple[str, int]:
-    """isort's order within a section: by module name, ``import x`` before ``from x import``."""
+def _import_key(line: str) -> tuple[int, str]:
+    """isort's order within a section: every ``import x`` first, then ``from x import``, by module."""
     words = line.split()
-    return (words[1].lower(), 0 if words[0] == "import" else 1)
+    return (0 if words[0] == "import" else 1, words[1].lower())
 
 
 def plan(root: Path = ROOT) -> dict[Path, str]:
@@ -404,9 +406,7 @@ def check(root: Path = ROOT) -> list[str]:
         elif path.read_text(encoding="utf-8") != text:
             what = "has outputs or is not normalised" if path.parent.name == "solutions" else "is out of date"
             if path == root / TAUGHT_MODULE:
-                what = (
-                    "is stale: it differs from the #@save cells of solutions/ (run `python tools/notebooks.py --write`)"
-                )
+                what = "is stale: it differs from the #@save cells of solutions/"
             problems.append(f"{rel} {what}")
     for source in sorted((root / "solutions").glob("*.ipynb")):
         nb = stripped(nbformat.read(source, as_version=4))
