@@ -315,8 +315,8 @@ def definitions(path: Path | str) -> dict[str, str]:
 
 def notebook_functions(path: Path | str, *names: str) -> SimpleNamespace:
     """The functions ``names`` as a notebook defines them, run from its own cells: its top-level
-    imports, then its top-level functions and classes (nothing else runs; those whose defaults need
-    the notebook's variables are left out). Tests and benchmarks use this for code that a chapter
+    imports, then its literal constants and its top-level functions and classes (nothing else runs;
+    functions whose defaults need the notebook's variables are left out). Tests and benchmarks use this for code that a chapter
     teaches and no later chapter reuses, so it lives in the notebook only."""
     import nbformat
 
@@ -337,7 +337,7 @@ def notebook_functions(path: Path | str, *names: str) -> SimpleNamespace:
     namespace: dict = {"__name__": Path(path).stem}
     exec("\n".join(imports), namespace)  # noqa: S102 - our own notebook's import lines
     for name, code in definitions(path).items():
-        if code.startswith(("def ", "class ")):
+        if code.startswith(("def ", "class ")) or _is_literal_assignment(code):
             try:
                 exec(code, namespace)  # noqa: S102 - our own notebook's definitions
             except NameError:
@@ -347,3 +347,13 @@ def notebook_functions(path: Path | str, *names: str) -> SimpleNamespace:
     if missing:
         raise LookupError(f"{Path(path).name} defines no function named {', '.join(missing)}")
     return SimpleNamespace(**{name: namespace[name] for name in names})
+
+
+def _is_literal_assignment(code: str) -> bool:
+    """True for ``NAME = <a literal>`` (a number, string, tuple, list, set or dict of literals)."""
+    node = ast.parse(code).body[0]
+    try:
+        ast.literal_eval(node.value)
+    except (AttributeError, ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
