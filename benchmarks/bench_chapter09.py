@@ -3,7 +3,7 @@
 Runs chapter 09's recipe on the real tf_flowers photos with the real ImageNet weights of
 ``MobileNet(alpha=0.25)`` (the chapter's backbone), for several folder sizes:
 
-1. the chapter's data checks (``helpers.capstone.check_photos``) on the whole folder;
+1. the chapter's data checks (its ``check_photos``) on the whole folder;
 2. a fixed test set of ``--test-per-class`` photos per class, never trained on;
 3. for each size N: N photos per class from the rest (each size contains the smaller ones),
    the chapter's seeded stratified split (70% train / 15% validation / 15% test), feature
@@ -32,7 +32,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import capstone, course, models  # noqa: E402
+from helpers import course, models  # noqa: E402
+from tools.testing import ROOT, notebook_functions  # noqa: E402
+
+capstone = notebook_functions(  # the chapter's own code, run from its cells
+    ROOT / "solutions" / "09_your_own_classifier.ipynb",
+    "check_photos",
+    "report_problems",
+    "stratified_split",
+    "load_photos",
+    "build_classifier",
+)
 
 WEIGHT_FILE = "mobilenet_2_5_224_tf_no_top.h5"
 

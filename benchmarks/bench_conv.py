@@ -1,8 +1,8 @@
 """Time the NumPy convolutions of chapter 02 against ``tf.nn.conv2d``.
 
-The ladder: the readable loop (``helpers.conv.conv2d_loop``) on one small image, the
-vectorised im2col version (``helpers.conv.conv2d``, one patch matrix per image), the same
-with the whole batch as one patch matrix (``helpers.conv.conv2d_one_matrix``), and ``tf.nn.conv2d`` on a batch of
+The ladder: the readable loop (chapter 02's ``conv2d_loop``) on one small image, the
+vectorised im2col version (``conv2d``, one patch matrix per image), the same
+with the whole batch as one patch matrix (``conv2d_one_matrix``), and ``tf.nn.conv2d`` on a batch of
 8 images of 64x64x16 with 32 filters of 3x3, padding 'same'. Prints a Markdown table and
 checks the goal: vectorised NumPy within 2x of TensorFlow (must be within 4x).
 
@@ -33,8 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import report  # noqa: E402  (benchmarks/report.py, beside this script)
 
-from helpers import conv  # noqa: E402
 from helpers.course import import_tensorflow  # noqa: E402
+from tools.testing import ROOT, notebook_functions  # noqa: E402
+
+CHAPTER_02 = notebook_functions(
+    ROOT / "solutions" / "02_convolution_from_scratch.ipynb", "conv2d_loop", "conv2d", "conv2d_one_matrix"
+)
 
 GOAL, LIMIT = 2.0, 4.0
 BATCH, SIZE, CHANNELS, FILTERS, KERNEL = 8, 64, 16, 32, 3
@@ -79,21 +83,23 @@ def main(argv: list[str] | None = None) -> int:
     images_tf, kernels_tf = tf.constant(images), tf.constant(kernels)
 
     expected = tf.nn.conv2d(images_tf, kernels_tf, 1, "SAME").numpy()
-    error = float(np.abs(conv.conv2d(images, kernels, 1, "same") - expected).max())
-    one_matrix_error = float(np.abs(conv.conv2d_one_matrix(images, kernels) - expected).max())
+    error = float(np.abs(CHAPTER_02.conv2d(images, kernels, 1, "same") - expected).max())
+    one_matrix_error = float(np.abs(CHAPTER_02.conv2d_one_matrix(images, kernels) - expected).max())
     small_error = float(
-        np.abs(conv.conv2d_loop(small, kernels, 1, "same") - conv.conv2d(small, kernels, 1, "same")).max()
+        np.abs(CHAPTER_02.conv2d_loop(small, kernels, 1, "same") - CHAPTER_02.conv2d(small, kernels, 1, "same")).max()
     )
 
     loop_repeats = max(1, args.repeats // 10)
     ratios = []
     for round_ in range(args.rounds):
         rows = {
-            "loop, 1x16x16x16": timings(lambda: conv.conv2d_loop(small, kernels, 1, "same"), loop_repeats),
-            "vectorised NumPy, 1x16x16x16": timings(lambda: conv.conv2d(small, kernels, 1, "same"), args.repeats),
-            "vectorised NumPy, 8x64x64x16": timings(lambda: conv.conv2d(images, kernels, 1, "same"), args.repeats),
+            "loop, 1x16x16x16": timings(lambda: CHAPTER_02.conv2d_loop(small, kernels, 1, "same"), loop_repeats),
+            "vectorised NumPy, 1x16x16x16": timings(lambda: CHAPTER_02.conv2d(small, kernels, 1, "same"), args.repeats),
+            "vectorised NumPy, 8x64x64x16": timings(
+                lambda: CHAPTER_02.conv2d(images, kernels, 1, "same"), args.repeats
+            ),
             "NumPy, whole batch as one matrix, 8x64x64x16": timings(
-                lambda: conv.conv2d_one_matrix(images, kernels), args.repeats
+                lambda: CHAPTER_02.conv2d_one_matrix(images, kernels), args.repeats
             ),
             "tf.nn.conv2d, 8x64x64x16": timings(
                 lambda: tf.nn.conv2d(images_tf, kernels_tf, 1, "SAME").numpy(), args.repeats

@@ -7,7 +7,7 @@ Measures, after a warm-up:
 1. single-image latency of the model alone, three ways: ``model.predict_on_batch``, a direct
    call ``model(x, training=False)``, and the exported TFLite (LiteRT) file;
 2. single-image latency end to end, file on disk -> top-3 list, through
-   ``helpers.inference.make_predictor`` (read, resize, predict, sort), and the same with the
+   chapter 07's ``make_predictor`` (read, resize, predict, sort), and the same with the
    TFLite file in place of the Keras model;
 3. batch throughput (images per second) with ``predict_on_batch`` for several batch sizes.
 
@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import report  # noqa: E402  (benchmarks/report.py, beside this script)
 
 from helpers import course, inference  # noqa: E402
+from tools.testing import notebook_functions  # noqa: E402
 
 GOAL_MS = 50.0
 SIZE = 224
@@ -96,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         lambda: inference.tflite_predict(interpreter, image), args.runs
     )
 
-    predict = inference.make_predictor(model, class_names, SIZE, top=3, preprocess=preprocess)
+    chapter_07 = notebook_functions(
+        Path(__file__).resolve().parent.parent / "solutions" / "07_inference.ipynb", "make_predictor"
+    )
+    predict = chapter_07.make_predictor(model, class_names, SIZE, top=3, preprocess=preprocess)
     results["end to end: file -> top 3 (make_predictor)"] = timed(lambda: predict(photo), args.runs)
 
     def predict_lite(path):

@@ -8,7 +8,7 @@ The archive holds ``train/<class>/<n>.jpg`` (the CIFAR-10 training images as JPE
 script unpacks it into a temporary folder, then reads every image twice (first pass: cold
 pipeline; second pass: warm) with
 
-1. the hand-written loop of chapter 01 (``helpers.datasets.load_image_folder``: PIL, one
+1. the hand-written loop of chapter 01 (its ``load_image_folder``: PIL, one
    file after another, into one NumPy array);
 2. ``keras.utils.image_dataset_from_directory`` as it comes (parallel decoding, batches);
 3. the same followed by ``.cache().prefetch(tf.data.AUTOTUNE)``.
@@ -73,7 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     tf = course.import_tensorflow()
     import keras
 
-    from helpers.datasets import load_image_folder
+    from tools.testing import ROOT, notebook_functions
+
+    load_image_folder = notebook_functions(
+        ROOT / "solutions" / "01_datasets.ipynb", "load_image_folder"
+    ).load_image_folder
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-loading-"))
     try:

@@ -5,17 +5,18 @@ Images are NHWC arrays ``(batch, height, width, channels)`` and kernels are HWIO
 ``tf.nn.conv2d``. Padding ``"valid"`` uses no padding; ``"same"`` pads like TensorFlow
 (output size ``ceil(input / stride)``, the odd extra row or column at the bottom/right).
 
-``output_size``, ``same_padding``, ``pad_images``, ``conv2d_loop`` and ``conv2d`` are
-copied verbatim into ``solutions/02_convolution_from_scratch.ipynb``; a test keeps the
-two identical, so edit them in both places.
+The convolutions themselves (``conv2d_loop``, ``conv2d``, ``conv2d_one_matrix``) live in
+``solutions/02_convolution_from_scratch.ipynb`` only. Here: the argument checks that
+chapter imports, and pooling, built on the chapter's ``pad_images`` (generated into
+``helpers.taught`` from its ``#@save`` cell).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from helpers.taught import pad_images, same_padding
 
 PADDINGS = ("valid", "same")
 
@@ -73,79 +74,6 @@ def check_conv_args(images, kernels, stride=1, padding="valid"):
                 "Use a smaller kernel, a larger image, or padding='same'."
             )
     return images, kernels, stride, padding
-
-
-# -------------------------------------------------------------- the taught code
-def output_size(input_size: int, kernel_size: int, stride: int = 1, padding: str = "valid") -> int:
-    """Length of one spatial axis after a convolution or pooling layer."""
-    if padding == "same":
-        return math.ceil(input_size / stride)
-    if padding == "valid":
-        return (input_size - kernel_size) // stride + 1
-    raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}.")
-
-
-def same_padding(input_size: int, kernel_size: int, stride: int = 1) -> tuple[int, int]:
-    """Zeros TensorFlow adds before and after one axis for padding='same'."""
-    out = math.ceil(input_size / stride)
-    total = max((out - 1) * stride + kernel_size - input_size, 0)
-    return total // 2, total - total // 2
-
-
-def pad_images(images, kernel_shape, stride, padding, value=0.0):
-    """Pad the height and width axes of NHWC images for 'same' padding (no-op for 'valid')."""
-    if padding == "valid":
-        return images
-    pad_h = same_padding(images.shape[1], kernel_shape[0], stride[0])
-    pad_w = same_padding(images.shape[2], kernel_shape[1], stride[1])
-    return np.pad(images, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
-
-
-def conv2d_loop(images, kernels, stride=1, padding="valid"):
-    """Convolve NHWC images with HWIO kernels, one output number at a time (slow, readable)."""
-    images, kernels, (sh, sw), padding = check_conv_args(images, kernels, stride, padding)
-    images = pad_images(images, kernels.shape, (sh, sw), padding)
-    batch, height, width, _ = images.shape
-    kh, kw, _, out_channels = kernels.shape
-    out_h = (height - kh) // sh + 1
-    out_w = (width - kw) // sw + 1
-    out = np.zeros((batch, out_h, out_w, out_channels), dtype=np.float32)
-    for n in range(batch):
-        for i in range(out_h):
-            for j in range(out_w):
-                patch = images[n, i * sh : i * sh + kh, j * sw : j * sw + kw, :]  # (kh, kw, in_channels)
-                for o in range(out_channels):
-                    out[n, i, j, o] = np.sum(patch * kernels[:, :, :, o])
-    return out
-
-
-def conv2d(images, kernels, stride=1, padding="valid"):
-    """Convolve NHWC images with HWIO kernels as matrix products (im2col): fast."""
-    images, kernels, (sh, sw), padding = check_conv_args(images, kernels, stride, padding)
-    images = pad_images(images, kernels.shape, (sh, sw), padding)
-    kh, kw, in_channels, out_channels = kernels.shape
-    # Every kh x kw window, without copying: shape (batch, out_h, out_w, in_channels, kh, kw).
-    windows = sliding_window_view(images, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
-    batch, out_h, out_w = windows.shape[:3]
-    weights = kernels.reshape(kh * kw * in_channels, out_channels)
-    out = np.empty((batch, out_h * out_w, out_channels), dtype=np.float32)
-    for n in range(batch):
-        # im2col: one row per output pixel, laid out (kh, kw, in_channels) like the kernels.
-        columns = windows[n].transpose(0, 1, 3, 4, 2).reshape(out_h * out_w, kh * kw * in_channels)
-        out[n] = columns @ weights
-    return out.reshape(batch, out_h, out_w, out_channels)
-
-
-def conv2d_one_matrix(images, kernels):
-    """conv2d(images, kernels, 1, "same") with one patch matrix for the whole batch."""
-    images, kernels, _, _ = check_conv_args(images, kernels, 1, "same")
-    images = pad_images(images, kernels.shape, (1, 1), "same")
-    kh, kw, in_channels, out_channels = kernels.shape
-    windows = sliding_window_view(images, (kh, kw), axis=(1, 2))
-    batch, out_h, out_w = windows.shape[:3]
-    columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(batch * out_h * out_w, kh * kw * in_channels)
-    out = columns @ kernels.reshape(kh * kw * in_channels, out_channels)
-    return out.reshape(batch, out_h, out_w, out_channels)
 
 
 # ----------------------------------------------------------------------- pooling

@@ -7,8 +7,8 @@ drawn stand-in with the real shapes, dtypes and class names, announced by a bann
 so always real.
 
 Folder datasets (``<class>/<image>``): ``flowers_dir()`` gives tf_flowers (or a stand-in
-folder), ``folder_datasets`` wraps ``keras.utils.image_dataset_from_directory`` and
-``load_image_folder`` is the hand-written PIL loader chapter 01 teaches.
+folder) and ``folder_datasets`` wraps ``keras.utils.image_dataset_from_directory`` (the
+hand-written PIL loader, ``load_image_folder``, lives in chapter 01's cells only).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from PIL import Image, ImageOps
 
 from helpers import course, standins
 from helpers.images import is_hidden, list_images
@@ -170,59 +169,6 @@ def class_folders(directory: Path | str) -> list[str]:
             "remove them: an empty class cannot be learned."
         )
     return names
-
-
-IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png", ".webp"}
-"""The file types the hand-written loader of chapter 01 reads."""
-
-
-def load_image_folder(folder, image_size=(128, 128)):
-    """Load every image of a ``<class>/<image>`` folder into memory with PIL and NumPy.
-
-    Returns ``(images, labels, class_names)``: uint8 images of shape (n, height, width, 3),
-    int labels, and the class names in label order (the sorted folder names). Hidden entries
-    and non-image files are skipped; unreadable images are listed by name at the end.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder. Give a folder laid out as <class_name>/<image files>.")
-    class_names = sorted(entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
-    if not class_names:
-        raise ValueError(f"{folder} has no class folders. Expected one sub-folder per class, e.g. {folder}/cats/*.jpg.")
-    height, width = image_size
-    images, labels, unreadable = [], [], []
-    for label, class_name in enumerate(class_names):
-        image_files = [
-            path
-            for path in sorted((folder / class_name).rglob("*"))
-            if path.is_file()
-            and path.suffix.lower() in IMAGE_SUFFIXES  # not notes.txt or labels.csv
-            and not any(part.startswith(".") for part in path.relative_to(folder).parts)  # not .ipynb_checkpoints/...
-        ]
-        if not image_files:
-            raise ValueError(f"The class folder {folder / class_name} holds no image files: add images or remove it.")
-        for path in image_files:
-            try:
-                with Image.open(path) as image:  # reads only the header so far
-                    if image.width * image.height > 50_000_000:
-                        raise ValueError(f"{image.width}x{image.height} pixels is too large to decode safely")
-                    image = ImageOps.exif_transpose(image)  # phone photos: apply the "rotate me" flag
-                    if image.mode.startswith("I;16"):  # 16-bit scans: 0..65535 -> 0..255
-                        image = Image.fromarray((np.asarray(image) // 257).astype(np.uint8))
-                    image = image.convert("RGB")  # grayscale, palette, RGBA, CMYK -> RGB; decodes the pixels
-                    pixels = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
-            except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-                unreadable.append(f"{path.relative_to(folder)}: {error}")  # note it and go on
-                continue
-            images.append(pixels)
-            labels.append(label)
-    if unreadable:
-        print(f"Skipped {len(unreadable)} unreadable file(s):")
-        for message in unreadable:
-            print("  -", message)
-    if not images:
-        raise ValueError(f"No readable image in {folder}: every image file was skipped (see the list above).")
-    return np.stack(images), np.array(labels), class_names
 
 
 class FolderDatasets(NamedTuple):

@@ -1,8 +1,7 @@
-"""Where a classifier looks: Grad-CAM and gradient saliency, as chapter 08 teaches them.
+"""Where a classifier looks: the plumbing around chapter 08's Grad-CAM and gradient saliency.
 
-``grad_cam`` and ``gradient_saliency`` are the notebook's own functions, kept identical to
-its cells by a test (chapter 09 reuses them); ``last_conv_layer`` and ``overlay`` are the
-plumbing around them.
+``grad_cam`` and ``gradient_saliency`` are written in the chapter's cells (and live there
+only); ``last_conv_layer`` picks the layer they read and ``overlay`` draws a heatmap on an image.
 """
 
 from __future__ import annotations
@@ -36,53 +35,6 @@ def last_conv_layer(model) -> str:
         if len(shape) == 4:
             return layer.name
     raise ValueError(f"{model.name} has no layer with a (batch, height, width, channels) output: no map to explain.")
-
-
-def grad_cam(model, images, layer_name, class_index=None):
-    """Grad-CAM heatmaps (batch, height, width), between 0 and 1, from the layer ``layer_name``.
-
-    ``model`` is a chain of layers that ends in class scores (logits); ``class_index`` is
-    the class to explain, one per image or one for all (default: the predicted class).
-    """
-    images = tf.convert_to_tensor(images, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        x, feature_maps = images, None
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.InputLayer):
-                continue
-            x = layer(x, training=False)
-            if layer.name == layer_name:
-                feature_maps = x
-        if feature_maps is None:
-            raise ValueError(f"{model.name} has no layer called {layer_name!r}.")
-        scores = x
-        if class_index is None:
-            class_index = tf.argmax(scores, axis=1)
-        class_index = tf.broadcast_to(tf.cast(class_index, tf.int32), tf.shape(scores)[:1])
-        # each image's score for its own class: batch_dims=1 pairs row i of scores with class_index[i]
-        class_scores = tf.gather(scores, class_index, axis=1, batch_dims=1)
-    gradients = tape.gradient(class_scores, feature_maps)  # (batch, h, w, channels)
-    channel_weights = tf.reduce_mean(gradients, axis=(1, 2))  # how much each channel matters
-    # "bhwc,bc->bhw": for each image b, the sum over channels c of map c times its weight
-    heatmaps = tf.nn.relu(tf.einsum("bhwc,bc->bhw", feature_maps, channel_weights))
-    heatmaps /= tf.reduce_max(heatmaps, axis=(1, 2), keepdims=True) + 1e-8
-    return heatmaps.numpy()
-
-
-def gradient_saliency(model, images, class_index=None):
-    """Plain gradient saliency (batch, height, width): how strongly each pixel moves the class score."""
-    images = tf.convert_to_tensor(images, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(images)
-        scores = model(images, training=False)
-        if class_index is None:
-            class_index = tf.argmax(scores, axis=1)
-        class_index = tf.broadcast_to(tf.cast(class_index, tf.int32), tf.shape(scores)[:1])
-        class_scores = tf.gather(scores, class_index, axis=1, batch_dims=1)
-    gradients = tape.gradient(class_scores, images)
-    saliency = tf.reduce_max(tf.abs(gradients), axis=-1)  # the strongest colour channel
-    saliency /= tf.reduce_max(saliency, axis=(1, 2), keepdims=True) + 1e-8
-    return saliency.numpy()
 
 
 def upsample(heatmap, size) -> np.ndarray:

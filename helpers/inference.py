@@ -1,8 +1,7 @@
-"""Inference: copies of the pieces chapter 07 writes, and the plumbing around them.
+"""Inference: the pieces chapter 07 writes, for later chapters, and the plumbing around them.
 
-Chapter 07 writes ``top_k``, ``make_predictor``, ``predict_folder`` and ``tflite_predict`` in
-its cells; the functions here are exactly that code (``tests/test_inference.py`` checks that
-they stay identical), so later chapters and the benchmarks can reuse them. The plumbing:
+Chapter 07 writes ``top_k`` and ``tflite_predict`` in ``#@save`` cells; they are generated
+into ``helpers.taught`` and re-exported here, so chapter 09 and the checks reuse them. The plumbing:
 ``load_image`` reads any file a learner may have (through ``helpers.images.read_image``) as
 the float32 array a model expects, ``export_saved_model`` / ``export_tflite`` write the
 exports quietly, ``tflite_interpreter`` opens a ``.tflite`` file with whichever LiteRT
@@ -18,12 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from PIL import Image
-from tqdm.auto import tqdm
 
-from helpers.evaluation import to_probabilities
-from helpers.images import list_images, read_image
+from helpers.images import read_image
+from helpers.taught import tflite_predict, top_k
+
+__all__ = [
+    "compare_predictions",
+    "export_saved_model",
+    "export_tflite",
+    "load_image",
+    "tflite_interpreter",
+    "tflite_predict",
+    "top_k",
+]
 
 Size = int | tuple[int, int]
 
@@ -61,63 +68,6 @@ def load_image(path: Path | str, size: Size, preprocess: Callable | None = None)
     if preprocess is not None:
         image = np.asarray(preprocess(image), dtype=np.float32)
     return image
-
-
-def top_k(probabilities, class_names, top=3):
-    """The `top` classes of one row of probabilities as [{"class", "confidence"}, ...], most likely first."""
-    best = np.argsort(-probabilities, kind="stable")[:top]  # highest first; equal scores keep the class order
-    return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
-
-
-def make_predictor(model, class_names, image_size, top=3, preprocess=None):
-    """Return predict(path): the top classes of one image file as
-    [{"class": name, "confidence": probability}, ...], most likely first."""
-    class_names = list(class_names)
-    n_outputs = model.output_shape[-1]
-    if n_outputs != len(class_names):
-        raise ValueError(
-            f"The model has {n_outputs} outputs but {len(class_names)} class names were given; "
-            "pass the class names of the dataset the model was trained on, in label order."
-        )
-
-    def predict(path):
-        image = load_image(path, image_size, preprocess)  # float32 (height, width, 3), any file type
-        scores = model.predict_on_batch(image[None])  # a batch of one image in, one row of scores out
-        probabilities = to_probabilities(scores, len(class_names))[0]  # softmax only if the model gives logits
-        return top_k(probabilities, class_names, top)
-
-    return predict
-
-
-# ------------------------------------------------------------------ a folder
-def predict_folder(model, folder, class_names, image_size, top=3, batch_size=32, preprocess=None):
-    """Predict every image file in `folder`, batch by batch, with a progress bar.
-
-    Returns (table, unreadable): a DataFrame with one row per readable file (its best class, the
-    confidence and the top classes) and a list of (file name, reason) for the files it could not read.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size should be a whole number of at least 1, got {batch_size!r}.")
-    paths = list_images(folder)  # image files only, no hidden files, sorted
-    rows, unreadable = [], []
-    for start in tqdm(range(0, len(paths), batch_size), desc="predicting", unit="batch"):
-        images, names = [], []
-        for path in paths[start : start + batch_size]:
-            try:
-                images.append(load_image(path, image_size, preprocess))
-                names.append(path.name)
-            except ValueError as error:  # a broken file must not stop the other thousands
-                unreadable.append((path.name, str(error)))
-        if not images:
-            continue
-        scores = model.predict_on_batch(np.stack(images))  # one forward pass for the whole batch
-        for name, probabilities in zip(names, to_probabilities(scores, len(class_names))):
-            best = top_k(probabilities, class_names, top)
-            rows.append({"file": name, "class": best[0]["class"], "confidence": best[0]["confidence"], "top": best})
-    print(f"{len(rows)} of {len(paths)} image files predicted.")
-    for name, reason in unreadable:
-        print(f"  could not read {name}: {reason}")
-    return pd.DataFrame(rows, columns=["file", "class", "confidence", "top"]), unreadable
 
 
 # ------------------------------------------------------------------ export
@@ -165,18 +115,6 @@ def tflite_interpreter(path: Path | str):
         interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
         interpreter.allocate_tensors()
     return interpreter
-
-
-def tflite_predict(interpreter, images):
-    """Run a batch of float32 images through a LiteRT interpreter and return the model's outputs."""
-    images = np.asarray(images, dtype=np.float32)
-    input_detail = interpreter.get_input_details()[0]
-    if list(input_detail["shape"]) != list(images.shape):  # the file expects a batch of 1 unless told otherwise
-        interpreter.resize_tensor_input(input_detail["index"], images.shape)
-    interpreter.allocate_tensors()  # (re)serve memory for this input shape; nearly free when nothing changed
-    interpreter.set_tensor(input_detail["index"], images)
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 
 def compare_predictions(reference: np.ndarray, other: np.ndarray, atol: float = 1e-4) -> dict:

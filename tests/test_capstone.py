@@ -1,11 +1,10 @@
 """Chapter 09: the data checks on a folder with every problem (each reported, nothing changed),
-the split, the upload reader for ipywidgets 7 and 8, the exercise check, and the notebook's
-code staying identical to helpers.capstone."""
+the split, the upload reader for ipywidgets 7 and 8, and the exercise check. The chapter's
+code lives in the notebook only: these tests run its own functions."""
 
 from __future__ import annotations
 
 import datetime
-import inspect
 import io
 from pathlib import Path
 
@@ -14,12 +13,23 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from helpers import capstone
 from helpers.exercises import ch09
-from tools.testing import definitions
+from tools.testing import definitions, notebook_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "09_your_own_classifier.ipynb"
+TAUGHT = (
+    "find_files",
+    "inspect_file",
+    "check_photos",
+    "report_problems",
+    "report_classes",
+    "stratified_split",
+    "load_photos",
+    "build_classifier",
+    "uploaded_files",
+)
+capstone = notebook_functions(NOTEBOOK, *TAUGHT)
 
 
 def _photo(path: Path, seed: int, size=(160, 120)) -> None:
@@ -235,40 +245,10 @@ def test_q1_not_attempted():
     assert ch09.q1.verdict(...).status == "not attempted"
 
 
-# ----------------------------------------------------------------- notebook == helpers
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "find_files",
-        "inspect_file",
-        "check_photos",
-        "report_problems",
-        "report_classes",
-        "stratified_split",
-        "load_photos",
-        "build_classifier",
-        "uploaded_files",
-    ],
-)
-def test_notebook_function_is_identical_to_helpers(name):
-    in_notebook = definitions(NOTEBOOK)
-    assert name in in_notebook, f"{NOTEBOOK.name} no longer defines {name}"
-    assert in_notebook[name] == inspect.getsource(getattr(capstone, name)).rstrip(), (
-        f"{name} differs between helpers/capstone.py and {NOTEBOOK.name}: keep them identical."
-    )
-
-
-@pytest.mark.parametrize("name", ["MIN_SIDE", "WHAT_TO_DO"])
-def test_notebook_constants_are_identical_to_helpers(name):
-    namespace: dict = {}
-    exec(definitions(NOTEBOOK)[name], namespace)  # noqa: S102 - our own notebook's literal
-    assert namespace[name] == getattr(capstone, name)
-
-
+# ----------------------------------------------------------------- the taught code
 def test_capstone_code_never_writes_or_deletes():
     """The taught checks only read files: no call that writes, moves or deletes appears in them."""
-    source = inspect.getsource(capstone)
+    in_notebook = definitions(NOTEBOOK)
+    source = "\n".join(in_notebook[name] for name in TAUGHT)
     for call in ("unlink(", "rename(", "rmtree", "os.remove", "write_bytes", "write_text", ".save("):
-        assert call not in source, f"helpers/capstone.py must not write or delete files ({call})"
+        assert call not in source, f"the data checks of {NOTEBOOK.name} must not write or delete files ({call})"

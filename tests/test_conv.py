@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import conv
+from helpers import conv, taught
 from helpers.course import import_tensorflow
-from tools.testing import definitions
+from tools.testing import notebook_functions
 
 tf = import_tensorflow()
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "02_convolution_from_scratch.ipynb"
-TAUGHT = ("output_size", "same_padding", "pad_images", "conv2d_loop", "conv2d", "conv2d_one_matrix")
+# output_size, same_padding and pad_images are generated into helpers.taught (pooling reuses them); the
+# convolutions live in the notebook only, so these tests run the notebook's own functions.
+CHAPTER_02 = notebook_functions(NOTEBOOK, "conv2d_loop", "conv2d", "conv2d_one_matrix")
 
 
 def tf_conv(images, kernels, stride, padding):
@@ -48,7 +49,7 @@ def conv_case(draw, max_size=9):
 def test_both_versions_match_tf_nn_conv2d(case):
     images, kernels, stride, padding = case
     expected = tf_conv(images, kernels, stride, padding)
-    for fn in (conv.conv2d_loop, conv.conv2d):
+    for fn in (CHAPTER_02.conv2d_loop, CHAPTER_02.conv2d):
         got = fn(images, kernels, stride=stride, padding=padding)
         assert got.shape == expected.shape, fn.__name__
         assert got.dtype == np.float32
@@ -62,7 +63,10 @@ def test_vectorised_matches_tf_on_a_realistic_batch(padding, stride):
     images = rng.standard_normal((4, 32, 32, 16)).astype(np.float32)
     kernels = rng.standard_normal((3, 3, 16, 32)).astype(np.float32)
     np.testing.assert_allclose(
-        conv.conv2d(images, kernels, stride, padding), tf_conv(images, kernels, stride, padding), atol=1e-4, rtol=1e-4
+        CHAPTER_02.conv2d(images, kernels, stride, padding),
+        tf_conv(images, kernels, stride, padding),
+        atol=1e-4,
+        rtol=1e-4,
     )
 
 
@@ -78,18 +82,18 @@ def test_output_size_agrees_with_keras_arithmetic(size, kernel, stride, padding)
         return
     images = np.zeros((1, size, 1, 1), np.float32)
     kernels = np.zeros((kernel, 1, 1, 1), np.float32)
-    assert conv.output_size(size, kernel, stride, padding) == tf_conv(images, kernels, (stride, 1), padding).shape[1]
-    before, after = conv.same_padding(size, kernel, stride)
+    assert taught.output_size(size, kernel, stride, padding) == tf_conv(images, kernels, (stride, 1), padding).shape[1]
+    before, after = taught.same_padding(size, kernel, stride)
     assert 0 <= after - before <= 1
 
 
 def test_output_size_known_values():
-    assert conv.output_size(224, 3, 1, "same") == 224
-    assert conv.output_size(224, 3, 1, "valid") == 222
-    assert conv.output_size(32, 5, 2, "valid") == 14
-    assert conv.output_size(7, 2, 2, "same") == 4
+    assert taught.output_size(224, 3, 1, "same") == 224
+    assert taught.output_size(224, 3, 1, "valid") == 222
+    assert taught.output_size(32, 5, 2, "valid") == 14
+    assert taught.output_size(7, 2, 2, "same") == 4
     with pytest.raises(ValueError, match="'valid' or 'same'"):
-        conv.output_size(10, 3, 1, "full")
+        taught.output_size(10, 3, 1, "full")
 
 
 POOL_INPUT = np.array([[1, 3, 2, 1], [4, 6, 5, 0], [7, 2, 9, 8], [1, 0, 3, 4]], np.float32).reshape(1, 4, 4, 1)
@@ -131,7 +135,7 @@ def test_pooling_matches_keras_layers(pool, stride, padding):
     ],
 )
 def test_clear_errors(images, kernels, kwargs, fragment):
-    for fn in (conv.conv2d_loop, conv.conv2d):
+    for fn in (CHAPTER_02.conv2d_loop, CHAPTER_02.conv2d):
         with pytest.raises(ValueError, match=fragment.replace("[", r"\[").replace("(", r"\(")):
             fn(images, kernels, **kwargs)
 
@@ -139,7 +143,7 @@ def test_clear_errors(images, kernels, kwargs, fragment):
 def test_same_padding_never_rejects_a_large_kernel():
     images = np.ones((1, 2, 2, 1), np.float32)
     kernels = np.ones((5, 5, 1, 1), np.float32)
-    np.testing.assert_allclose(conv.conv2d(images, kernels, padding="same"), tf_conv(images, kernels, 1, "same"))
+    np.testing.assert_allclose(CHAPTER_02.conv2d(images, kernels, padding="same"), tf_conv(images, kernels, 1, "same"))
 
 
 def test_one_matrix_version_agrees_with_tensorflow_and_checks_its_input():
@@ -147,12 +151,12 @@ def test_one_matrix_version_agrees_with_tensorflow_and_checks_its_input():
     images = rng.standard_normal((3, 9, 7, 4)).astype(np.float32)
     kernels = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
     np.testing.assert_allclose(
-        conv.conv2d_one_matrix(images, kernels), tf_conv(images, kernels, 1, "same"), atol=1e-4, rtol=1e-4
+        CHAPTER_02.conv2d_one_matrix(images, kernels), tf_conv(images, kernels, 1, "same"), atol=1e-4, rtol=1e-4
     )
     with pytest.raises(ValueError, match="channel mismatch"):
-        conv.conv2d_one_matrix(images, kernels[:, :, :3])
+        CHAPTER_02.conv2d_one_matrix(images, kernels[:, :, :3])
     with pytest.raises(ValueError, match="4-D"):
-        conv.conv2d_one_matrix(images[0], kernels)
+        CHAPTER_02.conv2d_one_matrix(images[0], kernels)
 
 
 def test_pooling_errors():
@@ -162,12 +166,3 @@ def test_pooling_errors():
         conv.avg_pool2d(np.zeros((1, 2, 2, 1)), pool_size=3)
     with pytest.raises(ValueError, match="pool_size"):
         conv.max_pool2d(np.zeros((1, 4, 4, 1)), pool_size=0)
-
-
-def test_notebook_teaches_exactly_the_helpers_code():
-    in_notebook = {k: v for k, v in definitions(NOTEBOOK).items() if k in TAUGHT}
-    assert set(in_notebook) == set(TAUGHT), f"missing from the notebook: {set(TAUGHT) - set(in_notebook)}"
-    for name in TAUGHT:
-        assert in_notebook[name] == inspect.getsource(getattr(conv, name)).rstrip(), (
-            f"{name} differs between helpers/conv.py and {NOTEBOOK.name}: keep them identical."
-        )

@@ -6,6 +6,10 @@ import numpy as np
 import pytest
 
 from helpers import course, datasets, standins
+from tools.testing import ROOT, notebook_functions
+
+# the hand-written loader lives in chapter 01 only: these tests run the chapter's own code
+CHAPTER_01 = notebook_functions(ROOT / "solutions" / "01_datasets.ipynb", "load_image_folder")
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +111,7 @@ def test_flowers_standin_is_learnable_by_a_small_cnn():
     import keras
 
     keras.utils.set_random_seed(0)
-    images, labels, names = datasets.load_image_folder(datasets.flowers_dir(), image_size=(48, 48))
+    images, labels, names = CHAPTER_01.load_image_folder(datasets.flowers_dir(), image_size=(48, 48))
     assert names == datasets.FLOWER_CLASSES
     images = images.astype("float32") / 255
     model = keras.Sequential(
@@ -217,7 +221,7 @@ BAD_FILES = ["empty.jpg", "text.jpg", "corrupt.jpg", "truncated.png", "huge.png"
 
 def test_hand_loader_reads_every_mode_and_reports_bad_files(messy_folder, capsys):
     root, n_good = messy_folder
-    images, labels, names = datasets.load_image_folder(root, image_size=(24, 32))
+    images, labels, names = CHAPTER_01.load_image_folder(root, image_size=(24, 32))
     assert names == ["cats", "dogs"]
     assert images.shape == (n_good, 24, 32, 3) and images.dtype == np.uint8
     assert labels.tolist() == [0] * 5 + [1] * 5
@@ -234,20 +238,20 @@ def test_hand_loader_empty_class_and_no_classes(tmp_path):
     _save(tmp_path / "data" / "cats" / "a.png", Image.new("RGB", (4, 4)))
     (tmp_path / "data" / "dogs" / ".ipynb_checkpoints").mkdir(parents=True)
     with pytest.raises(ValueError, match="dogs holds no image files"):
-        datasets.load_image_folder(tmp_path / "data")
+        CHAPTER_01.load_image_folder(tmp_path / "data")
     (tmp_path / "flat").mkdir()
     _save(tmp_path / "flat" / "a.png", Image.new("RGB", (4, 4)))
     with pytest.raises(ValueError, match="no class folders"):
-        datasets.load_image_folder(tmp_path / "flat")
+        CHAPTER_01.load_image_folder(tmp_path / "flat")
     with pytest.raises(FileNotFoundError, match="not a folder"):
-        datasets.load_image_folder(tmp_path / "nowhere")
+        CHAPTER_01.load_image_folder(tmp_path / "nowhere")
 
 
 def test_hand_loader_only_bad_files(tmp_path):
     (tmp_path / "cats").mkdir()
     (tmp_path / "cats" / "a.jpg").write_text("text")
     with pytest.raises(ValueError, match="No readable image"):
-        datasets.load_image_folder(tmp_path)
+        CHAPTER_01.load_image_folder(tmp_path)
 
 
 def test_folder_datasets_skips_hidden_entries(tmp_path, capsys):
@@ -310,17 +314,3 @@ def test_folder_datasets_shuffles_images_before_batching(tmp_path):
 def test_folder_datasets_rejects_bad_split(tmp_path):
     with pytest.raises(ValueError, match="between 0 and 1"):
         datasets.folder_datasets(tmp_path, validation_split=20)
-
-
-def test_notebook_teaches_the_same_hand_loader():
-    """Chapter 01 defines load_image_folder in a cell; helpers.datasets holds the identical code."""
-    import inspect
-    import json
-    from pathlib import Path
-
-    notebook = Path(__file__).resolve().parent.parent / "solutions" / "01_datasets.ipynb"
-    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
-    taught = [c for c in cells if "def load_image_folder(" in c]
-    assert len(taught) == 1
-    code = taught[0][taught[0].index("def load_image_folder(") :].strip()
-    assert code == inspect.getsource(datasets.load_image_folder).strip()

@@ -4,7 +4,6 @@ learners have into labels and probabilities."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -13,11 +12,11 @@ import pytest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
 from helpers import evaluation as ev
-from tools.testing import definitions
+from tools.testing import notebook_functions
 
 NAMES = ["cat", "dog", "bird"]
 CHAPTER_06 = Path(__file__).resolve().parent.parent / "solutions" / "06_evaluation.ipynb"
-TAUGHT = ["plot_confusion_matrix", "per_class_table", "plot_confident_mistakes", "plot_roc_curves", "dashboard"]
+CHAPTER_06_ONLY = notebook_functions(CHAPTER_06, "plot_roc_curves", "dashboard")  # taught, reused by no later chapter
 
 
 def _data(n=300, k=3, seed=0):
@@ -32,18 +31,6 @@ def _data(n=300, k=3, seed=0):
 def _close_figures():
     yield
     plt.close("all")
-
-
-# ------------------------------------------------------------------ the notebook is the source
-
-
-@pytest.mark.parametrize("name", TAUGHT)
-def test_helper_is_the_code_chapter_06_teaches(name):
-    taught = definitions(CHAPTER_06)
-    assert name in taught, f"chapter 06 no longer defines {name}"
-    assert taught[name] == inspect.getsource(getattr(ev, name)).rstrip(), (
-        f"{name} differs between helpers/evaluation.py and {CHAPTER_06.name}: keep them identical."
-    )
 
 
 # ------------------------------------------------------------------ plumbing
@@ -147,7 +134,7 @@ def test_roc_aucs_match_sklearn():
     probs = ev.to_probabilities(logits)
     names = NAMES + ["fox"]
     fig, ax = plt.subplots()
-    aucs = ev.plot_roc_curves(y, probs, names, ax=ax)
+    aucs = CHAPTER_06_ONLY.plot_roc_curves(y, probs, names, ax=ax)
     assert aucs["macro"] == pytest.approx(roc_auc_score(y, probs, multi_class="ovr", average="macro"))
     assert aucs["micro"] == pytest.approx(roc_auc_score(np.eye(4)[y], probs, average="micro"))
     assert aucs["dog"] == pytest.approx(roc_auc_score(y == 1, probs[:, 1]))
@@ -160,7 +147,7 @@ def test_roc_with_many_classes_keeps_the_legend_short():
     y = np.repeat(np.arange(30), 10)
     probs = ev.to_probabilities(rng.normal(size=(300, 30)))
     fig, ax = plt.subplots()
-    ev.plot_roc_curves(y, probs, [f"c{i}" for i in range(30)], ax=ax)
+    CHAPTER_06_ONLY.plot_roc_curves(y, probs, [f"c{i}" for i in range(30)], ax=ax)
     assert len(ax.get_legend().get_texts()) == 2
 
 
@@ -168,7 +155,7 @@ def test_dashboard_has_the_four_panels_and_accuracy_title():
     y, logits = _data()
     probs = ev.to_probabilities(logits)
     history = {"accuracy": [0.5, 0.7], "val_accuracy": [0.45, 0.6], "loss": [1.0, 0.8], "val_loss": [1.1, 0.9]}
-    fig = ev.dashboard(history, y, probs, NAMES)
+    fig = CHAPTER_06_ONLY.dashboard(history, y, probs, NAMES)
     drawn = [ax for ax in fig.axes if ax.has_data()]
     assert len(drawn) == 4
     assert f"accuracy {np.mean(probs.argmax(1) == y):.1%}" in fig._suptitle.get_text()

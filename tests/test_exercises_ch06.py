@@ -12,8 +12,10 @@ from helpers import evaluation
 from helpers.exercises import ch06
 from helpers.exercises.question import load_answers
 from helpers.training import plot_history
+from tools.testing import ROOT, notebook_functions
 
-TAUGHT = ("plot_confusion_matrix", "per_class_table", "plot_confident_mistakes", "plot_roc_curves")
+TAUGHT = ("plot_confusion_matrix", "per_class_table", "plot_confident_mistakes")
+CHAPTER_06 = notebook_functions(ROOT / "solutions" / "06_evaluation.ipynb", "plot_roc_curves", "dashboard")
 
 
 def _incorrect(question, answer, fragment):
@@ -125,14 +127,14 @@ def dashboard(history, y_true, probabilities, class_names):
     plot_history(history, metrics=["accuracy"], axes=[axes[0, 0]])
     evaluation.plot_confusion_matrix(y_true, y_pred, class_names, normalize="true", ax=axes[0, 1])
     evaluation.per_class_table(y_true, y_pred, class_names)["f1-score"].plot.barh(ax=axes[1, 0])
-    evaluation.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+    CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
     return fig
 
 
 def test_q3_right_and_closes_its_figures():
     before = len(plt.get_fignums())
     assert ch06.q3.verdict(dashboard).ok
-    assert ch06.q3.verdict(evaluation.dashboard).ok
+    assert ch06.q3.verdict(CHAPTER_06.dashboard).ok
     assert len(plt.get_fignums()) == before
 
 
@@ -141,7 +143,7 @@ def _three_panels(history, y_true, probabilities, class_names):
     y_pred = np.asarray(probabilities).argmax(axis=1)
     plot_history(history, metrics=["accuracy"], axes=[axes[0]])
     evaluation.plot_confusion_matrix(y_true, y_pred, class_names, ax=axes[1])
-    evaluation.plot_roc_curves(y_true, probabilities, class_names, ax=axes[2])
+    CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[2])
     return fig
 
 
@@ -156,7 +158,7 @@ def _no_matrix(history, y_true, probabilities, class_names):
     plot_history(history, metrics=["accuracy"], axes=[axes[0, 0]])
     plot_history(history, metrics=["loss"], axes=[axes[0, 1]])
     evaluation.per_class_table(y_true, y_pred, class_names)["f1-score"].plot.barh(ax=axes[1, 0])
-    evaluation.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+    CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
     return fig
 
 
@@ -189,6 +191,7 @@ def test_reference_solutions_are_stored_and_pass():
         "confusion_matrix": confusion_matrix,
     }
     namespace.update({name: getattr(evaluation, name) for name in TAUGHT})
+    namespace["plot_roc_curves"] = CHAPTER_06.plot_roc_curves
     for key, name in [("ch06.q1", "report_table"), ("ch06.q2", "confused_pairs"), ("ch06.q3", "dashboard")]:
         exec(answers[key], namespace)
         question = getattr(ch06, key.split(".")[1])

@@ -1,9 +1,7 @@
-"""Chapter 07 checks (right and typical wrong answers), and the notebook's make_predictor
-staying identical to helpers.inference.make_predictor."""
+"""Chapter 07 checks (right and typical wrong answers)."""
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 
@@ -14,7 +12,6 @@ from helpers import course, inference
 from helpers.exercises import ch07
 from helpers.exercises.question import load_answers
 from helpers.images import list_images
-from tools.testing import definitions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -223,14 +220,6 @@ def test_reference_solutions_are_stored():
     namespace = {"Path": Path, "np": np, "tf": tf, "inference": inference, "tflite_predict": inference.tflite_predict}
     exec(answers["ch07.q2"], namespace)
     assert ch07.q2.verdict(namespace["export_and_verify"]).ok
-
-
-@pytest.mark.parametrize("name", ["top_k", "make_predictor", "predict_folder", "tflite_predict"])
-def test_notebook_code_is_the_helper(name):
-    """Chapter 07 writes these functions; helpers.inference must hold exactly that code."""
-    for folder in ("solutions", "notebooks"):
-        taught = definitions(ROOT / folder / "07_inference.ipynb").get(name)
-        assert taught == inspect.getsource(getattr(inference, name)).rstrip(), folder
 
 
 @pytest.mark.skipif(os.name == "nt", reason="paths")

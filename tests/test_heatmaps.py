@@ -1,8 +1,7 @@
-"""helpers.heatmaps: Grad-CAM finds a planted cause, saliency and the layer choice, and the notebook copy."""
+"""helpers.heatmaps: Grad-CAM finds a planted cause, saliency and the layer choice, run from the chapter's own cells."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import keras
@@ -11,11 +10,11 @@ import pytest
 from keras import layers
 
 from helpers import heatmaps
-from tools.testing import definitions
+from tools.testing import notebook_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "08_look_inside.ipynb"
-TAUGHT = ["grad_cam", "gradient_saliency"]
+CHAPTER_08 = notebook_functions(NOTEBOOK, "grad_cam", "gradient_saliency")  # the chapter's own code
 SIDE = 6
 
 
@@ -61,7 +60,7 @@ def test_grad_cam_peak_falls_on_the_patch_that_decides_the_class(patch_model):
     x, y, corners = patch_images(200, seed=2)
     assert np.mean(patch_model.predict(x, verbose=0).argmax(1) == y) > 0.95  # the model did learn the rule
     positives, corners = x[y == 1][:40], corners[y == 1][:40]
-    maps = heatmaps.grad_cam(patch_model, positives, "features", class_index=1)
+    maps = CHAPTER_08.grad_cam(patch_model, positives, "features", class_index=1)
     assert maps.shape == (len(positives), 16, 16)
     assert maps.min() >= 0 and np.isclose(maps.max(), 1, atol=1e-3)
     hits = 0
@@ -75,7 +74,7 @@ def test_grad_cam_peak_falls_on_the_patch_that_decides_the_class(patch_model):
 def test_saliency_is_strongest_on_the_patch(patch_model):
     x, y, corners = patch_images(100, seed=3)
     positives, corners = x[y == 1][:20], corners[y == 1][:20]
-    saliency = heatmaps.gradient_saliency(patch_model, positives, class_index=1)
+    saliency = CHAPTER_08.gradient_saliency(patch_model, positives, class_index=1)
     assert saliency.shape == (len(positives), 32, 32)
     inside = np.mean(
         [s[t - 1 : t + SIDE + 1, c - 1 : c + SIDE + 1].mean() for s, (t, c) in zip(saliency, np.maximum(corners, 1))]
@@ -87,15 +86,15 @@ def test_the_default_class_is_the_predicted_one(patch_model):
     x, _, _ = patch_images(8, seed=4)
     predicted = patch_model.predict(x, verbose=0).argmax(1)
     np.testing.assert_allclose(
-        heatmaps.grad_cam(patch_model, x, "features"),
-        heatmaps.grad_cam(patch_model, x, "features", predicted),
+        CHAPTER_08.grad_cam(patch_model, x, "features"),
+        CHAPTER_08.grad_cam(patch_model, x, "features", predicted),
         atol=1e-6,
     )
 
 
 def test_grad_cam_names_a_missing_layer(patch_model):
     with pytest.raises(ValueError, match="no layer called 'nope'"):
-        heatmaps.grad_cam(patch_model, np.zeros((1, 32, 32, 3)), "nope")
+        CHAPTER_08.grad_cam(patch_model, np.zeros((1, 32, 32, 3)), "nope")
 
 
 def test_last_conv_layer_skips_pooling_and_handles_nested_backbones():
@@ -112,7 +111,7 @@ def test_last_conv_layer_skips_pooling_and_handles_nested_backbones():
     outer_in = keras.Input(shape=(64, 64, 3))
     outer = keras.Model(outer_in, layers.Dense(5)(layers.GlobalAveragePooling2D()(base(outer_in, training=False))))
     assert heatmaps.last_conv_layer(outer) == base.name
-    maps = heatmaps.grad_cam(outer, np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)), base.name)
+    maps = CHAPTER_08.grad_cam(outer, np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)), base.name)
     assert maps.shape == (2, 2, 2)
 
     dense_only = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
@@ -125,12 +124,3 @@ def test_upsample_and_overlay_check_their_input():
         heatmaps.upsample(np.zeros((2, 4, 4)), (8, 8))
     ax = heatmaps.overlay(np.zeros((16, 16, 3)), np.eye(4), title="x")
     assert len(ax.images) == 2
-
-
-def test_notebook_teaches_exactly_the_helpers_code():
-    in_notebook = {k: v for k, v in definitions(NOTEBOOK).items() if k in TAUGHT}
-    assert set(in_notebook) == set(TAUGHT), f"missing from the notebook: {set(TAUGHT) - set(in_notebook)}"
-    for name in TAUGHT:
-        assert in_notebook[name] == inspect.getsource(getattr(heatmaps, name)).rstrip(), (
-            f"{name} differs between helpers/heatmaps.py and {NOTEBOOK.name}: keep them identical."
-        )

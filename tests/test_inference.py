@@ -8,11 +8,14 @@ import pytest
 from PIL import Image
 
 from helpers import course, inference
+from tools.testing import ROOT, notebook_functions
 
 course.quiet_tensorflow()
 import keras  # noqa: E402
 
 NAMES = ["red", "green", "blue"]
+# taught in chapter 07 and reused by no later chapter: they live in the notebook only
+CHAPTER_07 = notebook_functions(ROOT / "solutions" / "07_inference.ipynb", "make_predictor", "predict_folder")
 RNG = np.random.default_rng(0)
 PHOTO = RNG.integers(0, 255, (40, 60, 3), dtype=np.uint8)
 
@@ -122,7 +125,7 @@ def test_animated_gif_gives_its_first_frame(tmp_path):
 
 # ------------------------------------------------------------------ make_predictor
 def test_predictor_contract(tmp_path, model):
-    predict = inference.make_predictor(model, NAMES, 16, top=2)
+    predict = CHAPTER_07.make_predictor(model, NAMES, 16, top=2)
     result = predict(_write(tmp_path, "a.jpg"))
     assert isinstance(result, list) and len(result) == 2
     assert all(set(r) == {"class", "confidence"} for r in result)
@@ -137,7 +140,7 @@ def test_predictor_contract(tmp_path, model):
 def test_predictor_top_is_capped_and_logits_become_probabilities(tmp_path, model):
     logits_model = keras.Model(model.inputs, model.layers[-1].output)
     logits_model.layers[-1].activation = keras.activations.linear
-    predict = inference.make_predictor(logits_model, NAMES, 16, top=10)
+    predict = CHAPTER_07.make_predictor(logits_model, NAMES, 16, top=10)
     result = predict(_write(tmp_path, "a.png"))
     assert len(result) == 3
     assert sum(r["confidence"] for r in result) == pytest.approx(1.0, abs=1e-5)
@@ -145,13 +148,13 @@ def test_predictor_top_is_capped_and_logits_become_probabilities(tmp_path, model
 
 def test_predictor_rejects_wrong_class_names(model):
     with pytest.raises(ValueError, match="3 outputs but 2 class names"):
-        inference.make_predictor(model, ["a", "b"], 16)
+        CHAPTER_07.make_predictor(model, ["a", "b"], 16)
 
 
 def test_predictor_raises_for_bad_file(tmp_path, model):
     (tmp_path / "text.jpg").write_text("hello")
     with pytest.raises(ValueError, match="text.jpg"):
-        inference.make_predictor(model, NAMES, 16)(tmp_path / "text.jpg")
+        CHAPTER_07.make_predictor(model, NAMES, 16)(tmp_path / "text.jpg")
 
 
 # ------------------------------------------------------------------ predict_folder
@@ -163,22 +166,22 @@ def test_predict_folder_keeps_going_and_reports_bad_files(tmp_path, model, capsy
     (tmp_path / "readme.jpg").write_text("not an image")
     (tmp_path / "notes.txt").write_text("ignored: not an image extension")
     (tmp_path / ".hidden.jpg").write_text("ignored: hidden")
-    table, unreadable = inference.predict_folder(model, tmp_path, NAMES, 16, top=2, batch_size=4)
+    table, unreadable = CHAPTER_07.predict_folder(model, tmp_path, NAMES, 16, top=2, batch_size=4)
     assert len(table) == 6 and set(table.columns) == {"file", "class", "confidence", "top"}
     assert sorted(name for name, _ in unreadable) == ["empty.jpg", "readme.jpg"]
     assert all(reason for _, reason in unreadable)
     out = capsys.readouterr().out
     assert "6 of 8 image files predicted" in out and "empty.jpg" in out and "readme.jpg" in out
-    single = inference.make_predictor(model, NAMES, 16, top=2)(tmp_path / "photo_0.jpg")
+    single = CHAPTER_07.make_predictor(model, NAMES, 16, top=2)(tmp_path / "photo_0.jpg")
     row = table.set_index("file").loc["photo_0.jpg"]
     assert row["class"] == single[0]["class"] and row["confidence"] == pytest.approx(single[0]["confidence"], abs=1e-5)
 
 
 def test_predict_folder_errors(tmp_path, model):
     with pytest.raises(FileNotFoundError):
-        inference.predict_folder(model, tmp_path / "missing", NAMES, 16)
+        CHAPTER_07.predict_folder(model, tmp_path / "missing", NAMES, 16)
     with pytest.raises(ValueError, match="batch_size"):
-        inference.predict_folder(model, tmp_path, NAMES, 16, batch_size=0)
+        CHAPTER_07.predict_folder(model, tmp_path, NAMES, 16, batch_size=0)
 
 
 # ------------------------------------------------------------------ top_k

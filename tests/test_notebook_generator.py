@@ -225,3 +225,39 @@ def test_definitions_are_what_a_notebook_defines(tmp_path):
         "LIMIT": "LIMIT = 3",
         "g": "def g():\n    return 1",
     }
+
+
+SAVED_CELL = '#@save\ndef norm(values):\n    """Euclidean length."""\n    return np.sqrt(np.sum(np.square(values)))\n\n\nnorm([3, 4])'
+
+
+def test_saved_cells_are_generated_into_one_module_and_check_finds_it_stale(project):
+    nb = make_notebook(
+        ("code", "import numpy as np\nimport pandas as pd"), ("markdown", "## Norm"), ("code", SAVED_CELL)
+    )
+    nbformat.write(nb, project / "solutions" / "03_norm.ipynb")
+    notebooks.write(project)
+    assert notebooks.check(project) == []
+    taught = (project / "helpers" / "taught.py").read_text()
+    assert "GENERATED, do not edit by hand" in taught and "norm: 03_norm.ipynb, cell" in taught
+    assert "import numpy as np\n" in taught and "pandas" not in taught  # only the imports the code needs
+    assert "norm([3, 4])" not in taught  # the cell's demonstration stays in the notebook
+    namespace: dict = {}
+    exec(taught, namespace)  # noqa: S102 - the module just generated
+    assert namespace["norm"]([3, 4]) == 5.0
+    learner = nbformat.read(project / "notebooks" / "03_norm.ipynb", as_version=4)
+    assert learner.cells[-1].source.startswith("#@save\n")  # learners see the mark
+
+    nb.cells[-1].source = SAVED_CELL.replace("np.sum", "np.nansum")  # edit the saved cell only
+    nbformat.write(nb, project / "solutions" / "03_norm.ipynb")
+    problems = notebooks.check(project)
+    assert any(p.startswith("helpers/taught.py is stale") for p in problems), problems
+    assert cli(["--write", "--root", str(project)]) == 0
+    assert "np.nansum" in (project / "helpers" / "taught.py").read_text()
+    assert notebooks.check(project) == []
+
+
+def test_a_saved_cell_that_needs_an_unsaved_name_is_refused(project):
+    nb = make_notebook(("code", "SCALE = 2"), ("code", "#@save\ndef scaled(x):\n    return SCALE * x"))
+    nbformat.write(nb, project / "solutions" / "03_scale.ipynb")
+    with pytest.raises(notebooks.AuthoringError, match="'SCALE'"):
+        notebooks.taught_module(project)

@@ -280,6 +280,107 @@ def _dump_answers(data: dict[str, str]) -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+# ------------------------------------------------------------------ taught code, generated
+# A code cell with a ``#@save`` line (as in d2l) defines a function a later chapter, a helper
+# or an exercise check reuses. ``--write`` copies the functions and classes of those cells, in
+# chapter order, into helpers/taught.py, with the imports they need taken from their chapter's
+# own import lines; the rest of the cell (the call that shows the result) stays in the notebook.
+SAVE_MARK = "#@save"
+TAUGHT_MODULE = Path("helpers") / "taught.py"
+
+
+def saved_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The code cells marked ``#@save`` on a line of their own."""
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and any(line.strip() == SAVE_MARK for line in c.source.splitlines())
+    ]
+
+
+def _imports(nb: nbformat.NotebookNode) -> dict[str, tuple[str, str | None, str]]:
+    """Every name a chapter's top-level import lines bind: name -> (module, imported name or None, alias)."""
+    bound: dict[str, tuple[str, str | None, str]] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(without_test_markers(cell.source))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    bound[alias.asname or alias.name.split(".")[0]] = (alias.name, None, alias.asname or "")
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    bound[alias.asname or alias.name] = (node.module, alias.name, alias.asname or "")
+    return bound
+
+
+def taught_module(root: Path = ROOT) -> str:
+    """The text of helpers/taught.py: every ``#@save`` cell of solutions/, with the imports it needs."""
+    import builtins
+
+    imports: set[tuple[str, str | None, str]] = set()
+    parts: list[str] = []
+    index: list[str] = []
+    defined: set[str] = set()
+    for source in sorted((root / "solutions").glob("*.ipynb")):
+        nb = nbformat.read(source, as_version=4)
+        bound = _imports(nb)
+        for cell in saved_cells(nb):
+            body = without_test_markers(cell.source)
+            kept = [n for n in ast.parse(body).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+            code = "\n\n\n".join(ast.get_source_segment(body, n) for n in kept)  # the cell's own calls stay behind
+            tree = ast.parse(code)
+            names = [n.name for n in kept]
+            local = set(names) | {
+                n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+            local |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+            for node in ast.walk(tree):
+                if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
+                    continue
+                name = node.id
+                if name in bound:
+                    imports.add(bound[name])
+                elif name not in local and name not in defined and not hasattr(builtins, name):
+                    raise AuthoringError(
+                        f"{source.name}, cell {cell.get('id')}: the #@save cell uses {name!r}, which its chapter "
+                        "neither imports nor saves in an earlier #@save cell; mark that cell #@save too."
+                    )
+            defined |= set(names)
+            index.append(f"  {', '.join(names) or '(statements)'}: {source.name}, cell {cell.get('id')}")
+            parts.append(f"# ---- {source.name}, cell {cell.get('id')}\n{code}\n")
+    lines = [f"import {m}" + (f" as {a}" if a else "") for m, n, a in imports if n is None]
+    froms: dict[str, list[str]] = {}
+    for module, name, alias in imports:
+        if name is not None:
+            froms.setdefault(module, []).append(name + (f" as {alias}" if alias else ""))
+    lines += [f"from {m} import {', '.join(sorted(v))}" for m, v in froms.items()]
+    sections: list[list[str]] = [[], [], []]  # isort's: standard library, third party, this package
+    for line in sorted(set(lines), key=_import_key):
+        top = line.split()[1].split(".")[0]
+        sections[0 if top in sys.stdlib_module_names else 2 if top == "helpers" else 1].append(line)
+    blocks = ["\n".join(section) for section in sections if section]
+    header = (
+        '"""Code the notebooks teach and later chapters reuse: GENERATED, do not edit by hand.\n\n'
+        "Each function below is copied verbatim from a cell marked ``#@save`` in solutions/ by\n"
+        "``python tools/notebooks.py --write`` (``--check`` fails when this file is stale).\n"
+        "To change a function, edit its notebook cell and run --write. Where each comes from:\n\n"
+        + "\n".join(index)
+        + '\n"""\n'
+    )
+    return header + "\n" + "\n\n".join(blocks) + "\n\n\n" + "\n\n".join(parts)
+
+
+def _import_key(line: str) -> tuple[int, str]:
+    """isort's order within a section: every ``import x`` first, then ``from x import``, by module."""
+    words = line.split()
+    return (0 if words[0] == "import" else 1, words[1].lower())
+
+
 def plan(root: Path = ROOT) -> dict[Path, str]:
     """Every file the generator owns, mapped to the text it should hold."""
     files: dict[Path, str] = {}
@@ -291,6 +392,7 @@ def plan(root: Path = ROOT) -> dict[Path, str]:
         files[root / "helpers" / "exercises" / "answers" / f"{chapter_key(source)}.json"] = _dump_answers(
             answers(nb, source)
         )
+    files[root / TAUGHT_MODULE] = taught_module(root)
     return files
 
 
@@ -303,6 +405,8 @@ def check(root: Path = ROOT) -> list[str]:
             problems.append(f"{rel} is missing")
         elif path.read_text(encoding="utf-8") != text:
             what = "has outputs or is not normalised" if path.parent.name == "solutions" else "is out of date"
+            if path == root / TAUGHT_MODULE:
+                what = "is stale: it differs from the #@save cells of solutions/"
             problems.append(f"{rel} {what}")
     for source in sorted((root / "solutions").glob("*.ipynb")):
         nb = stripped(nbformat.read(source, as_version=4))

@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRON_AT_IMPORT = dict(os.environ)
@@ -310,3 +311,49 @@ def definitions(path: Path | str) -> dict[str, str]:
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 found[node.targets[0].id] = ast.get_source_segment(body, node)
     return found
+
+
+def notebook_functions(path: Path | str, *names: str) -> SimpleNamespace:
+    """The functions ``names`` as a notebook defines them, run from its own cells: its top-level
+    imports, then its literal constants and its top-level functions and classes (nothing else runs;
+    functions whose defaults need the notebook's variables are left out). Tests and benchmarks use this for code that a chapter
+    teaches and no later chapter reuses, so it lives in the notebook only."""
+    import nbformat
+
+    imports = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        body = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("### "))
+        try:
+            tree = ast.parse(body)
+        except SyntaxError:
+            continue
+        imports += [
+            ast.get_source_segment(body, node)
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom) and getattr(node, "module", None) != "__future__"
+        ]
+    namespace: dict = {"__name__": Path(path).stem}
+    exec("\n".join(imports), namespace)  # noqa: S102 - our own notebook's import lines
+    for name, code in definitions(path).items():
+        if code.startswith(("def ", "class ")) or _is_literal_assignment(code):
+            try:
+                exec(code, namespace)  # noqa: S102 - our own notebook's definitions
+            except NameError:
+                if name in names:
+                    raise
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise LookupError(f"{Path(path).name} defines no function named {', '.join(missing)}")
+    return SimpleNamespace(**{name: namespace[name] for name in names})
+
+
+def _is_literal_assignment(code: str) -> bool:
+    """True for ``NAME = <a literal>`` (a number, string, tuple, list, set or dict of literals)."""
+    node = ast.parse(code).body[0]
+    try:
+        ast.literal_eval(node.value)
+    except (AttributeError, ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True

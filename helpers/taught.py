@@ -1,0 +1,143 @@
+"""Code the notebooks teach and later chapters reuse: GENERATED, do not edit by hand.
+
+Each function below is copied verbatim from a cell marked ``#@save`` in solutions/ by
+``python tools/notebooks.py --write`` (``--check`` fails when this file is stale).
+To change a function, edit its notebook cell and run --write. Where each comes from:
+
+  output_size, same_padding: 02_convolution_from_scratch.ipynb, cell cell-029
+  pad_images: 02_convolution_from_scratch.ipynb, cell cell-039
+  plot_confusion_matrix: 06_evaluation.ipynb, cell cell-031
+  per_class_table: 06_evaluation.ipynb, cell cell-040
+  plot_confident_mistakes: 06_evaluation.ipynb, cell cell-042
+  top_k: 07_inference.ipynb, cell cell-026
+  tflite_predict: 07_inference.ipynb, cell cell-048
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix, precision_recall_fscore_support
+
+from helpers import plots
+
+
+# ---- 02_convolution_from_scratch.ipynb, cell cell-029
+def output_size(input_size: int, kernel_size: int, stride: int = 1, padding: str = "valid") -> int:
+    """Length of one spatial axis after a convolution or pooling layer."""
+    if padding == "same":
+        return math.ceil(input_size / stride)
+    if padding == "valid":
+        return (input_size - kernel_size) // stride + 1
+    raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}.")
+
+
+def same_padding(input_size: int, kernel_size: int, stride: int = 1) -> tuple[int, int]:
+    """Zeros TensorFlow adds before and after one axis for padding='same'."""
+    out = math.ceil(input_size / stride)
+    total = max((out - 1) * stride + kernel_size - input_size, 0)
+    return total // 2, total - total // 2
+
+
+# ---- 02_convolution_from_scratch.ipynb, cell cell-039
+def pad_images(images, kernel_shape, stride, padding, value=0.0):
+    """Pad the height and width axes of NHWC images for 'same' padding (no-op for 'valid')."""
+    if padding == "valid":
+        return images
+    pad_h = same_padding(images.shape[1], kernel_shape[0], stride[0])
+    pad_w = same_padding(images.shape[2], kernel_shape[1], stride[1])
+    return np.pad(images, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
+
+
+# ---- 06_evaluation.ipynb, cell cell-031
+def plot_confusion_matrix(y_true, y_pred, class_names, normalize=None, ax=None):
+    """Draw a confusion matrix: counts, or with normalize="true" each row divided by its total."""
+    many_classes = len(class_names) > 20  # numbers in hundreds of cells would be unreadable
+    display = ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        labels=list(range(len(class_names))),
+        display_labels=class_names,
+        normalize=normalize,
+        include_values=not many_classes,
+        values_format=".2f" if normalize else "d",
+        xticks_rotation="vertical",
+        cmap="Blues",
+        colorbar=False,
+        ax=ax,
+    )
+    if many_classes:
+        display.ax_.tick_params(labelsize=5)
+    display.ax_.set_title("row-normalised (recall on the diagonal)" if normalize == "true" else "counts")
+    return display
+
+
+# ---- 06_evaluation.ipynb, cell cell-040
+def per_class_table(y_true, y_pred, class_names):
+    """Precision, recall, F1 and support per class, worst F1 first, with a diagnosis."""
+    labels = list(range(len(class_names)))
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    mistakes = confusion_matrix(y_true, y_pred, labels=labels)
+    np.fill_diagonal(mistakes, 0)  # keep only the wrong answers
+    table = pd.DataFrame(
+        {
+            "precision": precision,
+            "recall": recall,
+            "f1-score": f1,
+            "support": support,
+            "most often taken for": [class_names[row.argmax()] if row.any() else "-" for row in mistakes],
+        },
+        index=pd.Index(class_names, name="class"),
+    )
+    table["diagnosis"] = np.select(
+        [
+            table[["precision", "recall"]].min(axis=1) >= 0.9,
+            table["recall"] - table["precision"] > 0.1,
+            table["precision"] - table["recall"] > 0.1,
+        ],
+        [
+            "good",
+            "low precision: other classes are often predicted as this one",
+            "low recall: images of this class are often missed",
+        ],
+        default="both low: confused in both directions",
+    )
+    return table.sort_values("f1-score", kind="stable")
+
+
+# ---- 06_evaluation.ipynb, cell cell-042
+def plot_confident_mistakes(images, y_true, probabilities, class_names, n=12, ncols=6):
+    """Show the n mistakes the model was surest of, with the true class, the prediction and its confidence."""
+    y_pred = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
+    if len(wrong) == 0:
+        print("No mistakes to show: every prediction is right.")
+        return None
+    surest_first = wrong[np.argsort(-confidence[wrong], kind="stable")][:n]
+    axes = plots.image_grid(images[surest_first], ncols=ncols, size=2.2)
+    for ax, i in zip(axes, surest_first):
+        ax.set_title(
+            f"true: {class_names[y_true[i]]}\npredicted: {class_names[y_pred[i]]}\n{confidence[i]:.0%} sure", fontsize=8
+        )
+    return axes
+
+
+# ---- 07_inference.ipynb, cell cell-026
+def top_k(probabilities, class_names, top=3):
+    """The `top` classes of one row of probabilities as [{"class", "confidence"}, ...], most likely first."""
+    best = np.argsort(-probabilities, kind="stable")[:top]  # highest first; equal scores keep the class order
+    return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
+
+
+# ---- 07_inference.ipynb, cell cell-048
+def tflite_predict(interpreter, images):
+    """Run a batch of float32 images through a LiteRT interpreter and return the model's outputs."""
+    images = np.asarray(images, dtype=np.float32)
+    input_detail = interpreter.get_input_details()[0]
+    if list(input_detail["shape"]) != list(images.shape):  # the file expects a batch of 1 unless told otherwise
+        interpreter.resize_tensor_input(input_detail["index"], images.shape)
+    interpreter.allocate_tensors()  # (re)serve memory for this input shape; nearly free when nothing changed
+    interpreter.set_tensor(input_detail["index"], images)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
