@@ -289,22 +289,26 @@ def without_test_markers(source: str) -> str:
     return "\n".join(kept) if len(kept) != len(lines) else source
 
 
-def definitions(path: Path | str) -> dict[str, str]:
-    """Source of every top-level function, class and simple assignment in a notebook's code
-    cells, by name (a later definition wins): what the identity tests compare with the copies
-    of taught code kept in ``helpers``. nbgrader marker lines are left out; cells that are not
-    plain Python (magics, learner placeholders) are skipped."""
+def parsed_code_cells(path: Path | str):
+    """Each plain-Python code cell of a notebook as (source, ast), nbgrader marker lines left out;
+    cells that are not plain Python (magics, learner placeholders) are skipped."""
     import nbformat
 
-    found: dict[str, str] = {}
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type != "code":
             continue
         body = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("### "))
         try:
-            tree = ast.parse(body)
+            yield body, ast.parse(body)
         except SyntaxError:
             continue
+
+
+def definitions(path: Path | str) -> dict[str, str]:
+    """Source of every top-level function, class and simple assignment in a notebook's code
+    cells, by name (a later definition wins)."""
+    found: dict[str, str] = {}
+    for body, tree in parsed_code_cells(path):
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 found[node.name] = ast.get_source_segment(body, node)
@@ -318,17 +322,8 @@ def notebook_functions(path: Path | str, *names: str) -> SimpleNamespace:
     imports, then its literal constants and its top-level functions and classes (nothing else runs;
     functions whose defaults need the notebook's variables are left out). Tests and benchmarks use this for code that a chapter
     teaches and no later chapter reuses, so it lives in the notebook only."""
-    import nbformat
-
     imports = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        body = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith("### "))
-        try:
-            tree = ast.parse(body)
-        except SyntaxError:
-            continue
+    for body, tree in parsed_code_cells(path):
         imports += [
             ast.get_source_segment(body, node)
             for node in tree.body
