@@ -38,30 +38,6 @@ def isolated(monkeypatch):
     shutil.rmtree(KERAS_MODELS, ignore_errors=True)
 
 
-@pytest.fixture
-def network(monkeypatch):
-    """Every URL Keras opens is recorded in ``network.urls``; ``network.answer(url)`` decides (default: fail)."""
-
-    class Network:
-        urls: list[str] = []
-
-        @staticmethod
-        def answer(url):
-            raise AssertionError(f"tried to download {url}")
-
-    real_urlopen = urllib.request.urlopen
-
-    def urlopen(url, *args, **kwargs):
-        text = url if isinstance(url, str) else url.full_url
-        if text.startswith("file:"):
-            return real_urlopen(url, *args, **kwargs)
-        Network.urls.append(text)
-        return Network.answer(url)
-
-    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    return Network
-
-
 def write_weight_file(path: Path, seed: int) -> None:
     """A Keras weight file (legacy HDF5, like the release files) for MobileNet(alpha=0.25), seeded random values."""
     keras.utils.set_random_seed(seed)

@@ -12,7 +12,6 @@ import io
 import os
 import shutil
 import tarfile
-import urllib.request
 from pathlib import Path
 
 import keras
@@ -39,32 +38,6 @@ def isolated(monkeypatch, tmp_path):
     yield
     for sub in ("datasets", "models"):
         shutil.rmtree(KERAS_HOME / sub, ignore_errors=True)
-
-
-@pytest.fixture
-def network(monkeypatch, tmp_path):
-    """Keras's downloads: ``network.files[url] = bytes`` serves a file; any other URL fails the test."""
-
-    class Network:
-        files: dict[str, bytes] = {}
-        urls: list[str] = []
-
-    real_urlopen = urllib.request.urlopen
-
-    def urlopen(url, *args, **kwargs):
-        text = url if isinstance(url, str) else url.full_url
-        if text.startswith("file:"):
-            return real_urlopen(url, *args, **kwargs)
-        Network.urls.append(text)
-        if text not in Network.files:
-            raise AssertionError(f"tried to download {text}")
-        served = tmp_path / "served" / str(len(Network.urls))
-        served.parent.mkdir(exist_ok=True)
-        served.write_bytes(Network.files[text])
-        return real_urlopen(served.as_uri())
-
-    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    return Network
 
 
 def tiny_cifar10(seed: int = 0):
