@@ -183,22 +183,40 @@ PIPELINE_STEPS = (
 )
 
 
+def _step_row(
+    ax,
+    steps,
+    width: float,
+    gap: float,
+    height: float,
+    *,
+    first_colour: int,
+    fontsize: float,
+    note_y: float,
+    **note_style,
+) -> tuple[list, list]:
+    """Numbered boxes in a row joined by arrows, each (name, detail, note) with its detail above the box and
+    its note at ``note_y`` (below the box when negative); the first ``first_colour`` boxes in sky blue, the
+    rest orange. Returns the boxes and the arrows."""
+    boxes, arrows = [], []
+    for index, (name, detail, note) in enumerate(steps):
+        x = index * (width + gap)
+        colour = SKY if index < first_colour else ORANGE
+        boxes.append(_box(ax, x, 0, width, height, f"{index + 1}. {name}", color=colour, fontsize=fontsize))
+        ax.text(x + width / 2, height + 0.15, detail, ha="center", va="top", fontsize=fontsize - 1.75, color=INK)
+        ax.text(x + width / 2, note_y, note, ha="center", va="bottom" if note_y < 0 else "top", fontsize=8.5,
+                color=INK, **note_style)  # fmt: skip
+        if index:
+            arrows.append(_arrow(ax, (x - gap + 0.03, height / 2), (x - 0.03, height / 2)))
+    return boxes, arrows
+
+
 def pipeline(ax: Any = None) -> list:
     """The seven steps of every project, with the chapters that teach each; returns the 7 boxes."""
     ax = _new_axes(ax, (13, 2.8))
     width, gap = 1.45, 0.45
-    boxes = []
-    for index, (name, detail, chapters) in enumerate(PIPELINE_STEPS):
-        x = index * (width + gap)
-        boxes.append(
-            _box(ax, x, 0, width, 1.1, f"{index + 1}. {name}", color=SKY if index < 4 else ORANGE, fontsize=11)
-        )
-        ax.text(x + width / 2, 1.25, detail, ha="center", va="top", fontsize=9, color=INK)
-        ax.text(
-            x + width / 2, -0.12, f"ch. {chapters}", ha="center", va="bottom", fontsize=8.5, color=INK, style="italic"
-        )
-        if index:
-            _arrow(ax, (x - gap + 0.03, 0.55), (x - 0.03, 0.55))
+    steps = [(name, detail, f"ch. {chapters}") for name, detail, chapters in PIPELINE_STEPS]
+    boxes, _ = _step_row(ax, steps, width, gap, 1.1, first_colour=4, fontsize=11, note_y=-0.12, style="italic")
     # Evaluation often sends you back to the model.
     evaluate_x = 5 * (width + gap) + width / 2
     build_x = 2 * (width + gap) + width / 2
@@ -1256,15 +1274,8 @@ def grad_cam_pipeline(ax: Any = None) -> dict:
     """
     ax = _new_axes(ax, (13, 3.1))
     width, gap = 1.55, 0.5
-    boxes, arrows = [], []
-    for index, (name, detail, code) in enumerate(GRAD_CAM_STEPS):
-        x = index * (width + gap)
-        color = SKY if index < 3 else ORANGE
-        boxes.append(_box(ax, x, 0, width, 0.9, f"{index + 1}. {name}", color=color, fontsize=10))
-        ax.text(x + width / 2, 1.05, detail, ha="center", va="top", fontsize=8.5, color=INK)
-        ax.text(x + width / 2, 1.6, code, ha="center", va="top", fontsize=8.5, color=INK, family="monospace")
-        if index:
-            arrows.append(_arrow(ax, (x - gap + 0.03, 0.45), (x - 0.03, 0.45)))
+    boxes, arrows = _step_row(ax, GRAD_CAM_STEPS, width, gap, 0.9, first_colour=3, fontsize=10, note_y=1.6,
+                              family="monospace")  # fmt: skip
     # The maps themselves feed the weighted sum: an arrow over the top from step 1 to step 4.
     start_x, end_x = width / 2, 3 * (width + gap) + width / 2
     ax.plot([start_x, start_x, end_x], [0, -0.35, -0.35], color=INK, linestyle="--", linewidth=1.3)
@@ -1283,8 +1294,8 @@ def out_of_fold(k: int = 5, ax: Any = None) -> dict:
     """
     from matplotlib.patches import Patch, Rectangle
 
-    if k < 2:
-        raise ValueError(f"Out-of-fold predictions need at least 2 folds; got k={k}.")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+        raise ValueError(f"Out-of-fold predictions need a whole number of at least 2 folds; got k={k!r}.")
     ax = _new_axes(ax, (1.25 * k + 3.2, 0.62 * k + 1.5))
     cell_width, cell_height = 1.2, 0.5
     cells, roles = [], []

@@ -498,5 +498,6 @@ def test_out_of_fold_predicts_every_fold_exactly_once():
     hatched = [cell for row in drawn["cells"] for cell in row if cell.get_hatch()]
     assert len(hatched) == 4 and {hex_of(cell) for cell in hatched} == {figures.ORANGE.lower()}
     assert {"fold 1", "fold 4", "head 4"} <= set(texts(drawn["ax"]))
-    with pytest.raises(ValueError, match="at least 2 folds"):
-        figures.out_of_fold(k=1)
+    for bad in (1, 2.5, "3", True):
+        with pytest.raises(ValueError, match="at least 2 folds"):
+            figures.out_of_fold(k=bad)
