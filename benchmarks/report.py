@@ -174,7 +174,8 @@ def with_times(figures: Mapping[str, dict], notebooks: Path = NOTEBOOKS) -> dict
     """The figures plus the computed ``time.NN`` keys."""
     out = dict(figures)
     for chapter, parts in chapter_times(figures, notebooks).items():
-        for name, value in (("", parts["total"]), (".optional", parts["optional"])):
+        split = (".exercises", parts["exercises"]), (".teaching", parts["total"] - parts["exercises"])
+        for name, value in (("", parts["total"]), (".optional", parts["optional"]), *split):
             out[f"time.{chapter}{name}"] = {"value": int(value), "unit": "min", "script": "benchmarks/report.py",
                                             "how": "chapter_time", "date": "computed", "load": "not a timing"}  # fmt: skip
     return out
@@ -227,17 +228,22 @@ def requoted(text: str, figures: Mapping[str, dict]) -> str:
     return text
 
 
+def texts(root: Path = ROOT) -> list[Path]:
+    """The markdown files that quote figures: the README, the setup page and the instructor kit."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "instructors").glob("*.md"))]
+
+
 def requote_everywhere(figures: Mapping[str, dict], root: Path = ROOT) -> list[Path]:
     """Apply ``requoted`` to the README and the markdown cells of ``solutions/``; the files it changed."""
     import nbformat
 
     figures = with_times(figures, root / "notebooks")
     changed = []
-    readme = root / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if (new := requoted(text, figures)) != text:
-        readme.write_text(new, encoding="utf-8")
-        changed.append(readme)
+    for page in texts(root):
+        text = page.read_text(encoding="utf-8")
+        if (new := requoted(text, figures)) != text:
+            page.write_text(new, encoding="utf-8")
+            changed.append(page)
     for path in sorted((root / "solutions").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         touched = False
@@ -253,7 +259,9 @@ def requote_everywhere(figures: Mapping[str, dict], root: Path = ROOT) -> list[P
 def quoted_everywhere(figures: Mapping[str, dict], root: Path = ROOT) -> list[str]:
     """Marker problems in the README and in the markdown cells of every chapter in ``solutions/``."""
     figures = with_times(figures, root / "notebooks")
-    problems = quoted((root / "README.md").read_text(encoding="utf-8"), figures, "README.md")
+    problems = []
+    for page in texts(root):
+        problems += quoted(page.read_text(encoding="utf-8"), figures, page.relative_to(root).as_posix())
     for notebook in sorted((root / "solutions").glob("*.ipynb")):
         for index, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
             if cell["cell_type"] == "markdown":

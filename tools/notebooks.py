@@ -393,6 +393,12 @@ def plan(root: Path = ROOT) -> dict[Path, str]:
             answers(nb, source)
         )
     files[root / TAUGHT_MODULE] = taught_module(root)
+    readme = root / "README.md"
+    if readme.exists():  # its Colab badges point at this repository and release, like the notebooks'
+        files[readme] = setup_cell.fix_badges(readme.read_text(encoding="utf-8"))
+    citation = root / "CITATION.cff"
+    if citation.exists():  # cites this version and repository
+        files[citation] = setup_cell.fix_citation(citation.read_text(encoding="utf-8"))
     return files
 
 
@@ -405,6 +411,10 @@ def check(root: Path = ROOT) -> list[str]:
             problems.append(f"{rel} is missing")
         elif path.read_text(encoding="utf-8") != text:
             what = "has outputs or is not normalised" if path.parent.name == "solutions" else "is out of date"
+            if path.name == "README.md":
+                what = "has Colab badges that point at another repository or release"
+            if path.name == "CITATION.cff":
+                what = "names another version or repository than helpers/__init__.py"
             if path == root / TAUGHT_MODULE:
                 what = "is stale: it differs from the #@save cells of solutions/"
             problems.append(f"{rel} {what}")
