@@ -6,10 +6,10 @@
 
 Extra arguments go to JupyterLab or pytest, e.g. ``python3 run.py test -k conv``.
 
-    python3 run.py compat oldest|newest|colab [--venv DIR] [pytest arguments]
+    python3 run.py compat oldest|newest|colab|kaggle [--venv DIR] [pytest arguments]
 
 builds a separate venv (default ~/.cache/course-compat/PROFILE, outside this folder) with
-the oldest supported versions, the newest releases, or a recorded Colab stack
+the oldest supported versions, the newest releases, or a recorded Colab or Kaggle stack
 (constraints/), and runs the notebooks there. It installs TensorFlow each time, so it is
 not part of the test suite; the README's "Verified with" table comes from it.
 """
@@ -33,7 +33,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".course-installed"
 SUPPORTED_PYTHON = ((3, 10), (3, 13))
-PROFILES = ("oldest", "newest", "colab")
+PROFILES = ("oldest", "newest", "colab", "kaggle")
+SERVICES = ("colab", "kaggle")  # notebook services: their preinstalled stack must stay untouched
 # The packages whose versions the "Verified with" table reports.
 REPORTED = (
     "tensorflow", "keras", "tensorboard", "numpy", "pandas", "matplotlib", "seaborn",
@@ -210,9 +211,9 @@ def compat(argv: list[str]) -> int:
     check_python()
     started = time.time()
     python = make_venv(venv)
-    constraints = ROOT / "constraints" / ("colab-snapshot.txt" if profile == "colab" else f"{profile}.txt")
+    constraints = ROOT / "constraints" / (f"{profile}-snapshot.txt" if profile in SERVICES else f"{profile}.txt")
     pip = [python, "-m", "pip", "install", "-q", "-c", constraints]
-    if profile == "colab":
+    if profile in SERVICES:
         # The preinstalled stack, plus what running the notebooks under pytest needs.
         stack = list(pinned(constraints))
         tools = [line for line in (ROOT / "requirements-test.txt").read_text().splitlines() if line[:1].isalpha()]
@@ -230,7 +231,7 @@ def compat(argv: list[str]) -> int:
         return code
     installed_in = time.time() - started
     versions = report_versions(python)
-    if profile == "colab":
+    if profile in SERVICES:
         with tempfile.TemporaryDirectory() as tmp:
             checkout = Path(tmp) / "course"
             shutil.copytree(
@@ -238,9 +239,9 @@ def compat(argv: list[str]) -> int:
             )
             problems = colab_install(python, checkout)
         if problems:
-            say("compat colab: FAILED, pip changed the preinstalled stack: " + "; ".join(problems))
+            say(f"compat {profile}: FAILED, pip changed the preinstalled stack: " + "; ".join(problems))
             return 1
-        targets = ["solutions/00_start_here.ipynb", "solutions/02_convolution_from_scratch.ipynb"]
+        targets = [] if extra else ["solutions"]  # every chapter, in smoke mode
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kernels use the pip-installed helpers
     else:
         # The notebooks with their answers (the learner copies run the same code) and the unit tests.
