@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -29,8 +30,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def venv_bin(venv: Path, windows: bool = os.name == "nt") -> Path:
+    """The folder of a venv's programs: ``Scripts`` on Windows, ``bin`` elsewhere."""
+    return venv / ("Scripts" if windows else "bin")
+
+
+def venv_program(venv: Path, name: str, windows: bool = os.name == "nt") -> Path:
+    """A program of a venv (``python``, ``jupyter``), with Windows' ``.exe``."""
+    return venv_bin(venv, windows) / (f"{name}.exe" if windows else name)
+
+
+PYTHON = venv_program(VENV, "python")
+# Intel Macs: TensorFlow stopped publishing macOS x86_64 wheels after 2.16.2 (for Python 3.9-3.12),
+# and ai-edge-litert after 1.0.1 (chapter 07 then uses tf.lite.Interpreter instead).
+INTEL_MAC_TENSORFLOW = "2.16.2"
 STAMP = VENV / ".course-installed"
 SUPPORTED_PYTHON = ((3, 10), (3, 13))
 PROFILES = ("oldest", "newest", "colab", "kaggle")
@@ -68,7 +83,7 @@ def check_python() -> None:
 
 
 def make_venv(venv: Path) -> Path:
-    python = venv / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+    python = venv_program(venv, "python")
     if not python.exists():
         say(f"creating the virtual environment {venv}")
         if run(sys.executable, "-m", "venv", venv) != 0:
@@ -94,13 +109,40 @@ def install(with_tests: bool) -> None:
     make_venv(VENV)
     what = "TensorFlow, JupyterLab and the course helpers" + (" plus the test tools" if with_tests else "")
     say(f"installing {what} (a few minutes the first time)")
-    command = [PYTHON, "-m", "pip", "install", "-q", "-r", "requirements.txt"]
+    command = [PYTHON, "-m", "pip", "install", "-q", *requirements_for(platform.system(), platform.machine())]
     if with_tests:
         command += ["-r", "requirements-test.txt"]
     if run(*command) != 0:
         sys.exit("Installation failed (see pip's message above). Check your connection and free disk space.")
     STAMP.write_text(json.dumps({**done, **wanted} if done.get("runtime") == wanted["runtime"] else wanted))
     say(f"installed in {time.time() - started:.0f} s")
+
+
+def requirements_for(system: str, machine: str, version: tuple[int, int] = sys.version_info[:2]) -> list[str]:
+    """pip's arguments for requirements.txt on this platform: the file itself, except on an Intel
+    Mac, where the newest TensorFlow with a wheel is INTEL_MAC_TENSORFLOW (and no LiteRT 2)."""
+    if not (system == "Darwin" and machine in ("x86_64", "i386")):
+        return ["-r", "requirements.txt"]
+    if version > (3, 12):
+        sys.exit(
+            f"On an Intel Mac the newest TensorFlow is {INTEL_MAC_TENSORFLOW}, which needs Python 3.10-3.12: "
+            "install Python 3.12 (python.org) and run `python3.12 run.py ...`, or use Colab (see docs/setup.md)."
+        )
+    say(f"Intel Mac: installing TensorFlow {INTEL_MAC_TENSORFLOW}, the newest with a wheel for this Mac")
+    args = []
+    for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("tensorflow=="):
+            line = f"tensorflow=={INTEL_MAC_TENSORFLOW}"
+        elif line.startswith("tensorboard"):
+            line = "tensorboard>=2.16,<2.17"
+        elif line.startswith("-e "):
+            args += ["-e", ".[tensorflow]"]  # without LiteRT: chapter 07 falls back to tf.lite
+            continue
+        args.append(line)
+    return args
 
 
 def report_browser() -> None:
@@ -273,7 +315,7 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], argv[1:]
     install(with_tests=command == "test")
     if command == "lab":
-        return run(BIN / "jupyter", "lab", "notebooks/00_start_here.ipynb", *extra)
+        return run(venv_program(VENV, "jupyter"), "lab", "notebooks/00_start_here.ipynb", *extra)
     report_browser()
     started = time.time()
     code = run(PYTHON, "-m", "pytest", *extra)
