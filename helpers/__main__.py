@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers {doctor, prefetch}``."""
+"""Command line: ``python -m helpers {doctor, prefetch, progress}``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor.main()
 
 
+def _progress(args: argparse.Namespace) -> int:
+    from helpers import progress
+
+    return progress.main(args.folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers", description="Image Classification with TensorFlow: course tools."
@@ -29,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     pre.add_argument("--to", required=True, help="mirror folder (use it later as COURSE_DATA_DIR)")
     pre.add_argument("names", nargs="*", help="what to fetch (default: everything the course uses)")
     pre.set_defaults(func=_prefetch)
+    prog = sub.add_parser("progress", help="your exercises: done, tried, not yet (or a room's, from a folder)")
+    prog.add_argument("folder", nargs="?", help="a folder of learners' progress files (*.jsonl), for a room's table")
+    prog.set_defaults(func=_progress)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from helpers import course
+from helpers import course, progress
 
 NOT_ATTEMPTED = (Ellipsis, None, NotImplemented)
 
@@ -188,6 +188,7 @@ class Question:
         """Check your answer(s) and print feedback (raises in strict mode if it is wrong)."""
         result = self.verdict(*answers, **context)
         render(result.status, result.message)
+        progress.record(self.key, result.status)
         if not result.ok and course.strict_checks():
             raise CheckFailed(f"{self.key}: {result.status}: {result.message}")
 
