@@ -40,6 +40,7 @@ import dis
 import html
 import inspect
 import json
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -260,7 +261,10 @@ class Question:
         return answers[self.key]
 
     def solution(self) -> None:
-        """Show the reference answer (try the hints first!)."""
+        """Show the reference answer (try the hints first!), unless this is a graded version."""
+        if os.environ.get("COURSE_WITHHOLD_SOLUTIONS") == "1":
+            render("hint", f"The solution of {self.key} is withheld in this graded version. Try {self.key}.hint().")
+            return
         render("solution", self.solution_text(), code=True)
 
     def __repr__(self) -> str:
