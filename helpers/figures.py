@@ -652,8 +652,11 @@ def fitting_regimes(history: Any = None, *, ax: Any = None, title: str | None = 
 # --------------------------------------------------------------------------- chapter 05
 
 
-def _effective_trainable(layer, parent_trainable: bool = True) -> bool:
-    return bool(parent_trainable and layer.trainable)
+def _look(trainable: bool | None) -> tuple[str, str | None]:
+    """Colour and hatch of a layer: ``None`` for a layer without weights, else trainable or frozen."""
+    if trainable is None:
+        return NO_WEIGHTS, None
+    return (TRAINABLE, None) if trainable else (FROZEN, "////")
 
 
 def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int = 24) -> dict:
@@ -661,87 +664,67 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int
 
     A nested model (the pretrained base) is drawn as a bar of thin stripes, one per layer;
     the other layers as boxes. A base of more than ``2 * zoom`` layers also gets its last
-    ``zoom`` layers drawn enlarged underneath (that is where fine-tuning starts). Returns
+    ``zoom`` layers drawn enlarged above it (that is where fine-tuning starts). Returns
     ``{"patches": {name: patch}, "trainable": {name: bool}, "zoomed": {name: patch}}`` for every
-    layer with weights, using the same names (``base/layer``) throughout.
+    layer with weights, using the same names (``base/layer``) throughout, the number of
+    trainable parameters and the axes. A layer inside a frozen base is frozen, whatever its own flag.
     """
     from matplotlib.patches import Patch, Rectangle
 
     ax = _new_axes(ax, (13, 3.8))
     patches, flags, zoomed = {}, {}, {}
-    height_used = 1.0
-    x = 0.0
-    box_width, base_width, height = 1.5, 7.0, 1.0
-    head_started = False
+    x, top_used, base_width, head_started = 0.0, 1.0, 7.0, False
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "InputLayer":
             continue
         inner = getattr(layer, "layers", None)
         if inner and any(sub.weights for sub in inner):  # the pretrained base: one stripe per layer
-            stripe = base_width / len(inner)
-            for index, sub in enumerate(inner):
-                name = f"{layer.name}/{sub.name}"
-                if sub.weights:
-                    trainable = _effective_trainable(sub, layer.trainable)
-                    color, hatch = (TRAINABLE, None) if trainable else (FROZEN, "////")
-                    flags[name] = trainable
-                else:
-                    color, hatch = NO_WEIGHTS, None
-                patch = Rectangle((x + index * stripe, 0), stripe, height, facecolor=color, edgecolor=color,
-                                  hatch=hatch, linewidth=0)  # fmt: skip
-                ax.add_patch(patch)
-                if sub.weights:
+            states = {f"{layer.name}/{sub.name}": bool(layer.trainable and sub.trainable) if sub.weights else None
+                      for sub in inner}  # fmt: skip
+            flags.update({name: state for name, state in states.items() if state is not None})
+            stripe = base_width / len(states)
+            for index, (name, state) in enumerate(states.items()):
+                color, hatch = _look(state)
+                patch = ax.add_patch(Rectangle((x + index * stripe, 0), stripe, 1, facecolor=color, edgecolor=color,
+                                               hatch=hatch, linewidth=0))  # fmt: skip
+                if state is not None:
                     patches[name] = patch
-            ax.add_patch(Rectangle((x, 0), base_width, height, fill=False, edgecolor=INK, linewidth=1.5))
-            n_trainable = sum(flags[f"{layer.name}/{s.name}"] for s in inner if s.weights)
-            n_weighted = sum(1 for s in inner if s.weights)
-            summary = f"pretrained base: {layer.name}, {len(inner)} layers; {n_trainable} of {n_weighted} with weights trainable"
+            ax.add_patch(Rectangle((x, 0), base_width, 1, fill=False, edgecolor=INK, linewidth=1.5))
+            weighted = [state for state in states.values() if state is not None]
+            summary = f"pretrained base: {layer.name}, {len(inner)} layers; {sum(weighted)} of {len(weighted)} with weights trainable"
             if len(inner) > 2 * zoom:  # the top of a long base, enlarged
-                top, wide = height + 0.7, base_width / zoom
-                start = x + (len(inner) - zoom) * stripe
-                ax.plot([start, x], [height, top], color=GREY, linewidth=1)
-                ax.plot([x + base_width, x + base_width], [height, top], color=GREY, linewidth=1)
-                for index, sub in enumerate(inner[-zoom:]):
-                    name = f"{layer.name}/{sub.name}"
-                    if sub.weights:
-                        color, hatch = (TRAINABLE, None) if flags[name] else (FROZEN, "////")
-                    else:
-                        color, hatch = NO_WEIGHTS, None
-                    patch = Rectangle((x + index * wide, top), wide, 0.6, facecolor=color, edgecolor=INK,
-                                      hatch=hatch, linewidth=0.5)  # fmt: skip
-                    ax.add_patch(patch)
-                    if sub.weights:
+                top, wide = 1.7, base_width / zoom
+                ax.plot([x + (len(inner) - zoom) * stripe, x], [1, top], color=GREY, linewidth=1)
+                ax.plot([x + base_width, x + base_width], [1, top], color=GREY, linewidth=1)
+                for index, (name, state) in enumerate(list(states.items())[-zoom:]):
+                    color, hatch = _look(state)
+                    patch = ax.add_patch(Rectangle((x + index * wide, top), wide, 0.6, facecolor=color, edgecolor=INK,
+                                                   hatch=hatch, linewidth=0.5))  # fmt: skip
+                    if state is not None:
                         zoomed[name] = patch
                 ax.text(x + base_width / 2, top + 0.72, f"its last {zoom} layers, enlarged\n{summary}",
                         ha="center", va="top", fontsize=9.5)  # fmt: skip
-                height_used = top + 1.3
+                top_used = top + 1.3
             else:
-                ax.text(
-                    x + base_width / 2, height + 0.12, summary.replace("; ", "\n"), ha="center", va="top", fontsize=9.5
-                )
-                height_used = max(height_used, height + 0.5)
+                ax.text(x + base_width / 2, 1.12, summary.replace("; ", "\n"), ha="center", va="top", fontsize=9.5)
+                top_used = max(top_used, 1.5)
             ax.text(x, -0.1, "input side (edges, textures)", fontsize=8.5, va="bottom")
             ax.text(x + base_width, -0.1, "output side (object parts)", fontsize=8.5, va="bottom", ha="right")
             x += base_width + 0.35
             continue
-        if layer.weights:
-            trainable = _effective_trainable(layer)
-            color, hatch = (TRAINABLE, None) if trainable else (FROZEN, "////")
-            flags[layer.name] = trainable
-        else:
-            color, hatch = NO_WEIGHTS, None
-        patch = Rectangle((x, 0.1), box_width, height - 0.2, facecolor=color, edgecolor=INK, hatch=hatch, linewidth=1.2)
-        ax.add_patch(patch)
-        if layer.weights:
-            patches[layer.name] = patch
+        state = bool(layer.trainable) if layer.weights else None
+        color, hatch = _look(state)
+        patch = ax.add_patch(Rectangle((x, 0.1), 1.5, 0.8, facecolor=color, edgecolor=INK, hatch=hatch, linewidth=1.2))
+        if state is not None:
+            patches[layer.name], flags[layer.name] = patch, state
         label = layer.name if inner is not None else kind.replace("GlobalAveragePooling2D", "GlobalAverage\nPooling2D")
-        ax.text(x + box_width / 2, 0.5, label, ha="center", va="center", fontsize=8, color=INK,
+        ax.text(x + 0.75, 0.5, label, ha="center", va="center", fontsize=8, color=INK,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})  # fmt: skip
-        if patches and not head_started and any("/" in name for name in patches):
+        if not head_started and any("/" in name for name in patches):
             head_started = True
             ax.text(x, -0.1, "new head →", fontsize=8.5, va="bottom")
-        x += box_width + 0.15
+        x += 1.65
     trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     legend = [
         Patch(facecolor=FROZEN, hatch="////", edgecolor=FROZEN, label="frozen (trainable=False)"),
@@ -752,7 +735,7 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int
     ax.set_title(
         title or f"{model.name}: {trainable_params:,} of {model.count_params():,} parameters trainable", fontsize=11
     )
-    blank(ax, (-0.1, x + 0.1), (-0.45, height_used + 0.5))
+    blank(ax, (-0.1, x + 0.1), (-0.45, top_used + 0.5))
     ax.set_aspect("auto")
     return {"patches": patches, "trainable": flags, "zoomed": zoomed, "trainable_params": trainable_params, "ax": ax}
 
