@@ -86,7 +86,6 @@ def draw_grid(
     origin: tuple[float, float] = (0.0, 0.0),
     colors: Any = None,
     highlight: Sequence[tuple[int, int]] = (),
-    highlight_color: str = INK,
     text: bool = True,
     fontsize: float = 11,
     hatch: Any = None,
@@ -113,7 +112,7 @@ def draw_grid(
                 1,
                 1,
                 facecolor=face,
-                edgecolor=highlight_color if (i, j) in marked else GREY,
+                edgecolor=INK if (i, j) in marked else GREY,
                 linewidth=3 if (i, j) in marked else 0.8,
                 hatch="///" if hatch is not None and hatch[i][j] else None,
                 zorder=3 if (i, j) in marked else 1,
@@ -154,23 +153,13 @@ def box(ax, x: float, y: float, width: float, height: float, text: str, *, color
     return patch
 
 
-def arrow(ax, start: tuple[float, float], end: tuple[float, float], *, text: str | None = None, **kw):
+def arrow(ax, start: tuple[float, float], end: tuple[float, float], **kw):
+    """An arrow from ``start`` to ``end`` in the ink colour; ``kw`` go to ``FancyArrowPatch``. Returns the patch."""
     from matplotlib.patches import FancyArrowPatch
 
-    arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK, linewidth=1.3, **kw)
-    ax.add_patch(arrow)
-    if text:
-        ax.text(
-            (start[0] + end[0]) / 2,
-            (start[1] + end[1]) / 2 - 0.12,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=8.5,
-            color=INK,
-            family="monospace",
-        )
-    return arrow
+    return ax.add_patch(
+        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK, linewidth=1.3, **kw)
+    )
 
 
 # --------------------------------------------------------------------------- chapter 01
