@@ -763,7 +763,8 @@ def confusion_matrix_guide(
     ax = _new_axes(ax, (11, 7))
     display = ConfusionMatrixDisplay(matrix, display_labels=list(class_names))
     display.plot(ax=ax, cmap="Greys", colorbar=False, values_format="d", xticks_rotation=45,
-                 im_kw={"vmax": 2 * max(int(matrix.max()), 1)}, text_kw={"fontsize": 9 if n > 6 else 11})  # fmt: skip
+                 im_kw={"vmax": 2 * max(int(matrix.max()), 1)},  # light greys: dark numbers read on every cell
+                 text_kw={"fontsize": 9 if n > 6 else 11, "color": INK})  # fmt: skip
     ax.grid(False)
     row_patch = Rectangle((-0.5, r - 0.5), n, 1, fill=False, edgecolor=ORANGE, linewidth=4, zorder=8)
     column_patch = Rectangle((c - 0.5, -0.5), 1, n, fill=False, edgecolor=BLUE, linewidth=4, linestyle="--", zorder=9)

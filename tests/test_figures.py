@@ -3,11 +3,13 @@ claims to show, and the diagrams stored in the chapters are what the tool draws 
 
 from __future__ import annotations
 
+import base64
 import re
 import warnings
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 
@@ -298,6 +300,7 @@ def test_confusion_matrix_guide_explains_one_row_and_one_column():
     assert (drawn["row_patch"].get_y(), drawn["row_patch"].get_width()) == (-0.5, 4)  # the whole "cat" row
     assert (drawn["column_patch"].get_x(), drawn["column_patch"].get_height()) == (0.5, 4)  # the whole "dog" column
     np.testing.assert_array_equal(drawn["display"].confusion_matrix, matrix)
+    assert {mpl.colors.to_hex(t.get_color()) for t in drawn["display"].text_.ravel()} == {figures.INK.lower()}
     assert [t.get_text() for t in drawn["ax"].get_yticklabels()] == names
     shown = "\n".join(texts(drawn["ax"]))
     assert f"recall = {matrix[0, 0]} / {matrix[0].sum()}" in shown
@@ -432,6 +435,10 @@ def test_the_chapters_diagrams_are_fresh_small_and_described():
     assert draw_figures.stale() == [], "run `python tools/draw_figures.py --write`, then `tools/notebooks.py --write`"
     for diagram in draw_figures.DIAGRAMS:
         assert 10_000 < len(draw_figures.stored(diagram)) < 80_000, diagram.name
+        learner = nbformat.read(draw_figures.ROOT / "notebooks" / diagram.notebook, as_version=4)
+        cell = next(c for c in learner.cells if c.get("id") == diagram.cell)  # the learner copy shows it too
+        assert base64.b64decode(cell.attachments[f"{diagram.name}.png"]["image/png"]) == draw_figures.stored(diagram)
+        assert draw_figures.image_line(diagram) in cell.source
         assert len(diagram.alt.split()) >= 12, f"{diagram.name}: say in the alt text what the figure shows"
 
 
