@@ -229,10 +229,6 @@ def problem_types(
 # --------------------------------------------------------------------------- chapter 02: convolution
 
 
-def _conv_output_shape(image: np.ndarray, kernel: np.ndarray, stride: int) -> tuple[int, int]:
-    return ((image.shape[0] - kernel.shape[0]) // stride + 1, (image.shape[1] - kernel.shape[1]) // stride + 1)
-
-
 def _check_2d(image: Any, kernel: Any) -> tuple[np.ndarray, np.ndarray]:
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     if image.ndim != 2 or kernel.ndim != 2:
@@ -252,7 +248,7 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     window's products, their sum and the output so far.
     """
     image, kernel = _check_2d(image, kernel)
-    out_h, out_w = _conv_output_shape(image, kernel, stride)
+    out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
     row, col = position
     if not (0 <= row < out_h and 0 <= col < out_w):
         raise ValueError(f"position {position} is outside the {out_h}x{out_w} output.")
@@ -302,7 +298,7 @@ def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval:
     from matplotlib.animation import FuncAnimation
 
     image, kernel = _check_2d(image, kernel)
-    out_h, out_w = _conv_output_shape(image, kernel, stride)
+    out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
     fig, axes = plt.subplots(
         1, 4, figsize=(11, 2.9), dpi=dpi, gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], kernel.shape[1], out_w]}
     )  # fmt: skip

@@ -238,16 +238,13 @@ def convolution_steps(positions=((0, 0), (0, 1), (0, 2))):
 
 
 def padded_output(image, kernel, padding: str, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The input padded as Keras pads it (the odd one extra after), the padding cells, and the output."""
-    from helpers.figures import conv_output_size
+    """The input padded as Keras pads it (with chapter 02's own ``same_padding``), the padding cells, and the output."""
+    from helpers.taught import output_size, same_padding
 
-    pads = []
-    for size, k in zip(image.shape, kernel.shape):
-        total = max((conv_output_size(size, k, stride, padding) - 1) * stride + k - size, 0)
-        pads.append((total // 2, total - total // 2))
+    pads = [same_padding(n, k, stride) if padding == "same" else (0, 0) for n, k in zip(image.shape, kernel.shape)]
     padded = np.pad(image, pads)
     mask = np.pad(np.zeros(image.shape, bool), pads, constant_values=True)
-    out_h, out_w = (conv_output_size(n, k, stride, padding) for n, k in zip(image.shape, kernel.shape))
+    out_h, out_w = (output_size(n, k, stride, padding) for n, k in zip(image.shape, kernel.shape))
     kh, kw = kernel.shape
     output = np.array([[(padded[i * stride : i * stride + kh, j * stride : j * stride + kw] * kernel).sum()
                         for j in range(out_w)] for i in range(out_h)])  # fmt: skip
