@@ -1,11 +1,15 @@
-"""Explanatory figures: the drawings the chapters use to show an idea rather than describe it.
+"""Figures of the learner's own data: a model, a training history, a schedule, predictions, files, arrays.
 
-Every function takes the chapter's own data or model (and an optional ``ax=`` or ``axes=``),
-draws with matplotlib, returns what it drew (artists and the numbers behind them) and never
-calls ``plt.show()``. The figures are deterministic, drawn on a white background (so they
-read the same in light and dark JupyterLab themes and on a projector) in the Okabe-Ito
-colours, which colour-blind readers can tell apart; where two colours carry the meaning,
-a hatch or line style carries it too.
+Every figure function takes what the chapter made (and an optional ``ax=`` or ``axes=``),
+draws with matplotlib, on scikit-learn's displays where one exists, and never calls
+``plt.show()``. One return convention: a dict of what it drew (artists, a display) and the
+numbers behind them, with the Axes under ``"ax"`` (one panel) or ``"axes"`` (several). Two
+building blocks differ and say so: ``draw_grid`` returns its cells and
+``convolution_animation`` the animation to show. The figures are deterministic, drawn on a
+white background (so they read the same in light and dark JupyterLab themes and on a
+projector) in the Okabe-Ito colours, which colour-blind readers can tell apart; where two
+colours carry the meaning, a hatch or line style carries it too. The course's fixed
+diagrams (no learner data) are images in the chapters, drawn by ``tools/draw_figures.py``.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def _new_axes_row(axes: Any, count: int, figsize: tuple[float, float], **kwargs)
     return axes[:count]
 
 
-def _blank(ax, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+def blank(ax, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
     """Axes for a diagram: no ticks or frame, y growing downwards, square cells."""
     ax.set_xlim(*xlim)
     ax.set_ylim(ylim[1], ylim[0])
@@ -82,7 +86,6 @@ def draw_grid(
     origin: tuple[float, float] = (0.0, 0.0),
     colors: Any = None,
     highlight: Sequence[tuple[int, int]] = (),
-    highlight_color: str = INK,
     text: bool = True,
     fontsize: float = 11,
     hatch: Any = None,
@@ -109,7 +112,7 @@ def draw_grid(
                 1,
                 1,
                 facecolor=face,
-                edgecolor=highlight_color if (i, j) in marked else GREY,
+                edgecolor=INK if (i, j) in marked else GREY,
                 linewidth=3 if (i, j) in marked else 0.8,
                 hatch="///" if hatch is not None and hatch[i][j] else None,
                 zorder=3 if (i, j) in marked else 1,
@@ -131,7 +134,7 @@ def draw_grid(
     return cells
 
 
-def _box(ax, x: float, y: float, width: float, height: float, text: str, *, color: str = "white", fontsize=10, **kw):
+def box(ax, x: float, y: float, width: float, height: float, text: str, *, color: str = "white", fontsize=10, **kw):
     """A rounded box with centred text; returns the patch."""
     from matplotlib.patches import FancyBboxPatch
 
@@ -150,83 +153,16 @@ def _box(ax, x: float, y: float, width: float, height: float, text: str, *, colo
     return patch
 
 
-def _arrow(ax, start: tuple[float, float], end: tuple[float, float], *, text: str | None = None, **kw):
+def arrow(ax, start: tuple[float, float], end: tuple[float, float], **kw):
+    """An arrow from ``start`` to ``end`` in the ink colour; ``kw`` go to ``FancyArrowPatch``. Returns the patch."""
     from matplotlib.patches import FancyArrowPatch
 
-    arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK, linewidth=1.3, **kw)
-    ax.add_patch(arrow)
-    if text:
-        ax.text(
-            (start[0] + end[0]) / 2,
-            (start[1] + end[1]) / 2 - 0.12,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=8.5,
-            color=INK,
-            family="monospace",
-        )
-    return arrow
+    return ax.add_patch(
+        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK, linewidth=1.3, **kw)
+    )
 
 
 # --------------------------------------------------------------------------- chapter 01
-
-
-PIPELINE_STEPS = (
-    ("collect", "images + labels", "01"),
-    ("preprocess", "resize, scale,\nbatch", "01, 04"),
-    ("build", "stack layers", "02, 03, 05"),
-    ("compile", "optimizer, loss,\nmetrics", "03"),
-    ("train", "model.fit", "03, 05"),
-    ("evaluate", "unseen test\nimages", "06, 08"),
-    ("deploy", "save, export,\npredict", "07"),
-)
-
-
-def _step_row(
-    ax,
-    steps,
-    width: float,
-    gap: float,
-    height: float,
-    *,
-    first_colour: int,
-    fontsize: float,
-    note_y: float,
-    **note_style,
-) -> tuple[list, list]:
-    """Numbered boxes in a row joined by arrows, each (name, detail, note) with its detail above the box and
-    its note at ``note_y`` (below the box when negative); the first ``first_colour`` boxes in sky blue, the
-    rest orange. Returns the boxes and the arrows."""
-    boxes, arrows = [], []
-    for index, (name, detail, note) in enumerate(steps):
-        x = index * (width + gap)
-        colour = SKY if index < first_colour else ORANGE
-        boxes.append(_box(ax, x, 0, width, height, f"{index + 1}. {name}", color=colour, fontsize=fontsize))
-        ax.text(x + width / 2, height + 0.15, detail, ha="center", va="top", fontsize=fontsize - 1.75, color=INK)
-        ax.text(x + width / 2, note_y, note, ha="center", va="bottom" if note_y < 0 else "top", fontsize=8.5,
-                color=INK, **note_style)  # fmt: skip
-        if index:
-            arrows.append(_arrow(ax, (x - gap + 0.03, height / 2), (x - 0.03, height / 2)))
-    return boxes, arrows
-
-
-def pipeline(ax: Any = None) -> list:
-    """The seven steps of every project, with the chapters that teach each; returns the 7 boxes."""
-    ax = _new_axes(ax, (13, 2.8))
-    width, gap = 1.45, 0.45
-    steps = [(name, detail, f"ch. {chapters}") for name, detail, chapters in PIPELINE_STEPS]
-    boxes, _ = _step_row(ax, steps, width, gap, 1.1, first_colour=4, fontsize=11, note_y=-0.12, style="italic")
-    # Evaluation often sends you back to the model.
-    evaluate_x = 5 * (width + gap) + width / 2
-    build_x = 2 * (width + gap) + width / 2
-    _arrow(ax, (evaluate_x, 1.95), (build_x, 1.95), connectionstyle="arc3,rad=0.0", linestyle="--")
-    ax.plot([evaluate_x, evaluate_x], [1.72, 1.95], color=INK, linestyle="--", linewidth=1.3)
-    ax.plot([build_x, build_x], [1.72, 1.95], color=INK, linestyle="--", linewidth=1.3)
-    ax.text((evaluate_x + build_x) / 2, 2.02, "not good enough? change the model or the data and go again",
-            ha="center", va="top", fontsize=9, color=INK)  # fmt: skip
-    _blank(ax, (-0.2, 7 * (width + gap) - gap + 0.2), (-0.55, 2.35))
-    return boxes
 
 
 def problem_types(
@@ -240,7 +176,7 @@ def problem_types(
     label_names: Sequence[str] | None = None,
     axes: Any = None,
 ) -> dict:
-    """What the output layer emits for one image in each kind of problem; returns the three BarContainers.
+    """What the output layer emits for one image in each kind of problem; returns the three BarContainers and the axes.
 
     ``binary_probability`` is one sigmoid output, ``class_probabilities`` a softmax row,
     ``label_probabilities`` one sigmoid per label. With ``image`` a first panel shows the input.
@@ -287,77 +223,10 @@ def problem_types(
         ax.legend(loc="upper right", fontsize=8)
         ax.set_ylim(0, 1.3)
     axes[0].set_ylabel("output (probability)")
-    return drawn
-
-
-def prefetch_timeline(batches: int = 4, read_time: float = 1.0, train_time: float = 1.5, *, ax: Any = None) -> dict:
-    """Reading batches and training on them, without and with ``prefetch``; returns the schedules.
-
-    Without prefetch the input pipeline reads batch k+1 only after the model has trained on
-    batch k, so each waits for the other; with prefetch it reads the next batch while the
-    model trains. Returns ``{"without": ..., "with": ...}``, each with the ``read`` and
-    ``train`` steps as (start, duration) pairs, its ``total`` time and its ``bars``.
-    """
-    if batches < 1 or read_time <= 0 or train_time <= 0:
-        raise ValueError(f"Need batches >= 1 and positive times, got {batches=}, {read_time=}, {train_time=}.")
-    schedules: dict[str, dict] = {}
-    for name, overlap in (("without", False), ("with", True)):
-        read, train = [], []
-        for k in range(batches):
-            if overlap:  # a buffer of one batch: read k starts once batch k-1 has gone to the model
-                start = max(read[-1][0] + read_time, train[-1][0]) if k else 0.0
-            else:  # read k starts when the model has finished batch k-1
-                start = train[-1][0] + train_time if k else 0.0
-            read.append((start, read_time))
-            train.append((max(start + read_time, train[-1][0] + train_time if k else 0.0), train_time))
-        schedules[name] = {"read": read, "train": train, "total": train[-1][0] + train_time, "bars": []}
-
-    ax = _new_axes(ax, (11, 3.8))
-    total = schedules["without"]["total"]
-    lanes = {("without", "read"): 0, ("without", "train"): 1, ("with", "read"): 3.2, ("with", "train"): 4.2}
-    titles = {
-        "without": "without prefetch: reading and training take turns, so each waits for the other",
-        "with": "with .prefetch(tf.data.AUTOTUNE): the next batch is read while the model trains",
-    }
-    for (name, step), y in lanes.items():
-        schedule = schedules[name]
-        busy = schedule[step]
-        color, verb = (SKY, "read") if step == "read" else (ORANGE, "train")
-        waits, free_from = [], 0.0
-        for start, duration in busy:
-            if start > free_from:
-                waits.append((free_from, start - free_from))
-            free_from = start + duration
-        if schedule["total"] > free_from:
-            waits.append((free_from, schedule["total"] - free_from))
-        ax.broken_barh(waits, (y - 0.35, 0.7), facecolors="white", edgecolors=GREY, hatch="///", linewidth=0.8)
-        bars = ax.broken_barh(busy, (y - 0.35, 0.7), facecolors=color, edgecolors=INK, linewidth=1.2)
-        schedule["bars"].append(bars)
-        for index, (start, duration) in enumerate(busy):
-            ax.text(start + duration / 2, y, f"{verb} {index + 1}", ha="center", va="center", fontsize=9, color=INK)
-    for name, top in (("without", -0.75), ("with", 2.45)):
-        ax.text(0, top, titles[name], ha="left", va="bottom", fontsize=10, color=INK, weight="bold")
-        end = schedules[name]["total"]
-        y0, y1 = lanes[(name, "read")] - 0.45, lanes[(name, "train")] + 0.45
-        ax.plot([end, end], [y0, y1], color=INK, linestyle="--", linewidth=1.2)
-        ax.text(end + 0.1, (y0 + y1) / 2, f"done after\n{_number(end)} time units", ha="left", va="center",
-                fontsize=9, color=INK)  # fmt: skip
-    ax.set_yticks([lanes[k] for k in lanes])
-    ax.set_yticklabels(["input pipeline", "model"] * 2, fontsize=9)
-    ax.set_ylim(5.0, -1.1)
-    ax.set_xlim(0, total * 1.2)
-    ax.set_xlabel("time (hatched: waiting)")
-    ax.tick_params(axis="x", labelbottom=False, bottom=False)
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    return schedules
+    return {**drawn, "axes": axes}
 
 
 # --------------------------------------------------------------------------- chapter 02: convolution
-
-
-def _conv_output_shape(image: np.ndarray, kernel: np.ndarray, stride: int) -> tuple[int, int]:
-    return ((image.shape[0] - kernel.shape[0]) // stride + 1, (image.shape[1] - kernel.shape[1]) // stride + 1)
 
 
 def _check_2d(image: Any, kernel: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -379,7 +248,7 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     window's products, their sum and the output so far.
     """
     image, kernel = _check_2d(image, kernel)
-    out_h, out_w = _conv_output_shape(image, kernel, stride)
+    out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
     row, col = position
     if not (0 <= row < out_h and 0 <= col < out_w):
         raise ValueError(f"position {position} is outside the {out_h}x{out_w} output.")
@@ -414,25 +283,8 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     draw_grid(ax_out, done, colors=out_colors, highlight=[(row, col)], fontsize=10)
     ax_out.set_title(f"output[{row}, {col}] = {_number(value)}", fontsize=10)
     for ax, (h, w) in zip(axes, [image.shape, kernel.shape, kernel.shape, (out_h, out_w)]):
-        _blank(ax, (-0.1, w + 0.1), (-0.1, h + 0.1))
+        blank(ax, (-0.1, w + 0.1), (-0.1, h + 0.1))
     return {"products": products, "value": value, "output": done, "axes": axes}
-
-
-def convolution_steps(image: Any, kernel: Any, positions: Sequence[tuple[int, int]], *, stride: int = 1) -> list[dict]:
-    """:func:`convolution_step` for several positions, one row each; returns one result per row."""
-    import matplotlib.pyplot as plt
-
-    image, kernel = _check_2d(image, kernel)
-    out_w = _conv_output_shape(image, kernel, stride)[1]
-    fig, grid = plt.subplots(
-        len(positions),
-        4,
-        figsize=(13, 3.2 * len(positions)),
-        squeeze=False,
-        gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], kernel.shape[1], out_w]},
-    )
-    fig.patch.set_facecolor("white")
-    return [convolution_step(image, kernel, p, stride=stride, axes=row) for p, row in zip(positions, grid)]
 
 
 def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval: int = 800, dpi: int = 60):
@@ -446,7 +298,7 @@ def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval:
     from matplotlib.animation import FuncAnimation
 
     image, kernel = _check_2d(image, kernel)
-    out_h, out_w = _conv_output_shape(image, kernel, stride)
+    out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
     fig, axes = plt.subplots(
         1, 4, figsize=(11, 2.9), dpi=dpi, gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], kernel.shape[1], out_w]}
     )  # fmt: skip
@@ -476,175 +328,6 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: str) -> int:
     if padding == "same":
         return math.ceil(size / stride)
     raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}.")
-
-
-def padding_and_stride(
-    image: Any,
-    kernel: Any,
-    settings: Sequence[tuple[str, int]] = (("valid", 1), ("same", 1), ("valid", 2), ("same", 2)),
-    *,
-    axes: Any = None,
-) -> dict:
-    """The same input under each (padding, stride): the padded input with the first two windows, and the output.
-
-    Padding cells are drawn hatched with their zeros; the first window is outlined solid,
-    the next one along the row dashed (the step between them is the stride). Each title
-    gives the output size from the formula. Returns ``{(padding, stride): output array}``.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    image, kernel = _check_2d(image, kernel)
-    n, k = image.shape[0], kernel.shape[0]
-    if axes is None:
-        rows = math.ceil(len(settings) / 2)
-        fig, axes = plt.subplots(rows, 2, figsize=(13, 4.4 * rows))
-        fig.patch.set_facecolor("white")
-    axes = list(np.atleast_1d(np.asarray(axes, dtype=object)).ravel())
-    results = {}
-    for ax, (padding, stride) in zip(axes, settings):
-        if padding == "same":
-            (top, bottom), (left, right) = (
-                _same_padding(n, k, stride),
-                _same_padding(image.shape[1], kernel.shape[1], stride),
-            )
-        elif padding == "valid":
-            top = bottom = left = right = 0
-        else:
-            raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}.")
-        padded = np.pad(image, ((top, bottom), (left, right)))
-        pad_mask = np.ones(padded.shape, bool)
-        pad_mask[top : top + n, left : left + image.shape[1]] = False
-        out_h = conv_output_size(n, k, stride, padding)
-        out_w = conv_output_size(image.shape[1], kernel.shape[1], stride, padding)
-        output = np.array(
-            [
-                [(padded[i * stride : i * stride + k, j * stride : j * stride + kernel.shape[1]] * kernel).sum() for j in range(out_w)]
-                for i in range(out_h)
-            ]
-        )  # fmt: skip
-        results[(padding, stride)] = output
-        colors = np.where(pad_mask, LIGHT_GREY, "white").astype(object)
-        draw_grid(ax, padded, colors=colors, hatch=pad_mask, fontsize=8)
-        ax.add_patch(Rectangle((0, 0), kernel.shape[1], k, fill=False, edgecolor=ORANGE, linewidth=3.5, zorder=6))
-        if out_w > 1:
-            ax.add_patch(
-                Rectangle(
-                    (stride, 0), kernel.shape[1], k, fill=False, edgecolor=BLUE, linewidth=3, linestyle="--", zorder=7
-                )
-            )
-        gap = 1.5
-        x_out = padded.shape[1] + gap
-        out_colors = np.full(output.shape, SKY, dtype=object)
-        out_colors[0, 0] = ORANGE
-        if out_w > 1:
-            out_colors[0, 1] = LIGHT_GREY
-        draw_grid(ax, output, origin=(x_out, 0), colors=out_colors, fontsize=8)
-        ax.annotate("", (x_out - 0.1, out_h / 2), (padded.shape[1] + 0.1, out_h / 2),
-                    arrowprops={"arrowstyle": "-|>", "color": INK, "linewidth": 1.3})  # fmt: skip
-        formula = f"⌊({n} − {k}) / {stride}⌋ + 1 = {out_h}" if padding == "valid" else f"⌈{n} / {stride}⌉ = {out_h}"
-        ax.set_title(
-            f"padding={padding!r}, strides={stride}: {n}×{image.shape[1]} → {out_h}×{out_w}\n{formula}", fontsize=11
-        )
-        _blank(ax, (-0.2, x_out + out_w + 0.2), (-0.2, max(padded.shape[0], out_h) + 0.2))
-    for ax in axes[len(settings) :]:
-        ax.axis("off")
-    return results
-
-
-def pooling(grid: Any, size: int = 2, *, axes: Any = None) -> dict:
-    """Max and average pooling side by side, each window in its own colour; returns both outputs.
-
-    The largest value of each window is outlined on the input: that is the one max pooling keeps.
-    """
-    grid = np.asarray(grid, dtype=float)
-    if grid.ndim != 2 or grid.shape[0] % size or grid.shape[1] % size:
-        raise ValueError(f"pooling needs a 2-D grid whose sides divide by size={size}; got shape {grid.shape}.")
-    out_h, out_w = grid.shape[0] // size, grid.shape[1] // size
-    windows = grid.reshape(out_h, size, out_w, size).transpose(0, 2, 1, 3)
-    maximum, average = windows.max(axis=(2, 3)), windows.mean(axis=(2, 3))
-    window_colors = np.empty((out_h, out_w), dtype=object)
-    for index in range(out_h * out_w):
-        window_colors.flat[index] = WINDOW_COLORS[index % len(WINDOW_COLORS)]
-    input_colors = np.repeat(np.repeat(window_colors, size, axis=0), size, axis=1)
-    strongest = []
-    for i in range(out_h):
-        for j in range(out_w):
-            r, c = np.unravel_index(np.argmax(windows[i, j]), (size, size))
-            strongest.append((i * size + int(r), j * size + int(c)))
-    axes = _new_axes_row(axes, 3, (11, 3.6), gridspec_kw={"width_ratios": [grid.shape[1], out_w, out_w]})
-    draw_grid(axes[0], grid, colors=input_colors, highlight=strongest, fontsize=12)
-    axes[0].set_title(f"input {grid.shape[0]}×{grid.shape[1]}, {out_h * out_w} windows of {size}×{size}")
-    draw_grid(axes[1], maximum, colors=window_colors, fontsize=12)
-    axes[1].set_title(f"MaxPooling2D({size})\nlargest of each window")
-    draw_grid(axes[2], average, colors=window_colors, fontsize=12)
-    axes[2].set_title(f"AveragePooling2D({size})\nmean of each window")
-    for ax, (h, w) in zip(axes, [grid.shape, maximum.shape, average.shape]):
-        _blank(ax, (-0.1, w + 0.1), (-0.1, h + 0.1))
-    return {"max": maximum, "average": average, "window_colors": window_colors, "strongest": strongest, "axes": axes}
-
-
-def receptive_field(layers: Sequence[tuple[str, int, int]], *, ax: Any = None, title: str | None = None) -> list[int]:
-    """How much of the input one unit sees after each layer, drawn as nested squares on the input.
-
-    ``layers`` is a list of ``(name, kernel_size, stride)``, e.g. three ``("conv", 3, 1)``
-    or ``("pool", 2, 2)`` in between ('valid' padding). Returns the receptive-field sizes,
-    layer by layer. The rule: each layer adds ``(kernel - 1) x jump``, where the jump is the
-    product of the strides below it.
-    """
-    from matplotlib.patches import Patch, Rectangle
-
-    if not layers:
-        raise ValueError("Pass at least one layer, e.g. [('conv', 3, 1)].")
-    sizes, jump, size = [], 1, 1
-    for name, kernel, stride in layers:
-        if kernel < 1 or stride < 1:
-            raise ValueError(f"layer {name!r}: kernel and stride must be at least 1; got {kernel}, {stride}.")
-        size += (kernel - 1) * jump
-        jump *= stride
-        sizes.append(size)
-
-    # One unit per layer, nested: the middle one of the units that feed the last layer's first unit.
-    def down(low: int, high: int, levels: range) -> tuple[int, int]:
-        for level in levels:  # from the top layer down to the input
-            _, kernel, stride = layers[level]
-            low, high = low * stride, high * stride + kernel - 1
-        return low, high
-
-    spans = []
-    for depth in range(len(layers)):
-        low, high = down(0, 0, range(len(layers) - 1, depth, -1))
-        middle = (low + high) // 2
-        spans.append(down(middle, middle, range(depth, -1, -1)))
-    total = sizes[-1]
-    ax = _new_axes(ax, (5, 5))
-    margin = 1
-    draw_grid(ax, np.zeros((total + 2 * margin, total + 2 * margin)), text=False)
-    handles = []
-    for depth, ((name, kernel, stride), size) in enumerate(zip(layers, sizes)):
-        low = spans[depth][0]
-        color = WINDOW_COLORS[depth % len(WINDOW_COLORS)]
-        inset = 0.07 * (len(layers) - depth)
-        ax.add_patch(
-            Rectangle(
-                (margin + low + inset, margin + low + inset),
-                size - 2 * inset,
-                size - 2 * inset,
-                facecolor=color,
-                edgecolor=INK,
-                linewidth=1.5,
-                zorder=5 + len(layers) - depth,
-            )
-        )
-        handles.append(Patch(facecolor=color, edgecolor=INK,
-                             label=f"after layer {depth + 1} ({name} {kernel}×{kernel}, stride {stride}): {size}×{size}"))  # fmt: skip
-    side = total + 2 * margin
-    ax.vlines(range(side + 1), 0, side, color=GREY, linewidth=0.6, zorder=20)
-    ax.hlines(range(side + 1), 0, side, color=GREY, linewidth=0.6, zorder=20)
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=9, frameon=False)
-    ax.set_title(title or f"one unit after {len(layers)} layers sees {total}×{total} input pixels", fontsize=11)
-    _blank(ax, (-0.1, total + 2 * margin + 0.1), (-0.1, total + 2 * margin + 0.1))
-    return sizes
 
 
 # --------------------------------------------------------------------------- chapter 03
@@ -722,16 +405,16 @@ def model_diagram(model, *, ax: Any = None, max_rows: int = 12, use_graphviz: bo
         column, row = divmod(index, per_column)
         x, y = column * step_x, row * step_y
         label = f"{name} ({kind})\n{shape}" + (f" · {params:,} params" if params else "")
-        boxes[name] = _box(ax, x, y, width, height, label, color=color, fontsize=8.5)
+        boxes[name] = box(ax, x, y, width, height, label, color=color, fontsize=8.5)
         centres.append((x, y))
     for index in range(1, len(centres)):
         (x0, y0), (x1, y1) = centres[index - 1], centres[index]
         if x0 == x1:
-            _arrow(ax, (x0 + width / 2, y0 + height), (x1 + width / 2, y1))
+            arrow(ax, (x0 + width / 2, y0 + height), (x1 + width / 2, y1))
         else:  # wrap to the next column
-            _arrow(ax, (x0 + width, y0 + height / 2), (x1, y1 + height / 2), connectionstyle="arc3,rad=-0.15")
+            arrow(ax, (x0 + width, y0 + height / 2), (x1, y1 + height / 2), connectionstyle="arc3,rad=-0.15")
     ax.set_title(f"{model.name}: {len(rows)} layers, {model.count_params():,} parameters", fontsize=11)
-    _blank(ax, (-0.2, (columns - 1) * step_x + width + 0.2), (-0.2, (per_column - 1) * step_y + height + 0.2))
+    blank(ax, (-0.2, (columns - 1) * step_x + width + 0.2), (-0.2, (per_column - 1) * step_y + height + 0.2))
     ax.set_aspect("auto")
     return {"method": "course", "boxes": boxes, "ax": ax}
 
@@ -954,8 +637,11 @@ def fitting_regimes(history: Any = None, *, ax: Any = None, title: str | None = 
 # --------------------------------------------------------------------------- chapter 05
 
 
-def _effective_trainable(layer, parent_trainable: bool = True) -> bool:
-    return bool(parent_trainable and layer.trainable)
+def _look(trainable: bool | None) -> tuple[str, str | None]:
+    """Colour and hatch of a layer: ``None`` for a layer without weights, else trainable or frozen."""
+    if trainable is None:
+        return NO_WEIGHTS, None
+    return (TRAINABLE, None) if trainable else (FROZEN, "////")
 
 
 def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int = 24) -> dict:
@@ -963,87 +649,67 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int
 
     A nested model (the pretrained base) is drawn as a bar of thin stripes, one per layer;
     the other layers as boxes. A base of more than ``2 * zoom`` layers also gets its last
-    ``zoom`` layers drawn enlarged underneath (that is where fine-tuning starts). Returns
+    ``zoom`` layers drawn enlarged above it (that is where fine-tuning starts). Returns
     ``{"patches": {name: patch}, "trainable": {name: bool}, "zoomed": {name: patch}}`` for every
-    layer with weights, using the same names (``base/layer``) throughout.
+    layer with weights, using the same names (``base/layer``) throughout, the number of
+    trainable parameters and the axes. A layer inside a frozen base is frozen, whatever its own flag.
     """
     from matplotlib.patches import Patch, Rectangle
 
     ax = _new_axes(ax, (13, 3.8))
     patches, flags, zoomed = {}, {}, {}
-    height_used = 1.0
-    x = 0.0
-    box_width, base_width, height = 1.5, 7.0, 1.0
-    head_started = False
+    x, top_used, base_width, head_started = 0.0, 1.0, 7.0, False
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "InputLayer":
             continue
         inner = getattr(layer, "layers", None)
         if inner and any(sub.weights for sub in inner):  # the pretrained base: one stripe per layer
-            stripe = base_width / len(inner)
-            for index, sub in enumerate(inner):
-                name = f"{layer.name}/{sub.name}"
-                if sub.weights:
-                    trainable = _effective_trainable(sub, layer.trainable)
-                    color, hatch = (TRAINABLE, None) if trainable else (FROZEN, "////")
-                    flags[name] = trainable
-                else:
-                    color, hatch = NO_WEIGHTS, None
-                patch = Rectangle((x + index * stripe, 0), stripe, height, facecolor=color, edgecolor=color,
-                                  hatch=hatch, linewidth=0)  # fmt: skip
-                ax.add_patch(patch)
-                if sub.weights:
+            states = {f"{layer.name}/{sub.name}": bool(layer.trainable and sub.trainable) if sub.weights else None
+                      for sub in inner}  # fmt: skip
+            flags.update({name: state for name, state in states.items() if state is not None})
+            stripe = base_width / len(states)
+            for index, (name, state) in enumerate(states.items()):
+                color, hatch = _look(state)
+                patch = ax.add_patch(Rectangle((x + index * stripe, 0), stripe, 1, facecolor=color, edgecolor=color,
+                                               hatch=hatch, linewidth=0))  # fmt: skip
+                if state is not None:
                     patches[name] = patch
-            ax.add_patch(Rectangle((x, 0), base_width, height, fill=False, edgecolor=INK, linewidth=1.5))
-            n_trainable = sum(flags[f"{layer.name}/{s.name}"] for s in inner if s.weights)
-            n_weighted = sum(1 for s in inner if s.weights)
-            summary = f"pretrained base: {layer.name}, {len(inner)} layers; {n_trainable} of {n_weighted} with weights trainable"
+            ax.add_patch(Rectangle((x, 0), base_width, 1, fill=False, edgecolor=INK, linewidth=1.5))
+            weighted = [state for state in states.values() if state is not None]
+            summary = f"pretrained base: {layer.name}, {len(inner)} layers; {sum(weighted)} of {len(weighted)} with weights trainable"
             if len(inner) > 2 * zoom:  # the top of a long base, enlarged
-                top, wide = height + 0.7, base_width / zoom
-                start = x + (len(inner) - zoom) * stripe
-                ax.plot([start, x], [height, top], color=GREY, linewidth=1)
-                ax.plot([x + base_width, x + base_width], [height, top], color=GREY, linewidth=1)
-                for index, sub in enumerate(inner[-zoom:]):
-                    name = f"{layer.name}/{sub.name}"
-                    if sub.weights:
-                        color, hatch = (TRAINABLE, None) if flags[name] else (FROZEN, "////")
-                    else:
-                        color, hatch = NO_WEIGHTS, None
-                    patch = Rectangle((x + index * wide, top), wide, 0.6, facecolor=color, edgecolor=INK,
-                                      hatch=hatch, linewidth=0.5)  # fmt: skip
-                    ax.add_patch(patch)
-                    if sub.weights:
+                top, wide = 1.7, base_width / zoom
+                ax.plot([x + (len(inner) - zoom) * stripe, x], [1, top], color=GREY, linewidth=1)
+                ax.plot([x + base_width, x + base_width], [1, top], color=GREY, linewidth=1)
+                for index, (name, state) in enumerate(list(states.items())[-zoom:]):
+                    color, hatch = _look(state)
+                    patch = ax.add_patch(Rectangle((x + index * wide, top), wide, 0.6, facecolor=color, edgecolor=INK,
+                                                   hatch=hatch, linewidth=0.5))  # fmt: skip
+                    if state is not None:
                         zoomed[name] = patch
                 ax.text(x + base_width / 2, top + 0.72, f"its last {zoom} layers, enlarged\n{summary}",
                         ha="center", va="top", fontsize=9.5)  # fmt: skip
-                height_used = top + 1.3
+                top_used = top + 1.3
             else:
-                ax.text(
-                    x + base_width / 2, height + 0.12, summary.replace("; ", "\n"), ha="center", va="top", fontsize=9.5
-                )
-                height_used = max(height_used, height + 0.5)
+                ax.text(x + base_width / 2, 1.12, summary.replace("; ", "\n"), ha="center", va="top", fontsize=9.5)
+                top_used = max(top_used, 1.5)
             ax.text(x, -0.1, "input side (edges, textures)", fontsize=8.5, va="bottom")
             ax.text(x + base_width, -0.1, "output side (object parts)", fontsize=8.5, va="bottom", ha="right")
             x += base_width + 0.35
             continue
-        if layer.weights:
-            trainable = _effective_trainable(layer)
-            color, hatch = (TRAINABLE, None) if trainable else (FROZEN, "////")
-            flags[layer.name] = trainable
-        else:
-            color, hatch = NO_WEIGHTS, None
-        patch = Rectangle((x, 0.1), box_width, height - 0.2, facecolor=color, edgecolor=INK, hatch=hatch, linewidth=1.2)
-        ax.add_patch(patch)
-        if layer.weights:
-            patches[layer.name] = patch
+        state = bool(layer.trainable) if layer.weights else None
+        color, hatch = _look(state)
+        patch = ax.add_patch(Rectangle((x, 0.1), 1.5, 0.8, facecolor=color, edgecolor=INK, hatch=hatch, linewidth=1.2))
+        if state is not None:
+            patches[layer.name], flags[layer.name] = patch, state
         label = layer.name if inner is not None else kind.replace("GlobalAveragePooling2D", "GlobalAverage\nPooling2D")
-        ax.text(x + box_width / 2, 0.5, label, ha="center", va="center", fontsize=8, color=INK,
+        ax.text(x + 0.75, 0.5, label, ha="center", va="center", fontsize=8, color=INK,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})  # fmt: skip
-        if patches and not head_started and any("/" in name for name in patches):
+        if not head_started and any("/" in name for name in patches):
             head_started = True
             ax.text(x, -0.1, "new head →", fontsize=8.5, va="bottom")
-        x += box_width + 0.15
+        x += 1.65
     trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     legend = [
         Patch(facecolor=FROZEN, hatch="////", edgecolor=FROZEN, label="frozen (trainable=False)"),
@@ -1054,7 +720,7 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int
     ax.set_title(
         title or f"{model.name}: {trainable_params:,} of {model.count_params():,} parameters trainable", fontsize=11
     )
-    _blank(ax, (-0.1, x + 0.1), (-0.45, height_used + 0.5))
+    blank(ax, (-0.1, x + 0.1), (-0.45, top_used + 0.5))
     ax.set_aspect("auto")
     return {"patches": patches, "trainable": flags, "zoomed": zoomed, "trainable_params": trainable_params, "ax": ax}
 
@@ -1078,108 +744,88 @@ def confusion_matrix_guide(
     """A confusion matrix with one row and one column outlined and explained (recall and precision).
 
     ``matrix[i, j]`` counts images of true class i predicted as class j (as
-    ``sklearn.metrics.confusion_matrix`` returns it). Returns the recall of the row's class and
-    the precision of the column's class, computed from the matrix, and the two outlines.
+    ``sklearn.metrics.confusion_matrix`` returns it); scikit-learn's ``ConfusionMatrixDisplay``
+    draws it. Returns the recall of the row's class and the precision of the column's class,
+    computed from the matrix, the two outlines, the display and the axes.
     """
     from matplotlib.patches import Rectangle
+    from sklearn.metrics import ConfusionMatrixDisplay
 
     matrix = np.asarray(matrix)
     n = len(class_names)
     if matrix.shape != (n, n):
         raise ValueError(f"The matrix has shape {matrix.shape} but there are {n} class names; expected ({n}, {n}).")
     r, c = _class_index(row, class_names), _class_index(column, class_names)
-    ax = _new_axes(ax, (9.5, 7.5))
-    shade = matrix / max(matrix.max(), 1)
-    import matplotlib as mpl
-
-    cmap = mpl.colormaps["Greys"]
-    colors = np.empty(matrix.shape, dtype=object)
-    for i in range(n):
-        for j in range(n):
-            colors[i, j] = mpl.colors.to_hex(cmap(0.05 + 0.45 * shade[i, j]))
-    draw_grid(ax, matrix, colors=colors, fontsize=9 if n > 6 else 11)
-    row_patch = Rectangle((0, r), n, 1, fill=False, edgecolor=ORANGE, linewidth=4, zorder=8)
-    column_patch = Rectangle((c, 0), 1, n, fill=False, edgecolor=BLUE, linewidth=4, linestyle="--", zorder=9)
+    ax = _new_axes(ax, (11, 7))
+    display = ConfusionMatrixDisplay(matrix, display_labels=list(class_names))
+    display.plot(ax=ax, cmap="Greys", colorbar=False, values_format="d", xticks_rotation=45,
+                 im_kw={"vmax": 2 * max(int(matrix.max()), 1)},  # light greys: dark numbers read on every cell
+                 text_kw={"fontsize": 9 if n > 6 else 11, "color": INK})  # fmt: skip
+    ax.grid(False)
+    row_patch = Rectangle((-0.5, r - 0.5), n, 1, fill=False, edgecolor=ORANGE, linewidth=4, zorder=8)
+    column_patch = Rectangle((c - 0.5, -0.5), 1, n, fill=False, edgecolor=BLUE, linewidth=4, linestyle="--", zorder=9)
     ax.add_patch(row_patch)
     ax.add_patch(column_patch)
     row_total, column_total = int(matrix[r].sum()), int(matrix[:, c].sum())
     recall = matrix[r, r] / row_total if row_total else 0.0
     precision = matrix[c, c] / column_total if column_total else 0.0
-    ax.text(n + 0.3, r + 0.5,
+    ax.text(n - 0.2, r,
             f"row '{class_names[r]}': all {row_total} images that ARE {class_names[r]},\n"
             f"spread over what the model said.\nrecall = {int(matrix[r, r])} / {row_total} = {recall:.2f}",
-            va="center", fontsize=9.5, color=INK,
-            bbox={"facecolor": "white", "edgecolor": ORANGE, "linewidth": 2})  # fmt: skip
-    ax.text(c + 0.5, n + 0.35,
+            va="center", fontsize=9.5, color=INK, bbox={"facecolor": "white", "edgecolor": ORANGE, "linewidth": 2})  # fmt: skip
+    ax.text(c, -0.7,
             f"column '{class_names[c]}': all {column_total} images the model CALLED {class_names[c]}.\n"
             f"precision = {int(matrix[c, c])} / {column_total} = {precision:.2f}",
-            ha="center", va="top", fontsize=9.5, color=INK,
+            ha="center", va="bottom", fontsize=9.5, color=INK,
             bbox={"facecolor": "white", "edgecolor": BLUE, "linewidth": 2, "linestyle": "--"})  # fmt: skip
-    for index, name in enumerate(class_names):
-        ax.text(-0.15, index + 0.5, name, ha="right", va="center", fontsize=9)
-        ax.text(index + 0.5, -0.15, name, ha="left", va="bottom", fontsize=9, rotation=45)
-    ax.text(-0.15, -0.9, "true ↓  predicted →", ha="right", va="bottom", fontsize=9, style="italic")
     ax.text(
-        n + 0.3, n - 0.5, "diagonal, top left to bottom right:\nthe right answers", va="center", fontsize=9, color=INK
+        n - 0.2, n - 1, "diagonal, top left to bottom right:\nthe right answers", va="center", fontsize=9, color=INK
     )
-    _blank(ax, (-2.2, n + 6.5), (-1.8, n + 1.6))
     return {
         "recall": float(recall),
         "precision": float(precision),
         "row_patch": row_patch,
         "column_patch": column_patch,
+        "display": display,
         "ax": ax,
     }
 
 
-def roc_thresholds(
-    y_true: Any, scores: Any, thresholds: Sequence[float] = (0.3, 0.5, 0.7), *, ax: Any = None
-) -> list[dict]:
-    """A ROC curve with a few thresholds marked, each with its recall, precision and false-positive rate.
+def roc_thresholds(y_true: Any, scores: Any, thresholds: Sequence[float] = (0.3, 0.5, 0.7), *, ax: Any = None) -> dict:
+    """A ROC curve (scikit-learn's ``RocCurveDisplay``) with a few thresholds marked on it.
 
-    ``y_true`` is 0/1, ``scores`` the model's score for class 1. Returns one dict per threshold.
+    ``y_true`` is 0/1, ``scores`` the model's score for class 1. Returns ``points``, one dict
+    per threshold with its recall, precision and false-positive rate, the display and the axes.
     """
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import RocCurveDisplay
 
     y_true, scores = np.asarray(y_true).ravel().astype(int), np.asarray(scores, float).ravel()
     if len(y_true) != len(scores):
         raise ValueError(f"y_true has {len(y_true)} entries but scores has {len(scores)}; pass one score per example.")
     if set(np.unique(y_true)) != {0, 1}:
         raise ValueError("roc_thresholds needs both classes in y_true, as 0 and 1.")
-    fpr, tpr, _ = roc_curve(y_true, scores)
     ax = _new_axes(ax, (6.5, 5.5))
-    ax.plot(fpr, tpr, color=BLUE, linewidth=2.5, label=f"ROC curve (AUC {roc_auc_score(y_true, scores):.3f})")
-    ax.plot([0, 1], [0, 1], color=GREY, linestyle="--", label="chance (AUC 0.5)")
-    markers = "osD^v"
+    display = RocCurveDisplay.from_predictions(
+        y_true, scores, ax=ax, name="ROC curve", curve_kwargs={"color": BLUE, "linewidth": 2.5},
+        plot_chance_level=True, chance_level_kw={"color": GREY, "linestyle": "--", "label": "chance (AUC 0.5)"},
+    )  # fmt: skip
     points = []
     for index, threshold in enumerate(thresholds):
         flagged = scores >= threshold
-        tp = int((flagged & (y_true == 1)).sum())
-        fp = int((flagged & (y_true == 0)).sum())
-        recall = tp / max(int((y_true == 1).sum()), 1)
-        false_positive_rate = fp / max(int((y_true == 0).sum()), 1)
+        tp, fp = int((flagged & (y_true == 1)).sum()), int((flagged & (y_true == 0)).sum())
+        recall, false_positive_rate = tp / int((y_true == 1).sum()), fp / int((y_true == 0).sum())
         precision = tp / (tp + fp) if tp + fp else 1.0
-        color = WINDOW_COLORS[(index + 1) % len(WINDOW_COLORS)]
-        ax.plot(false_positive_rate, recall, markers[index % len(markers)], markersize=11, color=color,
-                markeredgecolor=INK, zorder=5,
+        ax.plot(false_positive_rate, recall, "osD^v"[index % 5], markersize=11, markeredgecolor=INK, zorder=5,
+                color=WINDOW_COLORS[(index + 1) % len(WINDOW_COLORS)],
                 label=f"threshold {threshold:g}: recall {recall:.2f}, precision {precision:.2f}")  # fmt: skip
         ax.annotate(f"{threshold:g}", (false_positive_rate, recall), (8, -14), textcoords="offset points", fontsize=9)
-        points.append(
-            {
-                "threshold": threshold,
-                "recall": recall,
-                "precision": precision,
-                "false_positive_rate": false_positive_rate,
-            }
-        )
+        points.append({"threshold": threshold, "recall": recall, "precision": precision,
+                       "false_positive_rate": false_positive_rate})  # fmt: skip
     ax.set_xlabel("false-positive rate (healthy flagged / all healthy)")
     ax.set_ylabel("true-positive rate = recall")
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_aspect("equal")
     ax.legend(loc="lower right", fontsize=8.5)
     ax.set_title("lower threshold: more found, more false alarms", fontsize=11)
-    return points
+    return {"points": points, "display": display, "ax": ax}
 
 
 # --------------------------------------------------------------------------- chapter 07
@@ -1243,94 +889,11 @@ def deployment_paths(
         )
         texts[key] = f"{title}\n{measured}"
         color = [SKY, GREEN, ORANGE, YELLOW][index % 4]
-        boxes[key] = _box(ax, x, 0, width, 1.35, f"{title}\n\n{measured}", color=color, fontsize=10)
+        boxes[key] = box(ax, x, 0, width, 1.35, f"{title}\n\n{measured}", color=color, fontsize=10)
         ax.text(x + width / 2, 1.5, purpose, ha="center", va="top", fontsize=9, color=INK)
         if index:
-            _arrow(ax, (x - gap + 0.05, 0.67), (x - 0.05, 0.67))
+            arrow(ax, (x - gap + 0.05, 0.67), (x - 0.05, 0.67))
             ax.text(x - gap / 2, 0.6, tool, ha="center", va="bottom", fontsize=8, family="monospace")
     ax.set_title("one model, several files: size and time per image from this run", fontsize=11)
-    _blank(ax, (-0.2, len(formats) * (width + gap) - gap + 0.2), (-0.3, 2.2))
+    blank(ax, (-0.2, len(formats) * (width + gap) - gap + 0.2), (-0.3, 2.2))
     return {"boxes": boxes, "texts": texts, "ax": ax}
-
-
-# --------------------------------------------------------------------------- chapter 08
-
-
-GRAD_CAM_STEPS = (
-    ("feature\nmaps", "the layer's output A\n(h x w x channels)", "layer(x)"),
-    ("gradients", "of the class score\nwith respect to A", "tape.gradient"),
-    ("channel\nweights", "mean of each channel's\ngradients over h x w", "reduce_mean"),
-    ("weighted\nsum", "of the maps:\none h x w map", "einsum"),
-    ("ReLU", "keep only evidence\nfor the class", "relu"),
-    ("upsample", "stretch onto\nthe photo", "overlay"),
-)
-
-
-def grad_cam_pipeline(ax: Any = None) -> dict:
-    """Grad-CAM's six steps, from a layer's feature maps to a heatmap on the photo; returns the boxes and arrows.
-
-    The feature maps are used twice: their gradients give the channel weights, and the maps
-    themselves are what the weights add up (the dashed arrow).
-    """
-    ax = _new_axes(ax, (13, 3.1))
-    width, gap = 1.55, 0.5
-    boxes, arrows = _step_row(ax, GRAD_CAM_STEPS, width, gap, 0.9, first_colour=3, fontsize=10, note_y=1.6,
-                              family="monospace")  # fmt: skip
-    # The maps themselves feed the weighted sum: an arrow over the top from step 1 to step 4.
-    start_x, end_x = width / 2, 3 * (width + gap) + width / 2
-    ax.plot([start_x, start_x, end_x], [0, -0.35, -0.35], color=INK, linestyle="--", linewidth=1.3)
-    arrows.append(_arrow(ax, (end_x, -0.35), (end_x, -0.02), linestyle="--"))
-    ax.text((start_x + end_x) / 2, -0.4, "the same maps, weighted by the channel weights", ha="center", va="bottom",
-            fontsize=8.5, color=INK, style="italic")  # fmt: skip
-    _blank(ax, (-0.2, len(GRAD_CAM_STEPS) * (width + gap) - gap + 0.2), (-0.75, 2.1))
-    return {"boxes": boxes, "arrows": arrows, "ax": ax}
-
-
-def out_of_fold(k: int = 5, ax: Any = None) -> dict:
-    """Out-of-fold predictions as k rounds over k folds: each round trains on k - 1 folds and predicts the other.
-
-    Returns the cells (one row of k Rectangles per round), each cell's role ("train" or
-    "predict") and the axes. The predicted folds are orange and hatched, the training folds sky blue.
-    """
-    from matplotlib.patches import Patch, Rectangle
-
-    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
-        raise ValueError(f"Out-of-fold predictions need a whole number of at least 2 folds; got k={k!r}.")
-    ax = _new_axes(ax, (1.25 * k + 3.2, 0.62 * k + 1.5))
-    cell_width, cell_height = 1.2, 0.5
-    cells, roles = [], []
-    for round_index in range(k):
-        y = round_index * (cell_height + 0.12)
-        row_cells, row_roles = [], []
-        for fold in range(k):
-            role = "predict" if fold == round_index else "train"
-            cell = Rectangle(
-                (fold * cell_width, y), cell_width, cell_height,
-                facecolor=ORANGE if role == "predict" else SKY,
-                edgecolor=INK, linewidth=1, hatch="///" if role == "predict" else None,
-            )  # fmt: skip
-            ax.add_patch(cell)
-            label_box = (
-                {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"} if role == "predict" else None
-            )
-            ax.text(fold * cell_width + cell_width / 2, y + cell_height / 2, role, ha="center", va="center",
-                    fontsize=9, color=INK, bbox=label_box)  # fmt: skip
-            row_cells.append(cell)
-            row_roles.append(role)
-        ax.text(-0.15, y + cell_height / 2, f"head {round_index + 1}", ha="right", va="center", fontsize=9.5, color=INK)
-        cells.append(row_cells)
-        roles.append(row_roles)
-    for fold in range(k):
-        ax.text(fold * cell_width + cell_width / 2, -0.12, f"fold {fold + 1}", ha="center", va="bottom", fontsize=9.5,
-                color=INK)  # fmt: skip
-    bottom = k * (cell_height + 0.12)
-    ax.text(k * cell_width / 2, bottom + 0.05,
-            "every image is predicted once, by the head that did not train on it", ha="center", va="top",
-            fontsize=9.5, color=INK, style="italic")  # fmt: skip
-    ax.legend(
-        handles=[Patch(facecolor=SKY, edgecolor=INK, label="train the head"),
-                 Patch(facecolor=ORANGE, edgecolor=INK, hatch="///", label="predict (out of fold)")],
-        loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False,
-    )  # fmt: skip
-    _blank(ax, (-1.3, k * cell_width + 0.1), (-0.55, bottom + 0.45))
-    return {"cells": cells, "roles": roles, "ax": ax}

@@ -1,25 +1,27 @@
-"""Tests of helpers.figures: each figure draws without warnings and shows what it claims to show."""
+"""Tests of helpers.figures and tools/draw_figures.py: each figure draws without warnings and shows what it
+claims to show, and the diagrams stored in the chapters are what the tool draws today."""
 
 from __future__ import annotations
 
+import base64
 import re
 import warnings
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 
 from helpers import figures
 from helpers.course import import_tensorflow
+from tools import draw_figures
 
 import_tensorflow()
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-EDGE_IMAGE = np.array([[10, 10, 10, 0, 0, 0]] * 6, dtype=np.float32)  # chapter 02's image and filter
-EDGE_FILTER = np.array([[1, 0, -1]] * 3, dtype=np.float32)
-POOL_GRID = np.array([[1, 3, 2, 1], [4, 6, 5, 0], [7, 2, 9, 8], [1, 0, 3, 4]], dtype=np.float32)
+EDGE_IMAGE, EDGE_FILTER = draw_figures.EDGE_IMAGE, draw_figures.EDGE_FILTER  # chapter 02's image and filter
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +44,6 @@ def hex_of(patch, attribute="facecolor") -> str:
     return mpl.colors.to_hex(getter(), keep_alpha=False).lower()
 
 
-def test_pipeline_has_seven_steps_in_order():
-    boxes = figures.pipeline()
-    assert len(boxes) == 7
-    labels = [t for t in texts(boxes[0].axes) if re.match(r"\d\. ", t)]
-    assert labels == ["1. collect", "2. preprocess", "3. build", "4. compile", "5. train", "6. evaluate", "7. deploy"]
-
-
 def test_problem_types_draw_one_ten_and_three_outputs():
     softmax = np.full(10, 0.02)
     softmax[8] = 0.82
@@ -63,19 +58,14 @@ def test_problem_types_draw_one_ten_and_three_outputs():
         figures.problem_types(0.5, softmax, [0.1], class_names=["a", "b"])
 
 
-def test_prefetch_timeline_overlaps_reading_and_training():
-    drawn = figures.prefetch_timeline(batches=4, read_time=1.0, train_time=1.5)
-    without, with_prefetch = drawn["without"], drawn["with"]
+def test_prefetch_schedules_overlap_reading_and_training():
+    schedules = draw_figures.prefetch_schedules(batches=4, read_time=1.0, train_time=1.5)
+    without, with_prefetch = schedules["without"], schedules["with"]
     assert without["total"] == 4 * (1.0 + 1.5)  # every read waits for the previous training step
     assert with_prefetch["total"] == 1.0 + 4 * 1.5  # only the first read is not hidden behind training
     assert with_prefetch["read"][1][0] < with_prefetch["train"][0][0] + 1.5  # batch 2 is read during training 1
-    ax = with_prefetch["bars"][0].axes
-    labels = texts(ax)
-    assert [f"read {k}" in labels and f"train {k}" in labels for k in range(1, 5)] == [True] * 4
-    assert any("without prefetch" in t for t in labels) and any("prefetch(tf.data.AUTOTUNE)" in t for t in labels)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["input pipeline", "model"] * 2
-    with pytest.raises(ValueError, match="positive times"):
-        figures.prefetch_timeline(read_time=0)
+    slow_reads = draw_figures.prefetch_schedules(batches=3, read_time=2.0, train_time=1.0)["with"]
+    assert slow_reads["total"] == 3 * 2.0 + 1.0  # reading is the bottleneck: the model waits for each batch
 
 
 def test_convolution_step_shows_window_products_and_sum():
@@ -91,12 +81,6 @@ def test_convolution_step_shows_window_products_and_sum():
     assert np.isnan(step["output"]).sum() == 14
     assert texts(ax_out) == ["0", "30"]
     assert ax_out.get_title() == "output[0, 1] = 30"
-
-
-def test_convolution_steps_one_row_per_position():
-    results = figures.convolution_steps(EDGE_IMAGE, EDGE_FILTER, [(0, 0), (0, 1), (0, 2)])
-    assert [r["value"] for r in results] == [0.0, 30.0, 30.0]
-    assert len(results[0]["axes"][0].figure.axes) == 12
 
 
 def test_convolution_step_rejects_positions_outside_the_output():
@@ -121,40 +105,16 @@ def test_animation_is_javascript_html_with_one_frame_per_output_position(image, 
     assert not plt.get_fignums()  # closed: no still copy under the animation
 
 
-def test_padding_and_stride_output_sizes_match_the_formula_and_keras():
-    results = figures.padding_and_stride(EDGE_IMAGE, EDGE_FILTER)
-    assert set(results) == {("valid", 1), ("same", 1), ("valid", 2), ("same", 2)}
-    axes = plt.gcf().axes
-    for ax, ((padding, stride), output) in zip(axes, results.items()):
-        layer = layers.Conv2D(1, 3, strides=stride, padding=padding, use_bias=False)
-        layer.build((None, 6, 6, 1))
-        layer.set_weights([EDGE_FILTER.reshape(3, 3, 1, 1)])
-        keras_output = layer(EDGE_IMAGE.reshape(1, 6, 6, 1)).numpy()[0, :, :, 0]
-        np.testing.assert_allclose(output, keras_output)  # the numbers drawn are what Keras computes
-        size = figures.conv_output_size(6, 3, stride, padding)
-        assert output.shape == (size, size)
-        assert f"6×6 → {size}×{size}" in ax.get_title()
-        hatched = [p for p in ax.patches if p.get_hatch()]
-        padded_side = 6 + sum(figures._same_padding(6, 3, stride)) if padding == "same" else 6
-        assert len(hatched) == padded_side**2 - 36  # one hatched cell per padding zero
-    assert figures.conv_output_size(6, 3, 2, "same") == 3 and figures.conv_output_size(6, 3, 2, "valid") == 2
-
-
-def test_pooling_outputs_colours_and_strongest_cells():
-    drawn = figures.pooling(POOL_GRID)
-    np.testing.assert_array_equal(
-        drawn["max"], layers.MaxPooling2D(2)(POOL_GRID.reshape(1, 4, 4, 1)).numpy()[0, :, :, 0]
-    )
-    np.testing.assert_allclose(drawn["average"], [[3.5, 2.0], [2.5, 6.0]])
-    assert drawn["strongest"] == [(1, 1), (1, 2), (2, 0), (2, 2)]  # 6, 5, 7, 9
-    ax_in, ax_max, _ = drawn["axes"]
-    in_colors = [hex_of(p) for p in ax_in.patches]
-    assert len(set(in_colors)) == 4 and in_colors[0] == in_colors[1] == in_colors[4] == in_colors[5]
-    assert [hex_of(p) for p in ax_max.patches] == [in_colors[0], in_colors[2], in_colors[8], in_colors[10]]
-    thick = [p for p in ax_in.patches if p.get_linewidth() == 3]
-    assert len(thick) == 4
-    with pytest.raises(ValueError, match="divide by size=2"):
-        figures.pooling(np.zeros((3, 4)))
+@pytest.mark.parametrize(("padding", "stride"), [("valid", 1), ("same", 1), ("valid", 2), ("same", 2)])
+def test_padding_diagram_numbers_are_what_keras_computes(padding, stride):
+    padded, mask, output = draw_figures.padded_output(EDGE_IMAGE, EDGE_FILTER, padding, stride)
+    layer = layers.Conv2D(1, 3, strides=stride, padding=padding, use_bias=False)
+    layer.build((None, 6, 6, 1))
+    layer.set_weights([EDGE_FILTER.reshape(3, 3, 1, 1)])
+    np.testing.assert_allclose(output, layer(EDGE_IMAGE.reshape(1, 6, 6, 1)).numpy()[0, :, :, 0])
+    assert mask.sum() == padded.size - 36 and not padded[mask].any()  # the padding cells are the added zeros
+    if (padding, stride) == ("same", 2):  # the odd one goes after: bottom and right only
+        assert mask[-1].all() and mask[:, -1].all() and not mask[:6, :6].any()
 
 
 def _measured_receptive_field(stack) -> int:
@@ -182,19 +142,10 @@ def _measured_receptive_field(stack) -> int:
         ([("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("conv", 3, 1)], [3, 4, 8, 12]),
     ],
 )
-def test_receptive_field_sizes_and_squares(stack, expected):
-    sizes = figures.receptive_field(stack)
+def test_receptive_field_diagram_sizes_match_a_gradient(stack, expected):
+    sizes = draw_figures.receptive_field_sizes(stack)
     assert sizes == expected
     assert sizes[-1] == _measured_receptive_field(stack)
-    ax = plt.gca()
-    squares = sorted((p for p in ax.patches if p.get_zorder() >= 5), key=lambda p: p.get_width())
-    widths = [round(p.get_width() + 2 * 0.07 * (len(stack) - i)) for i, p in enumerate(squares)]
-    assert widths == expected
-    outer = squares[-1]
-    for inner in squares[:-1]:  # every square sits inside the next larger one
-        assert outer.get_x() <= inner.get_x() and inner.get_x() + inner.get_width() <= outer.get_x() + outer.get_width()
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[-1].endswith(f"{expected[-1]}×{expected[-1]}")
 
 
 def small_functional():
@@ -346,8 +297,11 @@ def test_confusion_matrix_guide_explains_one_row_and_one_column():
     drawn = figures.confusion_matrix_guide(matrix, names, row="cat", column=1)
     assert drawn["recall"] == pytest.approx(recall_score(y_true, y_pred, average=None)[0])
     assert drawn["precision"] == pytest.approx(precision_score(y_true, y_pred, average=None)[1])
-    assert (drawn["row_patch"].get_y(), drawn["row_patch"].get_width()) == (0, 4)  # the whole "cat" row
-    assert (drawn["column_patch"].get_x(), drawn["column_patch"].get_height()) == (1, 4)  # the whole "dog" column
+    assert (drawn["row_patch"].get_y(), drawn["row_patch"].get_width()) == (-0.5, 4)  # the whole "cat" row
+    assert (drawn["column_patch"].get_x(), drawn["column_patch"].get_height()) == (0.5, 4)  # the whole "dog" column
+    np.testing.assert_array_equal(drawn["display"].confusion_matrix, matrix)
+    assert {mpl.colors.to_hex(t.get_color()) for t in drawn["display"].text_.ravel()} == {figures.INK.lower()}
+    assert [t.get_text() for t in drawn["ax"].get_yticklabels()] == names
     shown = "\n".join(texts(drawn["ax"]))
     assert f"recall = {matrix[0, 0]} / {matrix[0].sum()}" in shown
     assert f"precision = {matrix[1, 1]} / {matrix[:, 1].sum()}" in shown
@@ -363,15 +317,17 @@ def test_roc_thresholds_marks_points_with_precision_and_recall():
     rng = np.random.default_rng(1)
     y_true = (rng.random(500) < 0.2).astype(int)
     scores = np.clip(rng.normal(0.3 + 0.4 * y_true, 0.15), 0, 1)
-    points = figures.roc_thresholds(y_true, scores, [0.3, 0.5, 0.7])
+    drawn = figures.roc_thresholds(y_true, scores, [0.3, 0.5, 0.7])
+    points = drawn["points"]
     for point in points:
         decided = (scores >= point["threshold"]).astype(int)
         assert point["recall"] == pytest.approx(recall_score(y_true, decided))
         assert point["precision"] == pytest.approx(precision_score(y_true, decided))
     recalls = [p["recall"] for p in points]
     assert recalls == sorted(recalls, reverse=True)  # a higher threshold finds fewer
-    legend = [t.get_text() for t in plt.gca().get_legend().get_texts()]
+    legend = [t.get_text() for t in drawn["ax"].get_legend().get_texts()]
     assert sum("threshold" in t for t in legend) == 3
+    assert drawn["display"].roc_auc > 0.8 and any(f"{drawn['display'].roc_auc:.2f}" in t for t in legend)
     with pytest.raises(ValueError, match="both classes"):
         figures.roc_thresholds(np.zeros(5), np.zeros(5))
 
@@ -400,7 +356,7 @@ def test_functions_draw_into_given_axes():
     result = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (1, 1), axes=axes)
     assert list(result["axes"]) == list(axes)
     fig, ax = plt.subplots()
-    assert figures.pipeline(ax=ax)[0].axes is ax
+    assert figures.fitting_regimes(ax=ax)["ax"] is ax
     assert len(plt.get_fignums()) == 2
 
 
@@ -474,30 +430,31 @@ def test_block_costs_explains_bad_input():
         figures.block_costs(any_size)
 
 
-def test_grad_cam_pipeline_has_six_steps_and_uses_the_maps_twice():
-    drawn = figures.grad_cam_pipeline()
-    assert len(drawn["boxes"]) == 6
-    steps = [t.replace("\n", " ") for t in texts(drawn["ax"]) if re.match(r"\d\. ", t)]
-    assert steps == [
-        "1. feature maps",
-        "2. gradients",
-        "3. channel weights",
-        "4. weighted sum",
-        "5. ReLU",
-        "6. upsample",
-    ]
-    assert len(drawn["arrows"]) == 6  # five from step to step, and the maps into the weighted sum
-    assert {"tape.gradient", "reduce_mean", "einsum", "relu"} <= set(texts(drawn["ax"]))
+def test_the_chapters_diagrams_are_fresh_small_and_described():
+    """Each stored diagram is what tools/draw_figures.py draws today (pixels, small tolerance)."""
+    assert draw_figures.stale() == [], "run `python tools/draw_figures.py --write`, then `tools/notebooks.py --write`"
+    for diagram in draw_figures.DIAGRAMS:
+        assert 10_000 < len(draw_figures.stored(diagram)) < 80_000, diagram.name
+        learner = nbformat.read(draw_figures.ROOT / "notebooks" / diagram.notebook, as_version=4)
+        cell = next(c for c in learner.cells if c.get("id") == diagram.cell)  # the learner copy shows it too
+        assert base64.b64decode(cell.attachments[f"{diagram.name}.png"]["image/png"]) == draw_figures.stored(diagram)
+        assert draw_figures.image_line(diagram) in cell.source
+        assert len(diagram.alt.split()) >= 12, f"{diagram.name}: say in the alt text what the figure shows"
 
 
-def test_out_of_fold_predicts_every_fold_exactly_once():
-    drawn = figures.out_of_fold(k=4)
-    predict = np.array(drawn["roles"]) == "predict"
-    assert predict.shape == (4, 4)
-    assert predict.sum(axis=0).tolist() == [1] * 4 and predict.sum(axis=1).tolist() == [1] * 4
-    hatched = [cell for row in drawn["cells"] for cell in row if cell.get_hatch()]
-    assert len(hatched) == 4 and {hex_of(cell) for cell in hatched} == {figures.ORANGE.lower()}
-    assert {"fold 1", "fold 4", "head 4"} <= set(texts(drawn["ax"]))
-    for bad in (1, 2.5, "3", True):
-        with pytest.raises(ValueError, match="at least 2 folds"):
-            figures.out_of_fold(k=bad)
+def test_a_stale_diagram_is_found_and_rewritten(tmp_path, monkeypatch):
+    import shutil
+
+    (tmp_path / "solutions").mkdir()
+    shutil.copy(draw_figures.ROOT / "solutions" / "08_look_inside.ipynb", tmp_path / "solutions")
+    folds = next(d for d in draw_figures.DIAGRAMS if d.name == "out_of_fold")
+    monkeypatch.setattr(draw_figures, "DIAGRAMS", (folds,))
+    assert draw_figures.stale(tmp_path) == []
+    four_folds = draw_figures.Diagram(**{**folds.__dict__, "draw": lambda: draw_figures.out_of_fold(4)})
+    monkeypatch.setattr(draw_figures, "DIAGRAMS", (four_folds,))
+    assert draw_figures.write(tmp_path) == ["out_of_fold"]  # the drawing changed: five folds became four
+    monkeypatch.setattr(draw_figures, "DIAGRAMS", (folds,))
+    assert "out_of_fold.png is stale" in draw_figures.stale(tmp_path)[0]
+    draw_figures.write(tmp_path)
+    assert draw_figures.stale(tmp_path) == []
+    assert draw_figures.image_line(folds) in (tmp_path / "solutions" / "08_look_inside.ipynb").read_text()
