@@ -37,10 +37,10 @@ def test_q1_right_answer_and_not_attempted():
         (lambda: RAW.astype("float32") / 255, "without a channel axis"),
         (lambda: RAW[:, None].astype("float32") / 255, "channels last"),
         (lambda: RAW.reshape(300, 784).astype("float32") / 255, "unflattened"),
-        (lambda: RAW[:100, ..., None].astype("float32") / 255, "all 300 training images"),
+        (lambda: RAW[:100, ..., None].astype("float32") / 255, "expected (300, 28, 28, 1)"),
         (lambda: RAW[..., None] / 255.0, "float64"),
         (lambda: RAW[..., None] // 255, "uint8"),
-        (lambda: RAW[..., None].astype("float32"), "dividing by 255"),
+        (lambda: RAW[..., None].astype("float32"), "divide by 255"),
         (lambda: RAW[..., None].astype("float32") / 255 / 255, "divided by 255 twice"),
         (lambda: RAW[::-1, ..., None].astype("float32") / 255, "original order"),
     ],
@@ -188,8 +188,8 @@ def test_q3_typical_wrong_answers():
 
     assert_verdict(ch01.q3, silent, "incorrect", "broken.jpg was skipped without a word")
     assert_verdict(ch01.q3, squashing_loader, "incorrect", "squashed")
-    assert_verdict(ch01.q3, not_normalised, "incorrect", "normalise")
-    assert_verdict(ch01.q3, wrong_size, "incorrect", "(n, 128, 128, 3)")
+    assert_verdict(ch01.q3, not_normalised, "incorrect", "divide by 255")
+    assert_verdict(ch01.q3, wrong_size, "incorrect", "expected (5, 128, 128, 3)")
     assert_verdict(ch01.q3, crashes_on_bad_files, "incorrect", "raised")
     assert_verdict(ch01.q3, walks_everything, "incorrect", ".ipynb_checkpoints")
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")

@@ -14,6 +14,20 @@ import numpy as np
 from helpers.exercises.question import Question, as_array
 
 
+def model_ready(question: Question, images: np.ndarray, shape: tuple, name: str) -> None:
+    """Fail unless ``images`` has ``shape``, dtype float32 and pixels in [0, 1] (what q1 and q3 both ask)."""
+    if images.shape != shape:
+        question.fail(f"{name} has shape {images.shape}; expected {shape}, channels last.")
+    if images.dtype == np.float64:
+        question.fail(f"{name} is float64, 8 bytes per value: twice the memory of float32. Use .astype('float32').")
+    if images.dtype != np.float32:
+        question.fail(f"{name} holds {images.dtype}; a network wants float32 (did `//` round every pixel down?).")
+    if images.max() > 1.0 or images.min() < 0.0:
+        question.fail(f"The pixels of {name} run from {images.min():.0f} to {images.max():.0f}: divide by 255.")
+    if 0 < images.max() <= 1 / 255 + 1e-6:
+        question.fail(f"The pixels of {name} run up to only {images.max():.4f}: you divided by 255 twice.")
+
+
 # ---------------------------------------------------------------------------- q1
 class ModelReady(Question):
     chapter, number = "ch01", 1
@@ -39,23 +53,9 @@ class ModelReady(Question):
             self.fail(
                 f"fashion_ready has shape {ready.shape}; Keras wants the images unflattened, channels last: (n, 28, 28, 1)."
             )
-        if ready.shape != (n, 28, 28, 1):
-            self.fail(
-                f"fashion_ready has shape {ready.shape}; all {n:,} training images as (n, 28, 28, 1) are {(n, 28, 28, 1)}."
-            )
-        if ready.dtype == np.float64:
-            self.fail(
-                "fashion_ready is float64, 8 bytes per value: twice the memory of float32. Use .astype('float32')."
-            )
-        if ready.dtype != np.float32:
-            self.fail(f"fashion_ready holds {ready.dtype}; a network wants float32 (did `//` round every pixel down?).")
+        model_ready(self, ready, (n, 28, 28, 1), "fashion_ready")
         sample = np.random.default_rng(1).choice(n, size=min(n, 200), replace=False)
-        expected = raw[sample].astype(np.float32)[..., np.newaxis] / 255.0
-        got = ready[sample]
-        if got.max() > 1.0:
-            self.fail(f"The pixels run up to {got.max():.0f}: scale them to [0, 1] by dividing by 255.")
-        if np.allclose(got, expected / 255.0, atol=1e-6) and expected.max() > 0:
-            self.fail(f"The pixels run up to only {got.max():.4f}: you divided by 255 twice.")
+        got, expected = ready[sample], raw[sample].astype(np.float32)[..., np.newaxis] / 255.0
         if not np.allclose(got, expected, atol=1e-6):
             self.fail(
                 "The values are not the original pixels / 255 in the original order: keep the images as they are."
@@ -150,24 +150,16 @@ class LoadFolder128(Question):
                 f"The class names should be the visible folder names in sorted order, ['cats', 'dogs']; got {list(names)}. "
                 "Hidden folders like .ipynb_checkpoints are not classes."
             )
-        if len(images) == GOOD_IMAGES + 1:
-            self.fail(
-                f"You loaded {len(images)} images, but one of them is a copy inside .ipynb_checkpoints: skip hidden folders."
-            )
         if len(images) != GOOD_IMAGES:
-            self.fail(
-                f"The test folder has {GOOD_IMAGES} good images (and one broken one); you returned {len(images)}."
+            extra = (
+                " One is a copy inside .ipynb_checkpoints: skip hidden folders."
+                if len(images) == GOOD_IMAGES + 1
+                else ""
             )
-        if images.shape != (GOOD_IMAGES, 128, 128, 3):
-            self.fail(f"images should have shape (n, 128, 128, 3); got {images.shape}. Resize every image, keep RGB.")
-        if images.dtype != np.float32:
-            self.fail(f"images should be float32 (what Keras layers expect), not {images.dtype}.")
-        if images.max() > 1.0 or images.min() < 0.0:
             self.fail(
-                f"Pixel values run from {images.min():.0f} to {images.max():.0f}: normalise to [0, 1] (divide by 255)."
+                f"The test folder has {GOOD_IMAGES} good images (and one broken one); you returned {len(images)}.{extra}"
             )
-        if images.max() < 0.5:
-            self.fail("All pixels are dark (below 0.5): did you divide by 255 twice?")
+        model_ready(self, images, (GOOD_IMAGES, 128, 128, 3), "images")
         if sorted(labels.tolist()) != [0, 0, 1, 1, 1]:
             self.fail(f"labels should be 0 for the two cats and 1 for the three dogs; got {labels.tolist()}.")
         wide = [image for image in images if image[64, 64, 2] > 0.8 and image[64, 64, 0] < 0.2]  # blue centre
