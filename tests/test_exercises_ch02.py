@@ -87,6 +87,7 @@ def test_q2_right_answers():
         (lambda: small_cnn(softmax=False), "add up to 1"),
         (lambda: small_cnn, "not the function"),
         (lambda: "a model", "Expected a Keras model"),
+        (lambda: keras.Sequential([layers.Conv2D(8, 3), layers.Conv2D(8, 3)]), "no input yet"),
     ],
 )
 def test_q2_typical_mistakes(make, fragment):

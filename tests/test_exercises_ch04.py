@@ -35,6 +35,7 @@ def test_q1_right_answers():
         (lambda: pipeline(layers.Resizing(32, 32)), "keep the shape"),
         (lambda: keras.Sequential([layers.RandomTranslation(0.0, 0.0), layers.RandomZoom(0.0)]), "settings all 0"),
         (lambda: "flip", "keras.Sequential of layers"),
+        (lambda: pipeline(layers.Reshape((28, 28, 3))), "on 8 grayscale 28x28 images"),
     ],
 )
 def test_q1_wrong_answers(make, fragment):
@@ -98,6 +99,7 @@ def wrong_gaps(transform):
         (wrong_gaps(lambda h: 100 * (h["accuracy"][-1] - h["val_accuracy"][-1])), "as fractions"),
         (wrong_gaps(lambda h: h["accuracy"][0] - h["val_accuracy"][0]), "last epoch gives"),
         ((runs(), [0.25, 0.06]), "keys 'without' and 'with', one number each"),
+        ((runs(), {"without": "25%", "with": [0.06]}), "should be one number"),
         (({"no": 1, "yes": 2}, {}), "exactly the keys"),
         (({"without": FakeHistory([0.5], [0.5]), "with": FakeHistory([0.5, 0.6], [0.5, 0.6])}, {}), "same number"),
         ((runs() | {"with": runs()["without"]}, {}), "'with' model has no augmentation"),

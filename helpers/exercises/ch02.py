@@ -62,10 +62,12 @@ class SmallCNN(Question):
         import keras
 
         model = require_model(self, answer, name="build_small_cnn")
-        if not model.inputs:
+        try:
+            input_shape = tuple(model.inputs[0].shape[1:])
+        except (AttributeError, IndexError, TypeError, ValueError):
             self.fail("Your model has no input yet: start it with keras.Input(shape=(28, 28, 1)).")
-        if tuple(model.inputs[0].shape[1:]) != (28, 28, 1):
-            self.fail(f"The input shape is {tuple(model.inputs[0].shape[1:])}: grayscale 28x28 images are (28, 28, 1).")
+        if input_shape != (28, 28, 1):
+            self.fail(f"The input shape is {input_shape}: grayscale 28x28 images are (28, 28, 1).")
         layers = walk_layers(model)
         convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
         if len(convs) < 2:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.question import Question, as_array, walk_layers
+from helpers.exercises.question import Question, walk_layers
 
 #: The largest setting of each layer that keeps a Fashion-MNIST item recognisable and inside its 28x28 frame.
 LIMITS = {
@@ -64,12 +64,13 @@ class FashionAugmentation(Question):
                         f"items that loses the item or makes photos that never occur. Keep it at most {limit}."
                     )
         probe = np.random.default_rng(4).uniform(0, 1, (8, 28, 28, 1)).astype("float32")
-        trained = keras.ops.convert_to_numpy(pipeline(probe, training=True))
+        where = "on 8 grayscale 28x28 images"
+        trained = keras.ops.convert_to_numpy(self.call(lambda x: pipeline(x, training=True), probe, where=where))
         if trained.shape != probe.shape:
             self.fail(
                 f"Your pipeline turns 8 images of (28, 28, 1) into shape {trained.shape}: augment, keep the shape."
             )
-        if not np.allclose(keras.ops.convert_to_numpy(pipeline(probe, training=False)), probe):
+        if not np.allclose(keras.ops.convert_to_numpy(self.call(lambda x: pipeline(x, training=False), probe)), probe):
             self.fail("The pipeline changes images at prediction time too: keep Rescaling and the like out of it.")
         if np.allclose(trained, probe):
             self.fail("In training mode the pipeline left the images unchanged: are its settings all 0?")
@@ -105,7 +106,10 @@ class FashionGaps(Question):
         if not isinstance(gaps, dict) or set(gaps) != {"without", "with"}:
             self.fail("fashion_gaps should be a dict with the keys 'without' and 'with', one number each.")
         for key, value in gaps.items():
-            got = float(as_array(self, value, f"fashion_gaps[{key!r}]"))
+            try:
+                got = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"fashion_gaps[{key!r}] should be one number, like 0.12; you gave {value!r}.")
             log = logs[key]
             if np.isclose(got, -expected[key], atol=1e-4) and abs(expected[key]) > 1e-4:
                 self.fail("Your gaps have the wrong sign: training accuracy minus validation accuracy.")
