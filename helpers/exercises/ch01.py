@@ -16,6 +16,11 @@ from helpers.exercises.question import Question, as_array
 
 def model_ready(question: Question, images: np.ndarray, shape: tuple, name: str) -> None:
     """Fail unless ``images`` has ``shape``, dtype float32 and pixels in [0, 1] (what q1 and q3 both ask)."""
+    n, *size, channels = shape
+    if images.shape == (n, *size):
+        question.fail(f"{name} has shape {images.shape}, without a channel axis: a Conv2D layer wants {shape}.")
+    if images.shape in ((n, channels, *size), (n, int(np.prod(shape[1:])))):
+        question.fail(f"{name} has shape {images.shape}; Keras wants images unflattened, channels last: {shape}.")
     if images.shape != shape:
         question.fail(f"{name} has shape {images.shape}; expected {shape}, channels last.")
     if images.dtype == np.float64:
@@ -43,16 +48,7 @@ class ModelReady(Question):
     def _check(self, ready: Any, raw: Any = None) -> None:
         if raw is None:
             self.fail("Pass the raw images too: ch01.q1.check(fashion_ready, raw=fashion_x_train).")
-        ready, raw = as_array(self, ready, "fashion_ready"), np.asarray(raw)
-        n = len(raw)
-        if ready.shape == raw.shape:
-            self.fail(
-                f"fashion_ready has shape {ready.shape}, without a channel axis: a Conv2D layer wants (n, 28, 28, 1)."
-            )
-        if ready.shape in ((n, 1, 28, 28), (n, 784)):
-            self.fail(
-                f"fashion_ready has shape {ready.shape}; Keras wants the images unflattened, channels last: (n, 28, 28, 1)."
-            )
+        ready, raw, n = as_array(self, ready, "fashion_ready"), np.asarray(raw), len(raw)
         model_ready(self, ready, (n, 28, 28, 1), "fashion_ready")
         sample = np.random.default_rng(1).choice(n, size=min(n, 200), replace=False)
         got, expected = ready[sample], raw[sample].astype(np.float32)[..., np.newaxis] / 255.0
