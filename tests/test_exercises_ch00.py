@@ -1,7 +1,8 @@
-"""The warm-up check of chapter 00, and the check machinery every chapter uses."""
+"""The warm-up check of chapter 00 (a batch as one array), and the check machinery every chapter uses."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from helpers.exercises import ch00
@@ -10,27 +11,42 @@ from helpers.exercises.question import CheckFailed
 q1 = ch00.q1
 
 
+def batch(shape=(6, 28, 28, 1), *pixels, dtype="float32", value=1.0):
+    made = np.zeros(shape, dtype=dtype)
+    for pixel in pixels:
+        made[pixel] = value
+    return made
+
+
+def right_answer():
+    answer = np.zeros((6, 28, 28, 1), dtype="float32")
+    answer[2, 10, 20, 0] = 1.0
+    return answer
+
+
 def test_right_answer():
-    assert q1.verdict((16, 32, 32, 3)).ok
-    assert q1.verdict([16, 32, 32, 3]).ok
+    assert q1.verdict(right_answer()).ok
+    assert q1.verdict(right_answer().astype("float64")).ok
 
 
 @pytest.mark.parametrize(
     "answer, fragment",
     [
-        ((16, 3, 32, 32), "channels-first"),
-        ((32, 32, 3), "one image"),
-        ((8, 32, 32, 3), "16 images"),
-        ((16, 32, 32, 1), "3 channels"),
-        ("16, 32, 32, 3", "tuple of whole numbers"),
-        ((16.0, 32, 32, 3), "whole number"),
-        ((16, 32, 3), "one image"),
-        ((1, 16, 32, 32, 3), "5 dimensions"),
+        (batch((6, 28, 28), (2, 10, 20)), "no channel axis"),
+        (batch((6, 1, 28, 28), (2, 0, 10, 20)), "channels-first"),
+        (batch((6, 28, 28, 3), (2, 10, 20, 0)), "six grayscale 28x28 images"),
+        (batch((6, 28, 28, 1), (2, 10, 20, 0), dtype="uint8", value=1), "whole numbers"),
+        (batch(), "still black"),
+        (batch((6, 28, 28, 1), (3, 10, 20, 0)), "counts from 0"),
+        (batch((6, 28, 28, 1), (2, 20, 10, 0)), "swapped"),
+        (batch((6, 28, 28, 1), (2, 10, slice(None), 0)), "28 pixels are not black"),
+        (batch((6, 28, 28, 1), (2, 10, 20, 0), value=255.0), "value 255.0"),
+        ("np.zeros", "has shape ()"),
     ],
 )
 def test_typical_mistakes_get_a_teaching_message(answer, fragment):
     verdict = q1.verdict(answer)
-    assert verdict.status == "incorrect" and fragment in verdict.message
+    assert verdict.status == "incorrect" and fragment in verdict.message, verdict.message
 
 
 def test_not_attempted_is_a_nudge_not_an_error(monkeypatch, capsys):
@@ -42,16 +58,17 @@ def test_not_attempted_is_a_nudge_not_an_error(monkeypatch, capsys):
 
 def test_strict_mode_raises_on_wrong_answers_only(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
-    q1.check((16, 32, 32, 3))
+    q1.check(right_answer())
     assert "Correct" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match="channels-first"):
-        q1.check((16, 3, 32, 32))
+        q1.check(batch((6, 1, 28, 28), (2, 0, 10, 20)))
 
 
-def test_hint_and_solution(capsys):
-    q1.hint()
-    q1.hint(2)
+def test_hints_lead_and_only_the_last_gives_the_answer(capsys):
+    q1.hint(1)
+    first = capsys.readouterr().out
+    assert "(6, 28, 28, 1)" not in first and "channels" in first
+    q1.hint(4)
+    assert "(6, 28, 28, 1)" in capsys.readouterr().out
     q1.solution()
-    out = capsys.readouterr().out
-    assert "channels last" in out and "3 channels" in out
-    assert "batch_shape = (16, 32, 32, 3)" in out  # taken from the solutions notebook
+    assert "batch[2, 10, 20, 0] = 1.0" in capsys.readouterr().out  # taken from the solutions notebook

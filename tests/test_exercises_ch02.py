@@ -43,125 +43,118 @@ def test_q1_typical_mistakes(answer, fragment):
 
 
 # ------------------------------------------------------------------------ q2
-def cnn(filters=(32, 64, 128), pool=True, classes=10, activation="softmax", shape=(32, 32, 3)):
-    stack = [keras.Input(shape=shape)]
-    for f in filters:
-        stack.append(layers.Conv2D(f, 3, padding="same", activation="relu"))
-        if pool:
-            stack.append(layers.MaxPooling2D(2))
-    stack += [layers.GlobalAveragePooling2D(), layers.Dense(classes, activation=activation)]
-    return keras.Sequential(stack)
+def small_cnn(*middle, head=None, input_shape=(28, 28, 1), softmax=True):
+    convs = middle or (layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),
+                       layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2))  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            *convs,
+            head if head is not None else layers.GlobalAveragePooling2D(),
+            layers.Dense(10, activation="softmax" if softmax else None),
+        ]
+    )
 
 
-def test_q2_right_answer():
-    verdict = ch02.q2.verdict(cnn())
-    assert verdict.status == "correct"
-    assert "parameters" in verdict.message
-
-
-def test_q2_accepts_two_convs_per_block_and_functional_models():
-    inputs = keras.Input(shape=(32, 32, 3))
-    x = inputs
-    for f in (32, 64, 128):
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D(2)(x)
-    outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(x))
-    assert ch02.q2.verdict(keras.Model(inputs, outputs)).status == "correct"
+def test_q2_right_answers():
+    verdict = ch02.q2.verdict(small_cnn())
+    assert verdict.status == "correct" and "5,130 parameters" in verdict.message, verdict.message
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = layers.MaxPooling2D(2)(layers.Conv2D(16, 3, padding="same", activation="relu")(layers.MaxPooling2D(2)(x)))
+    functional = keras.Model(inputs, layers.Dense(10, activation="softmax")(layers.Flatten()(x)))
+    assert ch02.q2.verdict(functional).status == "correct"  # 7x7x16 flattened: 8,970 parameters
+    assert ch02.q2.verdict(...).status == "not attempted"
 
 
 @pytest.mark.parametrize(
-    ("answer", "fragment"),
+    ("make", "fragment"),
     [
-        (lambda: cnn(), "not the function"),
-        (None, None),
-        ("model", "Expected a Keras model"),
-        (cnn(shape=(28, 28, 1)), "(28, 28, 1)"),
-        (cnn(classes=100), "10 units"),
-        (cnn(filters=(128, 64, 32)), "32, then 64, then 128"),
-        (cnn(filters=(32, 64)), "32, then 64, then 128"),
-        (cnn(pool=False), "never shrink"),
-        (cnn(activation=None), "softmax"),
+        (lambda: small_cnn(head=layers.Flatten()), "over the budget of 10,000. dense"),
+        (
+            lambda: small_cnn(
+                layers.Conv2D(64, 3, activation="relu"),
+                layers.MaxPooling2D(2),
+                layers.Conv2D(128, 3, activation="relu"),
+                layers.MaxPooling2D(2),
+            ),  # fmt: skip
+            "use fewer filters",
+        ),
+        (lambda: small_cnn(layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(4)), "at least two"),
+        (lambda: small_cnn(layers.Conv2D(8, 3), layers.Conv2D(8, 3)), "at most 7x7"),
+        (lambda: small_cnn(input_shape=(28, 28, 3)), "grayscale 28x28 images are (28, 28, 1)"),
+        (lambda: small_cnn(input_shape=(32, 32, 3)), "(28, 28, 1)"),
+        (lambda: small_cnn(softmax=False), "add up to 1"),
+        (lambda: small_cnn, "not the function"),
+        (lambda: "a model", "Expected a Keras model"),
+        (lambda: keras.Sequential([layers.Conv2D(8, 3), layers.Conv2D(8, 3)]), "no input yet"),
     ],
 )
-def test_q2_typical_mistakes(answer, fragment):
-    if fragment is None:
-        assert ch02.q2.verdict(answer).status == "not attempted"
-    else:
-        assert_incorrect(ch02.q2, answer, fragment)
+def test_q2_typical_mistakes(make, fragment):
+    assert_incorrect(ch02.q2, make(), fragment)
 
 
 # ------------------------------------------------------------------------ q3
-def good_convolve2d(image, kernel):
-    kh, kw = kernel.shape
-    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i : i + kh, j : j + kw] * kernel)
+def loop_max_pool(feature_map, size):
+    """A right answer written as the learner would, with two loops."""
+    rows, cols = feature_map.shape[0] // size, feature_map.shape[1] // size
+    out = np.empty((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = np.max(feature_map[i * size : (i + 1) * size, j * size : (j + 1) * size])
     return out
 
 
-def flipped(image, kernel):
-    return good_convolve2d(image, kernel[::-1, ::-1])
-
-
-def same_size(image, kernel):
-    kh, kw = kernel.shape
-    padded = np.pad(image, ((kh // 2, kh - 1 - kh // 2), (kw // 2, kw - 1 - kw // 2)))
-    return good_convolve2d(padded, kernel)
-
-
-def off_by_one(image, kernel):
-    return good_convolve2d(image, kernel)[:-1, :-1]
-
-
-def swapped_axes(image, kernel):
-    """Treats the first axis as x (width): the output comes out transposed."""
-    return good_convolve2d(image.T, kernel.T)
-
-
-def forgot_return(image, kernel):
-    good_convolve2d(image, kernel)
-
-
-def crashes(image, kernel):
-    return image @ kernel
-
-
-def wrong_values(image, kernel):
-    return good_convolve2d(image, kernel) + (np.arange(1) == 0)[0] * np.eye(1)[0, 0] * 0.5
+def keras_max_pool(feature_map, size):
+    """Another right answer: Keras itself."""
+    pooled = layers.MaxPooling2D(size)(feature_map[np.newaxis, :, :, np.newaxis].astype("float32"))
+    return keras.ops.convert_to_numpy(pooled)[0, :, :, 0]
 
 
 def test_q3_right_answers():
-    assert ch02.q3.verdict(good_convolve2d).status == "correct"
+    assert ch02.q3.verdict(loop_max_pool).status == "correct"
+    assert ch02.q3.verdict(keras_max_pool).status == "correct"
+    assert ch02.q3.verdict(...).status == "not attempted"
 
-    def vectorised(image, kernel):
-        return ch02.reference_convolve2d(image, kernel)
 
-    assert ch02.q3.verdict(vectorised).status == "correct"
+def overlapping(feature_map, size):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return sliding_window_view(feature_map, (size, size)).max(axis=(2, 3))
+
+
+def keeps_leftovers(feature_map, size):
+    rows, cols = -(-feature_map.shape[0] // size), -(-feature_map.shape[1] // size)
+    return np.array(
+        [
+            [feature_map[i * size : (i + 1) * size, j * size : (j + 1) * size].max() for j in range(cols)]
+            for i in range(rows)
+        ]
+    )
+
+
+def average(feature_map, size):
+    rows, cols = feature_map.shape[0] // size, feature_map.shape[1] // size
+    return feature_map[: rows * size, : cols * size].reshape(rows, size, cols, size).mean(axis=(1, 3))
 
 
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
-        (flipped, "flips the kernel"),
-        (same_size, "'same' padding"),
-        (off_by_one, "one off"),
-        (swapped_axes, "swapped"),
-        (forgot_return, "returned None"),
-        (crashes, "raised ValueError"),
-        (wrong_values, "some values are not"),
-        (np.zeros((3, 3)), "Pass your function itself"),
+        (overlapping, "your windows overlap"),
+        (keeps_leftovers, "drops the leftover rows and columns"),
+        (average, "average pooling"),
+        (lambda feature_map, size: loop_max_pool(feature_map, 2), "expected (H // size, W // size)"),
+        (
+            lambda feature_map, size: loop_max_pool(feature_map, size) - (feature_map.max() > 8),
+            "the largest value of that window",
+        ),
+        (lambda feature_map, size: None, "returned None"),
+        (lambda feature_map: feature_map, "max_pool(feature_map, size)"),
     ],
 )
 def test_q3_typical_mistakes(answer, fragment):
     assert_incorrect(ch02.q3, answer, fragment)
-
-
-def test_q3_full_convolution_is_named():
-    from scipy.signal import correlate2d
-
-    assert_incorrect(ch02.q3, lambda image, kernel: correlate2d(image, kernel, mode="full"), "'full' convolution")
 
 
 def test_solutions_are_stored():

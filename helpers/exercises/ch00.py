@@ -1,37 +1,49 @@
-"""Chapter 00 (Start here): the warm-up exercise."""
+"""Chapter 00 (Start here): the warm-up exercise, a batch of images as one NumPy array."""
 
 from __future__ import annotations
 
-from helpers.exercises.question import ShapeQuestion
+import numpy as np
+
+from helpers.exercises.question import Question, as_array
+
+SHAPE = (6, 28, 28, 1)  # six grayscale images of 28x28 pixels, channels last
+WHITE_PIXEL = (2, 10, 20, 0)  # the third image, row 10, column 20
 
 
-class BatchShape(ShapeQuestion):
+class GrayscaleBatch(Question):
     chapter, number = "ch00", 1
-    title = "The shape of a batch of 16 colour images of 32x32 pixels"
+    title = "A batch of six black 28x28 grayscale images with one white pixel in the third"
     hints = [
-        "Keras puts the batch first and the colour channels last: (batch, height, width, channels).",
-        "An RGB image has 3 channels. How many images are in the batch?",
+        "Keras orders the axes (batch, height, width, channels); count the channels of a grayscale image.",
+        "np.zeros(shape, dtype='float32') makes the black batch; you set one pixel with batch[i, row, column, 0] = 1.0.",
+        "Python counts from 0, so the third image is batch[2].",
+        "batch = np.zeros((6, 28, 28, 1), dtype='float32'); batch[2, 10, 20, 0] = 1.0",
     ]
-    correct_message = "(16, 32, 32, 3): batch, height, width, channels. This order is everywhere in the course."
-    expected = (16, 32, 32, 3)
-    example = "(2, 4, 4, 1)"
-    mistakes = {
-        (16, 3, 32, 32): "That is the channels-first order PyTorch uses. Keras (and this course) puts channels last: "
-        "(batch, height, width, channels).",
-    }
+    correct_message = "Right: six images, 28x28 pixels, one channel; only the pixel at [2, 10, 20, 0] is white."
 
-    def diagnose(self, shape):
-        if len(shape) == 3:
+    def _check(self, batch):
+        batch = as_array(self, batch, "batch")
+        if batch.shape == (6, 28, 28):
+            self.fail("Your batch has no channel axis: Keras wants one even for grayscale, so (6, 28, 28, 1).")
+        if batch.shape == (6, 1, 28, 28):
+            self.fail("That is channels-first order; Keras puts channels last: (batch, height, width, channels).")
+        if batch.shape != SHAPE:
+            self.fail(f"batch has shape {batch.shape}; six grayscale 28x28 images make {SHAPE}.")
+        if not np.issubdtype(batch.dtype, np.floating):
+            self.fail(f"batch holds {batch.dtype} whole numbers; make it float32 so it can hold 1.0.")
+        white = [tuple(int(i) for i in index) for index in np.argwhere(batch != 0)]
+        if not white:
+            self.fail("Every pixel is still black (0): set the pixel in row 10, column 20 of the third image to 1.0.")
+        if white == [(3, 10, 20, 0)]:
+            self.fail("You lit up the fourth image, batch[3]: Python counts from 0, so the third image is batch[2].")
+        if white == [(2, 20, 10, 0)]:
+            self.fail("Row and column are swapped: the row (height) comes first, batch[2, 10, 20, 0].")
+        if len(white) > 1:
+            self.fail(f"{len(white)} pixels are not black; only one should be white. Did you set a whole row or image?")
+        if white != [WHITE_PIXEL] or batch[WHITE_PIXEL] != 1.0:
             self.fail(
-                f"{shape} has 3 numbers: that is one image. A batch adds a dimension in front for the number of images."
+                f"The lit pixel is at {white[0]} with value {batch[white[0]]}; the exercise asks for 1.0 at {WHITE_PIXEL}."
             )
-        if len(shape) != 4:
-            self.fail(f"{shape} has {len(shape)} dimensions; a batch of colour images has 4.")
-        if shape[0] != 16:
-            self.fail(f"The first number is the batch size: there are 16 images, not {shape[0]}.")
-        if shape[-1] == 1:
-            self.fail("The last number is the channel count: a colour (RGB) image has 3 channels, not 1 (grayscale).")
-        self.fail(f"{shape} is not it: check height and width (32 each) and the 3 colour channels.")
 
 
-q1 = BatchShape()
+q1 = GrayscaleBatch()

@@ -2,171 +2,108 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from helpers.exercises.question import Question
-
-FASHION_NAMES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
-CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+from helpers.exercises.question import Question, as_array
 
 
-def _axes_with_images(grid: Any) -> list:
-    """The Axes of ``grid`` (a Figure, an Axes, or any array/list of Axes) that show an image."""
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
-    if isinstance(grid, Figure):
-        axes = grid.axes
-    elif isinstance(grid, Axes):
-        axes = [grid]
-    else:
-        try:
-            axes = list(np.asarray(grid, dtype=object).ravel())
-        except TypeError:
-            axes = []
-    if not axes or not all(isinstance(ax, Axes) for ax in axes):
-        Question.fail(
-            f"The grid should be what your plotting code returned: a Figure or an array of Axes; got "
-            f"{type(grid).__name__}. `plots.image_grid(...)` returns the array of Axes."
-        )
-    return [ax for ax in axes if ax.images]
+def model_ready(question: Question, images: np.ndarray, shape: tuple, name: str) -> None:
+    """Fail unless ``images`` has ``shape``, dtype float32 and pixels in [0, 1] (what q1 and q3 both ask)."""
+    n, *size, channels = shape
+    if images.shape == (n, *size):
+        question.fail(f"{name} has shape {images.shape}, without a channel axis: a Conv2D layer wants {shape}.")
+    if images.shape in ((n, channels, *size), (n, int(np.prod(shape[1:])))):
+        question.fail(f"{name} has shape {images.shape}; Keras wants images unflattened, channels last: {shape}.")
+    if images.shape != shape:
+        question.fail(f"{name} has shape {images.shape}; expected {shape}, channels last.")
+    if images.dtype == np.float64:
+        question.fail(f"{name} is float64, 8 bytes per value: twice the memory of float32. Use .astype('float32').")
+    if images.dtype != np.float32:
+        question.fail(f"{name} holds {images.dtype}; a network wants float32 (did `//` round every pixel down?).")
+    if images.max() > 1.0 or images.min() < 0.0:
+        question.fail(f"The pixels of {name} run from {images.min():.0f} to {images.max():.0f}: divide by 255.")
+    if 0 < images.max() <= 1 / 255 + 1e-6:
+        question.fail(f"The pixels of {name} run up to only {images.max():.4f}: you divided by 255 twice.")
 
 
 # ---------------------------------------------------------------------------- q1
-class FashionShapesAndGrid(Question):
+class ModelReady(Question):
     chapter, number = "ch01", 1
-    title = "Fashion-MNIST: the shapes of the four arrays and a grid of the first 10 training images"
-    answer_names = ("fashion_shapes", "fashion_grid")
+    title = "Fashion-MNIST ready for a convolutional network: float32, (n, 28, 28, 1), values in [0, 1]"
     hints = [
-        "Every NumPy array has a `.shape`; collect the four in the order fashion_x_train, fashion_y_train, "
-        "fashion_x_test, fashion_y_test.",
-        "Fashion-MNIST images are 28x28 grayscale: Keras gives them without a channel axis, and labels as one number each.",
-        "For the grid, `plots.image_grid(images[:10], labels[:10], class_names)` titles each image with its class name.",
+        "Look at fashion_x_train first: its shape, dtype and largest value tell you the three things to change.",
+        "A convolutional layer wants a channel axis, even of length 1: the array indexed with [..., np.newaxis] has one.",
+        "Dividing uint8 by 255.0 gives float64 (8 bytes per value): convert with .astype('float32') first.",
+        "fashion_ready = fashion_x_train[..., np.newaxis].astype('float32') / 255.0",
     ]
-    correct_message = (
-        "Right: 28x28 grayscale images without a channel axis, one integer label per image, and a grid you can read."
-    )
+    correct_message = "Right: one channel axis, float32 (4 bytes per value, not 8) and pixels from 0 to 1."
 
-    def _check(self, shapes: Any, grid: Any) -> None:
-        self._check_shapes(shapes)
-        self._check_grid(grid)
-
-    def _check_shapes(self, shapes: Any) -> None:
-        if isinstance(shapes, dict):
-            shapes = tuple(shapes.values())
-        if not isinstance(shapes, (tuple, list)) or len(shapes) != 4:
+    def _check(self, ready: Any, raw: Any = None) -> None:
+        if raw is None:
+            self.fail("Pass the raw images too: ch01.q1.check(fashion_ready, raw=fashion_x_train).")
+        ready, raw, n = as_array(self, ready, "fashion_ready"), np.asarray(raw), len(raw)
+        model_ready(self, ready, (n, 28, 28, 1), "fashion_ready")
+        sample = np.random.default_rng(1).choice(n, size=min(n, 200), replace=False)
+        got, expected = ready[sample], raw[sample].astype(np.float32)[..., np.newaxis] / 255.0
+        if not np.allclose(got, expected, atol=1e-6):
             self.fail(
-                "fashion_shapes should hold four shapes, in the order train images, train labels, test images, "
-                "test labels: (fashion_x_train.shape, fashion_y_train.shape, fashion_x_test.shape, fashion_y_test.shape)."
+                "The values are not the original pixels / 255 in the original order: keep the images as they are."
             )
-        if not all(isinstance(s, tuple) for s in shapes):
-            self.fail("Each entry should be a shape, i.e. a tuple like fashion_x_train.shape (not the array itself).")
-        x_train, y_train, x_test, y_test = shapes
-        for name, shape in (("fashion_x_train", x_train), ("fashion_x_test", x_test)):
-            if len(shape) == 2 and shape[1] == 784:
-                self.fail(f"{name} has shape {shape}: that is flattened. Keras returns images as (n, 28, 28).")
-            if len(shape) == 4:
-                self.fail(
-                    f"{name} has shape {shape}: Keras returns Fashion-MNIST without a channel axis, (n, 28, 28). "
-                    "(Adding one is a later step.)"
-                )
-            if len(shape) != 3 or shape[1:] != (28, 28):
-                self.fail(f"{name} should have shape (number of images, 28, 28); you gave {shape}.")
-        for name, shape in (("fashion_y_train", y_train), ("fashion_y_test", y_test)):
-            if len(shape) != 1:
-                self.fail(f"{name} should be one integer per image, shape (n,); you gave {shape}.")
-        if x_train[0] != y_train[0] or x_test[0] != y_test[0]:
-            self.fail(
-                "The training images and labels (and the test images and labels) must have the same number of rows: "
-                "one label per image."
-            )
-        if x_train[0] < x_test[0]:
-            self.fail("Your training set is smaller than your test set: did you swap train and test?")
-
-    def _check_grid(self, grid: Any) -> None:
-        shown = _axes_with_images(grid)
-        if len(shown) != 10:
-            self.fail(f"The grid shows {len(shown)} images; show exactly the first 10 (x_train[:10]).")
-        for ax in shown:
-            size = np.asarray(ax.images[0].get_array()).shape[:2]
-            if size != (28, 28):
-                self.fail(f"One image in the grid is {size[0]}x{size[1]}; Fashion-MNIST images are 28x28.")
-        titles = [ax.get_title() for ax in shown]
-        if all(t.isdigit() for t in titles):
-            self.fail("The titles are label numbers; pass the class names so that they read 'Sneaker', 'Bag', ...")
-        unknown = [t for t in titles if t not in FASHION_NAMES]
-        if unknown:
-            self.fail(f"Title {unknown[0]!r} is not a Fashion-MNIST class name; title each image with its class name.")
 
 
 # ---------------------------------------------------------------------------- q2
-class Cifar10Counts(Question):
+class BalancedSubset(Question):
     chapter, number = "ch01", 2
-    title = "CIFAR-10: images per class, as numbers and as a bar chart"
-    answer_names = ("cifar_counts", "cifar_chart")
+    title = "balanced_subset(labels, per_class): the indices of per_class images of every class"
     hints = [
-        "Keras gives CIFAR-10 labels with shape (n, 1): flatten them with `.ravel()` first.",
-        "`np.bincount(labels, minlength=10)` counts how often each class index occurs.",
-        "`plots.class_distribution(labels, class_names)` (or `ax.bar(class_names, counts)`) draws the chart.",
+        "Work class by class: which positions of labels hold class c? (np.unique(labels) lists the classes.)",
+        "np.flatnonzero(labels.ravel() == c) gives those positions; keep the first per_class of them.",
+        "Before you take them, compare how many there are with per_class, and raise ValueError(f'class {c} ...').",
+        "Collect the kept positions of every class in a list and join them with np.concatenate, then np.sort.",
     ]
-    correct_message = "Right."
+    correct_message = (
+        "Right: exactly per_class images of each class, no repeats, and a clear error when a class is short."
+    )
 
-    def _check(self, counts: Any, chart: Any, labels: Any = None) -> str:
-        if labels is None:
-            self.fail(
-                "Pass the training labels too: ch01.q2.check(cifar_counts, cifar_chart, labels=cifar_train_labels)."
-            )
-        expected = np.bincount(np.asarray(labels).ravel(), minlength=10)
-        counts = np.asarray(counts)
-        if counts.ndim != 1 or len(counts) != 10:
-            self.fail(f"cifar_counts should be 10 numbers, one per class; it has shape {counts.shape}.")
-        if np.issubdtype(counts.dtype, np.floating) and counts.sum() <= 1.0001:
-            self.fail("These look like fractions; count images (whole numbers) instead, e.g. with np.bincount.")
-        if counts.sum() != expected.sum():
-            self.fail(
-                f"Your counts add up to {int(counts.sum()):,}, but there are {int(expected.sum()):,} training labels. "
-                "Count all of cifar_train_labels (and not the test labels)."
-            )
-        if not np.array_equal(counts, expected):
-            self.fail("The total is right but some classes are off: are the counts in class order 0..9?")
-        bars = self._bars(chart)
-        heights = np.array([bar.get_height() for bar in bars])
-        if len(heights) != 10 or not np.allclose(heights, expected):
-            self.fail(
-                f"The chart has {len(heights)} bars with heights {heights.tolist()[:4]}...; draw one bar per class count."
-            )
-        ax = bars[0].axes
-        labels_shown = {t.get_text() for t in ax.get_xticklabels()}
-        if not set(CIFAR10_NAMES) <= labels_shown:
-            self.fail("Label the bars with the class names (airplane, automobile, ...) so that the chart can be read.")
-        if len(set(expected.tolist())) == 1:
-            return f"Right: every class has {expected[0]:,} images, so this set is perfectly balanced."
-        return (
-            f"Right: your counts run from {expected.min():,} to {expected.max():,}. (The real CIFAR-10 training set is "
-            "perfectly balanced, 5,000 images per class; these labels are not, so you are on a subset or a stand-in.)"
-        )
-
-    def _bars(self, chart: Any):
-        from matplotlib.axes import Axes
-        from matplotlib.container import BarContainer
-
-        if isinstance(chart, Axes):
-            containers = [c for c in chart.containers if isinstance(c, BarContainer)]
-            if not containers:
-                self.fail("That Axes has no bars on it: draw a bar chart (ax.bar or plots.class_distribution).")
-            chart = containers[0]
-        if not isinstance(chart, BarContainer):
-            self.fail(
-                f"cifar_chart should be the bars you drew (what ax.bar or plots.class_distribution returns), "
-                f"got {type(chart).__name__}."
-            )
-        return list(chart)
+    def _check(self, answer: Any) -> None:
+        rng = np.random.default_rng(4)
+        labels = rng.permutation(np.repeat(np.arange(10), rng.integers(30, 60, size=10))).reshape(-1, 1)
+        for per_class in (5, 30):
+            got = self.call(answer, labels.copy(), per_class, signature="balanced_subset(labels, per_class)")
+            got = as_array(self, got, "The result of balanced_subset")
+            if got.dtype == bool:
+                self.fail("You returned a mask of True/False; return the indices: np.flatnonzero(mask).")
+            if got.ndim != 1 or not np.issubdtype(got.dtype, np.integer):
+                self.fail(
+                    f"Return one flat array of whole-number indices; yours has shape {got.shape} and dtype {got.dtype}."
+                )
+            if len(np.unique(got)) < len(got):
+                self.fail("Some indices repeat: pick each image once (no sampling with replacement, no class numbers).")
+            if got.min(initial=0) < 0 or got.max(initial=0) >= len(labels):
+                self.fail(f"Your indices run from {got.min()} to {got.max()}; there are only {len(labels)} labels.")
+            counts = np.bincount(labels.ravel()[got], minlength=10)
+            if not (counts == per_class).all():
+                c = int(np.argmax(counts != per_class))
+                self.fail(
+                    f"With per_class={per_class}, class {c} has {counts[c]} images in your subset: take {per_class} of each."
+                )
+        short = np.repeat(np.arange(10), [6] * 7 + [3] + [6] * 2).reshape(-1, 1)  # class 7 has 3 images
+        try:
+            answer(short, 4)
+        except ValueError as error:
+            if "7" not in str(error):
+                self.fail(f"Your ValueError says {str(error)!r}: name the class that is short (class 7 here).")
+            return
+        except Exception as error:
+            self.fail(f"A class with too few images raised {type(error).__name__}; raise a ValueError that names it.")
+        self.fail("Class 7 has only 3 images and per_class is 4: raise a ValueError naming it, not a smaller subset.")
 
 
 # ---------------------------------------------------------------------------- q3
@@ -188,13 +125,16 @@ class LoadFolder128(Question):
     def _check(self, answer: Any) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = _tiny_folder(Path(tmp))
-            result = self.call(
-                answer,
-                folder,
-                signature="load_folder_128(folder)",
-                where="on a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder",
-                explain=lambda exc: "Skip and report unreadable files instead of stopping.",
-            )
+            report = io.StringIO()
+            with contextlib.redirect_stdout(report), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = self.call(
+                    answer,
+                    folder,
+                    signature="load_folder_128(folder)",
+                    where="on a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder",
+                    explain=lambda exc: "Skip and report unreadable files instead of stopping.",
+                )
         if result is None:
             self.fail("Your function returns nothing (None): finish it with `return images, labels, class_names`.")
         if not isinstance(result, tuple) or len(result) != 3:
@@ -206,24 +146,16 @@ class LoadFolder128(Question):
                 f"The class names should be the visible folder names in sorted order, ['cats', 'dogs']; got {list(names)}. "
                 "Hidden folders like .ipynb_checkpoints are not classes."
             )
-        if len(images) == GOOD_IMAGES + 1:
-            self.fail(
-                f"You loaded {len(images)} images, but one of them is a copy inside .ipynb_checkpoints: skip hidden folders."
-            )
         if len(images) != GOOD_IMAGES:
-            self.fail(
-                f"The test folder has {GOOD_IMAGES} good images (and one broken one); you returned {len(images)}."
+            extra = (
+                " One is a copy inside .ipynb_checkpoints: skip hidden folders."
+                if len(images) == GOOD_IMAGES + 1
+                else ""
             )
-        if images.shape != (GOOD_IMAGES, 128, 128, 3):
-            self.fail(f"images should have shape (n, 128, 128, 3); got {images.shape}. Resize every image, keep RGB.")
-        if images.dtype != np.float32:
-            self.fail(f"images should be float32 (what Keras layers expect), not {images.dtype}.")
-        if images.max() > 1.0 or images.min() < 0.0:
             self.fail(
-                f"Pixel values run from {images.min():.0f} to {images.max():.0f}: normalise to [0, 1] (divide by 255)."
+                f"The test folder has {GOOD_IMAGES} good images (and one broken one); you returned {len(images)}.{extra}"
             )
-        if images.max() < 0.5:
-            self.fail("All pixels are dark (below 0.5): did you divide by 255 twice?")
+        model_ready(self, images, (GOOD_IMAGES, 128, 128, 3), "images")
         if sorted(labels.tolist()) != [0, 0, 1, 1, 1]:
             self.fail(f"labels should be 0 for the two cats and 1 for the three dogs; got {labels.tolist()}.")
         wide = [image for image in images if image[64, 64, 2] > 0.8 and image[64, 64, 0] < 0.2]  # blue centre
@@ -236,6 +168,9 @@ class LoadFolder128(Question):
             )
         if wide[0][64, 2, 2] < 0.8:
             self.fail("The wide test image should be all blue after cropping its centred square; check the crop box.")
+        said = report.getvalue() + " ".join(str(w.message) for w in caught)
+        if "broken.jpg" not in said:
+            self.fail("broken.jpg was skipped without a word: print (or warn) its name so that its owner can fix it.")
 
 
 GOOD_IMAGES = 5
@@ -261,6 +196,6 @@ def _tiny_folder(root: Path) -> Path:
     return folder
 
 
-q1 = FashionShapesAndGrid()
-q2 = Cifar10Counts()
+q1 = ModelReady()
+q2 = BalancedSubset()
 q3 = LoadFolder128()

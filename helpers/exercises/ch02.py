@@ -1,18 +1,10 @@
-"""Chapter 02 (Convolution from scratch): output shapes, a 3-block CNN, convolve2d in NumPy."""
+"""Chapter 02 (Convolution from scratch): an output shape, a CNN under a parameter budget, max pooling in NumPy."""
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from helpers.exercises.question import (
-    Question,
-    ShapeQuestion,
-    as_array,
-    first_mismatch,
-    require_model,
-    walk_layers,
-)
+from helpers.exercises.question import Question, ShapeQuestion, as_array, first_mismatch, require_model, walk_layers
 
 
 class ShapeAfterConvPool(ShapeQuestion):
@@ -54,144 +46,115 @@ class ShapeAfterConvPool(ShapeQuestion):
         self.fail(f"{shape} is not it. Follow the shape layer by layer: (224, 224, 3) -> Conv2D -> MaxPooling2D.")
 
 
-class ThreeBlockCNN(Question):
+class SmallCNN(Question):
     chapter, number = "ch02", 2
-    title = "A 3-block CNN (32 -> 64 -> 128 filters) for 32x32x3 images and 10 classes"
+    title = "A CNN for 28x28 grayscale images and 10 classes with at most 10,000 parameters"
     hints = [
-        "Start with keras.Input(shape=(32, 32, 3)); each block is Conv2D(filters, 3, padding='same', "
-        "activation='relu') followed by MaxPooling2D(2).",
-        "After the three blocks, GlobalAveragePooling2D() (or Flatten()) turns the feature maps into a vector.",
-        "End with Dense(10, activation='softmax'): one probability per class.",
+        "Print model.summary(): which layer holds most of the parameters?",
+        "A Dense layer after Flatten has (height x width x channels + 1) x units weights: shrink what it sees.",
+        "GlobalAveragePooling2D() keeps one number per channel, whatever the height and width.",
+        "Input (28, 28, 1); Conv2D(16, 3, relu) + MaxPooling2D(2); Conv2D(32, 3, relu) + MaxPooling2D(2); "
+        "GlobalAveragePooling2D(); Dense(10, softmax): 5,130 parameters.",
     ]
-    correct_message = "A classic CNN: 3 blocks with growing filters, pooling in between, and a softmax over 10 classes."
+    BUDGET = 10_000
 
     def _check(self, answer):
         import keras
 
-        answer = require_model(self, answer, name="build_cnn")
+        model = require_model(self, answer, name="build_small_cnn")
         try:
-            input_shape = tuple(answer.inputs[0].shape)
-        except (AttributeError, IndexError, ValueError):
-            self.fail("Your model has no input yet: start it with keras.Input(shape=(32, 32, 3)).")
-        if input_shape[1:] != (32, 32, 3):
-            self.fail(f"The model's input shape is {input_shape[1:]}; CIFAR-10 images are (32, 32, 3).")
-        output_shape = tuple(answer.outputs[0].shape)
-        if output_shape[1:] != (10,):
-            self.fail(f"The model outputs shape {output_shape[1:]}; with 10 classes the last layer needs 10 units.")
-        layers = walk_layers(answer)
+            input_shape = tuple(model.inputs[0].shape[1:])
+        except (AttributeError, IndexError, TypeError, ValueError):
+            self.fail("Your model has no input yet: start it with keras.Input(shape=(28, 28, 1)).")
+        if input_shape != (28, 28, 1):
+            self.fail(f"The input shape is {input_shape}: grayscale 28x28 images are (28, 28, 1).")
+        layers = walk_layers(model)
         convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
-        filters = [layer.filters for layer in convs]
-        blocks = [f for i, f in enumerate(filters) if i == 0 or f != filters[i - 1]]
-        if blocks != [32, 64, 128]:
+        if len(convs) < 2:
             self.fail(
-                f"The Conv2D filter counts are {filters}; the exercise asks for three blocks with 32, then 64, "
-                "then 128 filters, in that order."
+                f"Your model has {len(convs)} Conv2D layer(s); use at least two, so later filters combine earlier ones."
             )
-        pools = [
-            layer
-            for layer in layers
-            if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D))
-            or (isinstance(layer, keras.layers.Conv2D) and max(layer.strides) > 1)
-        ]
-        if len(pools) < 2:
+        maps = [layer for layer in layers if len(layer.output.shape) == 4]
+        side = max(maps[-1].output.shape[1:3])
+        if side > 7:
+            self.fail(f"The last feature maps are {side} pixels wide; pool until they are at most 7x7 (28 / 4).")
+        probe = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
+        out = keras.ops.convert_to_numpy(model(probe, training=False))
+        if out.shape != (4, 10):
             self.fail(
-                "The feature maps never shrink: add MaxPooling2D(2) after each block so that later layers see "
-                "a wider part of the image (and the head stays small)."
+                f"For 4 images the model outputs shape {out.shape}; it should give 10 numbers per image, (4, 10)."
             )
-        last = layers[-1]
-        activation = getattr(getattr(last, "activation", None), "__name__", "")
-        if activation != "softmax":
+        if not np.allclose(out.sum(axis=1), 1, atol=1e-4) or out.min() < 0:
             self.fail(
-                f"The last layer's activation is {activation or 'missing'!r}: use activation='softmax' so the "
-                "10 outputs are class probabilities that add up to 1."
+                "The 10 outputs are not probabilities that add up to 1: end with Dense(10, activation='softmax')."
             )
-        return f"{self.correct_message} It has {answer.count_params():,} parameters."
+        total = model.count_params()
+        if total > self.BUDGET:
+            biggest = max(layers, key=lambda layer: layer.count_params() if not hasattr(layer, "layers") else 0)
+            where = (
+                "it sees every pixel of every feature map: pool more, or use GlobalAveragePooling2D"
+                if isinstance(biggest, keras.layers.Dense)
+                else "use fewer filters"
+            )
+            self.fail(
+                f"{total:,} parameters, over the budget of {self.BUDGET:,}. {biggest.name} alone holds "
+                f"{biggest.count_params():,}: {where}."
+            )
+        return f"Within budget: {total:,} parameters, {len(convs)} convolutions, {side}x{side} maps before the head."
 
 
-def reference_convolve2d(image, kernel):
-    """What ``convolve2d`` should return: valid cross-correlation, as in every CNN layer."""
-    windows = sliding_window_view(np.asarray(image, dtype=np.float64), np.shape(kernel))
-    return np.einsum("ijkl,kl->ij", windows, np.asarray(kernel, dtype=np.float64))
+def reference_max_pool(feature_map, size):
+    """What ``max_pool`` should return: non-overlapping size x size windows, leftover rows and columns dropped."""
+    rows, cols = (np.shape(feature_map)[0] // size) * size, (np.shape(feature_map)[1] // size) * size
+    windows = np.asarray(feature_map, dtype=np.float64)[:rows, :cols].reshape(rows // size, size, cols // size, size)
+    return windows.max(axis=(1, 3))
 
 
-class Convolve2D(Question):
+class MaxPool(Question):
     chapter, number = "ch02", 3
-    title = "convolve2d(image, kernel) in NumPy with 'valid' padding"
+    title = "max_pool(feature_map, size) in NumPy, as MaxPooling2D(size) computes it"
     hints = [
-        "The output has (H - kh + 1) rows and (W - kw + 1) columns: the kernel must fit completely in the image.",
-        "For each output position (i, j), take the patch image[i:i+kh, j:j+kw], multiply it element-wise by the "
-        "kernel and sum: np.sum(patch * kernel).",
-        "Do not flip the kernel: deep-learning 'convolution' is really cross-correlation.",
+        "The output has H // size rows and W // size columns: the windows do not overlap, and what is left over is dropped.",
+        "Output position (i, j) covers rows i*size to (i+1)*size and the same for columns.",
+        "output[i, j] = feature_map[i*size:(i+1)*size, j*size:(j+1)*size].max(), in two loops over i and j.",
     ]
-    correct_message = "Your convolve2d matches the reference on every test image, non-square kernels included."
-
-    CASES = ((5, 7, 3, 3), (6, 6, 2, 4), (4, 9, 3, 1), (3, 3, 3, 3), (6, 5, 1, 1))
+    correct_message = "Your max_pool matches MaxPooling2D on every test map, odd sizes and 3x3 windows included."
+    CASES = ((4, 4, 2), (5, 7, 2), (6, 9, 3), (3, 3, 3), (7, 4, 3))
 
     def _check(self, answer):
-        self.require_callable(answer, "convolve2d")
-        rng = np.random.default_rng(2)
-        for height, width, kh, kw in self.CASES:
-            image = rng.integers(-4, 5, size=(height, width)).astype(np.float64)
-            kernel = rng.integers(-3, 4, size=(kh, kw)).astype(np.float64)
-            expected = reference_convolve2d(image, kernel)
-            got = self.call(
-                answer,
-                image.copy(),
-                kernel.copy(),
-                signature="convolve2d(image, kernel)",
-                where=f"image {image.shape}, kernel {kernel.shape}",
-            )
+        rng = np.random.default_rng(3)
+        for height, width, size in self.CASES:
+            grid = rng.integers(-9, 10, size=(height, width)).astype(np.float64)
+            where = f"(a {height}x{width} map, size={size})"
+            got = self.call(answer, grid.copy(), size, signature="max_pool(feature_map, size)", where=where)
             if got is None:
                 self.fail("Your function returned None: did you forget `return output` at the end?")
-            got = as_array(self, got, "The output of convolve2d").astype(np.float64)
-            self._compare(got, expected, image, kernel)
-        return None
-
-    def _compare(self, got, expected, image, kernel):
-        where = f"(image {image.shape}, kernel {kernel.shape})"
-        if got.shape != expected.shape:
-            (height, width), (kh, kw) = image.shape, kernel.shape
-            if got.shape == image.shape:
-                self.fail(
-                    f"The output has the input's shape {got.shape}: that is 'same' padding. With 'valid' padding "
-                    f"it is (H - kh + 1, W - kw + 1) = {expected.shape} {where}."
-                )
-            if got.shape == (height + kh - 1, width + kw - 1):
-                self.fail(
-                    f"The output shape {got.shape} is a 'full' convolution. 'valid' keeps only positions where "
-                    f"the whole kernel fits: {expected.shape} {where}."
-                )
-            if got.shape in ((height - kh, width - kw), (height - kh - 1, width - kw - 1)):
-                self.fail(
-                    f"The output shape {got.shape} is one off: there are H - kh + 1 = {expected.shape[0]} rows "
-                    f"and W - kw + 1 = {expected.shape[1]} columns {where}. Check your range() limits."
-                )
-            if got.shape == expected.shape[::-1]:
-                self.fail(
-                    f"The output shape {got.shape} has rows and columns swapped; expected {expected.shape} "
-                    f"{where}. Rows go with the kernel height kh, columns with kw."
-                )
-            self.fail(f"The output shape is {got.shape}; expected (H - kh + 1, W - kw + 1) = {expected.shape} {where}.")
-        if first_mismatch(got, expected) is None:
-            return
-        if np.allclose(got, reference_convolve2d(image, kernel[::-1, ::-1]), atol=1e-6):
-            self.fail(
-                "Your function flips the kernel: that is the mathematical convolution (what scipy.signal.convolve2d "
-                "does). CNN layers compute cross-correlation: multiply each patch by the kernel as it is, unflipped."
+            got, expected = (
+                as_array(self, got, "The output of max_pool").astype(np.float64),
+                reference_max_pool(grid, size),
             )
-        if (
-            np.allclose(got, reference_convolve2d(image.T, kernel.T).T, atol=1e-6)
-            and kernel.shape[0] == kernel.shape[1]
-        ):
-            self.fail("The values are transposed: index the image as image[row, column], i.e. image[i:i+kh, j:j+kw].")
-        wrong = first_mismatch(got, expected)
-        self.fail(
-            f"The shape is right but some values are not {where}: at output position {wrong} "
-            f"you have {got[wrong]:g}, expected {expected[wrong]:g}. Each value is "
-            "np.sum(image[i:i+kh, j:j+kw] * kernel)."
-        )
+            if got.shape == (height - size + 1, width - size + 1) != expected.shape:
+                self.fail(
+                    f"Output shape {got.shape} {where}: your windows overlap. They jump by their size (stride = size)."
+                )
+            if got.shape == (-(-height // size), -(-width // size)) != expected.shape:
+                self.fail(
+                    f"Output shape {got.shape} {where}: MaxPooling2D drops the leftover rows and columns, {expected.shape}."
+                )
+            if got.shape != expected.shape:
+                self.fail(f"Output shape {got.shape} {where}; expected (H // size, W // size) = {expected.shape}.")
+            if first_mismatch(got, expected) is None:
+                continue
+            mean = grid[: expected.shape[0] * size, : expected.shape[1] * size]
+            mean = mean.reshape(expected.shape[0], size, expected.shape[1], size).mean(axis=(1, 3))
+            if np.allclose(got, mean):
+                self.fail(f"That is average pooling {where}: keep the largest value of each window, .max().")
+            wrong = first_mismatch(got, expected)
+            self.fail(
+                f"At output position {wrong} {where} you have {got[wrong]:g}; the largest value of that window is {expected[wrong]:g}."
+            )
 
 
 q1 = ShapeAfterConvPool()
-q2 = ThreeBlockCNN()
-q3 = Convolve2D()
+q2 = SmallCNN()
+q3 = MaxPool()

@@ -1,109 +1,135 @@
-"""Chapter 04 (Data augmentation): checks of the two exercises."""
+"""Chapter 04 (Data augmentation): augmentations that suit Fashion-MNIST, and the overfitting gap they change."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from helpers.exercises.ch03 import AUGMENTATION_LAYERS
-from helpers.exercises.question import Question, as_array, layer_types, walk_layers
+import numpy as np
+
+from helpers.exercises.question import Question, walk_layers
+
+#: The largest setting of each layer that keeps a Fashion-MNIST item recognisable and inside its 28x28 frame.
+LIMITS = {
+    "RandomRotation": (0.1, ("factor",), "turns it by more than a tenth of a full turn (36 degrees)"),
+    "RandomZoom": (0.2, ("height_factor", "width_factor"), "zooms by more than 20%"),
+    "RandomTranslation": (0.2, ("height_factor", "width_factor"), "moves it by more than 20% of the frame"),
+}
 
 
-class AugmentationPipeline(Question):
+def _strength(value: Any) -> float:
+    """The largest absolute number in a layer setting (a number, a (low, high) pair or None)."""
+    values = value if isinstance(value, (tuple, list)) else [value]
+    return max((abs(float(v)) for v in values if isinstance(v, (int, float))), default=0.0)
+
+
+def _random_layers(model: Any) -> list:
+    return [layer for layer in walk_layers(model) if type(layer).__name__.startswith("Random")]
+
+
+class FashionAugmentation(Question):
     chapter, number = "ch04", 1
-    title = "An augmentation pipeline and 8 variants of one image"
+    title = "An augmentation pipeline that keeps Fashion-MNIST's labels true"
     hints = [
-        "my_augmentation = keras.Sequential([layers.RandomFlip('horizontal'), layers.RandomRotation(0.05), ...]) "
-        "with at least three Random* layers.",
-        "Make 8 copies of one image with np.repeat(x_train_all[3:4].astype('float32'), 8, axis=0).",
-        "Call the pipeline with training=True (otherwise it does nothing) and convert the result with "
-        "keras.ops.convert_to_numpy.",
+        "Picture a trouser, a shirt and an ankle boot: which of the five transformations would give a photo "
+        "that never occurs in Fashion-MNIST, where every item is upright and centred?",
+        "A mirrored shirt is still a shirt; an upside-down boot is not a photo you will ever classify.",
+        "Keep the settings mild: a rotation of a few degrees, shifts and zooms of a few pixels.",
+        "keras.Sequential([layers.RandomFlip('horizontal'), layers.RandomRotation(0.03), "
+        "layers.RandomTranslation(0.1, 0.1)])",
     ]
 
-    answer_names = ("my_augmentation", "variants")
-
-    def _check(self, pipeline: Any, variants: Any):
+    def _check(self, pipeline: Any) -> str:
         import keras
-        import numpy as np
 
         if not isinstance(pipeline, keras.layers.Layer):
-            self.fail(f"my_augmentation should be a Keras layer or keras.Sequential, got a {type(pipeline).__name__}.")
-        names = layer_types(pipeline) or [type(pipeline).__name__]
-        random_layers = sorted({name for name in names if name in AUGMENTATION_LAYERS})
-        if "RandomFlip" in names:
-            for layer in walk_layers(pipeline):
-                if type(layer).__name__ == "RandomFlip" and "vertical" in str(getattr(layer, "mode", "")):
+            self.fail(
+                f"fashion_augmentation should be a keras.Sequential of layers; you gave a {type(pipeline).__name__}."
+            )
+        random_layers = _random_layers(pipeline) or ([pipeline] if type(pipeline).__name__.startswith("Random") else [])
+        kinds = sorted({type(layer).__name__ for layer in random_layers})
+        if len(kinds) < 2:
+            self.fail(
+                f"The pipeline has {len(kinds)} kind(s) of Random layer ({', '.join(kinds) or 'none'}); use at least two."
+            )
+        for layer in random_layers:
+            if "vertical" in str(getattr(layer, "mode", "")):
+                self.fail(
+                    "Your RandomFlip also flips upside down: Fashion-MNIST photos are all upright. Use 'horizontal'."
+                )
+            limit, settings, what = LIMITS.get(type(layer).__name__, (0, (), ""))
+            for setting in settings:
+                if _strength(getattr(layer, setting, None)) > limit:
                     self.fail(
-                        "Your RandomFlip also flips vertically: upside-down ships and horses do not occur in "
-                        "CIFAR-10. Use RandomFlip('horizontal')."
+                        f"{type(layer).__name__} with {setting}={getattr(layer, setting)} {what}: on 28x28 centred "
+                        f"items that loses the item or makes photos that never occur. Keep it at most {limit}."
                     )
-        if len(random_layers) < 3:
+        probe = np.random.default_rng(4).uniform(0, 1, (8, 28, 28, 1)).astype("float32")
+        where = "on 8 grayscale 28x28 images"
+        trained = keras.ops.convert_to_numpy(self.call(lambda x: pipeline(x, training=True), probe, where=where))
+        if trained.shape != probe.shape:
             self.fail(
-                f"The pipeline has {len(random_layers)} kind(s) of augmentation layer ({', '.join(random_layers) or 'none'}); "
-                "use at least three of RandomFlip, RandomRotation, RandomZoom, RandomContrast, RandomTranslation."
+                f"Your pipeline turns 8 images of (28, 28, 1) into shape {trained.shape}: augment, keep the shape."
             )
-        variants = as_array(self, variants, "variants")
-        if variants.shape != (8, 32, 32, 3):
-            self.fail(
-                f"variants has shape {variants.shape}; expected (8, 32, 32, 3): eight augmented copies of one image."
-            )
-        flat = variants.reshape(8, -1).astype("float64")
-        if np.allclose(flat, flat[:1]):
-            self.fail(
-                "All eight variants are identical: call the pipeline with training=True so that the layers are active."
-            )
-        if flat.max() <= 1.5 and flat.min() >= 0:
-            return (
-                f"{len(random_layers)} augmentations ({', '.join(random_layers)}), eight different variants "
-                "(scaled to 0-1: plot them without the /255)."
-            )
-        return f"{len(random_layers)} augmentations ({', '.join(random_layers)}) and eight different variants."
+        if not np.allclose(keras.ops.convert_to_numpy(self.call(lambda x: pipeline(x, training=False), probe)), probe):
+            self.fail("The pipeline changes images at prediction time too: keep Rescaling and the like out of it.")
+        if np.allclose(trained, probe):
+            self.fail("In training mode the pipeline left the images unchanged: are its settings all 0?")
+        return f"{len(kinds)} kinds of augmentation ({', '.join(kinds)}), all mild enough to keep every label true."
 
 
-class CompareCurves(Question):
+class FashionGaps(Question):
     chapter, number = "ch04", 2
-    title = "Validation curves with and without augmentation"
+    title = "The overfitting gap with and without your augmentation, measured"
+    answer_names = ("fashion_histories", "fashion_gaps")
     hints = [
-        "Loop over [('without', None), ('with', my_augmentation)]; build and compile a fresh model each time.",
-        "my_histories[key] = model.fit(small_ds, validation_data=val_ds, epochs=10, verbose=0)",
+        "Loop over [('without', None), ('with', fashion_augmentation)], building a fresh model each time.",
+        "The gap is the training accuracy minus the validation accuracy at the last epoch.",
+        "history.history['accuracy'][-1] - history.history['val_accuracy'][-1], for each of the two runs.",
     ]
 
-    def _check(self, answer: Any):
-        if not isinstance(answer, dict):
-            self.fail(f"Pass a dict {{'without': history, 'with': history}}, got a {type(answer).__name__}.")
-        if set(answer) != {"without", "with"}:
-            self.fail(f"Use exactly the keys 'without' and 'with'; your dict has {sorted(answer)}.")
-        gaps = {}
-        lengths = {}
-        for key, history in answer.items():
-            values = getattr(history, "history", None)
-            if not isinstance(values, dict):
-                self.fail(
-                    f"my_histories[{key!r}] should be the History that fit returns, got {type(history).__name__}."
-                )
-            if "val_accuracy" not in values:
-                self.fail(f"The {key!r} run has no validation accuracy: pass validation_data=val_ds to fit.")
-            lengths[key] = len(values["val_accuracy"])
-            gaps[key] = values["accuracy"][-1] - values["val_accuracy"][-1]
-        if answer["without"] is answer["with"]:
+    def _check(self, histories: Any, gaps: Any) -> str:
+        if not isinstance(histories, dict) or set(histories) != {"without", "with"}:
+            self.fail("fashion_histories should be a dict with exactly the keys 'without' and 'with'.")
+        if histories["without"] is histories["with"]:
             self.fail("Both entries are the same History: train two separate models.")
-        if lengths["without"] != lengths["with"]:
-            self.fail(
-                f"The runs have {lengths['without']} and {lengths['with']} epochs: train both for the same number of "
-                "epochs, or the comparison is not fair."
-            )
-        models = [getattr(answer[k], "model", None) for k in ("without", "with")]
-        if all(m is not None for m in models):
-            has_aug = [any(name in AUGMENTATION_LAYERS for name in layer_types(m)) for m in models]
-            if has_aug[0]:
-                self.fail("The 'without' model contains augmentation layers: build it with build_model() alone.")
-            if not has_aug[1]:
-                self.fail("The 'with' model has no augmentation layer: build it with build_model(my_augmentation).")
+        logs = {key: getattr(history, "history", None) for key, history in histories.items()}
+        for key, log in logs.items():
+            if not isinstance(log, dict) or "val_accuracy" not in log:
+                self.fail(f"fashion_histories[{key!r}] should be what fit returns, trained with validation_data.")
+        if len(logs["without"]["accuracy"]) != len(logs["with"]["accuracy"]):
+            self.fail("Train both runs for the same number of epochs, or the comparison is not fair.")
+        for key, wanted in (("without", False), ("with", True)):
+            model = getattr(histories[key], "model", None)
+            if model is not None and bool(_random_layers(model)) != wanted:
+                self.fail(f"The {key!r} model {'has no' if wanted else 'has'} augmentation layers: swap or rebuild it.")
+        expected = {key: log["accuracy"][-1] - log["val_accuracy"][-1] for key, log in logs.items()}
+        if not isinstance(gaps, dict) or set(gaps) != {"without", "with"}:
+            self.fail("fashion_gaps should be a dict with the keys 'without' and 'with', one number each.")
+        for key, value in gaps.items():
+            try:
+                got = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"fashion_gaps[{key!r}] should be one number, like 0.12; you gave {value!r}.")
+            log = logs[key]
+            if np.isclose(got, -expected[key], atol=1e-4) and abs(expected[key]) > 1e-4:
+                self.fail("Your gaps have the wrong sign: training accuracy minus validation accuracy.")
+            if np.isclose(got, 100 * expected[key], atol=1e-2) and abs(expected[key]) > 1e-4:
+                self.fail("Give the gaps as fractions, like the History's accuracies (0.12, not 12).")
+            if not np.isclose(got, expected[key], atol=1e-4):
+                best = max(log["accuracy"]) - max(log["val_accuracy"])
+                where = " You used the best epochs; use the last, [-1]." if np.isclose(got, best, atol=1e-4) else ""
+                self.fail(
+                    f"fashion_gaps[{key!r}] is {got:.4f}; the {key!r} run's last epoch gives {expected[key]:.4f}.{where}"
+                )
+        without, with_ = expected["without"], expected["with"]
+        if without < 0.05:
+            return f"Measured right. Without augmentation the gap is only {without:.1%}: the model has not overfit yet."
+        if with_ < without - 0.02:
+            return f"Measured right: your augmentation shrank the gap from {without:.1%} to {with_:.1%}."
         return (
-            f"Overfitting gap (training - validation accuracy) after {lengths['with']} epochs: "
-            f"without {gaps['without']:+.1%}, with {gaps['with']:+.1%}. On the real data the gap is clearly "
-            "smaller with augmentation."
+            f"Measured right, but the gap did not shrink ({without:.1%} without, {with_:.1%} with): try other layers."
         )
 
 
-q1 = AugmentationPipeline()
-q2 = CompareCurves()
+q1 = FashionAugmentation()
+q2 = FashionGaps()
