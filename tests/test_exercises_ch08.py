@@ -163,3 +163,18 @@ def test_q3_right():
 )
 def test_q3_wrong(wrong, fragment):
     _incorrect(ch08.q3, wrong, fragment)
+
+
+def test_q2_q3_stand_ins_take_keras_call_options():
+    """Learners call models as model(x, training=False) or model.predict(x, batch_size=...): the stand-ins accept it."""
+
+    def keras_style(train_head, x, y, x_test, y_test, num_classes):
+        counts = np.bincount(y, minlength=num_classes)
+        weights = {c: len(y) / n for c, n in enumerate(counts) if n}
+        heads = (train_head(x, y), train_head(x, y, class_weight=weights))
+        predicted = [np.argmax(h(x_test, training=False), axis=1) for h in heads]
+        recall = [recall_score(y_test, p, labels=range(num_classes), average=None, zero_division=0) for p in predicted]
+        return recall[1] - recall[0]
+
+    assert ch08.q2.verdict(keras_style).ok
+    assert ch08.CornerModel()(np.zeros((1, 16, 16, 3)), training=False).shape == (1, 2)
