@@ -64,6 +64,20 @@ def test_multi_part_answers_are_separate_arguments():
     assert two.verdict("x", 2).message == "wrong model"
 
 
+class ReadsANumber(Question):
+    chapter, number = "test", 7
+
+    def _check(self, answer):
+        if float(answer) != 2.0:
+            self.fail("not two")
+
+
+def test_an_answer_the_check_cannot_read_gets_a_message_not_a_traceback():
+    assert ReadsANumber().verdict("2").ok and ReadsANumber().verdict("3").message == "not two"
+    message = ReadsANumber().verdict({"value": 2}).message
+    assert message.startswith("The check could not read your answer (TypeError:") and "test.q7.hint()" in message
+
+
 # ---------------------------------------------------------------- calling learner code
 class CallsIt(Question):
     chapter, number = "test", 2

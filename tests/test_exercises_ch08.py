@@ -115,6 +115,7 @@ def test_q2_the_weighted_retrain_helps_the_rare_class():
         (lambda t, x, y, xt, yt, k: -weighted_recall_gain(t, x, y, xt, yt, k), "wrong sign"),
         (lambda t, x, y, xt, yt, k: weighted_recall_gain(t, x, y, xt, yt, k)[:3], "class 3 too"),
         (lambda t, x, y, xt, yt, k: t(x, y, class_weight={0: 1.0}) and [0.0, 0.1, 0.0, 0.0], "should be"),
+        (lambda t, x, y, xt, yt, k: t(x, y, class_weight={1: 2.0}) and {1: 0.5}, "could not read your answer"),
     ],
 )
 def test_q2_wrong(wrong, fragment):

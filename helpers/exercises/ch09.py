@@ -50,7 +50,7 @@ class PickThreshold(Question):
                 signature="pick_threshold(probabilities, y_true, target)", where=f"with target={target}", quiet=True,
             )  # fmt: skip
             expected = reference(probabilities, labels, target)
-            if not isinstance(got, tuple) or len(got) != 2:
+            if not isinstance(got, (tuple, list)) or len(got) != 2:
                 self.fail(f"Return a pair (threshold, coverage); you returned {got!r}.")
             threshold, coverage = got
             if expected[0] is None:

@@ -137,6 +137,12 @@ class Question:
             note = self._check(*answers, **context)
         except _Incorrect as exc:
             return Verdict("incorrect", str(exc))
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:  # an answer of an unexpected kind
+            return Verdict(
+                "incorrect",
+                f"The check could not read your answer ({type(exc).__name__}: {exc}). Compare what you give or return "
+                f"with what the exercise asks for (its type and shape), or try {self.key}.hint().",
+            )
         return Verdict("correct", note or self.correct_message)
 
     def check(self, *answers: Any, **context: Any) -> None:
