@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from helpers.exercises import ch09
-from tools.testing import definitions, notebook_functions
+from tools.testing import notebook_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "09_your_own_classifier.ipynb"
@@ -215,40 +214,3 @@ def test_uploaded_files_real_widget_value():
         upload._counter += 1  # the front end counts each pick; the widget then builds its value
         assert set(upload.value) == {"x.jpg"}
     assert capstone.uploaded_files(upload.value) == [("x.jpg", content)]
-
-
-# ----------------------------------------------------------------- exercise
-def test_q1_right():
-    assert ch09.q1.verdict(ch09.reference).ok
-
-
-@pytest.mark.parametrize(
-    ("answer", "fragment"),
-    [
-        (lambda labels: {i: float(c) for i, c in enumerate(np.bincount(labels))}, "should weigh"),
-        (lambda labels: {i: 1 / c for i, c in enumerate(np.bincount(labels))}, "wrong scale"),
-        (lambda labels: {i: 3 * c / len(labels) for i, c in enumerate(np.bincount(labels))}, "upside down"),
-        (lambda labels: list(np.bincount(labels)), "Return a dict"),
-        (lambda labels: None, "returned None"),
-        (lambda labels: {0: 1.0}, "keys should be"),
-        (lambda labels: labels.nope, "raised AttributeError"),
-        ({0: 1.0}, "without brackets"),
-    ],
-)
-def test_q1_wrong(answer, fragment):
-    verdict = ch09.q1.verdict(answer)
-    assert verdict.status == "incorrect", verdict
-    assert fragment in verdict.message, verdict.message
-
-
-def test_q1_not_attempted():
-    assert ch09.q1.verdict(...).status == "not attempted"
-
-
-# ----------------------------------------------------------------- the taught code
-def test_capstone_code_never_writes_or_deletes():
-    """The taught checks only read files: no call that writes, moves or deletes appears in them."""
-    in_notebook = definitions(NOTEBOOK)
-    source = "\n".join(in_notebook[name] for name in TAUGHT)
-    for call in ("unlink(", "rename(", "rmtree", "os.remove", "write_bytes", "write_text", ".save("):
-        assert call not in source, f"the data checks of {NOTEBOOK.name} must not write or delete files ({call})"

@@ -24,35 +24,29 @@ def _incorrect(question, answer, fragment):
     assert fragment in verdict.message, verdict.message
 
 
-# ------------------------------------------------------------------ q1: report table
-def report_table(y_true, probabilities, class_names):
-    y_pred = np.asarray(probabilities).argmax(axis=1)
-    report = classification_report(y_true, y_pred, target_names=class_names, output_dict=True, zero_division=0)
-    return pd.DataFrame(report).T
+# ------------------------------------------------------------------ q1: top-k accuracy
+def top_k_accuracy(y_true, probabilities, k):
+    best = np.argsort(probabilities, axis=1)[:, -k:]
+    return float((best == np.asarray(y_true)[:, None]).any(axis=1).mean())
 
 
 def test_q1_right():
-    assert ch06.q1.verdict(report_table).ok
+    from sklearn.metrics import top_k_accuracy_score
 
-
-def test_q1_not_attempted():
-    assert ch06.q1.verdict(...).status == "not attempted"
+    assert ch06.q1.verdict(top_k_accuracy).ok
+    assert ch06.q1.verdict(lambda y, p, k: top_k_accuracy_score(y, p, k=k, labels=range(p.shape[1]))).ok
 
 
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (lambda y, p, n: classification_report(y, p, target_names=n, output_dict=True), "argmax"),
-        (lambda y, p, n: classification_report(y, p.argmax(1), target_names=n), "printed report"),
-        (lambda y, p, n: classification_report(y, p.argmax(1), target_names=n, output_dict=True), "pd.DataFrame"),
-        (lambda y, p, n: pd.DataFrame(classification_report(y, p.argmax(1), target_names=n, output_dict=True)), ".T"),
-        (lambda y, p, n: pd.DataFrame(classification_report(y, p.argmax(1), output_dict=True)).T, "target_names"),
-        (lambda y, p, n: None, "return"),
-        (
-            lambda y, p, n: pd.DataFrame(classification_report(p.argmax(1), y, target_names=n, output_dict=True)).T,
-            "should be",
-        ),
-        ("report", "function itself"),
+        (lambda y, p, k: (np.argsort(p, axis=1)[:, :k] == y[:, None]).any(1).mean(), "LEAST probable"),
+        (lambda y, p, k: (p.argmax(1) == y).mean(), "you return the top-1 accuracy"),
+        (lambda y, p, k: (np.argsort(p, axis=1)[:, -k - 1 :] == y[:, None]).any(1).mean(), "one class too many"),
+        (lambda y, p, k: (np.argsort(p, axis=1)[:, -k:] == y[:, None]).any(1).sum(), "count of images"),
+        (lambda y, p, k: (np.sort(p, axis=1)[:, -k:] == y[:, None]).any(1).mean(), "not"),
+        (lambda y, p, k: [top_k_accuracy(y, p, k)], "Return one number"),
+        (lambda y, p: 0.5, "should take three arguments"),
     ],
 )
 def test_q1_wrong(wrong, fragment):
@@ -192,7 +186,7 @@ def test_reference_solutions_are_stored_and_pass():
     }
     namespace.update({name: getattr(evaluation, name) for name in TAUGHT})
     namespace["plot_roc_curves"] = CHAPTER_06.plot_roc_curves
-    for key, name in [("ch06.q1", "report_table"), ("ch06.q2", "confused_pairs"), ("ch06.q3", "dashboard")]:
+    for key, name in [("ch06.q1", "top_k_accuracy"), ("ch06.q2", "confused_pairs"), ("ch06.q3", "dashboard")]:
         exec(answers[key], namespace)
         question = getattr(ch06, key.split(".")[1])
         assert question.verdict(namespace[name]).ok, key

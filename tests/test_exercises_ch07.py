@@ -22,82 +22,65 @@ def _incorrect(question, answer, fragment):
     assert fragment in verdict.message, verdict.message
 
 
-# ------------------------------------------------------------------ q1: top-3 for a folder
-def top3_for_folder(predict, folder):
-    top3 = {}
+# ------------------------------------------------------------------ q1: a class name or "unsure"
+def sure_answers(predict, folder, threshold):
+    answers = {}
     for path in list_images(folder):
         try:
-            top3[path.name] = predict(path)[:3]
+            best = predict(path)[0]
         except ValueError as error:
             print("skipped:", error)
-    return top3
+            continue
+        answers[path.name] = best["class"] if best["confidence"] >= threshold else "unsure"
+    return answers
 
 
 def test_q1_right():
-    assert ch07.q1.verdict(top3_for_folder).ok
-
-
-def test_q1_accepts_full_paths_as_keys():
-    def with_paths(predict, folder):
-        return {
-            str(path): predict(path)[:3]
-            for path in list_images(folder)
-            if not path.name.startswith(("download", "empty"))
-        }
-
+    assert ch07.q1.verdict(sure_answers).ok
+    with_paths = lambda p, f, t: {str(Path(f) / k): v for k, v in sure_answers(p, f, t).items()}  # noqa: E731
     assert ch07.q1.verdict(with_paths).ok
 
 
-def _crashes_on_bad_file(predict, folder):
-    return {path.name: predict(path)[:3] for path in list_images(folder)}
+def _changed(**how):
+    """sure_answers with one typical mistake."""
 
+    def answer(predict, folder, threshold):
+        result = {}
+        for path in list_images(folder) if "all_files" not in how else sorted(Path(folder).iterdir()):
+            try:
+                best = predict(path)[0]
+            except ValueError:
+                if how.get("crash"):
+                    raise
+                if "all_files" in how:
+                    result[path.name] = "unsure"
+                continue
+            sure = (
+                best["confidence"] > threshold
+                if how.get("strict")
+                else best["confidence"] >= how.get("fixed", threshold)
+            )
+            result[path.name] = (best if how.get("whole") else best["class"]) if sure else "unsure"
+        return result
 
-def _no_slice(predict, folder):
-    result = {}
-    for path in list_images(folder):
-        try:
-            result[path.name] = predict(path)
-        except ValueError:
-            pass
-    return result
-
-
-def _keeps_bad_files(predict, folder):
-    result = {}
-    for path in sorted(Path(folder).iterdir()):
-        try:
-            result[path.name] = predict(path)[:3]
-        except ValueError:
-            result[path.name] = []
-    return result
-
-
-def _skips_pngs(predict, folder):
-    return {p.name: predict(p)[:3] for p in list_images(folder) if p.suffix == ".jpg" and p.name != "download.jpg"}
+    return answer
 
 
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_crashes_on_bad_file, "catch"),
-        (_no_slice, "first three"),
-        (_keeps_bad_files, "should not be in the result"),
-        (_skips_pngs, "missing"),
-        (lambda predict, folder: None, "return"),
-        (lambda predict, folder: [predict(p) for p in list_images(folder)[:1]], "Return a dict"),
-        (lambda predict, folder: {p.name: predict(p)[-3:] for p in list_images(folder)[-1:]}, "missing"),
-        ("top3", "function itself"),
+        (_changed(crash=True), "catch ValueError"),
+        (_changed(strict=True), ">=, not >"),
+        (_changed(fixed=0.5), "Use the threshold you are given"),
+        (_changed(whole=True), "a class name or 'unsure' (a string)"),
+        (_changed(all_files=True), "The keys should be the readable photos"),
+        (lambda p, f, t: [p(path)[0] for path in list_images(f)[:1]], "Return a dict"),
+        (lambda p, f: {}, "should take three arguments"),
+        ("answers", "function itself"),
     ],
 )
 def test_q1_wrong(wrong, fragment):
     _incorrect(ch07.q1, wrong, fragment)
-
-
-def test_q1_wrong_predictions():
-    def least_likely_three(predict, folder):
-        return {name: predict(Path(folder) / name)[-3:] for name in top3_for_folder(predict, folder)}
-
-    _incorrect(ch07.q1, least_likely_three, "not predict(path)[:3]")
 
 
 # ------------------------------------------------------------------ q2: export and verify
@@ -214,7 +197,7 @@ def test_reference_solutions_are_stored():
     assert set(answers) == {"ch07.q1", "ch07.q2"}
     namespace = {"list_images": list_images}
     exec(answers["ch07.q1"], namespace)
-    assert ch07.q1.verdict(namespace["top3_for_folder"]).ok
+    assert ch07.q1.verdict(namespace["sure_answers"]).ok
     import tensorflow as tf
 
     namespace = {"Path": Path, "np": np, "tf": tf, "inference": inference, "tflite_predict": inference.tflite_predict}

@@ -5,11 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from scipy.optimize import minimize_scalar
 
 from helpers import heatmaps
 from helpers.exercises import ch08
-from helpers.exercises.question import load_answers
 
 
 def _incorrect(question, answer, fragment):
@@ -59,109 +57,125 @@ def test_q1_wrong(wrong, fragment):
     _incorrect(ch08.q1, wrong, fragment)
 
 
-# ------------------------------------------------------------------ q2: class weights
-def class_weights(y, num_classes):
-    counts = np.bincount(np.ravel(y), minlength=num_classes)
-    return {int(c): len(np.ravel(y)) / (num_classes * counts[c]) for c in range(num_classes) if counts[c] > 0}
+# ------------------------------------------------------------------ q2: a class-weighted retrain
+from sklearn.metrics import recall_score  # noqa: E402
+
+
+def weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes, weights_of=None):
+    counts = np.bincount(y, minlength=num_classes)
+    weights = weights_of or (lambda c, n: len(y) / (num_classes * n))
+    weights = {c: weights(c, n) for c, n in enumerate(counts) if n > 0}
+    recalls = [
+        recall_score(
+            y_test, h.predict(x_test, verbose=0).argmax(1), labels=range(num_classes), average=None, zero_division=0
+        )
+        for h in (train_head(x, y), train_head(x, y, class_weight=weights))
+    ]
+    return recalls[1] - recalls[0]
+
+
+def with_weights(weights_of):
+    return lambda t, x, y, xt, yt, k: weighted_recall_gain(t, x, y, xt, yt, k, weights_of)
+
+
+def every_class_weighted(train_head, x, y, x_test, y_test, num_classes):
+    counts = np.bincount(y, minlength=num_classes)
+    weights = {c: len(y) / (num_classes * n) for c, n in enumerate(counts)}  # inf for the absent class
+    train_head(x, y, class_weight=weights)
+
+
+def python_division(train_head, x, y, x_test, y_test, num_classes):
+    counts = [int(n) for n in np.bincount(y, minlength=num_classes)]
+    return {c: len(y) / (num_classes * n) for c, n in enumerate(counts)}
+
+
+def weights_never_passed(train_head, x, y, x_test, y_test, num_classes):
+    plain = recall_score(y_test, train_head(x, y).predict(x_test).argmax(1), labels=range(num_classes), average=None)
+    return plain - plain
 
 
 def test_q2_right():
-    assert ch08.q2.verdict(class_weights).ok
+    assert ch08.q2.verdict(weighted_recall_gain).ok
+    assert ch08.q2.verdict(with_weights(lambda c, n: 1 / n)).ok  # the scale of the weights does not matter here
+
+
+def test_q2_the_weighted_retrain_helps_the_rare_class():
+    x, y, x_test, y_test = ch08.imbalanced_case()
+    gain = ch08.reference_gain(lambda *a, **k: ch08.FakeHead(*a[:2], k.get("class_weight"), 4), x, y, x_test, y_test, 4)
+    assert gain[1] > 0.2 and gain[3] == 0
 
 
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (lambda y, k: {c: np.sum(y == c) * k / len(y) for c in range(k)}, "inverted"),  # weights inverted
-        (lambda y, k: {c: np.sum(y == c) / len(y) for c in range(k)}, "inverted"),  # class frequencies
-        (lambda y, k: {c: 1 / np.sum(y == c) for c in range(k)}, "scale"),
-        (lambda y, k: [len(y) / (k * np.sum(y == c)) for c in range(k)], "dict"),
-        (lambda y, k: {str(c): len(y) / (k * np.sum(y == c)) for c in range(k)}, "keys"),
-        (lambda y, k: {c: 1.0 for c in range(k)}, "should be"),
-        (lambda y, k: None, "None"),
+        (every_class_weighted, "cannot be weighted"),
+        (python_division, "leave it out of the weights"),
+        (weights_never_passed, "never got your weights"),
+        (with_weights(lambda c, n: n), "upside down"),
+        (lambda t, x, y, xt, yt, k: -weighted_recall_gain(t, x, y, xt, yt, k), "wrong sign"),
+        (lambda t, x, y, xt, yt, k: weighted_recall_gain(t, x, y, xt, yt, k)[:3], "class 3 too"),
+        (lambda t, x, y, xt, yt, k: t(x, y, class_weight={0: 1.0}) and [0.0, 0.1, 0.0, 0.0], "should be"),
+        (lambda t, x, y, xt, yt, k: t(x, y, class_weight={1: 2.0}) and {1: 0.5}, "could not read your answer"),
     ],
 )
 def test_q2_wrong(wrong, fragment):
     _incorrect(ch08.q2, wrong, fragment)
 
 
-# ------------------------------------------------------------------ q3: ECE
-def expected_calibration_error(probabilities, y_true, n_bins=10):
-    """A right answer written differently from the reference: per-bin sums with np.bincount."""
-    probabilities = np.asarray(probabilities)
-    confidence = probabilities.max(axis=1)
-    correct = (probabilities.argmax(axis=1) == np.ravel(y_true)).astype(float)
-    bins = np.clip(np.floor(confidence * n_bins).astype(int), 0, n_bins - 1)
-    gap = np.bincount(bins, weights=correct, minlength=n_bins) - np.bincount(bins, weights=confidence, minlength=n_bins)
-    return float(np.abs(gap).sum() / len(confidence))  # sum over bins of |accuracy - confidence| x share
+# ------------------------------------------------------------------ q3: a heatmap tested by occlusion
+def occlusion_test(model, image, heatmap, class_index, fraction, fill=127.5, hottest=True):
+    n = round(fraction * heatmap.size)
+    ranked = np.argsort(heatmap if hottest else -heatmap, axis=None)
+    drops = {}
+    for name, chosen in (("hot", ranked[-n:]), ("cold", ranked[:n])):
+        occluded = image.copy()
+        occluded.reshape(-1, 3)[chosen] = fill
+        p = keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(np.stack([image, occluded]), verbose=0)))
+        drops[name] = p[0, class_index] - p[1, class_index]
+    return drops
 
 
-def unweighted(probabilities, y_true, n_bins=10):
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == y_true
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    return float(np.mean([abs(correct[bins == b].mean() - confidence[bins == b].mean()) for b in np.unique(bins)]))
-
-
-def true_class_confidence(probabilities, y_true, n_bins=10):
-    confidence = probabilities[np.arange(len(y_true)), y_true]
-    correct = probabilities.argmax(axis=1) == y_true
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    return float(
-        sum((bins == b).mean() * abs(correct[bins == b].mean() - confidence[bins == b].mean()) for b in np.unique(bins))
-    )
+def by_quantile(model, image, heatmap, class_index, fraction):
+    drops = {}
+    for name, mask in (
+        ("hot", heatmap >= np.quantile(heatmap, 1 - fraction)),
+        ("cold", heatmap <= np.quantile(heatmap, fraction)),
+    ):
+        occluded = np.where(mask[..., None], 127.5, image)
+        p = keras.ops.convert_to_numpy(keras.ops.softmax(model(np.stack([image, occluded]))))
+        drops[name] = p[0, class_index] - p[1, class_index]
+    return drops
 
 
 def test_q3_right():
-    assert ch08.q3.verdict(expected_calibration_error).ok
+    assert ch08.q3.verdict(occlusion_test).ok
+    assert ch08.q3.verdict(by_quantile).ok
 
 
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (unweighted, "weight each gap"),
-        (true_class_confidence, "LARGEST"),
-        (lambda p, y, n=10: abs(np.mean(p.max(1)) - np.mean(p.argmax(1) == y)) * 0 - 0.1, "abs"),
-        (lambda p, y, n=10: "0.1", "Expected"),
-        (lambda p, y, n=10: None, "None"),
+        (lambda *a: occlusion_test(*a, hottest=False), "swapped"),
+        (lambda *a: {k: -v for k, v in occlusion_test(*a).items()}, "wrong sign"),
+        (lambda *a: occlusion_test(*a, fill=0.0), "black"),
+        (lambda *a: occlusion_test(*a[:4], fraction=0.05), "should be hot"),
+        (lambda *a: [0.3, 0.0], "Return a dict"),
     ],
 )
 def test_q3_wrong(wrong, fragment):
     _incorrect(ch08.q3, wrong, fragment)
 
 
-# ------------------------------------------------------------------ q4: temperature
-def fit_temperature(logits, y_true):
-    logits, y_true = np.asarray(logits, dtype="float64"), np.ravel(y_true)
+def test_q2_q3_stand_ins_take_keras_call_options():
+    """Learners call models as model(x, training=False) or model.predict(x, batch_size=...): the stand-ins accept it."""
 
-    def nll(t):
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return -log_p[np.arange(len(y_true)), y_true].mean()
+    def keras_style(train_head, x, y, x_test, y_test, num_classes):
+        counts = np.bincount(y, minlength=num_classes)
+        weights = {c: len(y) / n for c, n in enumerate(counts) if n}
+        heads = (train_head(x, y), train_head(x, y, class_weight=weights))
+        predicted = [np.argmax(h(x_test, training=False), axis=1) for h in heads]
+        recall = [recall_score(y_test, p, labels=range(num_classes), average=None, zero_division=0) for p in predicted]
+        return recall[1] - recall[0]
 
-    return float(minimize_scalar(nll, bounds=(0.05, 20), method="bounded").x)
-
-
-def test_q4_right():
-    assert ch08.q4.verdict(fit_temperature).ok
-
-
-@pytest.mark.parametrize(
-    "wrong, fragment",
-    [
-        (lambda logits, y: 1 / fit_temperature(logits, y), "multiplied"),
-        (lambda logits, y: 1.0, "best temperature"),
-        (lambda logits, y: -2.0, "positive"),
-        (lambda logits, y: None, "None"),
-    ],
-)
-def test_q4_wrong(wrong, fragment):
-    _incorrect(ch08.q4, wrong, fragment)
-
-
-def test_every_question_has_hints_and_a_stored_solution():
-    answers = load_answers("ch08")
-    for question in (ch08.q1, ch08.q2, ch08.q3, ch08.q4):
-        assert question.hints
-        assert question.key in answers and "def " in answers[question.key]
+    assert ch08.q2.verdict(keras_style).ok
+    assert ch08.CornerModel()(np.zeros((1, 16, 16, 3)), training=False).shape == (1, 2)

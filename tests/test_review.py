@@ -27,6 +27,33 @@ def test_every_chapter_has_four_to_six_questions():
         assert chapter.r1 is chapter.questions[0]
 
 
+def spread_problems(answers: list[str]) -> list[str]:
+    """What is wrong with a chapter's right letters: one right too often, or one never right."""
+    problems = [
+        f"'{a}' is right in {answers.count(a)} of {len(answers)}"
+        for a in set(answers)
+        if answers.count(a) > len(answers) / 2
+    ]
+    return problems + [f"'{letter}' is never right" for letter in "abcd" if letter not in answers]
+
+
+def test_spread_problems_finds_an_always_b_chapter():
+    assert spread_problems(list("abcd")) == [] and spread_problems(list("acdbc")) == []
+    assert spread_problems(list("bbbb")) == [
+        "'b' is right in 4 of 4",
+        "'a' is never right",
+        "'c' is never right",
+        "'d' is never right",
+    ]
+    assert spread_problems(list("abcdbb")) == [] and spread_problems(list("abcdbbb")) == ["'b' is right in 4 of 7"]
+
+
+@pytest.mark.parametrize("chapter", sorted(review.CHAPTERS))
+def test_right_letters_are_spread_over_a_to_d(chapter):
+    """A learner who always answers the same letter passes at most half of a chapter's questions."""
+    assert spread_problems([q.answer for q in review.CHAPTERS[chapter].questions]) == []
+
+
 @pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.key)
 def test_every_option_gets_its_own_explanation(question):
     assert question.answer in question.options and len(question.options) >= 3
@@ -54,13 +81,15 @@ def test_not_an_option(answer):
 
 
 def test_check_prints_and_raises_only_in_strict_mode(monkeypatch, capsys):
+    question = review.ch01.r1
+    wrong = next(letter for letter in question.options if letter != question.answer)
     monkeypatch.delenv("COURSE_STRICT_CHECKS", raising=False)
-    review.ch01.r1.check("a")
+    question.check(wrong)
     assert "Not yet" in capsys.readouterr().out
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
-    review.ch01.r1.check("b")
+    question.check(question.answer)
     with pytest.raises(AssertionError, match="review.ch01.r1"):
-        review.ch01.r1.check("a")
+        question.check(wrong)
 
 
 def test_a_question_without_its_answer_among_the_options_is_refused():

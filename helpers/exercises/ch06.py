@@ -1,9 +1,9 @@
-"""Chapter 06 (Evaluation): a report table, the most confused pairs, the dashboard."""
+"""Chapter 06 (Evaluation): top-k accuracy, the most confused pairs, the dashboard."""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import classification_report, confusion_matrix
+from sklearn.metrics import confusion_matrix
 
 from helpers.exercises.question import Question
 
@@ -31,61 +31,45 @@ def _explain(exc: BaseException) -> str | None:
     return "Run it on the notebook's data first and read the traceback."
 
 
-class ReportTable(Question):
+def reference_top_k(y_true, probabilities, k):
+    best = np.argsort(-np.asarray(probabilities), axis=1, kind="stable")[:, :k]
+    return float(np.mean((best == np.asarray(y_true)[:, None]).any(axis=1)))
+
+
+class TopKAccuracy(Question):
     chapter, number = "ch06", 1
-    title = "The classification report as a DataFrame"
+    title = "Top-k accuracy: is the true class among the k most probable?"
     hints = [
-        "classification_report wants labels: y_pred = probabilities.argmax(axis=1).",
-        "classification_report(y_true, y_pred, target_names=class_names, output_dict=True) gives a dict of dicts.",
-        "pd.DataFrame(that_dict) puts the classes in columns; .T (transpose) puts one class per row.",
+        "np.argsort(probabilities, axis=1) orders each row's classes from least to most probable.",
+        "The k most probable are the last k of each row, or the first k of np.argsort(-probabilities, axis=1).",
+        "hit = (best_k == y_true[:, None]).any(axis=1) says, for each image, whether its class is among them; "
+        "return float(hit.mean()).",
     ]
-    correct_message = "One row per class, then the averages: the table you will read for every model from now on."
+    correct_message = "Top-1 is the accuracy you know; the gap to top-2 counts the near misses."
 
-    def _check(self, report_table):
-        import pandas as pd
-
-        y_true, probabilities, y_pred = _sample()
-        table = self.call(
-            report_table,
-            y_true,
-            probabilities,
-            CLASS_NAMES,
-            signature="report_table(y_true, probabilities, class_names)",
-            explain=_explain,
-            quiet=True,
-        )
-        if table is None:
-            self.fail(
-                "Your function returned None. Write its body in place of the `...`, and end it with a `return` line."
-            )
-        if isinstance(table, str):
-            self.fail("That is the printed report (a string). Ask for output_dict=True and build a DataFrame from it.")
-        if isinstance(table, dict):
-            self.fail("That is the report as a dict; wrap it in pd.DataFrame(...) and transpose it with .T.")
-        if not isinstance(table, pd.DataFrame):
-            self.fail(f"Return a pandas DataFrame; you returned a {type(table).__name__}.")
-        if "precision" in table.index and "cat" in table.columns:
-            self.fail("The classes are the columns: transpose the DataFrame with .T so that each class is a row.")
-        rows = [str(r) for r in table.index]
-        if "0" in rows and "cat" not in rows:
-            self.fail("The rows are called 0, 1, 2...: pass target_names=class_names to classification_report.")
-        missing = [name for name in CLASS_NAMES + ["macro avg", "weighted avg"] if name not in rows]
-        if missing:
-            self.fail(
-                f"The table has no row for {missing}; it should have one per class plus 'macro avg' and 'weighted avg'."
-            )
-        columns = {"precision", "recall", "f1-score", "support"}
-        if not columns <= set(table.columns):
-            self.fail(f"The columns should be {sorted(columns)}; yours are {list(table.columns)}.")
-        expected = classification_report(y_true, y_pred, target_names=CLASS_NAMES, output_dict=True, zero_division=0)
-        for row in CLASS_NAMES + ["macro avg", "weighted avg"]:
-            for column in ("precision", "recall", "f1-score"):
-                if not np.isclose(float(table.loc[row, column]), expected[row][column], atol=1e-6):
-                    self.fail(
-                        f"{row!r} {column} is {float(table.loc[row, column]):.3f} but should be "
-                        f"{expected[row][column]:.3f}. Did you compute y_pred with argmax(axis=1)?"
-                    )
-        return None
+    def _check(self, top_k_accuracy):
+        y_true, probabilities, _ = _sample()
+        for k in (1, 2, 3):
+            got = self.call(
+                top_k_accuracy, y_true, probabilities.copy(), k, signature="top_k_accuracy(y_true, probabilities, k)",
+                where=f"with k={k}", explain=_explain, quiet=True,
+            )  # fmt: skip
+            try:
+                got = float(got)
+            except (TypeError, ValueError):
+                self.fail(f"Return one number, the share of images (between 0 and 1); you returned {got!r}.")
+            right = reference_top_k(y_true, probabilities, k)
+            if np.isclose(got, right):
+                continue
+            if np.isclose(got, right * len(y_true)):
+                self.fail(f"{got:.0f} is a count of images; divide by their number for a share between 0 and 1.")
+            if np.isclose(got, reference_top_k(y_true, -probabilities, k)):
+                self.fail("Those are the k LEAST probable classes: np.argsort sorts from smallest to largest.")
+            if k > 1 and np.isclose(got, reference_top_k(y_true, probabilities, 1)):
+                self.fail(f"With k={k} you return the top-1 accuracy: keep the {k} most probable classes, not one.")
+            if any(np.isclose(got, reference_top_k(y_true, probabilities, j)) for j in (k - 1, k + 1) if j > 0):
+                self.fail(f"With k={k} you keep one class too many or too few: count the classes you keep.")
+            self.fail(f"With k={k} the top-k accuracy on the check's predictions is {right:.3f}, not {got:.3f}.")
 
 
 class ConfusedPairs(Question):
@@ -218,6 +202,6 @@ class Dashboard(Question):
         return None
 
 
-q1 = ReportTable()
+q1 = TopKAccuracy()
 q2 = ConfusedPairs()
 q3 = Dashboard()

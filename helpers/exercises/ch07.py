@@ -1,4 +1,4 @@
-"""Chapter 07 (Inference and deployment): top-3 for a folder, export and verify."""
+"""Chapter 07 (Inference and deployment): answers only when sure, export and verify."""
 
 from __future__ import annotations
 
@@ -35,66 +35,65 @@ def fake_predict(path) -> list[dict]:
     return [{"class": f"class_{(seed + k) % 10}", "confidence": float(c)} for k, c in enumerate(confidences)]
 
 
-def _explain_q1(exc: BaseException) -> str | None:
+def _explain(exc: BaseException) -> str | None:
     if isinstance(exc, ValueError):
-        return (
-            "Your function stopped at a bad file. One broken file should not stop a batch: catch "
-            "ValueError around predict(path), report the file, and go on with the next one."
-        )
+        return "One broken file should not stop a folder: catch ValueError around predict(path) and go on with the next file."
     return None
 
 
-class FolderTop3(Question):
+class SureOrUnsure(Question):
     chapter, number = "ch07", 1
-    title = "Top-3 predictions for every image in a folder"
+    title = "Answer only when sure: a class name or 'unsure' for every photo in a folder"
     hints = [
-        "helpers.images.list_images(folder) lists the image files and skips hidden files and notes.",
-        "predict(path) raises ValueError for a file it cannot read: wrap the call in try/except ValueError, "
-        "print the message and `continue`.",
-        "predict returns the classes sorted, most likely first: keep predictions[:3], under the key path.name.",
+        "helpers.images.list_images(folder) lists the image files; predict(path) raises ValueError for a broken one.",
+        "predictions[0] is the most likely class: compare its 'confidence' with the threshold.",
+        "answers[path.name] = best['class'] if best['confidence'] >= threshold else 'unsure'.",
     ]
-    correct_message = "Every readable photo has its top 3, and the broken files were reported, not fatal."
+    correct_message = "Your app now says 'unsure' instead of naming the least bad of its classes."
 
-    def _check(self, top3_for_folder):
+    def _check(self, sure_answers):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             _make_folder(folder)
-            result = self.call(
-                top3_for_folder,
-                fake_predict,
-                folder,
-                signature="top3_for_folder(predict, folder)",
-                where="on a test folder with three photos and some broken files",
-                explain=_explain_q1,
-                quiet=True,
-            )
-            expected = {name: fake_predict(folder / name)[:3] for name in GOOD_FILES}
-        if result is None:
-            self.fail(
-                "Your function returned None. Write its body in place of the `...`, and end it with a `return` line."
-            )
+            best = {name: fake_predict(folder / name)[0] for name in GOOD_FILES}
+            tops = sorted(b["confidence"] for b in best.values())
+            for threshold in (0.99, (tops[0] + tops[1]) / 2, tops[1]):  # the last one exactly at a confidence
+                result = self.call(
+                    sure_answers,
+                    fake_predict,
+                    folder,
+                    threshold,
+                    signature="sure_answers(predict, folder, threshold)",
+                    where="on a test folder with three photos and some broken files",
+                    explain=_explain,
+                    quiet=True,
+                )
+                self._compare(result, best, threshold)
+
+    def _compare(self, result, best, threshold):
         if not isinstance(result, dict):
-            self.fail(f"Return a dict {{file name: predictions}}; you returned a {type(result).__name__}.")
+            self.fail(f"Return a dict {{file name: class name or 'unsure'}}; you returned a {type(result).__name__}.")
         got = {Path(str(key)).name: value for key, value in result.items()}
-        extra = sorted(set(got) - set(GOOD_FILES))
-        if extra:
-            self.fail(f"{extra} should not be in the result: they are not readable images (or are hidden files).")
-        missing = sorted(set(GOOD_FILES) - set(got))
-        if missing:
-            self.fail(f"{missing} are missing: every readable image in the folder needs its predictions.")
-        for name in GOOD_FILES:
-            predictions = list(got[name]) if isinstance(got[name], (list, tuple)) else got[name]
-            if not isinstance(predictions, list):
+        if set(got) != set(GOOD_FILES):
+            self.fail(f"The keys should be the readable photos {sorted(GOOD_FILES)}, not {sorted(got)}.")
+        for name, top in best.items():
+            expected = top["class"] if top["confidence"] >= threshold else "unsure"
+            if got[name] == expected:
+                continue
+            if not isinstance(got[name], str):
+                self.fail(f"The value for {name} should be a class name or 'unsure' (a string), not {got[name]!r}.")
+            if got[name] == "unsure" and top["confidence"] == threshold:
                 self.fail(
-                    f"The value for {name} should be the list that predict returns; it is a {type(got[name]).__name__}."
+                    f"{name} is exactly at the threshold ({threshold:.3f}): 'at least the threshold' is >=, not >."
                 )
-            if len(predictions) == 5:
-                self.fail(f"{name} has 5 predictions: keep only the first three (predictions[:3]).")
-            if predictions != expected[name]:
+            if expected == "unsure" and got[name] == top["class"]:
                 self.fail(
-                    f"The predictions for {name} are not predict(path)[:3]: expected {expected[name]}, got {predictions}."
+                    f"With threshold={threshold:.2f}, {name} ({top['class']}, {top['confidence']:.0%}) should be 'unsure'. "
+                    "Use the threshold you are given, not a number of your own."
                 )
-        return None
+            self.fail(
+                f"With threshold={threshold:.2f}, {name} should be {expected!r} (its best: {top}), not {got[name]!r}."
+            )
 
 
 def checker_model():
@@ -190,5 +189,5 @@ class ExportAndVerify(Question):
             )
 
 
-q1 = FolderTop3()
+q1 = SureOrUnsure()
 q2 = ExportAndVerify()

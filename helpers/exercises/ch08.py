@@ -1,4 +1,4 @@
-"""Chapter 08 (Look inside and improve): the Grad-CAM layer, class weights, ECE, temperature."""
+"""Chapter 08 (Look inside and improve): the Grad-CAM layer, a class-weighted retrain, a heatmap tested by occlusion."""
 
 from __future__ import annotations
 
@@ -101,168 +101,193 @@ class PickLayer(Question):
             self.fail(f"In {model.name} the layer to explain is not {chosen!r}.")
 
 
-# ------------------------------------------------------------------ q2: class weights
-class ClassWeights(Question):
-    chapter, number = "ch08", 2
-    title = "Balanced class weights"
-    hints = [
-        "np.bincount(y, minlength=num_classes) counts the examples of each class.",
-        "The weight of class c is len(y) / (num_classes * counts[c]): the rarer the class, the larger the weight.",
-        "Return a dict {0: w0, 1: w1, ...} with int keys: that is what model.fit(class_weight=...) takes.",
-    ]
-    correct_message = "Rare classes now count as much as common ones in the loss."
+# ------------------------------------------------------------------ q2: a class-weighted retrain
+class FakeHead:
+    """A stand-in for a trained head: nearest class mean plus a prior learned from the (weighted) class counts."""
 
-    def _check(self, class_weights):
-        y = np.repeat([0, 1, 2, 3], [400, 100, 40, 260])
-        expected = {c: len(y) / (4 * n) for c, n in enumerate(np.bincount(y))}
-        weights = self.call(class_weights, y, 4, signature="class_weights(y, num_classes)", quiet=True)
-        if weights is None:
-            self.fail("Your function returned None: end it with `return` and the dictionary.")
-        if isinstance(weights, (list, tuple, np.ndarray)):
-            self.fail(
-                "Keras's class_weight= takes a dict {class_index: weight}; you returned a sequence. Use {c: w ...}."
-            )
-        if not isinstance(weights, dict):
-            self.fail(f"Return a dict {{class_index: weight}}; you returned a {type(weights).__name__}.")
-        if sorted(weights) != [0, 1, 2, 3] or not all(isinstance(k, (int, np.integer)) for k in weights):
-            self.fail(f"The keys should be the class indices 0..3 as ints; yours are {sorted(weights, key=str)}.")
-        values = np.array([float(weights[c]) for c in range(4)])
-        right = np.array([expected[c] for c in range(4)])
-        if np.allclose(values, 1 / right) or np.allclose(values / values.sum(), (1 / right) / (1 / right).sum()):
-            self.fail(
-                "Your weights are inverted: the most common class got the largest weight. Rare classes must weigh MORE: count -> len(y) / (num_classes * count)."
-            )
-        if np.allclose(values / values.sum(), right / right.sum()) and not np.allclose(values, right):
-            self.fail(
-                "The proportions are right but not the scale: use len(y) / (num_classes * count), so that the weights average to 1 over the examples."
-            )
-        if not np.allclose(values, right, rtol=1e-6):
-            self.fail(
-                f"For counts [400, 100, 40, 260] the weights should be {np.round(right, 3).tolist()}; yours are {np.round(values, 3).tolist()}."
-            )
+    def __init__(self, x, y, class_weight, num_classes):
+        y = np.ravel(y).astype(int)
+        self.means = np.stack(
+            [x[y == c].mean(0) if (y == c).any() else np.full(x.shape[1], np.nan) for c in range(num_classes)]
+        )
+        mass = np.array([(y == c).sum() * (class_weight or {}).get(c, 1.0) for c in range(num_classes)], float)
+        with np.errstate(divide="ignore"):
+            self.log_prior = np.log(mass / mass.sum())
+
+    def predict(self, x, verbose=0, **options):  # options such as training=False change nothing here
+        distances = ((np.asarray(x)[:, None, :] - self.means[None]) ** 2).sum(-1)
+        return np.nan_to_num(-distances / 2 + self.log_prior, nan=-1e9, neginf=-1e9)
+
+    __call__ = predict
 
 
-# ------------------------------------------------------------------ q3: ECE
-def reference_ece(probabilities, y_true, n_bins=10) -> float:
-    probabilities, y_true = np.asarray(probabilities), np.ravel(y_true)
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == y_true
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        inside = bins == b
-        if inside.any():
-            ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(ece)
-
-
-def _unweighted_ece(probabilities, y_true, n_bins=10) -> float:
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == y_true
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    gaps = [abs(correct[bins == b].mean() - confidence[bins == b].mean()) for b in range(n_bins) if (bins == b).any()]
-    return float(np.mean(gaps))
-
-
-def _overconfident_sample(n=2000, seed=8):
+def imbalanced_case(num_classes=4, seed=8):
+    """Features of 4 classes in 2-D: class 1 rare in training, class 3 absent from it; a balanced test set."""
     rng = np.random.default_rng(seed)
-    y = rng.integers(0, 5, n)
-    logits = rng.normal(size=(n, 5))
-    logits[np.arange(n), y] += 1.5
-    logits *= 3.0  # overconfident
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    return p / p.sum(1, keepdims=True), y
+    centres = np.array([[0, 0], [1.2, 0], [0, 1.2], [1.2, 1.2]])
+    counts = {0: 200, 1: 12, 2: 150}
+    y = np.concatenate([np.full(n, c) for c, n in counts.items()])
+    x = centres[y] + rng.normal(scale=0.6, size=(len(y), 2))
+    y_test = np.repeat(np.arange(num_classes), 50)
+    return x, y, centres[y_test] + rng.normal(scale=0.6, size=(len(y_test), 2)), y_test
 
 
-class ExpectedCalibrationError(Question):
+def reference_gain(train_head, x, y, x_test, y_test, num_classes):
+    from sklearn.metrics import recall_score
+
+    counts = np.bincount(y, minlength=num_classes)
+    weights = {c: len(y) / (np.count_nonzero(counts) * n) for c, n in enumerate(counts) if n > 0}
+    recalls = [
+        recall_score(
+            y_test, head.predict(x_test, verbose=0).argmax(1), labels=range(num_classes), average=None, zero_division=0
+        )
+        for head in (train_head(x, y), train_head(x, y, class_weight=weights))
+    ]
+    return recalls[1] - recalls[0]
+
+
+def _explain_q2(exc):
+    if isinstance(exc, ZeroDivisionError):
+        return (
+            "A class with no training photos has a count of 0: leave it out of the weights instead of dividing by it."
+        )
+    return None
+
+
+class WeightedRecallGain(Question):
+    chapter, number = "ch08", 2
+    title = "Retrain with class weights and compare the recall of every class"
+    hints = [
+        "Count each class with np.bincount(y, minlength=num_classes). A class with 0 training photos gets no weight "
+        "(its weight would divide by zero): build the dict only for the classes that occur.",
+        "Train twice with the same train_head: plain = train_head(x, y) and "
+        "weighted = train_head(x, y, class_weight=weights); predict x_test with each and take argmax(axis=1).",
+        "recall_score(y_test, predicted, labels=range(num_classes), average=None, zero_division=0) gives one recall "
+        "per class: return the weighted head's minus the plain head's.",
+    ]
+    correct_message = (
+        "The rare class gains recall, the big ones give a little back: that is the trade class weights make."
+    )
+
+    def _check(self, weighted_recall_gain):
+        x, y, x_test, y_test = imbalanced_case()
+        seen = []
+
+        def train_head(x_train, y_train, seed=0, class_weight=None):
+            if class_weight is not None:
+                bad = {c: w for c, w in dict(class_weight).items() if not np.isfinite(float(w)) or float(w) <= 0}
+                if bad:
+                    self.fail(
+                        f"class_weight has {bad}: a class with no training photos cannot be weighted (its count is 0). "
+                        "Leave it out of the dict."
+                    )
+            seen.append(class_weight)
+            return FakeHead(np.asarray(x_train), y_train, None if class_weight is None else dict(class_weight), 4)
+
+        got = self.call(
+            weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True, explain=_explain_q2,
+            signature="weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes)",
+        )  # fmt: skip
+        if not any(weights for weights in seen):
+            self.fail("train_head never got your weights: pass them on, train_head(x, y, class_weight=weights).")
+        gain = np.ravel(np.asarray(got, dtype=float)) if np.ndim(got) else np.array([got], float)
+        expected = reference_gain(train_head, x, y, x_test, y_test, 4)
+        if gain.shape != (4,):
+            self.fail(
+                f"Return one recall change per class ({4} numbers, class 3 too though it has no training photos), "
+                f"not {gain.shape[0] if gain.ndim else 1}: use labels=range(num_classes)."
+            )
+        if np.allclose(gain, -expected):
+            self.fail("Your numbers have the wrong sign: return the weighted head's recall minus the plain head's.")
+        if gain[1] <= 0:
+            self.fail(
+                f"The rare class 1 gained no recall ({gain[1]:+.2f}): are your weights upside down? A class with few photos "
+                "needs a LARGE weight, total / (classes * count)."
+            )
+        if not np.allclose(gain, expected, atol=1e-6):
+            self.fail(
+                f"On the check's data the recall changes should be {np.round(expected, 2).tolist()}, "
+                f"yours are {np.round(gain, 2).tolist()}. Recall per class: recall_score(..., average=None)."
+            )
+
+
+# ------------------------------------------------------------------ q3: test a heatmap by occlusion
+FILL = 127.5  # grey, in 0-255 pixels
+
+
+def reference_occlusion(model, image, heatmap, class_index, fraction=0.1, fill=FILL, n=None):
+    """{"hot": drop of the class's probability with the hottest pixels greyed out, "cold": with the coldest}."""
+    image, heatmap = np.asarray(image, "float32"), np.asarray(heatmap)
+    n = int(round(fraction * heatmap.size)) if n is None else n
+    ranked = np.argsort(heatmap, axis=None, kind="stable")
+    drops = {}
+    for name, chosen in (("hot", ranked[-n:]), ("cold", ranked[:n])):
+        occluded = image.copy()
+        occluded.reshape(-1, image.shape[-1])[chosen] = fill
+        scores = np.asarray(model.predict(np.stack([image, occluded]), verbose=0), "float64")
+        p = np.exp(scores - scores.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        drops[name] = float(p[0, class_index] - p[1, class_index])
+    return drops
+
+
+class CornerModel:
+    """A stand-in classifier with 2 classes: the class-0 logit is the brightness of the top-left quarter."""
+
+    def predict(self, images, verbose=0, **options):  # options such as training=False change nothing here
+        corner = np.asarray(images, "float64")[:, :8, :8, :].mean(axis=(1, 2, 3)) / 32.0
+        return np.stack([corner, np.full_like(corner, 4.0)], axis=1)
+
+    __call__ = predict_on_batch = predict
+
+
+class OcclusionTest(Question):
     chapter, number = "ch08", 3
-    title = "Expected calibration error"
+    title = "Test where a heatmap points by greying it out"
     hints = [
-        "confidence = probabilities.max(axis=1); correct = probabilities.argmax(axis=1) == y_true.",
-        "Bin index: np.minimum((confidence * n_bins).astype(int), n_bins - 1) (a confidence of exactly 1 goes into the last bin).",
-        "For each non-empty bin add (fraction of all predictions in it) * |accuracy - mean confidence| of the bin.",
+        "n = round(fraction * heatmap.size) pixels. np.argsort(heatmap, axis=None) ranks the pixels from cold to "
+        "hot: the last n are the hot ones, the first n the cold ones.",
+        "Grey out a copy: occluded.reshape(-1, 3)[chosen] = 127.5 (a reshape of a copied array shares its pixels). "
+        "Predict the original and the occluded image in one batch and turn the logits into probabilities (softmax).",
+        "drop = probabilities[0, class_index] - probabilities[1, class_index]; return {'hot': ..., 'cold': ...}.",
     ]
-    correct_message = "That is the number papers report as ECE."
+    correct_message = (
+        "If greying out the hot region costs much more than the cold one, the heatmap pointed at what the model used."
+    )
 
-    def _check(self, expected_calibration_error):
-        probabilities, y = _overconfident_sample()
-        value = self.call(
-            expected_calibration_error,
-            probabilities,
-            y,
-            10,
-            signature="expected_calibration_error(probabilities, y_true, n_bins)",
-            quiet=True,
-        )
-        if value is None:
-            self.fail("Your function returned None: end it with `return` and the number.")
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"Return one number (a float); you returned a {type(value).__name__}.")
-        right = reference_ece(probabilities, y)
-        if abs(value - right) < 1e-6:
-            perfect = np.eye(5)[y]
-            if abs(float(self.call(expected_calibration_error, perfect, y, 10, quiet=True))) > 1e-9:
-                self.fail("A perfect, fully confident model should have an ECE of 0; yours does not.")
-            return None
-        if abs(value - _unweighted_ece(probabilities, y)) < 1e-6:
-            self.fail("You averaged the bins' gaps equally; weight each gap by the fraction of predictions in its bin.")
-        confidence_true = probabilities[np.arange(len(y)), y]
-        if value < 0 or abs(value) < 1e-9 and right > 0.01:
-            self.fail("The gaps must be absolute values (abs): otherwise over- and underconfident bins cancel out.")
-        self.fail(
-            f"Expected {right:.4f} on the check's overconfident model, got {value:.4f}. Confidence is the LARGEST "
-            f"probability of each row (not the true class's, whose mean here is {confidence_true.mean():.3f})."
-        )
-
-
-# ------------------------------------------------------------------ q4: temperature
-def _nll(logits, y, t):
-    z = logits / t
-    z = z - z.max(axis=1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return -log_p[np.arange(len(y)), y].mean()
-
-
-class FitTemperature(Question):
-    chapter, number = "ch08", 4
-    title = "Temperature scaling"
-    hints = [
-        "Write nll(t): the mean of -log softmax(logits / t)[i, y_i].",
-        "scipy.optimize.minimize_scalar(nll, bounds=(0.05, 20), method='bounded').x finds the best t.",
-        "Divide the logits by T (T > 1 softens); do not multiply.",
-    ]
-    correct_message = "One number, fitted on validation data, and the confidences mean what they say."
-
-    def _check(self, fit_temperature):
+    def _check(self, occlusion_test):
+        model = CornerModel()
         rng = np.random.default_rng(3)
-        y = rng.integers(0, 4, 1500)
-        logits = rng.normal(size=(1500, 4))
-        logits[np.arange(1500), y] += 1.2
-        logits *= 2.5  # an overconfident model: the best temperature is about 2.5
-        grid = np.linspace(0.1, 10, 2000)
-        best = grid[np.argmin([_nll(logits, y, t) for t in grid])]
-        value = self.call(fit_temperature, logits, y, signature="fit_temperature(logits, y_true)", quiet=True)
-        if value is None:
-            self.fail("Your function returned None: return the temperature (a float).")
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"Return one number; you returned a {type(value).__name__}.")
-        if value <= 0:
-            self.fail(f"A temperature must be positive; you returned {value}.")
-        if abs(value - 1 / best) < 0.05 * (1 / best):
-            self.fail(
-                f"You returned {value:.3f}, about 1/{best:.2f}: you multiplied the logits by T. Divide them by T."
-            )
-        if abs(value - best) > 0.05 * best:
-            self.fail(
-                f"On the check's overconfident logits the best temperature is about {best:.2f}; yours is {value:.3f}. Minimise the cross-entropy of softmax(logits / T)."
-            )
+        image = rng.uniform(150, 255, (16, 16, 3)).astype("float32")
+        heatmap = rng.uniform(0, 0.5, (16, 16))
+        heatmap[:8, :8] += 0.5  # the heatmap points at the top-left quarter, where the evidence is
+        got = self.call(
+            occlusion_test, model, image.copy(), heatmap.copy(), 0, 0.2, quiet=True,
+            signature="occlusion_test(model, image, heatmap, class_index, fraction)",
+        )  # fmt: skip
+        if not isinstance(got, dict) or set(got) != {"hot", "cold"}:
+            self.fail(f"Return a dict {{'hot': drop, 'cold': drop}}; you returned {got!r}.")
+        got = {key: float(value) for key, value in got.items()}
+        expected = reference_occlusion(model, image, heatmap, 0, 0.2)
+        for n in (50, 51, 52):  # one pixel more or fewer (a quantile instead of a count) is fine
+            if all(
+                np.isclose(got[k], v, atol=1e-4) for k, v in reference_occlusion(model, image, heatmap, 0, n=n).items()
+            ):
+                return None
+        if np.isclose(got["hot"], expected["cold"], atol=1e-4) and np.isclose(got["cold"], expected["hot"], atol=1e-4):
+            self.fail("'hot' and 'cold' are swapped: the hot pixels are those with the LARGEST heatmap values.")
+        if np.isclose(got["hot"], -expected["hot"], atol=1e-4):
+            self.fail("The drop has the wrong sign: probability on the original image minus on the occluded one.")
+        black = reference_occlusion(model, image, heatmap, 0, 0.2, fill=0.0)
+        if all(np.isclose(got[k], black[k], atol=1e-4) for k in got):
+            self.fail("You filled with 0 (black), itself a strong signal; grey out with 127.5, the middle of 0-255.")
+        self.fail(
+            f"On the check's image the drops should be hot {expected['hot']:.3f}, cold {expected['cold']:.3f}; yours "
+            f"are {got['hot']:.3f}, {got['cold']:.3f}. Greyed out: round(fraction * heatmap.size) pixels, all 3 channels, "
+            "probabilities from softmax."
+        )
 
 
 q1 = PickLayer()
-q2 = ClassWeights()
-q3 = ExpectedCalibrationError()
-q4 = FitTemperature()
+q2 = WeightedRecallGain()
+q3 = OcclusionTest()

@@ -1,4 +1,4 @@
-"""Chapter 09 (Your own classifier): balanced class weights for an unbalanced folder."""
+"""Chapter 09 (Your own classifier): choose the app's "unsure" threshold on validation photos."""
 
 from __future__ import annotations
 
@@ -6,75 +6,82 @@ import numpy as np
 
 from helpers.exercises.question import Question
 
-# Labels of an unbalanced folder (6 of class 0, 2 of class 1, 4 of class 2) and one where the
-# classes are not in order; a right answer gives every class the same total weight.
-CASES = (
-    np.array([0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2]),
-    np.array([2, 1, 1, 0, 1, 1, 1, 1, 2, 1]),
-)
+
+def reference(probabilities, y_true, target):
+    """(lowest threshold whose answered photos are at least `target` right, share answered), or (None, 0.0)."""
+    confidence = np.max(probabilities, axis=1)
+    right = np.argmax(probabilities, axis=1) == np.ravel(y_true)
+    for threshold in np.sort(np.unique(confidence)):
+        answered = confidence >= threshold
+        if right[answered].mean() >= target:
+            return float(threshold), float(answered.mean())
+    return None, 0.0
 
 
-def reference(labels) -> dict[int, float]:
-    counts = np.bincount(np.asarray(labels).ravel())
-    return {i: len(labels) / (len(counts) * count) for i, count in enumerate(counts) if count > 0}
+def cases():
+    """(probabilities, labels, target): a model right more often when confident, and an unreachable target."""
+    rng = np.random.default_rng(9)
+    labels = rng.integers(0, 3, 60)
+    logits = rng.normal(size=(60, 3))
+    logits[np.arange(60), labels] += 1.5
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    hopeless = np.full((6, 3), 0.2)
+    hopeless[:, 0] = 0.6  # always class 0, always 60% sure, and never right
+    return [(probabilities, labels, 0.9), (probabilities, labels, 0.8), (hopeless, np.ones(6, int), 0.9)]
 
 
-class BalancedClassWeights(Question):
+class PickThreshold(Question):
     chapter, number = "ch09", 1
-    title = "Balanced class weights"
+    title = "The lowest confidence threshold that keeps the app's answers right often enough"
     hints = [
-        "np.bincount(labels) counts the photos of each class: counts[i] is the number of photos of class i.",
-        "The weight of class i is len(labels) / (number of classes * counts[i]): a rare class gets a large weight.",
-        "Return a dict: {i: weight for i, count in enumerate(counts)}.",
+        "confidence = probabilities.max(axis=1) and right = probabilities.argmax(axis=1) == y_true; the "
+        "candidate thresholds are the confidences themselves, smallest first (np.sort(np.unique(confidence))).",
+        "For a threshold t the app answers the photos with confidence >= t: their accuracy is right[answered].mean() "
+        "and the share it answers (the coverage) is answered.mean().",
+        "Return (float(t), float(answered.mean())) for the first t whose accuracy reaches the target, "
+        "and (None, 0.0) after the loop if none does.",
     ]
-    correct_message = (
-        "Every class now adds up to the same total weight. Pass the dict to model.fit(..., class_weight=...) "
-        "and compare per-class recall with and without it."
-    )
+    correct_message = "The app now answers as often as it can while staying as right as you asked."
 
-    def _check(self, balanced_class_weights):
-        if not callable(balanced_class_weights):
-            self.fail(
-                "Pass your function itself (`balanced_class_weights`, without brackets); "
-                f"you gave a {type(balanced_class_weights).__name__}."
-            )
-        for labels in CASES:
-            try:
-                got = balanced_class_weights(labels.copy())
-            except Exception as exc:  # the learner's code may raise anything: say what
-                self.fail(f"Your function raised {type(exc).__name__}: {exc} (labels {labels.tolist()}).")
-            expected = reference(labels)
-            if got is None:
-                self.fail("Your function returned None: end it with `return weights`.")
-            if not isinstance(got, dict):
-                self.fail(f"Return a dict {{class index: weight}}; you returned a {type(got).__name__}.")
-            keys = sorted(int(k) for k in got)
-            if keys != sorted(expected):
+    def _check(self, pick_threshold):
+        for probabilities, labels, target in cases():
+            got = self.call(
+                pick_threshold, probabilities.copy(), labels.copy(), target,
+                signature="pick_threshold(probabilities, y_true, target)", where=f"with target={target}", quiet=True,
+            )  # fmt: skip
+            expected = reference(probabilities, labels, target)
+            if not isinstance(got, (tuple, list)) or len(got) != 2:
+                self.fail(f"Return a pair (threshold, coverage); you returned {got!r}.")
+            threshold, coverage = got
+            if expected[0] is None:
+                if threshold is not None or coverage != 0:
+                    self.fail(
+                        f"No threshold reaches {target:.0%} for a model that is never right: return (None, 0.0) "
+                        f"then, not {got!r}. An app that cannot be right often enough should not answer at all."
+                    )
+                continue
+            if threshold is None:
+                self.fail(f"With target={target} a threshold of {expected[0]:.3f} reaches it; you returned None.")
+            if coverage > 1:
+                self.fail(f"The coverage is a share of the photos, between 0 and 1 ({coverage} looks like a count).")
+            confidence = probabilities.max(axis=1)
+            answered = confidence >= threshold
+            accuracy = (probabilities.argmax(axis=1) == labels)[answered].mean() if answered.any() else 0
+            if accuracy < target:
                 self.fail(
-                    f"For labels {labels.tolist()} the keys should be the class indexes {sorted(expected)}; "
-                    f"you gave {keys}."
+                    f"With target={target}, the photos at or above {float(threshold):.3f} are only {accuracy:.0%} right. "
+                    "Measure the accuracy of the answered photos only, not of all of them."
                 )
-            got = {int(k): float(v) for k, v in got.items()}
-            counts = np.bincount(labels)
-            inverted = {i: len(counts) * c / len(labels) for i, c in enumerate(counts)}
-            if all(np.isclose(got[i], inverted[i]) for i in expected):
+            if float(threshold) > expected[0] + 1e-9:
                 self.fail(
-                    "Your weights are upside down: the most frequent class got the largest weight. "
-                    "A class with few photos needs a LARGE weight: total / (classes * count)."
+                    f"With target={target}, {float(threshold):.3f} is stricter than needed: {expected[0]:.3f} already "
+                    f"reaches it and answers {expected[1]:.0%} of the photos. Try the thresholds from the smallest up."
                 )
-            plain = {i: 1 / c for i, c in enumerate(counts)}
-            if all(np.isclose(got[i], plain[i]) for i in expected):
+            if abs(float(coverage) - answered.mean()) > 1e-9:
                 self.fail(
-                    "1 / count has the right proportions but the wrong scale: multiply by "
-                    "total / number of classes, so that the average photo keeps weight 1 (same learning rate as before)."
-                )
-            wrong = [i for i in expected if not np.isclose(got[i], expected[i])]
-            if wrong:
-                i = wrong[0]
-                self.fail(
-                    f"For labels {labels.tolist()}, class {i} ({counts[i]} of {len(labels)} photos) should weigh "
-                    f"{expected[i]:.3f}; you gave {got[i]:.3f}."
+                    f"At your threshold the app answers {answered.mean():.1%} of the photos (confidence >= threshold), "
+                    f"not {float(coverage):.1%}."
                 )
 
 
-q1 = BalancedClassWeights()
+q1 = PickThreshold()

@@ -1,36 +1,14 @@
-"""Exercise problem types: what every check shares, so each question is a few teaching messages.
+"""What every exercise check shares, so a chapter module writes only its teaching messages.
 
-A chapter module (``helpers/exercises/chNN.py``) builds one object per exercise from these
-types and writes only what is particular to it: the ``if`` tests of ``_check``, each calling
-``self.fail("...")`` with a message that teaches. Everything else behaves the same in every
-chapter:
-
-* **Not attempted.** ``...``, ``None`` and ``NotImplemented`` (what the learner copy of a
-  notebook starts with), and a ``def`` whose body is still only ``...``/``pass``, get a
-  friendly "not attempted yet" nudge, never an error (:func:`not_attempted`).
-* **Multi-part answers** are passed as separate arguments, in the order the notebook
-  names them: ``ch04.q1.check(my_augmentation, variants)``. A question with several parts
-  lists their names in ``answer_names``; its ``_check`` receives them as separate arguments.
-  All parts still ``...`` is "not attempted"; some of them still ``...`` names the missing
-  ones. Extra facts the check needs (not answers) are keyword arguments, e.g.
-  ``check(counts, chart, labels=y_train)``, and reach ``_check`` as keywords.
-* **The learner's function** is called through :meth:`Question.call`: a wrong number of
-  arguments or any exception becomes a teaching message that names it.
-* **Global random state is never touched** by a check: a check that needs random numbers makes
-  its own seeded generator (``np.random.default_rng(seed)``, a ``keras.random.SeedGenerator(seed)``
-  passed as ``seed=``, layers built with seeded initializers and ``Dropout(rate, seed=...)``), so
-  the learner's next random numbers are the ones they would have been without the check, and
-  the same answer always gets the same verdict.
-* Shared comparisons: :func:`shape_tuple`, :func:`as_array`, :func:`first_mismatch`,
-  :func:`require_model`, :func:`walk_layers` / :func:`layer_types`.
-
-Question types: :class:`Question` (a coding question, you write ``_check``),
-:class:`ShapeQuestion` (the answer is an array shape) and :class:`MultipleChoice` (one object
-per question, ``check("b")``, an explanation per option).
-
-The reference solution of a coding question is the code from the chapter's solutions
-notebook, which ``python tools/notebooks.py --write`` copies into
-``helpers/exercises/answers/chNN.json``.
+A chapter module subclasses :class:`Question` once per exercise and writes ``_check``: ``if``
+tests that each call ``self.fail("...")`` with a message that teaches. Shared behaviour: the
+learner copy's placeholders (``...``, ``None``, a ``def`` whose body is ``...``) get a "not
+attempted" nudge (:func:`not_attempted`); several parts are separate arguments in the order of
+``answer_names``; the learner's function is called through :meth:`Question.call`, which turns a
+wrong signature or any exception into a message; checks draw random numbers only from their own
+seeded generators; in strict mode (``COURSE_STRICT_CHECKS=1``) a wrong answer raises
+:class:`CheckFailed`. Reference solutions come from ``helpers/exercises/answers/chNN.json``
+(written by ``python tools/notebooks.py --write``).
 """
 
 from __future__ import annotations
@@ -39,10 +17,11 @@ import contextlib
 import dis
 import html
 import inspect
+import io
 import json
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
@@ -51,9 +30,14 @@ import numpy as np
 
 from helpers import course, progress
 
-NOT_ATTEMPTED = (Ellipsis, None, NotImplemented)
-
-_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_STYLES = {  # kind: (colour, symbol in the box, title)
+    "correct": ("#009e73", "&#10004; ", "Correct"),
+    "incorrect": ("#d55e00", "&#10008; ", "Not yet"),
+    "not attempted": ("#0072b2", "&#9998; ", "Not attempted yet"),
+    "hint": ("#cc79a7", "&#128161; ", "Hint"),
+    "solution": ("#56b4e9", "", "Solution"),
+}
 
 
 class CheckFailed(AssertionError):
@@ -61,7 +45,7 @@ class CheckFailed(AssertionError):
 
 
 class _Incorrect(Exception):
-    """Internal: a check found a mistake; the message is what the learner reads."""
+    """A check found a mistake; the message is what the learner reads."""
 
 
 @dataclass(frozen=True)
@@ -76,37 +60,21 @@ class Verdict:
         return self.status == "correct"
 
 
-_STYLES = {
-    "correct": ("#009e73", "&#10004; Correct", "Correct"),
-    "incorrect": ("#d55e00", "&#10008; Not yet", "Not yet"),
-    "not attempted": ("#0072b2", "&#9998; Not attempted yet", "Not attempted yet"),
-    "hint": ("#cc79a7", "&#128161; Hint", "Hint"),
-    "solution": ("#56b4e9", "Solution", "Solution"),
-}
-
-
 def render(kind: str, body: str, code: bool = False) -> None:
     """Show feedback as a coloured box in Jupyter and as text elsewhere."""
-    colour, html_title, text_title = _STYLES[kind]
+    colour, symbol, title = _STYLES[kind]
     content = f"<pre>{html.escape(body)}</pre>" if code else html.escape(body).replace("\n", "<br>")
-    box = (
-        f'<div style="border-left:6px solid {colour};padding:6px 12px;margin:4px 0">'
-        f'<b style="color:{colour}">{html_title}</b><br>{content}</div>'
-    )
-    text = f"{text_title}: {body}" if not code else f"{text_title}:\n{body}"
-    course.show(text, box)
+    box = f'<div style="border-left:6px solid {colour};padding:6px 12px;margin:4px 0"><b style="color:{colour}">{symbol}{title}</b><br>{content}</div>'
+    course.show(f"{title}:{chr(10) if code else ' '}{body}", box)
 
 
-# ---------------------------------------------------------------------- not attempted
-def is_blank(value: Any) -> bool:
-    """True for the placeholders a learner copy starts with: ``...``, ``None``, ``NotImplemented``."""
-    return any(value is marker for marker in NOT_ATTEMPTED)
+def _words(n: int) -> str:
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
 
 
-def is_placeholder_function(value: Any) -> bool:
-    """True for a ``def`` whose body does nothing yet (only a docstring, comments, ``...`` or ``pass``)."""
-    function = inspect.unwrap(getattr(value, "python_function", value))  # tf.function keeps the original
-    code = getattr(function, "__code__", None)
+def _is_placeholder_function(value: Any) -> bool:
+    """A ``def`` whose body does nothing yet (only a docstring, comments, ``...`` or ``pass``)."""
+    code = getattr(inspect.unwrap(getattr(value, "python_function", value)), "__code__", None)
     if code is None or code.co_name == "<lambda>":
         return False
     steps = [(i.opname, i.argval) for i in dis.get_instructions(code) if i.opname not in ("RESUME", "NOP", "CACHE")]
@@ -114,11 +82,10 @@ def is_placeholder_function(value: Any) -> bool:
 
 
 def not_attempted(value: Any) -> bool:
-    """True when ``value`` is still the learner's placeholder (see the module docstring)."""
-    return is_blank(value) or is_placeholder_function(value)
+    """True while ``value`` is still the learner copy's placeholder."""
+    return value is Ellipsis or value is None or value is NotImplemented or _is_placeholder_function(value)
 
 
-# ---------------------------------------------------------------------- questions
 class Question:
     """A coding question: subclasses set ``hints`` (and ``answer_names`` for several parts) and write ``_check``."""
 
@@ -127,16 +94,14 @@ class Question:
     title: ClassVar[str] = ""
     hints: ClassVar[list[str]] = []
     correct_message: ClassVar[str] = "Well done."
-    #: The names of the answers, in order, when the question has several parts (check(a, b)).
     answer_names: ClassVar[tuple[str, ...]] = ()
 
     @property
     def key(self) -> str:
         return f"{self.chapter}.q{self.number}"
 
-    # -- what a check does ------------------------------------------------------
     def _check(self, *answers: Any, **context: Any) -> str | None:  # pragma: no cover - abstract
-        """Call ``self.fail(msg)`` on a mistake; may return an extra success note."""
+        """Call ``self.fail(msg)`` on a mistake; may return a success note."""
         raise NotImplementedError
 
     @staticmethod
@@ -145,55 +110,50 @@ class Question:
         raise _Incorrect(message)
 
     def not_attempted_message(self, answer: Any) -> str:
-        """The nudge shown while the answer is still the placeholder."""
-        if is_placeholder_function(answer):
+        if _is_placeholder_function(answer):
             name = getattr(inspect.unwrap(getattr(answer, "python_function", answer)), "__name__", "function")
             return (
                 f"Your function {name} does nothing yet: write its body in place of the `...` (and end it with a "
                 f"`return` line), run the cell, then check again. Stuck? Try {self.key}.hint()."
             )
-        return (
-            f"Replace the `...` with your answer, run the cell, then call {self.key}.check(...) again. "
-            f"Stuck? Try {self.key}.hint()."
-        )
-
-    def _call_form(self) -> str:
-        return f"{self.key}.check({', '.join(self.answer_names)})"
+        return f"Replace the `...` with your answer, run the cell, then call {self.key}.check(...) again. Stuck? Try {self.key}.hint()."
 
     def verdict(self, *answers: Any, **context: Any) -> Verdict:
-        """Judge the answer(s) without printing anything (used by tests and ``check``)."""
+        """Judge the answer(s) without printing anything."""
         expected = max(len(self.answer_names), 1)
-        if not answers:
-            answers = (Ellipsis,) * expected
+        answers = answers or (Ellipsis,) * expected
         if len(answers) != expected:
+            form = f"{self.key}.check({', '.join(self.answer_names)})"
             if expected == 1:
                 return Verdict("incorrect", f"Give one answer: {self.key}.check(your_answer).")
             if len(answers) == 1 and isinstance(answers[0], tuple) and len(answers[0]) == expected:
-                return Verdict("incorrect", f"Pass the {_words(expected)} answers separately: {self._call_form()}.")
-            return Verdict(
-                "incorrect", f"Give the check {_words(expected)} answers, in this order: {self._call_form()}."
-            )
+                return Verdict("incorrect", f"Pass the {_words(expected)} answers separately: {form}.")
+            return Verdict("incorrect", f"Give the check {_words(expected)} answers, in this order: {form}.")
         if all(not_attempted(answer) for answer in answers):
             return Verdict("not attempted", self.not_attempted_message(answers[0]))
-        if expected > 1:
-            missing = [name for name, value in zip(self.answer_names, answers, strict=True) if not_attempted(value)]
-            if missing:
-                return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
+        missing = [name for name, value in zip(self.answer_names, answers) if not_attempted(value)]
+        if expected > 1 and missing:
+            return Verdict("incorrect", f"Fill in {' and '.join(missing)} too (it is still `...`).")
         try:
             note = self._check(*answers, **context)
         except _Incorrect as exc:
             return Verdict("incorrect", str(exc))
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:  # an answer of an unexpected kind
+            return Verdict(
+                "incorrect",
+                f"The check could not read your answer ({type(exc).__name__}: {exc}). Compare what you give or return "
+                f"with what the exercise asks for (its type and shape), or try {self.key}.hint().",
+            )
         return Verdict("correct", note or self.correct_message)
 
     def check(self, *answers: Any, **context: Any) -> None:
-        """Check your answer(s) and print feedback (raises in strict mode if it is wrong)."""
+        """Check your answer(s) and show feedback (raises in strict mode if it is wrong)."""
         result = self.verdict(*answers, **context)
         render(result.status, result.message)
         progress.record(self.key, result.status)
         if not result.ok and course.strict_checks():
             raise CheckFailed(f"{self.key}: {result.status}: {result.message}")
 
-    # -- calling the learner's code --------------------------------------------------
     def require_callable(self, answer: Any, name: str) -> None:
         """Fail unless ``answer`` is a function (the learner may have passed its result instead)."""
         if not callable(answer):
@@ -202,54 +162,41 @@ class Question:
                 f"you gave a {type(answer).__name__}."
             )
 
-    def call(
-        self,
-        function: Callable,
-        *args: Any,
-        signature: str = "",
-        where: str = "",
-        explain: Callable[[BaseException], str | None] | None = None,
-        quiet: bool = False,
-    ) -> Any:
+    def call(self, function: Callable, *args: Any, signature="", where="", explain=None, quiet=False) -> Any:
         """Call the learner's ``function(*args)``; a wrong signature or any exception fails with a teaching message.
 
-        ``signature`` ("gradient_step(model, optimizer, ...)") is named when the arguments do not fit;
-        ``where`` says on what input it failed; ``explain(exc)`` may add a chapter-specific hint;
-        ``quiet`` hides warnings and printed output of the learner's code.
+        ``signature`` ("add(a, b)") is named when the arguments do not fit, ``where`` says on what
+        input it failed, ``explain(exc)`` may add a hint, ``quiet`` hides warnings and prints.
         """
         self.require_callable(function, signature.split("(")[0] or "your_function")
-        if signature:
-            try:
-                inspect.signature(function).bind(*args)
-            except TypeError as exc:
-                self.fail(
-                    f"Calling {signature} failed: {exc}. Your function should take {_words(len(args))} "
-                    "arguments, in this order."
-                )
-            except ValueError:  # no signature to inspect (a builtin): just call it
-                pass
+        try:
+            inspect.signature(function).bind(*args)
+        except TypeError as exc:
+            self.fail(
+                f"Calling {signature or 'your function'} failed: {exc}. Your function should take {_words(len(args))} arguments, in this order."
+            )
+        except ValueError:  # no signature to inspect (a builtin): just call it
+            pass
         try:
             with contextlib.ExitStack() as stack:
                 if quiet:
                     stack.enter_context(warnings.catch_warnings())
                     warnings.simplefilter("ignore")
-                    stack.enter_context(contextlib.redirect_stdout(_Discard()))
+                    stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
                 return function(*args)
         except _Incorrect:
             raise
         except Exception as exc:  # the learner's code may raise anything: say what, in their terms
             extra = explain(exc) if explain is not None else None
-            message = f"Your function raised {type(exc).__name__}: {exc}"
-            if where:
-                message += f" ({where})"
-            self.fail(message + (f"\n{extra}" if extra else "."))
+            self.fail(
+                f"Your function raised {type(exc).__name__}: {exc}{f' ({where})' if where else ''}"
+                + (f"\n{extra}" if extra else ".")
+            )
 
-    # -- help -------------------------------------------------------------------
     def hint(self, n: int | None = None) -> None:
         """Show the hints (or only hint ``n``, counting from 1)."""
         if not self.hints:
-            render("hint", "No hint for this one: re-read the text just above the exercise.")
-            return
+            return render("hint", "No hint for this one: re-read the text just above the exercise.")
         chosen = self.hints if n is None else [self.hints[min(max(n, 1), len(self.hints)) - 1]]
         render("hint", "\n".join(f"{i}. {h}" for i, h in enumerate(chosen, 1)) if len(chosen) > 1 else chosen[0])
 
@@ -271,18 +218,6 @@ class Question:
         return f"<exercise {self.key}: {self.title}>"
 
 
-class _Discard:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
-def _words(n: int) -> str:
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
-
-
 class ShapeQuestion(Question):
     """The answer is an array shape: ``expected``, exact wrong shapes in ``mistakes``, rules in ``diagnose``."""
 
@@ -300,47 +235,33 @@ class ShapeQuestion(Question):
 
     def _check(self, answer: Any) -> None:
         shape = self.normalise(shape_tuple(self, answer, example=self.example, allow_none=self.allow_none))
-        if shape == tuple(self.expected):
-            return None
-        if shape in self.mistakes:
-            self.fail(self.mistakes[shape])
-        self.diagnose(shape)
-        self.fail(f"{shape} is not it.")
+        if shape != tuple(self.expected):
+            if shape in self.mistakes:
+                self.fail(self.mistakes[shape])
+            self.diagnose(shape)
+            self.fail(f"{shape} is not it.")
 
 
 class MultipleChoice(Question):
-    """One multiple-choice (or one-right-value) question: ``check("b")`` explains the option chosen.
+    """One multiple-choice question: ``check("b")`` explains the option chosen, right or wrong."""
 
-    >>> q = MultipleChoice("review03.q1", "Which layer shrinks the feature maps?",
-    ...                    {"a": "Conv2D with padding='same'", "b": "MaxPooling2D(2)"}, answer="b",
-    ...                    explanations={"a": "'same' keeps height and width.", "b": "2x2 pooling halves them."})
-    >>> q.verdict("b").ok
-    True
-    """
-
-    def __init__(
-        self,
-        key: str,
-        question: str,
-        options: Mapping[str, str],
-        answer: str,
-        explanations: Mapping[str, str],
-        hints: Sequence[str] = (),
-    ) -> None:
-        options = {str(letter).lower(): text for letter, text in options.items()}
-        explanations = {str(letter).lower(): text for letter, text in explanations.items()}
-        if answer.lower() not in options:
-            raise ValueError(f"The right answer {answer!r} is not one of the options {sorted(options)}.")
-        missing = sorted(set(options) - set(explanations))
+    def __init__(self, key: str, question: str, options: Mapping, answer: str, explanations: Mapping, hints=()):
+        self.options = {str(letter).lower(): text for letter, text in options.items()}
+        self.explanations = {str(letter).lower(): text for letter, text in explanations.items()}
+        if answer.lower() not in self.options:
+            raise ValueError(f"The right answer {answer!r} is not one of the options {sorted(self.options)}.")
+        missing = sorted(set(self.options) - set(self.explanations))
         if missing:
             raise ValueError(f"Every option needs an explanation; {missing} have none.")
-        self._key, self.question, self.options = key, question, options
-        self.answer, self.explanations, self.hints = answer.lower(), explanations, list(hints)
-        self.title = question
+        self._key, self.question, self.title = key, question, question
+        self.answer, self.hints = answer.lower(), list(hints)
 
     @property
     def key(self) -> str:
         return self._key
+
+    def _explained(self, letter: str) -> str:
+        return f"({letter}) {self.options[letter]}: {self.explanations[letter]}"
 
     def text(self) -> str:
         """The question and its options, one per line."""
@@ -356,40 +277,34 @@ class MultipleChoice(Question):
             letters = ", ".join(f'"{option}"' for option in self.options)
             self.fail(f"Answer with the letter of one option ({letters}); you gave {answer!r}.")
         if letter != self.answer:
-            self.fail(f"({letter}) {self.options[letter]}: {self.explanations[letter]}")
-        return f"({letter}) {self.options[letter]}: {self.explanations[letter]}"
+            self.fail(self._explained(letter))
+        return self._explained(letter)
 
     def solution_text(self) -> str:
         return f"({self.answer}) {self.options[self.answer]}\n{self.explanations[self.answer]}"
 
 
-# ---------------------------------------------------------------------- comparisons
+# ---------------------------------------------------------------------- shared comparisons
 def shape_tuple(question: Question, answer: Any, *, example: str = "(28, 28, 16)", allow_none: bool = False) -> tuple:
     """``answer`` as a shape tuple of whole numbers, or fail with what is wrong with it."""
     if not isinstance(answer, (tuple, list)):
         question.fail(
             f"Give the shape as a tuple of whole numbers, like {example}; you gave a {type(answer).__name__}."
         )
-
-    def whole(v: Any) -> bool:
-        return (allow_none and v is None) or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))
-
-    if not all(whole(v) for v in answer):
-        question.fail(f"Every entry of a shape is a whole number; {tuple(answer)!r} has something else in it.")
+    for v in answer:
+        if not ((allow_none and v is None) or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))):
+            question.fail(f"Every entry of a shape is a whole number; {tuple(answer)!r} has something else in it.")
     return tuple(None if v is None else int(v) for v in answer)
 
 
 def as_array(question: Question, value: Any, what: str) -> np.ndarray:
     """``value`` (a list, NumPy array or tensor) as a NumPy array, or fail naming ``what``."""
-    if isinstance(value, np.ndarray):
-        return value
     if hasattr(value, "numpy") and callable(value.numpy):
         value = value.numpy()
     try:
         return np.asarray(value)
     except (TypeError, ValueError) as exc:
         question.fail(f"{what} should be an array of numbers; got a {type(value).__name__} ({exc}).")
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def first_mismatch(got: np.ndarray, expected: np.ndarray, atol: float = 1e-6) -> tuple[int, ...] | None:
@@ -410,16 +325,13 @@ def require_model(question: Question, answer: Any, name: str = "model") -> Any:
         f"Expected a Keras model (keras.Sequential or keras.Model); got {type(answer).__name__}. "
         "Did your function forget to `return model`?"
     )
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def walk_layers(model: Any) -> list:
     """Every layer of a model in order, descending into nested models (each nested model, then its layers)."""
     found = []
     for layer in getattr(model, "layers", []):
-        found.append(layer)
-        if hasattr(layer, "layers"):
-            found.extend(walk_layers(layer))
+        found += [layer, *(walk_layers(layer) if hasattr(layer, "layers") else [])]
     return found
 
 
@@ -430,7 +342,5 @@ def layer_types(model: Any) -> list[str]:
 
 def load_answers(chapter: str) -> dict[str, str]:
     """Reference answers of one chapter, keyed ``'chNN.qK'``."""
-    package = resources.files("helpers.exercises") / "answers" / f"{chapter}.json"
-    if not package.is_file():
-        return {}
-    return json.loads(package.read_text(encoding="utf-8"))
+    path = resources.files("helpers.exercises") / "answers" / f"{chapter}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

@@ -1,0 +1,72 @@
+"""Chapter 09 check: the lowest "unsure" threshold that keeps the answered photos right often enough."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.exercises import ch09
+
+q1 = ch09.q1
+
+
+def pick_threshold(probabilities, y_true, target):
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == y_true
+    for t in np.sort(np.unique(confidence)):
+        answered = confidence >= t
+        if right[answered].mean() >= target:
+            return float(t), float(answered.mean())
+    return None, 0.0
+
+
+def strictest(probabilities, y_true, target):
+    """From the top down: a threshold that reaches the target, but not the lowest one."""
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == y_true
+    for t in np.sort(np.unique(confidence))[::-1]:
+        if right[confidence >= t].mean() >= target:
+            return float(t), float((confidence >= t).mean())
+    return None, 0.0
+
+
+def over_all_photos(probabilities, y_true, target):
+    """Counts an unsure photo as a mistake: the accuracy of all photos, not of the answered ones."""
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == y_true
+    for t in np.sort(np.unique(confidence)):
+        if (right & (confidence >= t)).mean() >= target * (confidence >= t).mean() * 0.8:
+            return float(t), float((confidence >= t).mean())
+    return None, 0.0
+
+
+def counts(probabilities, y_true, target):
+    t, share = pick_threshold(probabilities, y_true, target)
+    return t, share * len(y_true)
+
+
+def never_gives_up(probabilities, y_true, target):
+    t, share = pick_threshold(probabilities, y_true, target)
+    return (t, share) if t is not None else (float(probabilities.max()), 1.0)
+
+
+def test_right_answer_passes():
+    assert q1.verdict(pick_threshold).ok
+    assert q1.verdict(ch09.reference).ok
+
+
+@pytest.mark.parametrize(
+    "answer, fragment",
+    [
+        (strictest, "stricter than needed"),
+        (over_all_photos, "accuracy of the answered photos only"),
+        (counts, "looks like a count"),
+        (never_gives_up, "return (None, 0.0)"),
+        (lambda p, y, t: 0.5, "Return a pair"),
+        (lambda p, y: (0.5, 1.0), "should take three arguments"),
+        (lambda p, y, t: (None, 0.0), "you returned None"),
+    ],
+)
+def test_typical_mistakes(answer, fragment):
+    verdict = q1.verdict(answer)
+    assert verdict.status == "incorrect" and fragment in verdict.message, verdict
