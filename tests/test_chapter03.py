@@ -1,4 +1,5 @@
-"""Chapter 03 beyond its cells: strategies on two logical CPUs, callbacks' files.
+"""Chapter 03 beyond its cells: what the text says of its gradient-descent drawings, callbacks' files,
+and the strategies of ``course.strategy()`` on two logical CPUs (chapter 10 teaches them).
 
 That re-running the chapter's training cells gives the same numbers is checked right after
 nbval runs the chapter, in the same kernel (``conftest.ReRunTrainingCells``).
@@ -6,6 +7,7 @@ nbval runs the chapter, in the same kernel (``conftest.ReRunTrainingCells``).
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -147,3 +149,34 @@ def test_model_checkpoint_writes_a_loadable_keras_file(tmp_path):
     loaded = keras.models.load_model(path)
     _, accuracy = loaded.evaluate(x, y, verbose=0)
     assert accuracy == pytest.approx(max(history.history["val_accuracy"]))
+
+
+# ------------------------------------------------------------------ how a network learns: what the text says of its drawings
+@functools.cache
+def chapter_functions():
+    from tools.testing import notebook_functions
+
+    return notebook_functions(NOTEBOOK, "descend", "gradient_2d", "optimizer_path")
+
+
+def test_gradient_descent_on_the_bowl_creeps_settles_or_leaves_the_picture():
+    chapter = chapter_functions()
+    start = [-4.5, 2.0]
+    too_small, good, too_large = (
+        chapter.descend(chapter.gradient_2d, start, rate, steps=20) for rate in (0.01, 0.08, 0.104)
+    )
+    assert too_small[-1][0] < -2.5  # still far along the flat direction
+    assert np.linalg.norm(good[-1]) < 0.5 and np.any(np.diff(np.sign(good[:, 1])) != 0)  # zigzags, then settles
+    assert abs(too_large[-1][1]) > 3 > abs(too_large[1][1])  # the steps across the valley grow out of the picture
+
+
+def test_momentum_and_adam_reach_the_centre_where_sgd_creeps():
+    chapter = chapter_functions()
+    sgd = chapter.optimizer_path(keras.optimizers.SGD(0.01))
+    momentum = chapter.optimizer_path(keras.optimizers.SGD(0.01, momentum=0.9))
+    adam = chapter.optimizer_path(keras.optimizers.Adam(0.3))
+    assert sgd[-1][0] < -2.0 and len(sgd) == 31
+    assert np.linalg.norm(momentum[-1]) < np.linalg.norm(sgd[-1]) and momentum[:, 0].max() > 0  # overshoots
+    first_step = np.abs(adam[1] - adam[0])
+    np.testing.assert_allclose(first_step, [0.3, 0.3], rtol=1e-3)  # the same step along both directions
+    assert np.linalg.norm(adam[-1]) < np.linalg.norm(sgd[-1])

@@ -1,203 +1,225 @@
-"""Chapter 03 (Building CNN classifiers): checks of the three exercises."""
+"""Chapter 03 (Building CNN classifiers): checks of the four exercises."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from helpers.exercises.question import Question, layer_types
+import numpy as np
 
-AUGMENTATION_LAYERS = (
-    "RandomFlip",
-    "RandomRotation",
-    "RandomZoom",
-    "RandomContrast",
-    "RandomTranslation",
-    "RandomCrop",
-    "RandomBrightness",
-)
+from helpers import course
+from helpers.exercises.question import Question, as_array, require_model, walk_layers
+
+AUGMENTATION_LAYERS = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast", "RandomTranslation",
+                       "RandomCrop", "RandomBrightness")  # fmt: skip
 
 
-class SimpleCnnHistory(Question):
+def _kinds(model: Any, name: str) -> list:
+    return [layer for layer in walk_layers(model) if type(layer).__name__ == name]
+
+
+def _trained(question: Question, model: Any, history: Any, epochs: int, examples: int, batch: int) -> None:
+    """Fail unless ``model`` took exactly the steps of ``epochs`` epochs over ``examples`` in batches of ``batch``."""
+    if not isinstance(getattr(history, "history", None), dict) or not history.history.get("loss"):
+        question.fail(f"Pass the History that fit returns as the second answer; got a {type(history).__name__}.")
+    took = int(model.optimizer.iterations) if getattr(model, "optimizer", None) is not None else 0
+    per_epoch, n = math.ceil(course.take(examples) / batch), course.epochs(epochs)
+    if took != n * per_epoch:
+        question.fail(f"Your model took {took} training steps; course.epochs({epochs}) epochs over "
+                      f"{course.take(examples):,} images in batches of {batch} make {n} x {per_epoch} = {n * per_epoch}. "
+                      "Check the images, batch_size and epochs (running fit again goes on training: rebuild first).")  # fmt: skip
+
+
+class FitLine(Question):
     chapter, number = "ch03", 1
-    title = "Train the simple CNN and report its validation accuracy"
+    title = "Fit a line with gradient descent"
     hints = [
-        "Copy the first CNN of the chapter (keras.Sequential with keras.Input, Rescaling, three Conv2D...).",
-        "Compile with metrics=['accuracy'] so that the history records accuracy.",
-        "Pass validation_data=val_ds to fit, and keep what fit returns: history = model.fit(...).",
+        "Start from w, b, losses = 0.0, 0.0, [] and loop `steps` times; x and y are NumPy arrays.",
+        "Each step: error = w * x + b - y; record np.mean(error ** 2); then move both weights against their "
+        "gradients, times learning_rate.",
+        "w, b = w - learning_rate * np.mean(2 * error * x), b - learning_rate * np.mean(2 * error)",
     ]
 
     def _check(self, answer: Any):
-        import keras
+        rng = np.random.default_rng(3)
+        x = rng.uniform(0, 2, 40)
+        y = 1.5 * x - 0.5 + rng.normal(0, 0.1, 40)
+        best_w, best_b = np.polyfit(x, y, 1)
 
-        if isinstance(answer, keras.Model):
-            self.fail("That is the model. Pass the History that fit returns: `simple_history = simple_cnn.fit(...)`.")
-        if isinstance(answer, (int, float)):
-            self.fail("Pass the History object that fit returns (not a number), so the check can read every epoch.")
-        values = getattr(answer, "history", None)
-        if not isinstance(values, dict):
-            self.fail(f"Expected the History that model.fit(...) returns, got a {type(answer).__name__}.")
-        if not values or not values.get("loss"):
-            self.fail("This history is empty: did fit run for at least one epoch?")
-        if "accuracy" not in values:
-            self.fail(f"The history records {sorted(values)} but no 'accuracy': add metrics=['accuracy'] to compile.")
-        if "val_accuracy" not in values:
-            self.fail("There is no validation accuracy: pass validation_data=val_ds to fit.")
-        model = getattr(answer, "model", None)
-        if model is not None:
-            shape = tuple(model.output_shape) if hasattr(model, "output_shape") else None
-            if shape is not None and shape[-1] != 10:
-                self.fail(f"The model ends with {shape[-1]} outputs; CIFAR-10 has 10 classes: end with Dense(10).")
-        accuracy = float(values["val_accuracy"][-1])
-        epochs = len(values["val_accuracy"])
-        return (
-            f"Validation accuracy after {epochs} epoch(s): {accuracy:.1%}. Keep this number to compare in exercise 2."
-        )
+        def run(rate: float, steps: int) -> tuple[float, float, np.ndarray]:
+            result = self.call(answer, x, y, rate, steps, signature="fit_line(x, y, learning_rate, steps)", quiet=True)
+            if not isinstance(result, (tuple, list)) or len(result) != 3:
+                self.fail(f"End with `return w, b, losses`; your function returned {result!r:.60}.")
+            losses = as_array(self, result[2], "losses").astype(float).ravel()
+            if len(losses) != steps:
+                self.fail(f"With steps={steps}, losses should hold {steps} values, one per step; it has {len(losses)}.")
+            return float(np.asarray(result[0])), float(np.asarray(result[1])), losses
+
+        w, b, losses = run(0.1, 500)
+        if not np.isclose(losses[0], np.mean(y**2)):
+            self.fail("The first loss is that of w = b = 0: start from zero and record the loss before each update.")
+        if not np.all(np.isfinite(losses)) or losses[-1] > losses[0]:
+            if run(1e-4, 5)[2][-1] > losses[0]:
+                self.fail("Your loss grows even at a tiny learning rate: step against the gradient (minus), not along.")
+            self.fail("Your loss grows at learning_rate=0.1, where it should fall: are your gradients a mean "
+                      "(np.mean), not a sum?")  # fmt: skip
+        if np.isclose(b, 0.0):
+            self.fail("b never moves: update the intercept too, with its gradient mean(2 * error).")
+        w_ref, b_ref = 0.0, 0.0  # 20 steps of gradient descent, to compare the learner's with
+        for _ in range(20):
+            error = w_ref * x + b_ref - y
+            w_ref, b_ref = w_ref - 0.1 * np.mean(2 * error * x), b_ref - 0.1 * np.mean(2 * error)
+        w20, b20, _ = run(0.1, 20)
+        if not (np.isclose(w, best_w, atol=1e-3) and np.isclose(b, best_b, atol=1e-3) and
+                np.allclose([w20, b20], [w_ref, b_ref], atol=1e-6)):  # fmt: skip
+            self.fail(f"After 20 steps at learning_rate=0.1 gradient descent reaches w = {w_ref:.4f}, b = {b_ref:.4f}; "
+                      f"you reach w = {w20:.4f}, b = {b20:.4f}. Compare your gradients with the formulas (the 2, the x), "
+                      "and compute both from the same error before updating either.")  # fmt: skip
+        too_large = run(0.6, 30)[2]
+        if np.all(np.isfinite(too_large)) and too_large[-1] < too_large[0]:
+            self.fail("At learning_rate=0.6 your loss still falls, where steps that big overshoot: does your "
+                      "update use the learning_rate argument?")  # fmt: skip
+        return f"The best line, w = {w:.3f}, b = {b:.3f}; at learning_rate=0.6 the loss grows: too large a step."
+
+
+class FashionCnn(Question):
+    chapter, number = "ch03", 2
+    title = "The first CNN on Fashion-MNIST"
+    answer_names = ("fashion_cnn", "fashion_history", "fashion_accuracy")
+    hints = [
+        "keras.Input(shape=(28, 28, 1)) comes first; feed the images as fashion_x[:n_fashion, ..., None].",
+        "fit(..., batch_size=64, epochs=course.epochs(2)), then `_, fashion_accuracy = fashion_cnn.evaluate(...)`.",
+        "The first CNN with keras.Input(shape=(28, 28, 1)), compiled the same way; fit on fashion_x[:n_fashion, ..., "
+        "None], fashion_y[:n_fashion]; evaluate on fashion_x_test[..., None], fashion_y_test.",
+    ]
+
+    def _check(self, model: Any, history: Any, accuracy: Any, *, images: Any = None, labels: Any = None):
+        model = require_model(self, model, "fashion_cnn")
+        if tuple(model.input_shape[1:]) != (28, 28, 1):
+            self.fail(f"Your model takes {tuple(model.input_shape[1:])} inputs; Fashion-MNIST's are 28x28 with one "
+                      "channel: keras.Input(shape=(28, 28, 1)).")  # fmt: skip
+        filters = [layer.filters for layer in _kinds(model, "Conv2D")]
+        if filters != [32, 64, 64] or len(_kinds(model, "Dense")) != 2 or model.output_shape[-1] != 10:
+            self.fail(f"Your convolutions have {filters} filters; the first CNN is Conv2D 32, 64, 64 (pooling "
+                      "between), Flatten, Dense(64), Dense(10).")  # fmt: skip
+        _trained(self, model, history, 2, 10_000, 64)
+        if np.ndim(accuracy):
+            self.fail("evaluate returns [loss, accuracy]: give only the accuracy, `_, fashion_accuracy = ...`.")
+        for key, what in (("loss", "the training loss"), ("accuracy", "the training accuracy")):
+            if np.isclose(float(accuracy), history.history.get(key, [np.nan])[-1]):
+                self.fail(f"{float(accuracy):.4f} is {what} of the last epoch; give the test images' accuracy.")
+        if float(accuracy) > 1:
+            self.fail(f"Give the accuracy as a fraction (0.75, not 75); you gave {float(accuracy)}.")
+        if images is None or labels is None:
+            self.fail("Pass the test images too: check(..., images=fashion_x_test, labels=fashion_y_test).")
+        x = np.asarray(images)
+        measured = model.evaluate(x[..., None] if x.ndim == 3 else x, np.asarray(labels), verbose=0)[1]
+        if not np.isclose(float(accuracy), measured, atol=0.002):
+            self.fail(f"On the test images your model gets {measured:.4f}, not {float(accuracy):.4f}: evaluate on "
+                      "all of fashion_x_test (with its channel axis).")  # fmt: skip
+        return (f"Test accuracy {measured:.1%}. Centred grey clothes on a plain background are easier than "
+                "CIFAR-10's photos, so the same network does better here.")  # fmt: skip
 
 
 class ImprovedModel(Question):
-    chapter, number = "ch03", 2
-    title = "Improve the CNN with batch normalisation and global pooling"
+    chapter, number = "ch03", 3
+    title = "Batch normalisation, global pooling and a schedule on the first CNN"
+    answer_names = ("improved_model", "improved_history")
     hints = [
-        "Keep keras.Input((32, 32, 3)) and Rescaling(1.0 / 255) first; leave augmentation out for this short run.",
-        "After each Conv2D (padding='same', use_bias=False), add BatchNormalization(momentum=0.9) and then ReLU().",
-        "Replace Flatten + Dense(64) by GlobalAveragePooling2D() and Dropout(0.3), then Dense(10).",
+        "Conv2D(filters, 3, padding='same', use_bias=False), BatchNormalization(momentum=0.9), ReLU(); after the "
+        "last block GlobalAveragePooling2D() and Dropout(0.3), then Dense(10).",
+        "decay_steps is the number of training steps: epochs x batches per epoch, course.epochs(3) * -(-n_small // 32).",
+        "Adam(keras.optimizers.schedules.CosineDecay(2e-3, decay_steps)); fit on make_dataset(x_train[:n_small], "
+        "y_train[:n_small], 32, shuffle=True), validation_data=val_ds, epochs=course.epochs(3).",
     ]
 
-    def _check(self, answer: Any):
-        import keras
-
-        if not isinstance(answer, keras.Model):
-            self.fail(f"Pass the Keras model itself (`improved_model`), got a {type(answer).__name__}.")
-        names = layer_types(answer)
-        shape = tuple(answer.input_shape) if hasattr(answer, "input_shape") else None
-        if shape is not None and tuple(shape[1:]) != (32, 32, 3):
-            self.fail(f"The model takes inputs of shape {shape[1:]}; CIFAR-10 images are (32, 32, 3).")
-        if tuple(answer.output_shape)[-1] != 10:
-            self.fail(f"The model ends with {answer.output_shape[-1]} outputs; it needs 10, one per class.")
-        n_conv = names.count("Conv2D")
-        n_bn = names.count("BatchNormalization")
-        if n_conv < 3:
-            self.fail(f"The model has {n_conv} Conv2D layer(s); keep the three convolutions of the simple CNN.")
-        if n_bn < n_conv:
-            self.fail(f"{n_conv} convolutions but {n_bn} BatchNormalization layer(s): add one after every convolution.")
-        if "Flatten" in names or "GlobalAveragePooling2D" not in names:
-            self.fail("Replace Flatten by GlobalAveragePooling2D(): one average per feature map, far fewer parameters.")
-        if "Dropout" not in names:
-            self.fail("Add a Dropout layer (e.g. 0.3) before the last Dense layer.")
-        if not getattr(answer, "optimizer", None) or not getattr(answer, "compiled", True):
-            self.fail("The model is not compiled yet: compile and fit it, then compare the validation accuracies.")
-        augmented = any(name in AUGMENTATION_LAYERS for name in names)
-        return (
-            f"A {answer.count_params():,}-parameter model with {n_bn} BatchNorm layers and a pooled head"
-            + (" (and augmentation, which slows down a 3-epoch run: try it without)" if augmented else "")
-            + ". Compare its validation curve with the simple CNN's in the plot."
-        )
+    def _check(self, model: Any, history: Any):
+        model = require_model(self, model, "improved_model")
+        layers, convs = walk_layers(model), _kinds(model, "Conv2D")
+        names = [type(layer).__name__ for layer in layers]
+        if [conv.filters for conv in convs] != [32, 64, 64] or model.output_shape[-1] != 10:
+            self.fail(f"Your convolutions have {[c.filters for c in convs]} filters; keep the first CNN's 32, 64, 64 "
+                      "and end with Dense(10).")  # fmt: skip
+        for after in (layers[layers.index(conv) + 1] for conv in convs):
+            if type(after).__name__ != "BatchNormalization":
+                self.fail(f"Follow every convolution by BatchNormalization, not {type(after).__name__}.")
+            if not np.isclose(after.momentum, 0.9):
+                self.fail(f"BatchNormalization(momentum=0.9), not {after.momentum}: with 0.99 the running averages "
+                          "lag behind in a 3-epoch run, and the validation accuracy means little.")  # fmt: skip
+        if "Flatten" in names or "GlobalAveragePooling2D" not in names or "Dropout" not in names:
+            self.fail("Put GlobalAveragePooling2D() and Dropout(0.3) in place of Flatten and Dense(64).")
+        if any(name in AUGMENTATION_LAYERS for name in names):
+            self.fail("Leave augmentation out of this 3-epoch run: it pays off only over longer trainings.")
+        rate = model.optimizer.get_config()["learning_rate"] if getattr(model, "optimizer", None) else None
+        if not isinstance(rate, dict) or rate.get("class_name") != "CosineDecay":
+            self.fail("The learning rate is not a schedule: compile with Adam(CosineDecay(2e-3, decay_steps)).")
+        if not np.isclose(rate["config"]["initial_learning_rate"], 2e-3):
+            self.fail(f"Your schedule starts at {rate['config']['initial_learning_rate']:g}; start it at 2e-3.")
+        _trained(self, model, history, 3, 10_000, 32)
+        if rate["config"]["decay_steps"] != int(model.optimizer.iterations):
+            self.fail(f"decay_steps is {rate['config']['decay_steps']}, but the training took "
+                      f"{int(model.optimizer.iterations)} steps: count steps (epochs x batches), not epochs.")  # fmt: skip
+        if "val_accuracy" not in history.history:
+            self.fail("The history has no validation accuracy: fit with validation_data=val_ds.")
+        return f"Right model, schedule and training: validation accuracy {history.history['val_accuracy'][-1]:.1%}."
 
 
 class GradientStep(Question):
-    chapter, number = "ch03", 3
+    chapter, number = "ch03", 4
     title = "A training step with gradient clipping"
     hints = [
-        "Start from `train_step` in the chapter: a GradientTape around logits = model(images, training=True) "
-        "and loss = loss_fn(labels, logits), then gradients = tape.gradient(loss, model.trainable_variables).",
-        "Before applying them, clip all gradients together: "
-        "gradients, norm = tf.clip_by_global_norm(gradients, max_norm).",
+        "Start from the chapter's `train_step`: a GradientTape around logits = model(images, training=True) and "
+        "loss = loss_fn(labels, logits), then gradients = tape.gradient(loss, model.trainable_variables).",
+        "Before applying them, clip all together: gradients, norm = tf.clip_by_global_norm(gradients, max_norm).",
         "optimizer.apply_gradients(zip(gradients, model.trainable_variables)), then return loss.",
     ]
     max_norm = 0.05  # small enough that the check's batch is always clipped
 
     def _check(self, answer: Any):
-        self.require_callable(answer, "gradient_step")
         import keras
-        import numpy as np
         import tensorflow as tf
 
         rng = np.random.default_rng(0)
-        images = rng.normal(size=(8, 6, 6, 3)).astype("float32")
-        labels = rng.integers(0, 4, size=(8, 1))
+        images, labels = rng.normal(size=(8, 6, 6, 3)).astype("float32"), rng.integers(0, 4, size=(8, 1))
 
-        def tiny_model():
-            # Fixed seeds everywhere: two calls build identical models with identical dropout masks,
-            # without touching the global random generators; fixed names, so messages name the same weights.
-            inputs = keras.Input(shape=(6, 6, 3), name="images")
-            conv = keras.layers.Conv2D(4, 3, kernel_initializer=keras.initializers.GlorotUniform(seed=7), name="conv")
-            x = keras.layers.BatchNormalization(name="batchnorm")(conv(inputs))
-            x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-            x = keras.layers.Dropout(0.5, seed=11, name="dropout")(x)
-            dense = keras.layers.Dense(4, kernel_initializer=keras.initializers.GlorotUniform(seed=8), name="dense")
-            return keras.Model(inputs, dense(x))
+        def tiny(seeded=keras.initializers.GlorotUniform):  # seeded: identical models, global RNG untouched
+            inputs = keras.Input(shape=(6, 6, 3))
+            x = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3, kernel_initializer=seeded(7))(inputs))
+            x = keras.layers.Dropout(0.5, seed=11)(keras.layers.GlobalAveragePooling2D()(x))
+            return keras.Model(inputs, keras.layers.Dense(4, kernel_initializer=seeded(8))(x))
 
-        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        mine, reference = tiny_model(), tiny_model()
-        mine_opt, ref_opt = keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)
-        before = [np.asarray(w).copy() for w in mine.trainable_weights]
-        loss = self.call(
-            answer,
-            mine,
-            mine_opt,
-            loss_fn,
-            tf.constant(images),
-            tf.constant(labels),
-            self.max_norm,
-            signature="gradient_step(model, optimizer, loss_fn, images, labels, max_norm)",
-        )
+        def same(a, b, trainable=True):
+            pairs = zip(*(m.trainable_weights if trainable else m.non_trainable_weights for m in (a, b)))
+            return all(np.allclose(np.asarray(x), np.asarray(y), atol=1e-6) for x, y in pairs)
+
+        loss_fn, mine, reference, unclipped = keras.losses.SparseCategoricalCrossentropy(True), tiny(), tiny(), tiny()
+        loss = self.call(answer, mine, keras.optimizers.SGD(0.1), loss_fn, tf.constant(images), tf.constant(labels),
+                         self.max_norm, signature="gradient_step(model, optimizer, loss_fn, images, labels, max_norm)")  # fmt: skip
         with tf.GradientTape() as tape:
-            ref_logits = reference(images, training=True)
-            ref_loss = loss_fn(labels, ref_logits)
-        ref_gradients = tape.gradient(ref_loss, reference.trainable_variables)
-        unclipped = tiny_model()
-        keras.optimizers.SGD(0.1).apply_gradients(zip(ref_gradients, unclipped.trainable_variables))
-        clipped, _ = tf.clip_by_global_norm(ref_gradients, self.max_norm)
-        ref_opt.apply_gradients(zip(clipped, reference.trainable_variables))
-
-        unchanged = all(np.array_equal(np.asarray(w), b) for w, b in zip(mine.trainable_weights, before))
-        if unchanged and loss is None:
-            self.fail(
-                "Your gradient_step does nothing yet (it returns None and changes no weight): write its body "
-                "in place of the `...`: a GradientTape around the forward pass, the gradients, apply_gradients, "
-                "and `return loss`."
-            )
-        if unchanged:
-            self.fail(
-                "The weights did not change: call optimizer.apply_gradients(zip(gradients, model.trainable_variables))."
-            )
+            ref_loss = loss_fn(labels, reference(images, training=True))
+        gradients = tape.gradient(ref_loss, reference.trainable_variables)
+        keras.optimizers.SGD(0.1).apply_gradients(zip(gradients, unclipped.trainable_variables))
+        clipped = tf.clip_by_global_norm(gradients, self.max_norm)[0]
+        keras.optimizers.SGD(0.1).apply_gradients(zip(clipped, reference.trainable_variables))
+        if same(mine, tiny()):
+            self.fail("Your gradient_step does nothing yet (it returns None and changes no weight): write its body."
+                      if loss is None else "The weights did not change: call optimizer.apply_gradients(zip("
+                      "gradients, model.trainable_variables)).")  # fmt: skip
         if loss is None:
             self.fail("Your function returns nothing: end it with `return loss`.")
-        try:
-            loss_value = float(np.asarray(loss))
-        except (TypeError, ValueError):
-            self.fail(f"Return the loss as a single number (a scalar tensor), got {type(loss).__name__}.")
-        moving_before = [np.asarray(v) for v in tiny_model().non_trainable_weights]
-        if all(np.array_equal(np.asarray(v), b) for v, b in zip(mine.non_trainable_weights, moving_before)):
+        if same(mine, tiny(), trainable=False):
             self.fail("The BatchNorm statistics did not move: call the model with training=True inside the tape.")
-
-        def same(a, b):
-            return all(np.allclose(np.asarray(x), np.asarray(y), atol=1e-6) for x, y in zip(a, b))
-
-        if same(mine.trainable_weights, unclipped.trainable_weights):
-            self.fail(
-                "Your step applies the gradients unclipped: before apply_gradients, rescale them with "
-                "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`."
-            )
-        for mine_w, ref_w in zip(mine.trainable_weights, reference.trainable_weights):
-            if not np.allclose(np.asarray(mine_w), np.asarray(ref_w), atol=1e-6):
-                self.fail(
-                    f"After your step, weight {mine_w.path} differs from one reference step: compute "
-                    "loss_fn(labels, logits) (labels first), take its gradient with respect to "
-                    "model.trainable_variables, clip all gradients together with tf.clip_by_global_norm "
-                    "(not each one with tf.clip_by_norm), and apply them exactly once."
-                )
-        if not np.isclose(loss_value, float(ref_loss), rtol=1e-4, atol=1e-5):
-            self.fail(
-                f"The update is right, but you return {loss_value:.4f} instead of the loss of this batch "
-                f"({float(ref_loss):.4f}): return the loss computed inside the tape."
-            )
-        return (
-            "Your step matches the reference clipped update exactly. In Keras you get the same with "
-            "keras.optimizers.Adam(..., global_clipnorm=1.0)."
-        )
+        if same(mine, unclipped):
+            self.fail("Your step applies the gradients unclipped: before apply_gradients, rescale them with "
+                      "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`.")  # fmt: skip
+        if not same(mine, reference):
+            self.fail("Your weights differ from one reference step: compute loss_fn(labels, logits) (labels first), "
+                      "its gradient with respect to model.trainable_variables, clip all gradients together with "
+                      "tf.clip_by_global_norm (not each with tf.clip_by_norm), and apply them exactly once.")  # fmt: skip
+        if not np.isclose(float(np.asarray(loss)), float(ref_loss), rtol=1e-4, atol=1e-5):
+            self.fail(f"The update is right, but you return {float(np.asarray(loss)):.4f} instead of this batch's "
+                      f"loss ({float(ref_loss):.4f}): return the loss computed inside the tape.")  # fmt: skip
+        return "Your step matches the reference clipped update exactly (in Keras: Adam(..., global_clipnorm=1.0))."
 
 
-q1 = SimpleCnnHistory()
-q2 = ImprovedModel()
-q3 = GradientStep()
+q1, q2, q3, q4 = FitLine(), FashionCnn(), ImprovedModel(), GradientStep()
