@@ -352,7 +352,7 @@ def _layer_picks():
 
 COMPUTING_ANSWERS = {
     "ch02.q3": _poolings,
-    "ch03.q3": _gradient_steps,
+    "ch03.q4": _gradient_steps,
     "ch04.q1": _augmentations,
     "ch07.q1": _sure_answers,
     "ch08.q1": _layer_picks,
