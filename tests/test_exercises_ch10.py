@@ -57,7 +57,7 @@ def test_q2_right_as_a_list_or_an_array():
     [
         (lambda n, workers, index: list(range(index * (n // workers), (index + 1) * (n // workers))), "deals it out"),
         (lambda n, workers, index: list(range(index - 1, n, workers)), "That is worker 0's shard"),
-        (lambda n, workers, index: list(range(0, n, index + 1)), "worker 1 reads [1, 4, 7]"),
+        (lambda n, workers, index: list(range(0, n, index + 1)), "worker 1 reads [1, 4, 7]; not (0, 2, 4, 6, 8)"),
         (lambda n, workers, index: 1 / 0, "ZeroDivisionError"),
     ],
 )
@@ -81,6 +81,7 @@ def test_q3_right_in_numpy_and_in_tensorflow():
         (lambda losses, global_batch: np.mean(losses), "4x too large"),
         (lambda losses, global_batch: np.sum(losses), "128x too large"),
         (lambda losses, global_batch: np.mean(losses) / 128, "expect"),
+        (lambda losses, global_batch: losses / global_batch, "Return one number"),
     ],
 )
 def test_q3_wrong(wrong, fragment):

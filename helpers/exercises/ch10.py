@@ -53,16 +53,18 @@ class WorkerShard(Question):
         "return list(range(index, n, num_workers))",
     ]
 
+    mistakes = {
+        (3, 4, 5): "shard does not cut the data into blocks: it deals it out like cards, every 3rd element.",
+        (0, 3, 6, 9): "That is worker 0's shard: worker 1 starts at element 1 (indexes count from 0).",
+    }
+
     def _check(self, worker_shard):
-        got = as_array(
-            self, self.call(worker_shard, 10, 3, 1, signature="worker_shard(n, num_workers, index)"), "The shard"
-        )
-        if got.tolist() == [3, 4, 5]:
-            self.fail("shard does not cut the data into blocks: it deals it out like cards, every 3rd element.")
-        if got.tolist() == [0, 3, 6, 9]:
-            self.fail("That is worker 0's shard: worker 1 starts at element 1 (indexes count from 0).")
-        if got.tolist() != [1, 4, 7]:
-            self.fail(f"Of 10 examples shared by 3 workers, worker 1 reads [1, 4, 7]; you gave {got.tolist()}.")
+        got = self.call(worker_shard, 10, 3, 1, signature="worker_shard(n, num_workers, index)")
+        got = tuple(as_array(self, got, "The shard").ravel().tolist())
+        if got != (1, 4, 7):
+            self.fail(
+                self.mistakes.get(got, f"Of 10 examples shared by 3 workers, worker 1 reads [1, 4, 7]; not {got}.")
+            )
 
 
 class ReplicaLoss(Question):
@@ -76,16 +78,17 @@ class ReplicaLoss(Question):
 
     def _check(self, replica_loss):
         losses = np.random.default_rng(10).uniform(0.5, 2.5, 32).astype("float32")
-        got = float(
-            as_array(self, self.call(replica_loss, losses, 128, signature="replica_loss(losses, 128)"), "The loss")
-        )
+        got = as_array(self, self.call(replica_loss, losses, 128, signature="replica_loss(losses, 128)"), "The loss")
+        if got.size != 1:
+            self.fail(f"Return one number, the replica's loss; you returned {got.size} numbers of shape {got.shape}.")
+        got = float(got.ravel()[0])
         if np.isclose(got, losses.mean()):
             self.fail("That is the mean over this replica's 32 examples: summed over 4 replicas it is 4x too large.")
         if np.isclose(got, losses.sum()):
             self.fail("Divide the sum by the global batch size (128), or the summed gradients are 128x too large.")
         if not np.isclose(got, losses.sum() / 128, rtol=1e-5):
             self.fail(
-                f"For 32 losses summing to {losses.sum():.3f} and a global batch of 128 expect {losses.sum() / 128:.4f}; got {got:.4f}."
+                f"32 losses summing to {losses.sum():.3f}, global batch 128: expect {losses.sum() / 128:.4f}, not {got:.4f}."
             )
 
 
