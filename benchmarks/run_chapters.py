@@ -204,7 +204,7 @@ CHAPTER10 = {
     "parallel_map_speedup": ("ch10.parallel_map_speedup", "×", ".0f", 1),
     "batched_map_speedup": ("ch10.batched_map_speedup", "×", ".0f", 1),
     "bfloat16_speedup": ("ch10.bfloat16_speedup", "×", ".1f", 1),
-    "xla_speedup": ("ch10.xla_speedup", "×", ".2f", 1),
+    "xla_speedup": ("ch10.xla_speedup", "×", ".1f", 1),
     "two_workers_train_seconds": ("ch10.two_workers.train_seconds", "s", ".0f", 1),
     "mirrored_train_seconds": ("ch10.mirrored.train_seconds", "s", ".0f", 1),
 }
