@@ -15,7 +15,7 @@ scripts to read (e.g. ``bench_chapters.py --recorded RESULTS/06.jsonl``).
 
 ``--record`` writes ``chapters.NN.minutes`` into ``benchmarks/results.json``, and then what the
 chapters measured, through each chapter's own benchmark script (03: ``bench_chapter03``, 04:
-``bench_chapter04``, 05: ``bench_transfer``, 06 and 07: ``bench_chapters``), so that one run of
+``bench_chapter04``, 05: ``bench_transfer``, 06 and 07: ``bench_chapters``; 10: ``chapter10_figures`` here), so that one run of
 the course gives every figure the README and the notebooks quote. With ``--keep``, the run also
 lists its slowest cells (``--cells`` lists them again later from the kept notebooks). The times are wall-clock times: on a shared machine they are
 longer than on an idle one (the load average is printed and recorded with them).
