@@ -52,6 +52,7 @@ SLOWEST_FIRST = [
     "solutions/04_data_augmentation.ipynb",
     "solutions/07_inference.ipynb",
     "solutions/09_your_own_classifier.ipynb",
+    "solutions/10_training_at_scale.ipynb",
     "solutions/08_look_inside.ipynb",
     "tests/test_chapter03.py",
     "tests/test_models.py",
@@ -59,7 +60,6 @@ SLOWEST_FIRST = [
     "solutions/01_datasets.ipynb",
     "notebooks/07_inference.ipynb",
     "tests/test_figures.py",
-    "tests/test_multiworker.py",
     "solutions/06_evaluation.ipynb",
 ]
 

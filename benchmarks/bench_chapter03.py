@@ -164,8 +164,6 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
         # processor time: what both trainings cost, whatever else the machine was doing meanwhile
         cpu_ratio = float(results["train_cpu_seconds"]) / float(results["first_cnn_train_cpu_seconds"])
         values["ch03.classifier.cpu_time_ratio"] = round(cpu_ratio, 2)
-    if "multiworker_cpu_ratio" in results:  # the chapter's own two-workers-vs-one-process cell
-        values["ch03.notebook_multiworker.cpu_ratio"] = round(float(results["multiworker_cpu_ratio"]), 1)
     how = (
         "chapter 03 notebook run whole in full mode on real CIFAR-10 (50,000 train of which 5,000 for validation, the official 10,000 test) by "
         "bench_chapter03.py --mirror DIR; times are wall-clock training times in the same run"
@@ -186,13 +184,11 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
             "ch03.classifier.val_flip_gain": "points",
             "ch03.classifier.cpu_time_ratio": "×",
             "ch03.classifier.test_flip_gain": "points",
-            "ch03.notebook_multiworker.cpu_ratio": "×",
         },
         formats={f"ch03.classifier.{key}": ".1f" for key in (*percent, "val_flip_gain", "test_flip_gain")}
         | {
             "ch03.classifier.time_ratio": ".2f",
             "ch03.classifier.cpu_time_ratio": ".2f",
-            "ch03.notebook_multiworker.cpu_ratio": ".1f",
         },
     )
 

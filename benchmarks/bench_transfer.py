@@ -113,7 +113,6 @@ def figures(results: dict[str, object], notebook_seconds: float, speed: dict[str
         "cached_head": results.get("cached_head_seconds"),
         "feature_extraction": results.get("feature_extraction_seconds"),
         "fine_tuning": results.get("fine_tuning_seconds"),
-        "resnet50_exercise": results.get("resnet50_exercise_seconds"),
     }
     for key, value in seconds.items():
         if value is not None:

@@ -15,7 +15,7 @@ scripts to read (e.g. ``bench_chapters.py --recorded RESULTS/06.jsonl``).
 
 ``--record`` writes ``chapters.NN.minutes`` into ``benchmarks/results.json``, and then what the
 chapters measured, through each chapter's own benchmark script (03: ``bench_chapter03``, 04:
-``bench_chapter04``, 05: ``bench_transfer``, 06 and 07: ``bench_chapters``), so that one run of
+``bench_chapter04``, 05: ``bench_transfer``, 06 and 07: ``bench_chapters``; 10: ``chapter10_figures`` here), so that one run of
 the course gives every figure the README and the notebooks quote. With ``--keep``, the run also
 lists its slowest cells (``--cells`` lists them again later from the kept notebooks). The times are wall-clock times: on a shared machine they are
 longer than on an idle one (the load average is printed and recorded with them).
@@ -104,7 +104,7 @@ def cells_table(kept: Path, min_seconds: float = 15.0) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, help="the offline mirror (COURSE_DATA_DIR)")
-    parser.add_argument("--chapters", nargs="+", help="two-digit chapter numbers (default: 00 to 09)")
+    parser.add_argument("--chapters", nargs="+", help="two-digit chapter numbers (default: 00 to 10)")
     parser.add_argument("--models", type=Path, help="models folder to share (default: a new temporary one)")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds allowed per cell (default 7200)")
     parser.add_argument("--keep", type=Path, help="save each executed notebook in this folder")
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--mirror DIR is needed to run the chapters")
     if not (args.mirror / "datasets").is_dir():
         parser.error(f"{args.mirror} is not an offline mirror (no datasets/ in it): see python -m helpers prefetch")
-    selected = args.chapters or list(COURSE)
+    selected = args.chapters or [*COURSE, *OPTIONAL]
     models = args.models or Path(tempfile.mkdtemp(prefix="run_chapters_models_"))
     env = {
         "COURSE_DATA_DIR": str(args.mirror),
@@ -192,6 +192,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 COURSE = tuple(f"{n:02d}" for n in range(10))
+"""The chapters every learner takes; ``chapters.total_minutes`` is their sum."""
+OPTIONAL = ("10",)
+"""Optional chapters: run by default, timed, but not part of the total."""
+
+# What chapter 10 records (``course.record_result`` name) -> its figure in results.json: key, unit, format, scale.
+CHAPTER10 = {
+    "first_block_mac_share": ("ch10.first_block.mac_share", "%", ".0f", 100),
+    "first_block_time_share": ("ch10.first_block.time_share", "%", ".0f", 100),
+    "cache_penalty": ("ch10.cache_penalty", "×", ".1f", 1),
+    "parallel_map_speedup": ("ch10.parallel_map_speedup", "×", ".0f", 1),
+    "batched_map_speedup": ("ch10.batched_map_speedup", "×", ".0f", 1),
+    "bfloat16_speedup": ("ch10.bfloat16_speedup", "×", ".1f", 1),
+    "xla_speedup": ("ch10.xla_speedup", "×", ".1f", 1),
+    "two_workers_train_seconds": ("ch10.two_workers.train_seconds", "s", ".0f", 1),
+    "mirrored_train_seconds": ("ch10.mirrored.train_seconds", "s", ".0f", 1),
+}
+
+
+def chapter10_figures(results: dict) -> dict[str, float]:
+    """Chapter 10's recorded results as results.json figures (those it recorded)."""
+    return {
+        key: round(float(results[name]) * scale, 2) for name, (key, _, _, scale) in CHAPTER10.items() if name in results
+    }
 
 
 def record_figures(results: Path, kept: Path | None, load: str) -> int:
@@ -272,6 +295,18 @@ def record_figures(results: Path, kept: Path | None, load: str) -> int:
             {"ch09.notebook.test_accuracy": round(100 * float(results_09["test_accuracy"]), 1)},
             script="benchmarks/run_chapters.py", how=how, machine_load=load,
             units={"ch09.notebook.test_accuracy": "%"}, formats={"ch09.notebook.test_accuracy": ".0f"},
+        )  # fmt: skip
+    if "10" in found and (values := chapter10_figures(read_results(found["10"]))):
+        results_10 = read_results(found["10"])
+        how = (
+            "chapter 10 notebook run whole in full mode on 10,000 real CIFAR-10 training images "
+            f"(bfloat16 instructions: {results_10.get('has_bfloat16')}; both workers' weights identical: "
+            f"{results_10.get('same_weights')}) (benchmarks/run_chapters.py)"
+        )
+        figures = {key: (unit, fmt) for key, unit, fmt, _ in CHAPTER10.values()}
+        report.record(
+            values, script="benchmarks/run_chapters.py", how=how, machine_load=load,
+            units={k: figures[k][0] for k in values}, formats={k: figures[k][1] for k in values},
         )  # fmt: skip
     return 0
 

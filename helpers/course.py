@@ -244,9 +244,9 @@ def summary_line() -> str:
 def strategy():
     """The ``tf.distribute`` strategy for where this runs; the one place that decides.
 
-    - ``TF_CONFIG`` names a cluster of several workers (one per machine, or the processes of
-      ``python -m helpers.multiworker launch``): ``MultiWorkerMirroredStrategy``. Call this
-      first in such a program, before any other TensorFlow operation.
+    - ``TF_CONFIG`` names a cluster of several workers (one per machine, or processes on one
+      machine, as in chapter 10): ``MultiWorkerMirroredStrategy``. Call this first in such a
+      program, before any other TensorFlow operation.
     - a TPU (Colab: Runtime > Change runtime type > TPU): ``TPUStrategy``;
     - several GPUs: ``MirroredStrategy`` (one model copy per GPU);
     - otherwise the default strategy (one device).

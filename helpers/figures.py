@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -457,113 +456,6 @@ def learning_rate_schedule(schedule, total_steps: int, *, steps_per_epoch: int |
     ax.set_ylim(0, peak * 1.15 if peak > 0 else 1)
     ax.set_xlim(0, max(steps[-1], 1))
     return {"line": line, "peak_step": peak_step, "peak": peak, "final": float(rates[-1]), "ax": ax}
-
-
-def _conv_blocks(model) -> list[list]:
-    """The model's convolution blocks: each Conv2D with the layers after it, up to the next one or the head."""
-    import keras
-
-    head = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D, keras.layers.Flatten,
-            keras.layers.Dense)  # fmt: skip
-    blocks: list[list] = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            blocks.append([layer])
-        elif isinstance(layer, head):
-            if blocks:
-                break
-        elif blocks:
-            blocks[-1].append(layer)
-    if not blocks:
-        raise ValueError(f"{model.name} has no Conv2D layer: block_costs draws the cost of convolution blocks.")
-    return blocks
-
-
-def _fresh_copy(layer):
-    """A new layer with ``layer``'s settings: the learner's model and random state stay untouched."""
-    import keras
-
-    config = layer.get_config()
-    if isinstance(layer, keras.layers.Conv2D):
-        config["kernel_initializer"] = "zeros"  # timing does not depend on the values; no random draw
-    if "seed" in config and config["seed"] is None:  # dropout and other random layers: a fixed seed, no draw
-        config["seed"] = 0
-    return type(layer).from_config(config)
-
-
-def block_costs(model, *, batch_size: int = 128, rounds: int = 3, repeats: int = 4, ax: Any = None) -> dict:
-    """Each convolution block's share of the multiply-adds beside its share of a training step's time.
-
-    Times one forward and backward pass of a fresh copy of every block (same layers and
-    shapes, its own weights) on a random batch, block after block, ``rounds`` times, and keeps
-    each block's fastest time. The model itself, its weights and the random state of
-    Keras, NumPy and Python are left as they were. Returns the block labels,
-    ``multiply_adds``, ``seconds`` (per step of ``batch_size`` images) and both shares.
-    """
-    import keras
-    import tensorflow as tf
-
-    if batch_size < 1 or rounds < 1 or repeats < 1:
-        raise ValueError(f"batch_size, rounds and repeats must be at least 1; got {batch_size}, {rounds}, {repeats}.")
-    rng = np.random.default_rng(0)
-    labels, multiply_adds, steps = [], [], []
-    for index, block in enumerate(_conv_blocks(model), start=1):
-        conv = block[0]
-        try:
-            in_shape, out_shape = tuple(conv.input.shape[1:]), tuple(conv.output.shape[1:])
-        except (AttributeError, ValueError) as error:
-            raise ValueError(
-                f"{model.name} has not been built, so its blocks have no shapes yet ({error}). "
-                "Start the model with keras.Input(shape=...), or call it once on a batch of images."
-            ) from None
-        if None in in_shape:
-            raise ValueError(
-                f"block_costs needs a fixed image size, but {conv.name} takes inputs of shape {in_shape}. "
-                "Build the model with a fixed size, e.g. keras.Input(shape=(32, 32, 3))."
-            )
-        first = conv.data_format == "channels_first"
-        in_size, out_size = (in_shape[1:], out_shape[1:]) if first else (in_shape[:2], out_shape[:2])
-        copy = keras.Sequential([keras.Input(in_shape, name=f"block_{index}_input")] + [_fresh_copy(layer) for layer in block],
-                                name=f"block_{index}")  # fmt: skip
-        images = tf.constant(rng.random((batch_size, *in_shape), dtype=np.float32))
-
-        @tf.function
-        def step(images, copy=copy):
-            with tf.GradientTape() as tape:
-                tape.watch(images)  # later blocks pass gradients on to the block before them
-                loss = tf.reduce_sum(copy(images, training=True))
-            return tape.gradient(loss, [images, *copy.trainable_weights])
-
-        step(images)  # the first call builds the graph: not timed
-        labels.append(f"block {index}: {conv.filters} filters\non {in_size[0]}×{in_size[1]} maps")
-        multiply_adds.append(int(np.prod(out_size)) * int(np.prod(conv.kernel.shape)))
-        steps.append((step, images))
-    seconds = [math.inf] * len(steps)
-    for _ in range(rounds):  # block after block, round after round: a slow moment hits all blocks alike
-        for index, (step, images) in enumerate(steps):
-            start = time.perf_counter()
-            for _ in range(repeats):
-                [gradient.numpy() for gradient in step(images)]
-            seconds[index] = min(seconds[index], (time.perf_counter() - start) / repeats)
-    mac_share = np.array(multiply_adds, dtype=float) / sum(multiply_adds)
-    time_share = np.array(seconds) / sum(seconds)
-
-    ax = _new_axes(ax, (8, 0.9 * len(labels) + 1.4))
-    rows = np.arange(len(labels))
-    ax.barh(rows - 0.2, 100 * mac_share, height=0.38, color=BLUE, label="share of the multiply-adds")
-    ax.barh(rows + 0.2, 100 * time_share, height=0.38, color=ORANGE, hatch="//", edgecolor=INK,
-            label=f"share of the measured time (forward + backward, batch {batch_size})")  # fmt: skip
-    for row, macs, share in zip(rows, mac_share, time_share):
-        ax.text(100 * macs + 0.8, row - 0.2, f"{macs:.0%}", va="center", fontsize=9)
-        ax.text(100 * share + 0.8, row + 0.2, f"{share:.0%}", va="center", fontsize=9)
-    ax.set_yticks(rows, labels)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100 * max(mac_share.max(), time_share.max()) * 1.2)
-    ax.set_xlabel("% of the whole network's convolution blocks")
-    ax.set_title("Where a training step goes, block by block")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=9)
-    return {"blocks": labels, "multiply_adds": multiply_adds, "seconds": seconds,
-            "mac_share": mac_share, "time_share": time_share, "ax": ax}  # fmt: skip
 
 
 def _schematic_history(epochs: int = 30) -> dict[str, np.ndarray]:

@@ -375,61 +375,6 @@ def test_transfer_setup_enlarges_the_top_of_a_long_base():
     assert figures.transfer_setup(transfer_model()[0])["zoomed"] == {}  # a short base needs no enlargement
 
 
-def two_block_model():
-    inputs = keras.Input((16, 16, 3))
-    x = layers.Rescaling(1 / 255)(inputs)
-    x = layers.RandomFlip("horizontal")(x)  # before the first convolution: not part of a block
-    x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.Dropout(0.1)(x)  # inside the first block: blocks end only at the next Conv2D or the head
-    x = layers.Conv2D(8, 3, padding="same")(x)
-    x = layers.MaxPooling2D()(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, layers.Dense(3)(layers.Dropout(0.1)(x)), name="two_blocks")
-
-
-def test_block_costs_counts_multiply_adds_and_times_every_block():
-    drawn = figures.block_costs(two_block_model(), batch_size=8, rounds=1, repeats=1)
-    assert drawn["blocks"] == ["block 1: 4 filters\non 16×16 maps", "block 2: 8 filters\non 8×8 maps"]
-    assert drawn["multiply_adds"] == [16 * 16 * 4 * 3 * 3 * 3, 8 * 8 * 8 * 3 * 3 * 4]
-    assert drawn["mac_share"] == pytest.approx([0.6, 0.4])
-    assert all(seconds > 0 for seconds in drawn["seconds"]) and drawn["time_share"].sum() == pytest.approx(1)
-    bars = [patch for patch in drawn["ax"].patches if type(patch).__name__ == "Rectangle"]
-    assert len(bars) == 4 and bars[0].get_width() == pytest.approx(60)
-    assert {"60%", "40%"} <= set(texts(drawn["ax"]))
-
-
-def test_block_costs_leaves_the_model_and_the_random_state_alone():
-    import random
-
-    model = two_block_model()
-    weights = [w.numpy().copy() for w in model.weights]
-
-    def draws(call):
-        keras.utils.set_random_seed(7)
-        call()
-        return (float(keras.random.uniform(())), float(np.random.rand()), random.random())
-
-    assert draws(lambda: figures.block_costs(model, batch_size=4, rounds=1, repeats=1)) == draws(lambda: None)
-    assert all(np.array_equal(w.numpy(), before) for w, before in zip(model.weights, weights))
-
-
-def test_block_costs_explains_bad_input():
-    dense_only = keras.Sequential([keras.Input((4,)), layers.Dense(2)], name="mlp")
-    with pytest.raises(ValueError, match="mlp has no Conv2D"):
-        figures.block_costs(dense_only)
-    with pytest.raises(ValueError, match="batch_size, rounds and repeats must be at least 1"):
-        figures.block_costs(two_block_model(), batch_size=0)
-    unbuilt = keras.Sequential([layers.Conv2D(4, 3), layers.MaxPooling2D()], name="unbuilt")
-    with pytest.raises(ValueError, match="unbuilt has not been built.*keras.Input"):
-        figures.block_costs(unbuilt)
-    any_size = keras.Sequential([keras.Input((None, None, 3)), layers.Conv2D(4, 3)], name="any_size")
-    with pytest.raises(ValueError, match=r"needs a fixed image size.*\(None, None, 3\)"):
-        figures.block_costs(any_size)
-
-
 def test_the_chapters_diagrams_are_fresh_small_and_described():
     """Each stored diagram is what tools/draw_figures.py draws today (pixels, small tolerance)."""
     assert draw_figures.stale() == [], "run `python tools/draw_figures.py --write`, then `tools/notebooks.py --write`"

@@ -85,7 +85,7 @@ def test_chapter03_records_the_time_ratio_in_wall_and_processor_time(monkeypatch
         "train_seconds": 600.0,
     }
     if with_cpu:
-        results |= {"first_cnn_train_cpu_seconds": 400.0, "train_cpu_seconds": 900.0, "multiworker_cpu_ratio": 2.76}
+        results |= {"first_cnn_train_cpu_seconds": 400.0, "train_cpu_seconds": 900.0}
     _bench_chapter03().record(results, notebook_seconds=1200, load_start="idle")
     values = recorded["values"]
     assert values["ch03.classifier.time_ratio"] == 2.4
@@ -93,11 +93,8 @@ def test_chapter03_records_the_time_ratio_in_wall_and_processor_time(monkeypatch
     assert recorded["formats"]["ch03.classifier.time_ratio"] == ".2f"
     if with_cpu:
         assert values["ch03.classifier.cpu_time_ratio"] == 2.25
-        assert values["ch03.notebook_multiworker.cpu_ratio"] == 2.8
-        assert recorded["units"]["ch03.notebook_multiworker.cpu_ratio"] == "×"
     else:
         assert "ch03.classifier.cpu_time_ratio" not in values
-        assert "ch03.notebook_multiworker.cpu_ratio" not in values
 
 
 def test_a_quoted_figure_must_match_its_marker():

@@ -101,7 +101,7 @@ def test_a_cpu_name_that_would_spoil_the_keys_is_refused_with_what_to_type(name)
 
 
 def test_record_figures_records_each_chapters_figures_under_its_keys(tmp_path, monkeypatch):
-    """A run's RESULTS/NN.jsonl become results.json figures: chapter 01's digits, 02's CNN, 08's tables, 09's accuracy."""
+    """A run's RESULTS/NN.jsonl become results.json figures: 01's digits, 02's CNN, 08's tables, 09's accuracy, 10's timings."""
     import report
 
     def rows(chapter, **values):
@@ -116,9 +116,10 @@ def test_record_figures_records_each_chapters_figures_under_its_keys(tmp_path, m
     rows("02_convolution_from_scratch", cifar_cnn_val_accuracy=0.6029, conv2d_numpy_over_tf=1.6)
     rows("08_look_inside", temperature=1.0379, cifar_test_accuracy=0.8027)
     rows("09_your_own_classifier", test_accuracy=0.76)
+    rows("10_training_at_scale", first_block_time_share=0.345, parallel_map_speedup=5.8, same_weights=True)
     figures = {
         f"chapters.{n}.minutes": {"value": 1.0, "unit": "min", "script": "s", "how": "h", "date": "d", "load": "l"}
-        for n in ("01", "02", "08", "09")
+        for n in ("01", "02", "08", "09", "10")
     }
     path = tmp_path / "results.json"
     path.write_text(json.dumps(figures))
@@ -131,6 +132,8 @@ def test_record_figures_records_each_chapters_figures_under_its_keys(tmp_path, m
     assert recorded["ch02.cifar_cnn_val_accuracy"] == 60.3
     assert recorded["ch08.temperature"] == 1.04 and recorded["ch08.cifar_test_accuracy"] == 80.3
     assert recorded["ch09.notebook.test_accuracy"] == 76.0
+    assert recorded["ch10.first_block.time_share"] == 34.5 and recorded["ch10.parallel_map_speedup"] == 5.8
+    assert "ch10.xla_speedup" not in recorded  # not recorded by that run
     assert not any(
         "mnist" in key for key in recorded
     )  # MNIST is not in the mirror: a stand-in figure is never recorded

@@ -79,6 +79,6 @@ def read_chapter(path: Path | Traversable, chapter: str | None = None) -> Simple
     return SimpleNamespace(**made, questions=list(made.values()))
 
 
-CHAPTERS = {f"ch{n:02d}": read_chapter(DATA / f"ch{n:02d}.json") for n in range(10)}
-"""Every chapter's review questions, keyed 'ch00' ... 'ch09'."""
-ch00, ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09 = CHAPTERS.values()
+CHAPTERS = {f"ch{n:02d}": read_chapter(DATA / f"ch{n:02d}.json") for n in range(11)}
+"""Every chapter's review questions, keyed 'ch00' ... 'ch10'."""
+ch00, ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10 = CHAPTERS.values()

@@ -1,0 +1,95 @@
+"""Chapter 10 (Training faster and at scale): a worker's TF_CONFIG, its shard, one replica's loss."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from helpers.exercises.question import Question, as_array
+
+HOSTS = ["192.168.1.20:2222", "192.168.1.21:2222", "192.168.1.22:2222"]
+
+
+class WorkerConfig(Question):
+    chapter, number = "ch10", 1
+    title = "The TF_CONFIG of one worker"
+    hints = [
+        "Every worker gets the same 'cluster' (all the addresses) and its own 'task'.",
+        'The task is {"type": "worker", "index": i}; indexes count from 0, in the order of the address list.',
+        'return {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": index}}',
+    ]
+    correct_message = "Set it with os.environ['TF_CONFIG'] = json.dumps(...) on that machine, before TensorFlow starts."
+
+    def _check(self, tf_config):
+        got = self.call(tf_config, list(HOSTS), 2, signature="tf_config(hosts, index)")
+        if isinstance(got, str):  # json.dumps(...) of the dict is fine too
+            try:
+                got = json.loads(got)
+            except json.JSONDecodeError:
+                self.fail(f"Your function returned text that is not JSON: {got!r}. Return the dict itself.")
+        if not isinstance(got, dict) or not isinstance(got.get("cluster"), dict):
+            self.fail(f'Return a dict with a "cluster" and a "task"; for 3 hosts and index 2 you returned {got!r}.')
+        if got["cluster"] != {"worker": HOSTS}:
+            self.fail(
+                f'"cluster" must list EVERY worker, the same on each machine: {{"worker": {HOSTS}}}; '
+                f"you gave {got['cluster']!r}. A worker must know all the others to exchange gradients with them."
+            )
+        task = got.get("task") or {}
+        if task.get("type") != "worker":
+            self.fail(f'The task type of a worker is "worker"; you gave {task!r}.')
+        if task.get("index") == 3:
+            self.fail("Indexes count from 0: the third address of the list is index 2, as in Python lists.")
+        if task.get("index") != 2:
+            self.fail(f'For index 2 the task should be {{"type": "worker", "index": 2}}; you gave {task!r}.')
+
+
+class WorkerShard(Question):
+    chapter, number = "ch10", 2
+    title = "Which examples ds.shard(num_workers, index) gives a worker"
+    hints = [
+        "Run tf.data.Dataset.range(10).shard(3, 1) and list it: what do you see?",
+        "shard keeps every num_workers-th element, starting at element index.",
+        "return list(range(index, n, num_workers))",
+    ]
+
+    mistakes = {
+        (3, 4, 5): "shard does not cut the data into blocks: it deals it out like cards, every 3rd element.",
+        (0, 3, 6, 9): "That is worker 0's shard: worker 1 starts at element 1 (indexes count from 0).",
+    }
+
+    def _check(self, worker_shard):
+        got = self.call(worker_shard, 10, 3, 1, signature="worker_shard(n, num_workers, index)")
+        got = tuple(as_array(self, got, "The shard").ravel().tolist())
+        if got != (1, 4, 7):
+            self.fail(
+                self.mistakes.get(got, f"Of 10 examples shared by 3 workers, worker 1 reads [1, 4, 7]; not {got}.")
+            )
+
+
+class ReplicaLoss(Question):
+    chapter, number = "ch10", 3
+    title = "One replica's share of the loss"
+    hints = [
+        "The gradients of all replicas are added up. What must each replica divide by so that the sum is a mean?",
+        "Divide the sum of this replica's losses by the GLOBAL batch size, not by its own batch size.",
+        "return np.sum(per_example_losses) / global_batch_size",
+    ]
+
+    def _check(self, replica_loss):
+        losses = np.random.default_rng(10).uniform(0.5, 2.5, 32).astype("float32")
+        got = as_array(self, self.call(replica_loss, losses, 128, signature="replica_loss(losses, 128)"), "The loss")
+        if got.size != 1:
+            self.fail(f"Return one number, the replica's loss; you returned {got.size} numbers of shape {got.shape}.")
+        got = float(got.ravel()[0])
+        if np.isclose(got, losses.mean()):
+            self.fail("That is the mean over this replica's 32 examples: summed over 4 replicas it is 4x too large.")
+        if np.isclose(got, losses.sum()):
+            self.fail("Divide the sum by the global batch size (128), or the summed gradients are 128x too large.")
+        if not np.isclose(got, losses.sum() / 128, rtol=1e-5):
+            self.fail(
+                f"32 losses summing to {losses.sum():.3f}, global batch 128: expect {losses.sum() / 128:.4f}, not {got:.4f}."
+            )
+
+
+q1, q2, q3 = WorkerConfig(), WorkerShard(), ReplicaLoss()

@@ -1,0 +1,93 @@
+"""Chapter 10 checks: right answers pass, typical wrong answers get their own teaching message."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers.exercises import ch10
+
+
+def _says(question, answer, fragment):
+    verdict = question.verdict(answer)
+    assert verdict.status == "incorrect", verdict
+    assert fragment in verdict.message, verdict.message
+
+
+# ------------------------------------------------------------------ q1: TF_CONFIG of one worker
+def tf_config(hosts, index):
+    return {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": index}}
+
+
+def test_q1_right_as_a_dict_and_as_json_text():
+    assert ch10.q1.verdict(tf_config).ok
+    assert ch10.q1.verdict(lambda hosts, index: json.dumps(tf_config(hosts, index))).ok
+
+
+@pytest.mark.parametrize(
+    "wrong, fragment",
+    [
+        (lambda hosts, index: {"cluster": {"worker": hosts[index]}, "task": {"type": "worker", "index": index}},
+         "must list EVERY worker"),
+        (lambda hosts, index: {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": index + 1}},
+         "Indexes count from 0"),
+        (lambda hosts, index: {"cluster": {"worker": list(hosts)}, "task": {"type": "chief", "index": index}},
+         'task type of a worker is "worker"'),
+        (lambda hosts, index: {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": 0}},
+         "For index 2 the task should be"),
+        (lambda hosts, index: {"worker": list(hosts), "index": index}, 'with a "cluster" and a "task"'),
+        (lambda hosts, index: "worker 2", "not JSON"),
+        (lambda hosts: tf_config(hosts, 0), "should take two arguments"),
+    ],
+)  # fmt: skip
+def test_q1_wrong(wrong, fragment):
+    _says(ch10.q1, wrong, fragment)
+
+
+# ------------------------------------------------------------------ q2: a worker's shard
+def test_q2_right_as_a_list_or_an_array():
+    assert ch10.q2.verdict(lambda n, workers, index: list(range(index, n, workers))).ok
+    assert ch10.q2.verdict(lambda n, workers, index: np.arange(n)[index::workers]).ok
+
+
+@pytest.mark.parametrize(
+    "wrong, fragment",
+    [
+        (lambda n, workers, index: list(range(index * (n // workers), (index + 1) * (n // workers))), "deals it out"),
+        (lambda n, workers, index: list(range(index - 1, n, workers)), "That is worker 0's shard"),
+        (lambda n, workers, index: list(range(0, n, index + 1)), "worker 1 reads [1, 4, 7]; not (0, 2, 4, 6, 8)"),
+        (lambda n, workers, index: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_q2_wrong(wrong, fragment):
+    _says(ch10.q2, wrong, fragment)
+
+
+# ------------------------------------------------------------------ q3: one replica's loss
+def test_q3_right_in_numpy_and_in_tensorflow():
+    import tensorflow as tf
+
+    assert ch10.q3.verdict(lambda losses, global_batch: np.sum(losses) / global_batch).ok
+    assert ch10.q3.verdict(
+        lambda losses, global_batch: tf.nn.compute_average_loss(losses, global_batch_size=global_batch)
+    ).ok
+
+
+@pytest.mark.parametrize(
+    "wrong, fragment",
+    [
+        (lambda losses, global_batch: np.mean(losses), "4x too large"),
+        (lambda losses, global_batch: np.sum(losses), "128x too large"),
+        (lambda losses, global_batch: np.mean(losses) / 128, "expect"),
+        (lambda losses, global_batch: losses / global_batch, "Return one number"),
+    ],
+)
+def test_q3_wrong(wrong, fragment):
+    _says(ch10.q3, wrong, fragment)
+
+
+@pytest.mark.parametrize("question", [ch10.q1, ch10.q2, ch10.q3])
+def test_not_attempted_yet(question):
+    assert question.verdict(...).status == "not attempted"
