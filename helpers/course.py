@@ -104,6 +104,14 @@ def _positive_int(what: str, n: Any) -> None:
         raise ValueError(f"{what}() needs a whole number of at least 1, got {n!r}.")
 
 
+def human_bytes(n: float) -> str:
+    """A size for people: ``300_000`` -> ``'293 KB'``, ``2048`` -> ``'2.0 KB'`` (1 KB = 1024 bytes)."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}" if n < 10 * scale else f"{n / scale:.0f} {unit}"
+    return f"{n:.0f} B"
+
+
 # ------------------------------------------------------------------------- quiet
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's C++ and Python log chatter (call before importing TF)."""

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from helpers import course, standins
-from helpers.images import is_hidden, list_images
+from helpers.images import IMAGE_EXTENSIONS, is_hidden, list_images
 
 # fmt: off
 CLASS_NAMES: dict[str, list[str]] = {
@@ -141,10 +141,6 @@ def flowers_dir() -> Path:
 
 
 # ------------------------------------------------------------------ class-folder datasets
-KERAS_IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-"""The extensions ``keras.utils.image_dataset_from_directory`` reads."""
-
-
 def class_folders(directory: Path | str) -> list[str]:
     """The class names of a ``<class>/<image>`` folder: its visible sub-folders that hold images.
 
@@ -228,16 +224,13 @@ def folder_datasets(
 
 def _visible_view(directory: Path, class_names: list[str], verbose: bool) -> str:
     """``directory``, or a temporary folder of links to its visible images when Keras would read more."""
-    wanted = {
-        name: [p for p in list_images(directory / name, recursive=True) if p.suffix.lower() in KERAS_IMAGE_FORMATS]
-        for name in class_names
-    }
+    wanted = {name: list_images(directory / name, recursive=True) for name in class_names}
     keras_would_read = sum(
         1
         for name in class_names
         for root, _, files in os.walk(directory / name)
         for f in files
-        if f.lower().endswith(KERAS_IMAGE_FORMATS)
+        if f.lower().endswith(IMAGE_EXTENSIONS)
     )
     if keras_would_read == sum(len(files) for files in wanted.values()):
         return str(directory)

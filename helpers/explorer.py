@@ -21,6 +21,8 @@ import html
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+from helpers.course import human_bytes
+
 BYTES_PER_VALUE = 4  # float32
 POOLINGS = ("max", "average", "none")
 HEADS = ("global", "flatten")
@@ -260,14 +262,6 @@ def human(n: int) -> str:
         if n >= scale:
             return f"{n / scale:.2f}{unit}"
     return str(n)
-
-
-def human_bytes(n: int) -> str:
-    """``2048`` -> ``'2.0 KiB'``."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
 
 
 def _shape(shape: tuple[int, ...]) -> str:

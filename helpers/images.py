@@ -1,9 +1,10 @@
 """Reading image files the way learners actually have them.
 
-``read_image`` turns any readable file (JPEG, PNG, WebP, GIF, BMP, TIFF; grayscale, RGBA,
-palette, CMYK, 16-bit; rotated by EXIF) into an RGB ``uint8`` array, and refuses
-corrupt, truncated, empty, non-image and absurdly large files with a ``ValueError``
-that names the file and says what is wrong.
+``read_image`` turns any file Pillow reads (JPEG, PNG, GIF, BMP, also WebP and TIFF;
+grayscale, RGBA, palette, CMYK, 16-bit; rotated by EXIF) into an RGB ``uint8`` array, and
+refuses corrupt, truncated, empty, non-image and absurdly large files with a ``ValueError``
+that names the file and says what is wrong. ``list_images`` lists the files
+``keras.utils.image_dataset_from_directory`` reads, with the same rule for hidden names.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+"""The extensions ``keras.utils.image_dataset_from_directory`` reads; the course lists the same files."""
 MAX_PIXELS = 50_000_000
 """Refuse images above this many pixels (about 7000x7000): decoding one would take
 gigabytes of memory, and a classifier shrinks it to 224x224 anyway."""
 
 
 def is_hidden(path: Path | str) -> bool:
-    """True for names like ``.DS_Store`` or ``.ipynb_checkpoints``."""
+    """True for names like ``.DS_Store`` or ``.ipynb_checkpoints`` (Keras skips such class folders too)."""
     return Path(path).name.startswith(".")
 
 

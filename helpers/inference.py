@@ -27,6 +27,7 @@ __all__ = [
     "export_saved_model",
     "export_tflite",
     "load_image",
+    "size_on_disk",
     "tflite_interpreter",
     "tflite_predict",
     "top_k",
@@ -76,6 +77,14 @@ def export_saved_model(model: Any, directory: Path | str) -> Path:
     directory = Path(directory)
     model.export(str(directory), format="tf_saved_model", verbose=False)
     return directory
+
+
+def size_on_disk(path: Path | str) -> int:
+    """Bytes of a file, or of every file under a folder (a SavedModel is a folder)."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def export_tflite(saved_model_dir: Path | str, path: Path | str, optimize: bool = False) -> Path:

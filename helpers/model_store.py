@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import course
+from helpers import course, plots
 
 DEFAULT_DIR = Path("~/.course/models")
 ENV = "COURSE_MODELS_DIR"
@@ -43,18 +43,6 @@ def _candidates(name: str) -> list[Path]:
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_" for ch in name):
         raise ValueError(f"A model name is letters, digits, '-' and '_' only (e.g. 'ch03_cifar10'); got {name!r}.")
-
-
-def _history_dict(history: Any) -> dict[str, list[float]]:
-    """``keras.callbacks.History`` or a plain dict -> ``{metric: [floats]}``."""
-    if history is None:
-        return {}
-    values = getattr(history, "history", history)
-    if not isinstance(values, dict):
-        raise TypeError(
-            f"history must be what model.fit returned (or its .history dict), got {type(history).__name__}."
-        )
-    return {str(key): [float(v) for v in series] for key, series in values.items()}
 
 
 def _write_atomic(target: Path, write) -> None:
@@ -100,7 +88,7 @@ def save(
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
         "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "history": _history_dict(history),
+        "history": {} if history is None else plots.history_dict(history),
         "notes": dict(notes or {}),
     }
     try:
