@@ -167,6 +167,18 @@ def course_decisions(name: str, class_names: Sequence[str] | None = None) -> dic
 
 def apply_decisions(files: Sequence[str], labels: Sequence[int], class_names: Sequence[str], decisions: dict):
     """``(kept_indices, new_labels)``: removed images dropped, relabelled ones given their new class."""
+    if len(files) != len(labels):
+        raise ValueError(
+            f"files and labels differ in length ({len(files)} and {len(labels)}): pass one label per file."
+        )
+    class_names = list(class_names)
+    for file, decision in decisions.items():
+        if decision.decision != "remove" and decision.label not in class_names:
+            raise ValueError(
+                f"The decision for {file} gives it the class {decision.label!r}, which is not a class of this "
+                f"dataset ({', '.join(class_names)}). Fix that row of the decisions file, or pass this dataset's "
+                "class names."
+            )
     kept, new_labels = [], []
     for index, (file, label) in enumerate(zip(files, labels)):
         decision = decisions.get(file)

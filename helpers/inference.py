@@ -119,10 +119,19 @@ def tflite_interpreter(path: Path | str):
     except ImportError:
         tf = course.import_tensorflow()
         Interpreter = tf.lite.Interpreter  # noqa: N806 - the class, picked at run time
-    with warnings.catch_warnings(), course.native_stderr_silenced():
-        warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated.*")
-        interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
-        interpreter.allocate_tensors()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such .tflite file. Check the name, or export the model first.")
+    try:
+        with warnings.catch_warnings(), course.native_stderr_silenced():
+            warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated.*")
+            interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise ValueError(
+            f"{path} is not a TFLite model LiteRT can read ({str(exc).strip().splitlines()[0][:100]}). It may be "
+            "truncated or another kind of file: convert the model again with export_tflite."
+        ) from None
     return interpreter
 
 

@@ -124,3 +124,14 @@ def test_the_widget_buttons_write_the_csv(tmp_path):
     assert tool.position == 1 and "decided: <b>remove</b>" in tool.info.value
     with pytest.raises(ValueError, match="differ in length"):
         cleaning.CleaningTool(log, ["a.jpg"], [], lambda i: images[0])
+
+
+def test_apply_decisions_explains_an_unknown_class_and_uneven_lists():
+    decisions = {"roses/1.jpg": cleaning.Decision("roses/1.jpg", "relabel", "zebra")}
+    with pytest.raises(
+        ValueError,
+        match=r"roses/1.jpg gives it the class 'zebra', which is not a class of this dataset \(daisy, roses, tulips\)",
+    ):
+        cleaning.apply_decisions(["roses/1.jpg"], [1], CLASSES, decisions)
+    with pytest.raises(ValueError, match="files and labels differ in length"):
+        cleaning.apply_decisions(["roses/1.jpg", "daisy/2.jpg"], [1], CLASSES, {})

@@ -237,3 +237,12 @@ def test_tflite_falls_back_to_tensorflow_without_litert(tmp_path, model, monkeyp
         warnings.simplefilter("error")
         outputs = inference.tflite_predict(inference.tflite_interpreter(path), x)
     np.testing.assert_allclose(outputs, model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_a_junk_or_missing_tflite_file_is_named_in_the_message(tmp_path):
+    junk = tmp_path / "model.tflite"
+    junk.write_bytes(b"<html>404 Not Found</html>" * 10)
+    with pytest.raises(ValueError, match=r"model.tflite is not a TFLite model LiteRT can read.*export_tflite"):
+        inference.tflite_interpreter(junk)
+    with pytest.raises(FileNotFoundError, match="missing.tflite: no such .tflite file"):
+        inference.tflite_interpreter(tmp_path / "missing.tflite")
