@@ -45,7 +45,7 @@ def _check_name(name: str) -> None:
         raise ValueError(f"A model name is letters, digits, '-' and '_' only (e.g. 'ch03_cifar10'); got {name!r}.")
 
 
-def _write_atomic(target: Path, write) -> None:
+def write_atomic(target: Path, write) -> None:
     """Write through a temporary file in the same folder, then rename: never half a file."""
     handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=target.suffix)
     os.close(handle)
@@ -93,8 +93,8 @@ def save(
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, lambda temp: model.save(temp))
-        _write_atomic(
+        write_atomic(target, lambda temp: model.save(temp))
+        write_atomic(
             target.with_suffix(".json"),
             lambda temp: temp.write_text(json.dumps(meta, indent=1), encoding="utf-8"),
         )
