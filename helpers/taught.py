@@ -10,13 +10,17 @@ To change a function, edit its notebook cell and run --write. Where each comes f
   per_class_table: 06_evaluation.ipynb, cell cell-040
   plot_confident_mistakes: 06_evaluation.ipynb, cell cell-042
   top_k: 07_inference.ipynb, cell cell-026
+  compare_predictions: 07_inference.ipynb, cell cell-043
+  export_tflite: 07_inference.ipynb, cell cell-046
   tflite_predict: 07_inference.ipynb, cell cell-048
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix, precision_recall_fscore_support
 
 from helpers import plots
@@ -128,6 +132,32 @@ def top_k(probabilities, class_names, top=3):
     """The `top` classes of one row of probabilities as [{"class", "confidence"}, ...], most likely first."""
     best = np.argsort(-probabilities, kind="stable")[:top]  # highest first; equal scores keep the class order
     return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
+
+
+# ---- 07_inference.ipynb, cell cell-043
+def compare_predictions(reference, other, atol=1e-4):
+    """How closely two models' outputs on the same images agree: the largest difference, the share of
+    images with the same top class, and whether both are within tolerance."""
+    reference, other = np.asarray(reference, dtype=np.float64), np.asarray(other, dtype=np.float64)
+    if reference.shape != other.shape:
+        raise ValueError(
+            f"The outputs have different shapes, {reference.shape} and {other.shape}: "
+            "were both models given the same images?"
+        )
+    difference = float(np.max(np.abs(reference - other))) if reference.size else 0.0
+    same_top1 = float(np.mean(reference.argmax(axis=-1) == other.argmax(axis=-1)))
+    return {"max_abs_difference": difference, "same_top1": same_top1, "agree": difference <= atol and same_top1 == 1.0}
+
+
+# ---- 07_inference.ipynb, cell cell-046
+def export_tflite(saved_model_dir, path, optimize=False):
+    """Convert a SavedModel folder to a .tflite file; optimize=True stores the weights as 8-bit integers."""
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
+    if optimize:  # dynamic-range quantisation (used further down)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    path = Path(path)
+    path.write_bytes(converter.convert())
+    return path
 
 
 # ---- 07_inference.ipynb, cell cell-048

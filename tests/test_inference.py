@@ -197,12 +197,13 @@ def test_top_k_sorted_and_ties_keep_class_order():
 
 
 # ------------------------------------------------------------------ export
-def test_export_saved_model_and_tflite_agree_with_keras(tmp_path, model):
+def test_chapter_07_exports_agree_with_keras(tmp_path, model):
     import tensorflow as tf
 
     x = RNG.uniform(0, 255, (5, 16, 16, 3)).astype("float32")
     expected = model.predict(x, verbose=0)
-    saved = inference.export_saved_model(model, tmp_path / "saved")
+    saved = tmp_path / "saved"
+    model.export(saved, verbose=False)
     reloaded = tf.saved_model.load(str(saved))
     assert inference.compare_predictions(expected, reloaded.serve(x).numpy())["agree"]
     tflite = inference.export_tflite(saved, tmp_path / "model.tflite")
@@ -211,8 +212,7 @@ def test_export_saved_model_and_tflite_agree_with_keras(tmp_path, model):
     assert report["agree"] and report["same_top1"] == 1.0 and report["max_abs_difference"] < 1e-4
     small = inference.export_tflite(saved, tmp_path / "small.tflite", optimize=True)
     assert inference.tflite_predict(inference.tflite_interpreter(small), x).shape == expected.shape
-    with pytest.raises(FileNotFoundError, match="not a SavedModel"):
-        inference.export_tflite(tmp_path, tmp_path / "x.tflite")
+    assert inference.size_on_disk(small) <= inference.size_on_disk(tflite) < inference.size_on_disk(saved)
 
 
 def test_compare_predictions():
@@ -229,8 +229,8 @@ def test_tflite_falls_back_to_tensorflow_without_litert(tmp_path, model, monkeyp
     import sys
     import warnings
 
-    saved = inference.export_saved_model(model, tmp_path / "saved")
-    path = inference.export_tflite(saved, tmp_path / "model.tflite")
+    model.export(tmp_path / "saved", verbose=False)
+    path = inference.export_tflite(tmp_path / "saved", tmp_path / "model.tflite")
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # makes the import fail
     x = RNG.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
     with warnings.catch_warnings():
