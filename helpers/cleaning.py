@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from . import model_store
+from helpers import model_store
 
 DECISIONS = ("keep", "relabel", "remove")
 COLUMNS = ("file", "decision", "label", "note")
@@ -162,7 +162,7 @@ def course_decisions(name: str, class_names: Sequence[str] | None = None) -> dic
     local = Path(__file__).resolve().parent.parent / "data" / name
     if local.is_file():
         return read_decisions(local, class_names)
-    from . import course
+    from helpers import course
 
     if course.offline():
         print(f"The course's decisions ({name}) are not here and COURSE_OFFLINE=1 is set: using none.")
