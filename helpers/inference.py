@@ -1,9 +1,9 @@
 """Inference: the pieces chapter 07 writes, for later chapters, and the plumbing around them.
 
-Chapter 07 writes ``top_k``, ``compare_predictions``, ``export_tflite`` and ``tflite_predict``
-in ``#@save`` cells; they are generated into ``helpers.taught`` and re-exported here, so chapter
-09 and the checks reuse them. The plumbing: ``load_image`` reads any file a learner may have
-(through ``helpers.images.read_image``) as the float32 array a model expects,
+Chapter 07 writes ``top_k``, ``compare_predictions`` and ``tflite_predict`` (and ``read_image``,
+in ``helpers.images``) in ``#@save`` cells; they are generated into ``helpers.taught`` and
+re-exported here, so chapter 09 and the checks reuse them. The plumbing: ``load_image`` reads
+any file a learner may have (through ``read_image``) as the float32 array a model expects,
 ``tflite_interpreter`` opens a ``.tflite`` file with whichever LiteRT package is installed,
 and ``size_on_disk`` measures an export.
 """
@@ -19,11 +19,10 @@ import numpy as np
 from PIL import Image
 
 from helpers.images import read_image
-from helpers.taught import compare_predictions, export_tflite, tflite_predict, top_k
+from helpers.taught import compare_predictions, tflite_predict, top_k
 
 __all__ = [
     "compare_predictions",
-    "export_tflite",
     "load_image",
     "size_on_disk",
     "tflite_interpreter",
@@ -100,6 +99,6 @@ def tflite_interpreter(path: Path | str):
     except (ValueError, RuntimeError) as exc:
         raise ValueError(
             f"{path} is not a TFLite model LiteRT can read ({str(exc).strip().splitlines()[0][:100]}). It may be "
-            "truncated or another kind of file: convert the model again with export_tflite."
+            "truncated or another kind of file: convert the model again (chapter 07 shows how)."
         ) from None
     return interpreter
