@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import report  # noqa: E402  (benchmarks/report.py, beside this script)
 
 from helpers import course, inference  # noqa: E402
+from helpers.taught import compare_predictions  # noqa: E402
 from tools.testing import notebook_functions  # noqa: E402
 
 GOAL_MS = 50.0
@@ -87,10 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         lambda: model(image, training=False), max(5, args.runs // 5), warmup=1
     )
 
-    saved = inference.export_saved_model(model, work / "saved_model")
-    tflite_path = inference.export_tflite(saved, work / "mobilenet_v2.tflite")
+    saved = work / "saved_model"
+    model.export(saved, verbose=False)  # chapter 07's SavedModel export, then its three converter lines
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
+    tflite_path = work / "mobilenet_v2.tflite"
+    tflite_path.write_bytes(converter.convert())
     interpreter = inference.tflite_interpreter(tflite_path)
-    agreement = inference.compare_predictions(
+    agreement = compare_predictions(
         model.predict_on_batch(image), inference.tflite_predict(interpreter, image), atol=1e-4
     )
     results["TFLite / LiteRT interpreter (1 image)"] = timed(

@@ -8,16 +8,13 @@ be undone. The widget uses only what ipywidgets 7 and 8 both have.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from . import model_store
+from helpers import model_store
 
 DECISIONS = ("keep", "relabel", "remove")
 COLUMNS = ("file", "decision", "label", "note")
@@ -59,18 +56,32 @@ def _check(decision: Decision, class_names: Sequence[str] | None, where: str) ->
 def read_decisions(path: Path | str, class_names: Sequence[str] | None = None) -> dict[str, Decision]:
     """The decisions in ``path`` as ``{file: Decision}``; ``{}`` (with a message) when there is no file yet.
 
-    Raises :class:`DecisionsFileError` naming the line and the problem when the file is malformed.
+    Raises :class:`DecisionsFileError` naming the row and the problem when the file is malformed,
+    so that a hand-edited file never loses a decision silently.
     """
+    import pandas as pd
+
     path = Path(path)
     if not path.is_file():
         print(f"No decisions yet: {path} does not exist (it is created when you make the first decision).")
         return {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    too_long: list[list[str]] = []
+    try:  # every value as text; a row with too many values goes to too_long, a short one gets NaN
+        rows = pd.read_csv(
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="python",
+            encoding="utf-8",
+            on_bad_lines=too_long.append,
+        )
+    except pd.errors.EmptyDataError:
+        rows = pd.DataFrame()
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DecisionsFileError(f"Could not read {path} ({exc}). Move it aside and start again.") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    header = [str(value).strip() for value in rows.iloc[0]] if len(rows) else []
     missing = [column for column in ("file", "decision", "label") if column not in header]
     if missing:
         raise DecisionsFileError(
@@ -78,34 +89,35 @@ def read_decisions(path: Path | str, class_names: Sequence[str] | None = None) -
             f"'{','.join(COLUMNS)}', but the columns {missing} are missing (found {header or 'an empty file'}). "
             "Fix the header, or move the file aside to start again."
         )
-    found: dict[str, Decision] = {}
-    for line_number, row in enumerate(reader, start=2):
-        if None in row or any(value is None for value in row.values()):
-            raise DecisionsFileError(
-                f"{path}, line {line_number}: expected {len(header)} comma-separated values, got another number."
-            )
-        decision = Decision(
-            row["file"].strip(), row["decision"].strip(), row["label"].strip(), (row.get("note") or "").strip()
+    if too_long:
+        raise DecisionsFileError(
+            f"{path}: the row {','.join(too_long[0])!r} has {len(too_long[0])} values, but the header has "
+            f"{len(header)} ({','.join(header)}). Put quotes around a note that contains a comma."
         )
+    found: dict[str, Decision] = {}
+    for line_number, values in enumerate(rows.iloc[1:].itertuples(index=False), start=2):
+        given = [value for value in values if isinstance(value, str)]
+        if not given:  # a blank line
+            continue
+        if len(given) != len(header):
+            raise DecisionsFileError(
+                f"{path}, line {line_number}: expected {len(header)} comma-separated values "
+                f"({','.join(header)}), got {len(given)}."
+            )
+        row = dict(zip(header, (value.strip() for value in given)))
+        decision = Decision(row["file"], row["decision"], row["label"], row.get("note", ""))
         found[decision.file] = _check(decision, class_names, f"{path}, line {line_number}")
     return found
 
 
 def write_decisions(path: Path | str, decisions: dict[str, Decision]) -> Path:
     """Write ``decisions`` to ``path`` (through a temporary file: never half a file); returns the path."""
+    import pandas as pd
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".csv")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(COLUMNS)
-            for decision in sorted(decisions.values()):
-                writer.writerow(decision)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    table = pd.DataFrame(sorted(decisions.values()), columns=list(COLUMNS))
+    model_store.write_atomic(path, lambda temp: table.to_csv(temp, index=False, lineterminator="\n"))
     return path
 
 
@@ -150,7 +162,7 @@ def course_decisions(name: str, class_names: Sequence[str] | None = None) -> dic
     local = Path(__file__).resolve().parent.parent / "data" / name
     if local.is_file():
         return read_decisions(local, class_names)
-    from . import course
+    from helpers import course
 
     if course.offline():
         print(f"The course's decisions ({name}) are not here and COURSE_OFFLINE=1 is set: using none.")
@@ -167,6 +179,18 @@ def course_decisions(name: str, class_names: Sequence[str] | None = None) -> dic
 
 def apply_decisions(files: Sequence[str], labels: Sequence[int], class_names: Sequence[str], decisions: dict):
     """``(kept_indices, new_labels)``: removed images dropped, relabelled ones given their new class."""
+    if len(files) != len(labels):
+        raise ValueError(
+            f"files and labels differ in length ({len(files)} and {len(labels)}): pass one label per file."
+        )
+    class_names = list(class_names)
+    for file, decision in decisions.items():
+        if decision.decision != "remove" and decision.label not in class_names:
+            raise ValueError(
+                f"The decision for {file} gives it the class {decision.label!r}, which is not a class of this "
+                f"dataset ({', '.join(class_names)}). Fix that row of the decisions file, or pass this dataset's "
+                "class names."
+            )
     kept, new_labels = [], []
     for index, (file, label) in enumerate(zip(files, labels)):
         decision = decisions.get(file)

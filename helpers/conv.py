@@ -16,7 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from helpers.taught import pad_images, same_padding
+from helpers.taught import output_size, pad_images, same_padding
+
+# output_size and same_padding are chapter 02's formulas: the course's one copy, imported from here.
+__all__ = ["avg_pool2d", "check_conv_args", "max_pool2d", "output_size", "same_padding"]
 
 PADDINGS = ("valid", "same")
 

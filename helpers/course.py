@@ -104,6 +104,14 @@ def _positive_int(what: str, n: Any) -> None:
         raise ValueError(f"{what}() needs a whole number of at least 1, got {n!r}.")
 
 
+def human_bytes(n: float) -> str:
+    """A size for people: ``300_000`` -> ``'293 KB'``, ``2048`` -> ``'2.0 KB'`` (1 KB = 1024 bytes)."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}" if n < 10 * scale else f"{n / scale:.0f} {unit}"
+    return f"{n:.0f} B"
+
+
 # ------------------------------------------------------------------------- quiet
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's C++ and Python log chatter (call before importing TF)."""
@@ -147,30 +155,14 @@ def native_stderr_silenced():
         os.close(devnull)
 
 
-def import_tensorflow(cpu_devices: int | None = None):
-    """Import TensorFlow quietly and initialise its devices; returns the module.
-
-    ``cpu_devices=n`` splits the CPU into ``n`` logical devices (to try ``tf.distribute``
-    without several GPUs); it only works before TensorFlow has initialised its devices.
-    """
-    if cpu_devices is not None:
-        _positive_int("cpu_devices", cpu_devices)
+def import_tensorflow():
+    """Import TensorFlow quietly and initialise its devices; returns the module."""
     quiet_tensorflow()
     if "tensorflow" in sys.modules and _state.get("devices_ready"):
-        tf = sys.modules["tensorflow"]
-        if cpu_devices and len(tf.config.list_logical_devices("CPU")) != cpu_devices:
-            warnings.warn(
-                f"TensorFlow is already running with {len(tf.config.list_logical_devices('CPU'))} CPU device(s); "
-                f"restart the kernel to get {cpu_devices}.",
-                stacklevel=2,
-            )
-        return tf
+        return sys.modules["tensorflow"]
     with native_stderr_silenced():
         import tensorflow as tf
 
-        if cpu_devices:
-            cpu = tf.config.list_physical_devices("CPU")[0]
-            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
         tf.config.list_physical_devices()
         tf.constant(0.0) + 1.0  # the first op initialises the runtime (and its log lines)
     tf.get_logger().setLevel("ERROR")
@@ -203,15 +195,12 @@ def plot_style() -> None:
 
 
 # ------------------------------------------------------------------------- setup
-def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True, cpu_devices: int | None = None) -> None:
-    """Prepare a notebook: quiet logs, seed everything, set the plot style, print one line.
-
-    ``cpu_devices=2`` splits the CPU into two logical devices (chapter 03's ``tf.distribute`` demo).
-    """
+def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True) -> None:
+    """Prepare a notebook: quiet logs, seed everything, set the plot style, print one line."""
     quiet_tensorflow()
     _state["chapter"] = chapter
     _state["started"] = time.time()
-    import_tensorflow(cpu_devices)
+    import_tensorflow()
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -241,35 +230,6 @@ def summary_line() -> str:
     )
 
 
-def strategy():
-    """The ``tf.distribute`` strategy for where this runs; the one place that decides.
-
-    - ``TF_CONFIG`` names a cluster of several workers (one per machine, or processes on one
-      machine, as in chapter 10): ``MultiWorkerMirroredStrategy``. Call this first in such a
-      program, before any other TensorFlow operation.
-    - a TPU (Colab: Runtime > Change runtime type > TPU): ``TPUStrategy``;
-    - several GPUs: ``MirroredStrategy`` (one model copy per GPU);
-    - otherwise the default strategy (one device).
-    """
-    import tensorflow as tf
-
-    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-    if sum(len(tasks) for tasks in cluster.values()) > 1:
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    try:
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    except (ValueError, RuntimeError, tf.errors.NotFoundError):
-        pass
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
-
-
-# ------------------------------------------------------------------------ results
 def record_result(*name_and_value: Any, chapter: str | None = None, **values: Any) -> None:
     """Append one ``{chapter, name, value, mode, seconds}`` line per result to ``COURSE_RESULTS`` (if set).
 

@@ -23,10 +23,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from helpers import course, standins
-from helpers.images import is_hidden, list_images
+from helpers.images import IMAGE_EXTENSIONS, is_hidden, list_images
 
 # fmt: off
-CLASS_NAMES: dict[str, list[str]] = {
+CLASS_NAMES: dict[str, list[str]] = {  # the course's one table of class names, in label order
+    "digits": [str(i) for i in range(10)],
     "mnist": [str(i) for i in range(10)],
     "fashion_mnist": [
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -45,6 +46,7 @@ CLASS_NAMES: dict[str, list[str]] = {
         "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
         "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
     ],
+    "flowers": standins.FLOWER_CLASSES,  # tf_flowers, in the alphabetical order folder loaders infer
 }
 # fmt: on
 
@@ -62,16 +64,15 @@ FLOWER_CLASSES = standins.FLOWER_CLASSES
 """The five tf_flowers classes, in the alphabetical order folder loaders infer."""
 
 
-def _check_name(name: str, digits_too: bool = False) -> None:
-    known = [*SHAPES, "digits"] if digits_too else list(SHAPES)
+def _check_name(name: str, known) -> None:
     if name not in known:
         raise ValueError(f"Unknown dataset {name!r}. Choose one of: {', '.join(known)}.")
 
 
 def class_names(name: str) -> list[str]:
-    """The class names of dataset ``name`` (also ``'digits'``), in label order."""
-    _check_name(name, digits_too=True)
-    return [str(i) for i in range(10)] if name == "digits" else list(CLASS_NAMES[name])
+    """The class names of dataset ``name`` (also ``'digits'`` and ``'flowers'``), in label order."""
+    _check_name(name, CLASS_NAMES)
+    return list(CLASS_NAMES[name])
 
 
 def load_digits(test_size: float = 0.25, seed: int = 42):
@@ -99,7 +100,7 @@ def load(name: str):
     scikit-learn's small real digits dataset (see :func:`load_digits`), always available.
     Without the real data (no cache, mirror or network) it returns a stand-in, with a banner.
     """
-    _check_name(name, digits_too=True)
+    _check_name(name, [*SHAPES, "digits"])
     if name == "digits":
         return load_digits()
     from helpers.offline import mirror
@@ -114,7 +115,7 @@ def load(name: str):
 
 def standin(name: str, n_train: int, n_test: int, seed: int = 0):
     """A deterministic, learnable stand-in for dataset ``name`` with the real shapes and dtypes."""
-    _check_name(name)
+    _check_name(name, SHAPES)
     shape, _, _ = SHAPES[name]
     label_dtype = np.int64 if name == "cifar100" else np.uint8  # what the Keras loaders return
     return standins.draw_arrays(
@@ -141,10 +142,6 @@ def flowers_dir() -> Path:
 
 
 # ------------------------------------------------------------------ class-folder datasets
-KERAS_IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
-"""The extensions ``keras.utils.image_dataset_from_directory`` reads."""
-
-
 def class_folders(directory: Path | str) -> list[str]:
     """The class names of a ``<class>/<image>`` folder: its visible sub-folders that hold images.
 
@@ -228,16 +225,13 @@ def folder_datasets(
 
 def _visible_view(directory: Path, class_names: list[str], verbose: bool) -> str:
     """``directory``, or a temporary folder of links to its visible images when Keras would read more."""
-    wanted = {
-        name: [p for p in list_images(directory / name, recursive=True) if p.suffix.lower() in KERAS_IMAGE_FORMATS]
-        for name in class_names
-    }
+    wanted = {name: list_images(directory / name, recursive=True) for name in class_names}
     keras_would_read = sum(
         1
         for name in class_names
         for root, _, files in os.walk(directory / name)
         for f in files
-        if f.lower().endswith(KERAS_IMAGE_FORMATS)
+        if f.lower().endswith(IMAGE_EXTENSIONS)
     )
     if keras_would_read == sum(len(files) for files in wanted.values()):
         return str(directory)

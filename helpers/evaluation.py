@@ -2,9 +2,10 @@
 
 Chapter 06 builds its evaluation suite in the notebook. The pieces later chapters reuse (the
 confusion matrix, the per-class table, the confident mistakes) are generated into
-``helpers.taught`` from its ``#@save`` cells and re-exported here. The rest is plumbing:
-turning the labels and scores learners have into the plain integer labels and probabilities
-those pieces expect.
+``helpers.taught`` from its ``#@save`` cells. Here they first check their input, so that text
+labels, too few class names, lengths that differ or empty arrays get a message in the
+course's words rather than scikit-learn's. The rest is plumbing: turning the labels and
+scores learners have into the plain integer labels and probabilities those pieces expect.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, softmax
 
-from helpers.taught import per_class_table, plot_confident_mistakes, plot_confusion_matrix
+from helpers import taught
+from helpers.taught import plot_confident_mistakes
 
 __all__ = [
+    "checked_labels",
     "looks_like_logits",
     "per_class_table",
     "plot_confident_mistakes",
@@ -60,6 +63,11 @@ def to_labels(y: Any, n_classes: int | None = None, name: str = "y_true") -> np.
                 f"{name} holds fractional values such as {array[array != np.round(array)][:1]}; "
                 "labels are whole numbers. For probabilities, pass the full (n, classes) array."
             )
+    elif array.dtype.kind in "US":
+        raise ValueError(
+            f"{name} holds text such as {str(array[0])!r}, but labels are class numbers 0, 1, 2...: turn names into "
+            f"numbers with [class_names.index(label) for label in {name}]."
+        )
     elif not np.issubdtype(array.dtype, np.integer) and array.dtype != bool:
         raise ValueError(f"{name} should hold whole-number class labels; got dtype {array.dtype}.")
     labels = array.astype(np.int64)
@@ -101,3 +109,29 @@ def to_probabilities(scores: Any, n_classes: int | None = None, name: str = "pro
             "the model's last Dense layer needs one unit per class."
         )
     return softmax(array, axis=1) if looks_like_logits(array) else array
+
+
+# ------------------------------------------------------------------ chapter 06's pieces, checked
+def checked_labels(y_true: Any, y_pred: Any, class_names: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``y_true`` and ``y_pred`` as integer labels of equal length that ``class_names`` all name."""
+    class_names = [str(name) for name in class_names]
+    if not class_names:
+        raise ValueError("class_names is empty: pass the list of class names, in label order.")
+    y_true = to_labels(y_true, len(class_names), "y_true")
+    y_pred = to_labels(y_pred, len(class_names), "y_pred")
+    if len(y_true) != len(y_pred):
+        raise ValueError(
+            f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}: pass one prediction per test image, "
+            "made on the same images in the same order."
+        )
+    return y_true, y_pred, class_names
+
+
+def per_class_table(y_true: Any, y_pred: Any, class_names: Any):
+    """Chapter 06's per-class table (precision, recall, F1, support, diagnosis), after checking the input."""
+    return taught.per_class_table(*checked_labels(y_true, y_pred, class_names))
+
+
+def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Any, normalize: str | None = None, ax: Any = None):
+    """Chapter 06's confusion matrix (counts, or ``normalize="true"``), after checking the input."""
+    return taught.plot_confusion_matrix(*checked_labels(y_true, y_pred, class_names), normalize=normalize, ax=ax)

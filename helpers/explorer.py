@@ -5,7 +5,9 @@ as a text table (and shows in Jupyter as a block diagram above an HTML table) wi
 parameters, multiply-adds and activation memory, the totals, and the Keras code that
 builds exactly that model. ``explorer(...)`` wraps the same report in ipywidgets controls.
 
-The model it describes, block by block::
+The numbers come from Keras itself: the report builds the real model from the settings (in a
+throwaway TensorFlow graph, so even a huge model allocates no weights) and reads each layer's
+``output.shape`` and ``count_params()``. The model, block by block::
 
     Conv2D(filters, kernel_size, padding) [-> BatchNormalization] -> ReLU [-> pooling 2x2]
 
@@ -20,6 +22,9 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import asdict, dataclass, field, fields
+
+from helpers.conv import output_size
+from helpers.course import human_bytes
 
 BYTES_PER_VALUE = 4  # float32
 POOLINGS = ("max", "average", "none")
@@ -84,10 +89,7 @@ class Layer:
     @property
     def activation_bytes(self) -> int:
         """Memory of this layer's output for one image (float32)."""
-        count = 1
-        for size in self.shape:
-            count *= size
-        return count * BYTES_PER_VALUE
+        return math.prod(self.shape) * BYTES_PER_VALUE
 
 
 @dataclass
@@ -111,15 +113,6 @@ class Report:
         return sum(layer.trainable for layer in self.layers)
 
     @property
-    def total_macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    @property
-    def activation_bytes(self) -> int:
-        """Memory of all layer outputs (input included) for one image, float32."""
-        return sum(layer.activation_bytes for layer in self.layers)
-
-    @property
     def code(self) -> str:
         return keras_code(self.config) if self.ok else ""
 
@@ -127,34 +120,33 @@ class Report:
         """One line with the totals (what the browser test reads)."""
         if not self.ok:
             return "Cannot build this model."
+        macs = sum(layer.macs for layer in self.layers)
+        memory = sum(layer.activation_bytes for layer in self.layers)  # all outputs, input included
         return (
             f"Total parameters: {self.total_params:,} (trainable {self.trainable_params:,}) | "
-            f"multiply-adds: {human(self.total_macs)} | activation memory per image: {human_bytes(self.activation_bytes)}"
+            f"multiply-adds: {human(macs)} | activation memory per image: {human_bytes(memory)}"
+        )
+
+    def table(self):
+        """One row per layer: output shape, parameters, multiply-adds and memory per image (a DataFrame)."""
+        import pandas as pd
+
+        rows = [(str(r.shape), f"{r.params:,}", human(r.macs), human_bytes(r.activation_bytes)) for r in self.layers]
+        return pd.DataFrame(
+            rows,
+            index=pd.Index([r.name for r in self.layers], name="layer"),
+            columns=["output shape", "params", "multiply-adds", "memory / image"],
         )
 
     def to_text(self) -> str:
         """The report as a plain-text table plus the Keras code."""
         if not self.ok:
             return f"Cannot build this model: {self.error}"
-        header = f"{'layer':<28}{'output shape':>16}{'params':>12}{'mult-adds':>12}{'memory':>11}"
-        rows = [header, "-" * len(header)]
-        for layer in self.layers:
-            rows.append(
-                f"{layer.name:<28}{_shape(layer.shape):>16}{layer.params:>12,}{human(layer.macs):>12}"
-                f"{human_bytes(layer.activation_bytes):>11}"
-            )
-        rows += ["-" * len(header), self.totals_line(), "", "Keras code:", self.code]
-        return "\n".join(rows)
+        return f"{self.table().to_string()}\n\n{self.totals_line()}\n\nKeras code:\n{self.code}"
 
     def to_svg(self) -> str:
-        """The network as a block diagram (SVG): one block per layer, sized by its output shape.
-
-        A feature map of H x W x C is drawn H tall (relative to the input) and wider the more
-        channels it has (log scale); a vector of N values is a thin bar, taller the larger N.
-        """
-        if not self.ok:
-            return ""
-        return block_diagram_svg(self.layers)
+        """The network as a block diagram (SVG), one block per layer (see :func:`block_diagram_svg`)."""
+        return block_diagram_svg(self.layers) if self.ok else ""
 
     def to_html(self) -> str:
         """The block diagram, then the report as an HTML table with the code in a copyable block."""
@@ -163,19 +155,8 @@ class Report:
                 '<div class="explorer-error" style="border-left:6px solid #d55e00;padding:6px 12px">'
                 f"<b>Cannot build this model.</b> {html.escape(self.error)}</div>"
             )
-        left, right = '<td style="text-align:left;padding:1px 10px">', '<td style="text-align:right;padding:1px 10px">'
-        cells = "".join(
-            f"<tr>{left}{html.escape(layer.name)}</td>{right}{_shape(layer.shape)}</td>{right}{layer.params:,}</td>"
-            f"{right}{human(layer.macs)}</td>{right}{human_bytes(layer.activation_bytes)}</td></tr>"
-            for layer in self.layers
-        )
-        headers = "".join(
-            f'<th style="text-align:{"left" if i == 0 else "right"};padding:1px 10px">{title}</th>'
-            for i, title in enumerate(("layer", "output shape", "params", "multiply-adds", "memory / image"))
-        )
         return (
-            f"{self.to_svg()}"
-            f'<table class="explorer-table"><thead><tr>{headers}</tr></thead><tbody>{cells}</tbody></table>'
+            f"{self.to_svg()}{self.table().to_html(classes='explorer-table')}"
             f'<p class="explorer-totals"><b>{html.escape(self.totals_line())}</b></p>'
             f'<p>Keras code (select and copy):</p><pre class="explorer-code">{html.escape(self.code)}</pre>'
         )
@@ -190,21 +171,25 @@ class Report:
         return self.to_html()
 
 
-# Okabe-Ito colours (colour-blind safe), the same as helpers.figures.
-_BLOCK_COLORS = {
-    "keras.Input": "#FFFFFF",
-    "Conv2D": "#56B4E9",
-    "BatchNormalization": "#E5E5E5",
-    "Activation": "#E5E5E5",
-    "Pooling": "#009E73",
-    "GlobalAveragePooling2D": "#CC79A7",
-    "Flatten": "#CC79A7",
-    "Dense": "#E69F00",
+# Okabe-Ito colours (colour-blind safe), the same as helpers.figures, and each kind's short label.
+_BLOCK_LOOKS = {
+    "keras.Input": ("#FFFFFF", "input"),
+    "Conv2D": ("#56B4E9", "conv"),
+    "BatchNormalization": ("#E5E5E5", "bn"),
+    "Activation": ("#E5E5E5", "relu"),
+    "Pooling": ("#009E73", "pool"),
+    "GlobalAveragePooling2D": ("#CC79A7", "global pool"),
+    "Flatten": ("#CC79A7", "flatten"),
+    "Dense": ("#E69F00", "dense"),
 }
 
 
 def block_diagram_svg(layers: list[Layer], max_height: int = 120) -> str:
-    """An SVG drawing of ``layers`` left to right; each block carries its layer's name and shape as data."""
+    """An SVG drawing of ``layers`` left to right; each block carries its layer's name and shape as data.
+
+    A feature map of H x W x C is drawn H tall (relative to the input) and wider the more
+    channels it has (log scale); a vector of N values is a thin bar, taller the larger N.
+    """
     spatial = [layer.shape[0] for layer in layers if len(layer.shape) == 3]
     units = [layer.shape[0] for layer in layers if len(layer.shape) == 1]
     top_size, top_units = max(spatial, default=1), max(units, default=2)
@@ -213,14 +198,14 @@ def block_diagram_svg(layers: list[Layer], max_height: int = 120) -> str:
         if len(layer.shape) == 3:
             height = max(4.0, max_height * layer.shape[0] / top_size)
             width = 6 + 5 * math.log2(layer.shape[2] + 1)
-            size = "×".join(str(v) for v in layer.shape)
         else:
             height = max(4.0, max_height * math.log2(layer.shape[0] + 1) / math.log2(top_units + 1))
             width = 8.0
-            size = str(layer.shape[0])
+        size = "×".join(str(v) for v in layer.shape)
         slot = max(width + 14, 58)
         left, top = x + (slot - width) / 2, 10 + (max_height - height) / 2
-        color = _BLOCK_COLORS.get(layer.keras, "#FFFFFF")
+        color, short = _BLOCK_LOOKS.get(layer.keras, ("#FFFFFF", layer.keras))
+        short = "output" if layer.name.startswith("output") else short
         name = html.escape(layer.name.split(" ")[0])
         blocks.append(
             f'<rect class="block" x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
@@ -229,7 +214,7 @@ def block_diagram_svg(layers: list[Layer], max_height: int = 120) -> str:
             f'<text x="{x + slot / 2:.1f}" y="{max_height + 26}" font-size="10" text-anchor="middle" '
             f'fill="#222222">{size}</text>'
             f'<text x="{x + slot / 2:.1f}" y="{max_height + 39}" font-size="9" text-anchor="middle" '
-            f'fill="#555555">{html.escape(_short_name(layer))}</text>'
+            f'fill="#555555">{html.escape(short)}</text>'
         )
         x += slot
     width, height = x + 10, max_height + 48
@@ -241,19 +226,6 @@ def block_diagram_svg(layers: list[Layer], max_height: int = 120) -> str:
     )
 
 
-def _short_name(layer: Layer) -> str:
-    return {
-        "keras.Input": "input",
-        "Conv2D": "conv",
-        "BatchNormalization": "bn",
-        "Activation": "relu",
-        "Pooling": "pool",
-        "GlobalAveragePooling2D": "global pool",
-        "Flatten": "flatten",
-        "Dense": "output" if layer.name.startswith("output") else "dense",
-    }.get(layer.keras, layer.keras)
-
-
 def human(n: int) -> str:
     """``1234567`` -> ``'1.23M'``."""
     for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
@@ -262,128 +234,88 @@ def human(n: int) -> str:
     return str(n)
 
 
-def human_bytes(n: int) -> str:
-    """``2048`` -> ``'2.0 KiB'``."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
+def _layer_code(config: Config) -> list[tuple[int, str, str]]:
+    """``(block, row name, Keras code)`` of every layer after the input; the code is what builds it."""
+    k, pad, lines = config.kernel_size, config.padding, []
+    for block, filters in enumerate(config.block_filters(), start=1):
+        conv = f"block{block}_conv ({k}x{k}, {filters})"
+        if config.batch_norm:  # BatchNorm's own shift makes the convolution's bias redundant
+            lines += [
+                (block, conv, f'layers.Conv2D({filters}, {k}, padding="{pad}", use_bias=False)'),
+                (block, f"block{block}_bn", "layers.BatchNormalization()"),
+                (block, f"block{block}_relu", 'layers.Activation("relu")'),
+            ]
+        else:
+            lines.append((block, conv, f'layers.Conv2D({filters}, {k}, padding="{pad}", activation="relu")'))
+        if config.pooling != "none":
+            pool = "MaxPooling2D" if config.pooling == "max" else "AveragePooling2D"
+            lines.append((block, f"block{block}_{config.pooling}pool", f"layers.{pool}(2)"))
+    if config.head == "global":
+        lines.append((0, "global_average_pool", "layers.GlobalAveragePooling2D()"))
+    else:
+        lines.append((0, "flatten", "layers.Flatten()"))
+    if config.dense_units:
+        lines.append(
+            (0, f"dense ({config.dense_units}, relu)", f'layers.Dense({config.dense_units}, activation="relu")')
+        )
+    lines.append((0, f"output ({config.classes}, softmax)", f'layers.Dense({config.classes}, activation="softmax")'))
+    return lines
 
 
-def _shape(shape: tuple[int, ...]) -> str:
-    return str(tuple(shape))
-
-
-def _conv_size(size: int, kernel: int, padding: str) -> int:
-    return size if padding == "same" else size - kernel + 1
+def _too_small(config: Config, block: int, kind: str, size: tuple[int, ...]) -> str:
+    """Why the layer of ``kind`` in ``block`` cannot run on a feature map of ``size``."""
+    height, width = size[:2]
+    if kind == "Conv2D":
+        k = config.kernel_size
+        left = output_size(height, k, 1, config.padding)
+        return (
+            f"block {block}: a {k}x{k} convolution with padding='{config.padding}' on a {height}x{width} feature "
+            f"map would leave {left}x{left}. Use fewer blocks, a smaller kernel, a larger image or padding='same'."
+        )
+    return (
+        f"block {block}: the feature map is {height}x{width} before the 2x2 pooling, which would "
+        "leave 0x0. Use fewer blocks, a larger image, padding='same' or no pooling."
+    )
 
 
 def _build_layers(config: Config) -> list[Layer]:
-    """Walk the model layer by layer; raise ConfigError where a size drops below 1."""
-    height = width = config.image_size
-    channels = config.channels
-    k = config.kernel_size
-    layers = [Layer("input", "keras.Input", (height, width, channels), 0, 0, 0)]
-    for block, filters in enumerate(config.block_filters(), start=1):
-        new = _conv_size(height, k, config.padding)
-        if new < 1:
-            raise ConfigError(
-                f"block {block}: a {k}x{k} convolution with padding='valid' on a {height}x{width} feature map "
-                f"would leave {new}x{new}. Use fewer blocks, a smaller kernel, a larger image or padding='same'."
-            )
-        height = width = new
-        bias = 0 if config.batch_norm else filters
-        weights = k * k * channels * filters
-        layers.append(
-            Layer(
-                f"block{block}_conv ({k}x{k}, {filters})",
-                "Conv2D",
-                (height, width, filters),
-                weights + bias,
-                weights + bias,
-                height * width * k * k * channels * filters,
-            )
-        )
-        channels = filters
-        if config.batch_norm:
-            layers.append(
-                Layer(
-                    f"block{block}_bn", "BatchNormalization", (height, width, channels), 4 * channels, 2 * channels, 0
-                )
-            )
-            layers.append(Layer(f"block{block}_relu", "Activation", (height, width, channels), 0, 0, 0))
-        if config.pooling != "none":
-            new = height // 2
-            if new < 1:
-                raise ConfigError(
-                    f"block {block}: the feature map is {height}x{width} before the 2x2 pooling, which would "
-                    "leave 0x0. Use fewer blocks, a larger image, padding='same' or no pooling."
-                )
-            height = width = new
-            layers.append(Layer(f"block{block}_{config.pooling}pool", "Pooling", (height, width, channels), 0, 0, 0))
-    if config.head == "global":
-        layers.append(Layer("global_average_pool", "GlobalAveragePooling2D", (channels,), 0, 0, 0))
-        features = channels
-    else:
-        features = height * width * channels
-        layers.append(Layer("flatten", "Flatten", (features,), 0, 0, 0))
-    if config.dense_units:
-        params = features * config.dense_units + config.dense_units
-        layers.append(
-            Layer(
-                f"dense ({config.dense_units}, relu)",
-                "Dense",
-                (config.dense_units,),
-                params,
-                params,
-                features * config.dense_units,
-            )
-        )
-        features = config.dense_units
-    params = features * config.classes + config.classes
-    layers.append(
-        Layer(
-            f"output ({config.classes}, softmax)", "Dense", (config.classes,), params, params, features * config.classes
-        )
-    )
-    return layers
+    """Build the model in Keras, layer by layer, and read each layer's shape and parameters.
+
+    In a throwaway graph nothing is computed and no weight is allocated, so a flatten head
+    with billions of parameters costs nothing; a size that drops below 1 is a ConfigError.
+    """
+    import keras
+    import tensorflow as tf
+
+    size = (config.image_size, config.image_size, config.channels)
+    rows = [Layer("input", "keras.Input", size, 0, 0, 0)]
+    with tf.Graph().as_default():
+        x = keras.Input(shape=size)
+        for block, name, code in _layer_code(config):
+            layer = eval(code, {"layers": keras.layers})  # the very line the report shows
+            kind = "Pooling" if type(layer).__name__ in ("MaxPooling2D", "AveragePooling2D") else type(layer).__name__
+            before = tuple(x.shape[1:])
+            try:
+                x = layer(x)
+            except ValueError:  # Keras: "Computed output size would be zero or negative"
+                raise ConfigError(_too_small(config, block, kind, before)) from None
+            shape = tuple(int(v) for v in x.shape[1:])
+            kernel = getattr(layer, "kernel", None)  # multiply-adds: one per kernel weight per output position
+            macs = math.prod(shape[:-1]) * math.prod(kernel.shape) if kernel is not None else 0
+            trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)
+            rows.append(Layer(name, kind, shape, layer.count_params(), trainable, macs))
+    return rows
 
 
 def keras_code(config: Config) -> str:
     """Python code that builds exactly the model the report describes."""
-    k, pad = config.kernel_size, config.padding
-    lines = [
-        "import keras",
-        "from keras import layers",
-        "",
-        "model = keras.Sequential(",
-        "    [",
-        f"        keras.Input(shape=({config.image_size}, {config.image_size}, {config.channels})),",
-    ]
-    for filters in config.block_filters():
-        if config.batch_norm:
-            lines += [
-                f'        layers.Conv2D({filters}, {k}, padding="{pad}", use_bias=False),',
-                "        layers.BatchNormalization(),",
-                '        layers.Activation("relu"),',
-            ]
-        else:
-            lines.append(f'        layers.Conv2D({filters}, {k}, padding="{pad}", activation="relu"),')
-        if config.pooling == "max":
-            lines.append("        layers.MaxPooling2D(2),")
-        elif config.pooling == "average":
-            lines.append("        layers.AveragePooling2D(2),")
-    lines.append("        layers.GlobalAveragePooling2D()," if config.head == "global" else "        layers.Flatten(),")
-    if config.dense_units:
-        lines.append(f'        layers.Dense({config.dense_units}, activation="relu"),')
-    lines += [
-        f'        layers.Dense({config.classes}, activation="softmax"),',
-        "    ],",
-        '    name="explorer_cnn",',
-        ")",
-        "model.summary()",
-    ]
-    return "\n".join(lines)
+    shape = f"({config.image_size}, {config.image_size}, {config.channels})"
+    body = [f"        {code}," for *_, code in _layer_code(config)]
+    return "\n".join(
+        ["import keras", "from keras import layers", "", "model = keras.Sequential(", "    ["]
+        + [f"        keras.Input(shape={shape}),", *body]
+        + ["    ],", '    name="explorer_cnn",', ")", "model.summary()"]
+    )
 
 
 def analyse(config: Config) -> Report:

@@ -23,6 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from helpers.conv import output_size as conv_output_size
+from helpers.course import human_bytes
+from helpers.inference import size_on_disk
+
 # Okabe-Ito: distinguishable with every common kind of colour blindness.
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
@@ -311,22 +315,6 @@ def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval:
     animation = FuncAnimation(fig, draw, frames=len(positions), init_func=lambda: [], interval=interval, blit=False)
     plt.close(fig)
     return animation
-
-
-def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's 'same' padding: (before, after); the extra one, if odd, goes after."""
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
-
-
-def conv_output_size(size: int, kernel: int, stride: int, padding: str) -> int:
-    """The output length formula: valid ``floor((n - k) / s) + 1``, same ``ceil(n / s)``."""
-    if padding == "valid":
-        return (size - kernel) // stride + 1
-    if padding == "same":
-        return math.ceil(size / stride)
-    raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}.")
 
 
 # --------------------------------------------------------------------------- chapter 03
@@ -723,14 +711,6 @@ def roc_thresholds(y_true: Any, scores: Any, thresholds: Sequence[float] = (0.3,
 # --------------------------------------------------------------------------- chapter 07
 
 
-def size_on_disk(path: str | Path) -> int:
-    """Bytes of a file, or of every file under a folder (a SavedModel is a folder)."""
-    path = Path(path)
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
-
-
 DEPLOYMENT_FORMATS = (
     ("keras", ".keras file", "continue training,\nshare with Keras users", None),
     ("savedmodel", "SavedModel folder", "servers: TF Serving,\nVertex AI, TF.js", "model\n.export(dir)"),
@@ -742,13 +722,6 @@ DEPLOYMENT_FORMATS = (
         "TFLiteConverter\n+ Optimize\n.DEFAULT",
     ),
 )
-
-
-def _human_bytes(n: float) -> str:
-    for unit, scale in (("MB", 1024**2), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}" if n < 10 * scale else f"{n / scale:.0f} {unit}"
-    return f"{n:.0f} B"
 
 
 def deployment_paths(
@@ -776,7 +749,7 @@ def deployment_paths(
         size = sizes[key]
         size = size_on_disk(size) if isinstance(size, (str, Path)) else float(size)
         latency = latencies_ms.get(key)
-        measured = f"{_human_bytes(size)}\n" + (
+        measured = f"{human_bytes(size)}\n" + (
             f"{latency:.2f} ms per image" if latency is not None else "latency not timed"
         )
         texts[key] = f"{title}\n{measured}"

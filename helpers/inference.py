@@ -1,11 +1,11 @@
 """Inference: the pieces chapter 07 writes, for later chapters, and the plumbing around them.
 
-Chapter 07 writes ``top_k`` and ``tflite_predict`` in ``#@save`` cells; they are generated
-into ``helpers.taught`` and re-exported here, so chapter 09 and the checks reuse them. The plumbing:
-``load_image`` reads any file a learner may have (through ``helpers.images.read_image``) as
-the float32 array a model expects, ``export_saved_model`` / ``export_tflite`` write the
-exports quietly, ``tflite_interpreter`` opens a ``.tflite`` file with whichever LiteRT
-package is installed, and ``compare_predictions`` says how closely two models agree.
+Chapter 07 writes ``top_k``, ``compare_predictions`` and ``tflite_predict`` (and ``read_image``,
+in ``helpers.images``) in ``#@save`` cells; they are generated into ``helpers.taught`` and
+re-exported here, so chapter 09 and the checks reuse them. The plumbing: ``load_image`` reads
+any file a learner may have (through ``read_image``) as the float32 array a model expects,
+``tflite_interpreter`` opens a ``.tflite`` file with whichever LiteRT package is installed,
+and ``size_on_disk`` measures an export.
 """
 
 from __future__ import annotations
@@ -14,19 +14,17 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from helpers.images import read_image
-from helpers.taught import tflite_predict, top_k
+from helpers.taught import compare_predictions, tflite_predict, top_k
 
 __all__ = [
     "compare_predictions",
-    "export_saved_model",
-    "export_tflite",
     "load_image",
+    "size_on_disk",
     "tflite_interpreter",
     "tflite_predict",
     "top_k",
@@ -70,33 +68,13 @@ def load_image(path: Path | str, size: Size, preprocess: Callable | None = None)
     return image
 
 
-# ------------------------------------------------------------------ export
-def export_saved_model(model: Any, directory: Path | str) -> Path:
-    """Export ``model`` as a TensorFlow SavedModel (for TF Serving, TF.js, converters)."""
-    directory = Path(directory)
-    model.export(str(directory), format="tf_saved_model", verbose=False)
-    return directory
-
-
-def export_tflite(saved_model_dir: Path | str, path: Path | str, optimize: bool = False) -> Path:
-    """Convert a SavedModel folder to a TFLite (LiteRT) file; ``optimize`` adds dynamic-range
-    quantisation (about 4x smaller weights)."""
-    from helpers import course
-
-    tf = course.import_tensorflow()
-    saved_model_dir, path = Path(saved_model_dir), Path(path)
-    if not (saved_model_dir / "saved_model.pb").is_file():
-        raise FileNotFoundError(
-            f"{saved_model_dir} is not a SavedModel folder; export one with export_saved_model first."
-        )
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
-    if optimize:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    with course.native_stderr_silenced():  # the converter's C++ log lines are not for learners
-        flatbuffer = converter.convert()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(flatbuffer)
-    return path
+# ------------------------------------------------------------------ files
+def size_on_disk(path: Path | str) -> int:
+    """Bytes of a file, or of every file under a folder (a SavedModel is a folder)."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def tflite_interpreter(path: Path | str):
@@ -110,24 +88,17 @@ def tflite_interpreter(path: Path | str):
     except ImportError:
         tf = course.import_tensorflow()
         Interpreter = tf.lite.Interpreter  # noqa: N806 - the class, picked at run time
-    with warnings.catch_warnings(), course.native_stderr_silenced():
-        warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated.*")
-        interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
-        interpreter.allocate_tensors()
-    return interpreter
-
-
-def compare_predictions(reference: np.ndarray, other: np.ndarray, atol: float = 1e-4) -> dict:
-    """How closely two models' outputs on the same images agree.
-
-    Returns ``{"max_abs_difference", "same_top1", "agree"}``; ``agree`` is True when every
-    output is within ``atol`` and every image gets the same top class."""
-    reference, other = np.asarray(reference, dtype=np.float64), np.asarray(other, dtype=np.float64)
-    if reference.shape != other.shape:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such .tflite file. Check the name, or export the model first.")
+    try:
+        with warnings.catch_warnings(), course.native_stderr_silenced():
+            warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated.*")
+            interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
         raise ValueError(
-            f"The outputs have different shapes, {reference.shape} and {other.shape}: "
-            "were both models given the same images?"
-        )
-    difference = float(np.max(np.abs(reference - other))) if reference.size else 0.0
-    same_top1 = float(np.mean(reference.argmax(axis=-1) == other.argmax(axis=-1)))
-    return {"max_abs_difference": difference, "same_top1": same_top1, "agree": difference <= atol and same_top1 == 1.0}
+            f"{path} is not a TFLite model LiteRT can read ({str(exc).strip().splitlines()[0][:100]}). It may be "
+            "truncated or another kind of file: convert the model again (chapter 07 shows how)."
+        ) from None
+    return interpreter

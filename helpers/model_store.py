@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import course
+from helpers import course, plots
 
 DEFAULT_DIR = Path("~/.course/models")
 ENV = "COURSE_MODELS_DIR"
@@ -45,19 +45,7 @@ def _check_name(name: str) -> None:
         raise ValueError(f"A model name is letters, digits, '-' and '_' only (e.g. 'ch03_cifar10'); got {name!r}.")
 
 
-def _history_dict(history: Any) -> dict[str, list[float]]:
-    """``keras.callbacks.History`` or a plain dict -> ``{metric: [floats]}``."""
-    if history is None:
-        return {}
-    values = getattr(history, "history", history)
-    if not isinstance(values, dict):
-        raise TypeError(
-            f"history must be what model.fit returned (or its .history dict), got {type(history).__name__}."
-        )
-    return {str(key): [float(v) for v in series] for key, series in values.items()}
-
-
-def _write_atomic(target: Path, write) -> None:
+def write_atomic(target: Path, write) -> None:
     """Write through a temporary file in the same folder, then rename: never half a file."""
     handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=target.suffix)
     os.close(handle)
@@ -100,13 +88,13 @@ def save(
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
         "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "history": _history_dict(history),
+        "history": {} if history is None else plots.history_dict(history),
         "notes": dict(notes or {}),
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, lambda temp: model.save(temp))
-        _write_atomic(
+        write_atomic(target, lambda temp: model.save(temp))
+        write_atomic(
             target.with_suffix(".json"),
             lambda temp: temp.write_text(json.dumps(meta, indent=1), encoding="utf-8"),
         )

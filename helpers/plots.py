@@ -152,29 +152,17 @@ def history_dict(history: Any) -> dict[str, list[float]]:
 
 
 def plot_history(
-    history: Any,
-    metrics: Sequence[str] | None = None,
-    axes: Any = None,
-    title: str | None = None,
-    *,
-    ax: Any = None,
-    metric: str | None = None,
+    history: Any, metrics: Sequence[str] = ("loss", "accuracy"), axes: Any = None, title: str | None = None
 ):
-    """Training (solid) and validation (dashed) curves per epoch, one panel per metric.
+    """Training (solid) and validation (dashed) curves per epoch, one panel per metric; returns the list of Axes.
 
-    ``history`` is what ``model.fit`` returns (or its ``.history`` dict). Two ways to call it:
-
-    * ``plot_history(history, metrics=["loss", "accuracy"], axes=..., title=...)`` draws one
-      panel per metric (default loss and accuracy) and returns the list of Axes;
-    * ``plot_history(history, ax=ax, metric="accuracy")`` draws one metric (default accuracy)
-      into ``ax`` and returns that Axes.
+    ``history`` is what ``model.fit`` returns (or its ``.history`` dict). Pass ``axes`` (one per
+    metric) to draw into existing ones, e.g. ``plot_history(history, metrics=["accuracy"], axes=[ax])``.
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    single = ax is not None or metric is not None
-    if metrics is None:
-        metrics = [metric or "accuracy"] if single else ["loss", "accuracy"]
+    metrics = list(metrics)
     values = history_dict(history)
     missing = [m for m in metrics if m not in values]
     if missing:
@@ -182,14 +170,12 @@ def plot_history(
             f"The history has no {', '.join(repr(m) for m in missing)}; it holds {sorted(values)}. "
             "Add the metric to model.compile(metrics=[...]) or choose from that list."
         )
-    if ax is not None:
-        axes = [ax]
     if axes is None:
         _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
         axes = axes[0]
-    axes = list(axes) if not hasattr(axes, "plot") else [axes]
+    axes = list(np.ravel(axes))
     if len(axes) != len(metrics):
-        raise ValueError(f"Got {len(axes)} axes for {len(metrics)} metrics {list(metrics)}; pass one axis per metric.")
+        raise ValueError(f"Got {len(axes)} axes for {len(metrics)} metrics {metrics}; pass one axis per metric.")
     for panel, name in zip(axes, metrics, strict=True):
         epochs = range(1, len(values[name]) + 1)
         panel.plot(epochs, values[name], "-o", markersize=3, label="training")
@@ -199,9 +185,9 @@ def plot_history(
         panel.set_ylabel(name)
         panel.xaxis.set_major_locator(MaxNLocator(integer=True))
         panel.legend()
-        if title or single:
-            panel.set_title(title or f"training curves ({name})")
-    return axes[0] if single else axes
+        if title:
+            panel.set_title(title)
+    return axes
 
 
 def plot_histories(histories: Mapping[str, Any], metric: str = "accuracy", ax=None):

@@ -9,14 +9,18 @@ To change a function, edit its notebook cell and run --write. Where each comes f
   plot_confusion_matrix: 06_evaluation.ipynb, cell cell-031
   per_class_table: 06_evaluation.ipynb, cell cell-040
   plot_confident_mistakes: 06_evaluation.ipynb, cell cell-042
+  to_rgb, read_image: 07_inference.ipynb, cell ch07-read-image
   top_k: 07_inference.ipynb, cell cell-026
+  compare_predictions: 07_inference.ipynb, cell cell-043
   tflite_predict: 07_inference.ipynb, cell cell-048
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix, precision_recall_fscore_support
 
 from helpers import plots
@@ -123,11 +127,77 @@ def plot_confident_mistakes(images, y_true, probabilities, class_names, n=12, nc
     return axes
 
 
+# ---- 07_inference.ipynb, cell ch07-read-image
+def to_rgb(image):
+    """A Pillow image of any mode as an RGB uint8 array (height, width, 3)."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):  # 16-bit scans: 0..65535 -> 0..255
+        values = np.asarray(image, dtype=np.float64)
+        scale = 257.0 if values.max(initial=0) > 255 or image.mode.startswith("I;16") else 1.0
+        grey = np.clip(values / scale, 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=-1)
+    if image.mode == "F":  # floating-point greyscale: stretch to 0..255
+        values = np.asarray(image, dtype=np.float64)
+        top = values.max(initial=0)
+        grey = np.clip(values / (top if top > 1 else 1.0) * 255, 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=-1)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):  # blend transparency onto white
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def read_image(path, max_pixels=50_000_000):
+    """Read an image file as an RGB uint8 array (height, width, 3); a ValueError names the file and the reason."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file. Check the name and the folder (working folder: {Path.cwd()}).")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not an image file.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes); it was probably not downloaded or copied completely.")
+    try:
+        with Image.open(path) as image:  # reads only the header so far
+            width, height = image.size
+            if width * height > max_pixels:  # refuse before decoding: a 7000x7000 photo needs gigabytes
+                raise ValueError(
+                    f"{path}: {width}x{height} pixels ({width * height / 1e6:.0f} megapixels) is over the "
+                    f"{max_pixels / 1e6:.0f}-megapixel safety limit. Shrink the image first, or pass a larger max_pixels."
+                )
+            image.seek(0)  # the first frame of an animated GIF or WebP
+            image.load()  # decodes the pixels: a truncated or damaged file fails here
+            return to_rgb(ImageOps.exif_transpose(image))  # phone photos: apply the "rotate me" flag
+    except UnidentifiedImageError:
+        raise ValueError(
+            f"{path}: not an image file Pillow can read (is it text or another format with an image extension?)."
+        ) from None
+    except Image.DecompressionBombError:
+        raise ValueError(f"{path}: the image is too large to decode safely (possible decompression bomb).") from None
+    except (OSError, SyntaxError):  # Pillow's ways of saying "broken data"
+        raise ValueError(f"{path}: the image data is corrupt or truncated; download or copy it again.") from None
+
+
 # ---- 07_inference.ipynb, cell cell-026
 def top_k(probabilities, class_names, top=3):
     """The `top` classes of one row of probabilities as [{"class", "confidence"}, ...], most likely first."""
     best = np.argsort(-probabilities, kind="stable")[:top]  # highest first; equal scores keep the class order
     return [{"class": class_names[i], "confidence": float(probabilities[i])} for i in best]
+
+
+# ---- 07_inference.ipynb, cell cell-043
+def compare_predictions(reference, other, atol=1e-4):
+    """How closely two models' outputs on the same images agree: the largest difference, the share of
+    images with the same top class, and whether both are within tolerance."""
+    reference, other = np.asarray(reference, dtype=np.float64), np.asarray(other, dtype=np.float64)
+    if reference.shape != other.shape:
+        raise ValueError(
+            f"The outputs have different shapes, {reference.shape} and {other.shape}: "
+            "were both models given the same images?"
+        )
+    difference = float(np.max(np.abs(reference - other))) if reference.size else 0.0
+    same_top1 = float(np.mean(reference.argmax(axis=-1) == other.argmax(axis=-1)))
+    return {"max_abs_difference": difference, "same_top1": same_top1, "agree": difference <= atol and same_top1 == 1.0}
 
 
 # ---- 07_inference.ipynb, cell cell-048

@@ -1,5 +1,4 @@
-"""Chapter 03 beyond its cells: what the text says of its gradient-descent drawings, callbacks' files,
-and the strategies of ``course.strategy()`` on two logical CPUs (chapter 10 teaches them).
+"""Chapter 03 beyond its cells: what the text says of its gradient-descent drawings, and callbacks' files.
 
 That re-running the chapter's training cells gives the same numbers is checked right after
 nbval runs the chapter, in the same kernel (``conftest.ReRunTrainingCells``).
@@ -8,93 +7,16 @@ nbval runs the chapter, in the same kernel (``conftest.ReRunTrainingCells``).
 from __future__ import annotations
 
 import functools
-import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-from packaging.version import Version
-
-from helpers import course
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "03_building_cnns.ipynb"
 # Keras 3.15 with NumPy 2 warns inside ModelCheckpoint/evaluate; not something these tests check.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
-
-TWO_CPUS = textwrap.dedent(
-    """
-    import json
-    from helpers import course
-    course.setup(chapter="test", cpu_devices=2, verbose=False)  # the CPU as two logical devices
-    import tensorflow as tf
-    import keras
-    import numpy as np
-
-    default = course.strategy()
-    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
-    mirrored = tf.distribute.MirroredStrategy(devices)
-    x = np.random.default_rng(0).normal(size=(64, 8, 8, 3)).astype("float32")
-    y = np.arange(64) % 4
-    losses = {}
-    for name, strategy in [("default", default), ("mirrored", mirrored)]:
-        keras.utils.set_random_seed(1)
-        with strategy.scope():
-            model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3), keras.layers.Flatten(),
-                                      keras.layers.Dense(4)])
-            model.compile(optimizer=keras.optimizers.SGD(0.1),
-                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
-        losses[name] = history.history["loss"]
-    print(json.dumps({
-        "logical_cpus": len(devices),
-        "default_type": type(default).__name__,
-        "default_replicas": default.num_replicas_in_sync,
-        "mirrored_replicas": mirrored.num_replicas_in_sync,
-        "losses": losses,
-    }))
-    """
-)
-
-
-def test_strategy_and_mirrored_training_on_two_logical_cpus():
-    """Also the test of ``course.setup(cpu_devices=2)``: one TensorFlow process for both."""
-    run = subprocess.run([sys.executable, "-c", TWO_CPUS], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout.strip().splitlines()[-1])
-    assert report["logical_cpus"] == 2
-    # No TPU and no GPU here: course.strategy() falls back to the default (one-device) strategy...
-    assert report["default_type"] == "_DefaultDistributionStrategy"
-    assert report["default_replicas"] == 1
-    # ...while MirroredStrategy over the two logical CPUs trains with two replicas, to the same losses.
-    assert report["mirrored_replicas"] == 2
-    if Version(keras.__version__) < Version("3.10"):
-        pytest.xfail("Keras < 3.10: fit under MirroredStrategy gives other losses (README, Supported versions)")
-    np.testing.assert_allclose(report["losses"]["mirrored"], report["losses"]["default"], rtol=1e-4)
-    assert report["losses"]["mirrored"][1] < report["losses"]["mirrored"][0]
-
-
-def test_strategy_picks_mirrored_with_several_gpus(monkeypatch):
-    made = []
-
-    class FakeMirrored:
-        def __init__(self, *args, **kwargs):
-            made.append((args, kwargs))
-
-    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: ["gpu0", "gpu1"] if kind == "GPU" else [])
-    monkeypatch.setattr(tf.distribute, "MirroredStrategy", FakeMirrored)
-    assert isinstance(course.strategy(), FakeMirrored)
-    assert made == [((), {})]
-
-
-def test_strategy_default_with_one_gpu(monkeypatch):
-    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: ["gpu0"] if kind == "GPU" else [])
-    assert course.strategy() is tf.distribute.get_strategy()
 
 
 def tiny_model():

@@ -54,7 +54,7 @@ def test_a_missing_file_is_no_error_and_says_so(tmp_path, capsys):
         ("file,decision,label,note\nroses/1.jpg,delete,roses,\n", "line 2: decision 'delete'"),
         ("file,decision,label,note\nroses/1.jpg,keep,roses,\nroses/2.jpg,relabel,lilies,\n", "line 3: label 'lilies'"),
         ("file,decision,label,note\nroses/1.jpg,keep\n", "line 2: expected 4 comma-separated values"),
-        ("file,decision,label,note\nroses/1.jpg,keep,roses,a,b\n", "line 2: expected 4"),
+        ("file,decision,label,note\nroses/1.jpg,keep,roses,a,b\n", "the row 'roses/1.jpg,keep,roses,a,b' has 5 values"),
         ("file,decision,label,note\n,keep,roses,\n", "'file' column is empty"),
     ],
 )
@@ -124,3 +124,26 @@ def test_the_widget_buttons_write_the_csv(tmp_path):
     assert tool.position == 1 and "decided: <b>remove</b>" in tool.info.value
     with pytest.raises(ValueError, match="differ in length"):
         cleaning.CleaningTool(log, ["a.jpg"], [], lambda i: images[0])
+
+
+def test_apply_decisions_explains_an_unknown_class_and_uneven_lists():
+    decisions = {"roses/1.jpg": cleaning.Decision("roses/1.jpg", "relabel", "zebra")}
+    with pytest.raises(
+        ValueError,
+        match=r"roses/1.jpg gives it the class 'zebra', which is not a class of this dataset \(daisy, roses, tulips\)",
+    ):
+        cleaning.apply_decisions(["roses/1.jpg"], [1], CLASSES, decisions)
+    with pytest.raises(ValueError, match="files and labels differ in length"):
+        cleaning.apply_decisions(["roses/1.jpg", "daisy/2.jpg"], [1], CLASSES, {})
+
+
+def test_a_hand_edited_file_reads_back_and_a_bad_row_loses_nothing(tmp_path):
+    path = tmp_path / "d.csv"
+    text = 'file,decision,label,note\nroses/1.jpg,relabel,tulips,"pink, cup-shaped"\n\ndaisy/2.jpg,remove,daisy,\n'
+    path.write_text(text, encoding="utf-8")
+    assert cleaning.read_decisions(path, CLASSES)["roses/1.jpg"].note == "pink, cup-shaped"  # quotes keep the comma
+    broken = text + "tulips/3.jpg,keep\n"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(cleaning.DecisionsFileError, match=r"line 5: expected 4 comma-separated values"):
+        cleaning.DecisionLog(path, CLASSES)
+    assert path.read_text(encoding="utf-8") == broken  # refused before anything was rewritten

@@ -1,4 +1,4 @@
-"""helpers.course: modes, shrinking, results, banners, setup and strategy."""
+"""helpers.course: modes, shrinking, results, banners and setup."""
 
 from __future__ import annotations
 
@@ -102,23 +102,6 @@ def test_setup_prints_one_line_and_seeds(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and "TensorFlow" in lines[0] and "mode:" in lines[0]
     np.testing.assert_array_equal(first, second)
-
-
-def test_strategy_on_this_machine_is_the_default_one():
-    import tensorflow as tf
-
-    strategy = course.strategy()
-    assert isinstance(strategy, tf.distribute.Strategy)
-    assert strategy.num_replicas_in_sync == 1
-
-
-@pytest.mark.parametrize("bad", [0, -2, 1.5])
-def test_setup_rejects_nonsense_device_counts(bad):
-    with pytest.raises(ValueError, match="cpu_devices"):
-        course.setup(chapter="test", cpu_devices=bad, verbose=False)
-
-
-# course.setup(cpu_devices=2) in a fresh process: tests/test_chapter03.py (the two-logical-CPU test).
 
 
 def test_record_result_on_an_unwritable_path_says_so_and_carries_on(full_mode, monkeypatch, tmp_path, capsys):

@@ -142,6 +142,11 @@ def test_digits_is_real_and_always_available(capsys):
 def test_unknown_dataset_name_lists_choices():
     with pytest.raises(ValueError, match="Choose one of: mnist"):
         datasets.load("imagenet")
+    with pytest.raises(ValueError, match="flowers"):  # class names exist for the folder dataset too
+        datasets.class_names("imagenet")
+    assert datasets.class_names("flowers") == ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
+    with pytest.raises(ValueError, match="Choose one of: mnist, fashion_mnist, cifar10, cifar100, digits"):
+        datasets.load("flowers")  # a folder: datasets.flowers_dir()
 
 
 def test_mirror_contract(monkeypatch, tmp_path):

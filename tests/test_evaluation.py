@@ -163,3 +163,27 @@ def test_dashboard_has_the_four_panels_and_accuracy_title():
     np.testing.assert_allclose(
         sorted(p.get_width() for p in bars.patches), sorted(f1_score(y, probs.argmax(1), average=None))
     )
+
+
+# ------------------------------------------------------------------ input in the course's words
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "names", "fragment"),
+    [
+        ([0, 1, 3], [0, 1, 2], ["a", "b", "c"], "contains the label 3 but there are only 3 class names"),
+        (["cat", "dog"], ["cat", "cat"], NAMES, "holds text such as 'cat'"),
+        ([0, 1, 2], [0, 1], NAMES, "y_true has 3 labels but y_pred has 2"),
+        ([], [], NAMES, "y_true is empty"),
+        ([0, 1], [0, 1], [], "class_names is empty"),
+    ],
+)
+def test_per_class_table_and_confusion_matrix_explain_bad_input(y_true, y_pred, names, fragment):
+    for piece in (ev.per_class_table, ev.plot_confusion_matrix):
+        with pytest.raises(ValueError, match=fragment):
+            piece(y_true, y_pred, names)
+
+
+def test_too_few_class_names_is_refused_not_a_shorter_table():
+    y = np.array([0, 1, 2, 3, 3])
+    assert len(ev.per_class_table(y, y, ["a", "b", "c", "d"])) == 4
+    with pytest.raises(ValueError, match="Is class_names the list for this dataset"):
+        ev.per_class_table(y, y, ["a", "b", "c"])

@@ -1,8 +1,9 @@
-"""The explorer's numbers against Keras: build the generated code and compare."""
+"""The explorer: its report, built from the real Keras model, against the code it shows and by hand."""
 
 from __future__ import annotations
 
 import random
+from html import escape as html_escape
 
 import pytest
 
@@ -42,7 +43,7 @@ def random_configs(n: int, seed: int = 0) -> list[explorer.Config]:
     return configs
 
 
-@pytest.mark.parametrize("config", [explorer.Config(), *random_configs(30)], ids=lambda c: "cfg")
+@pytest.mark.parametrize("config", [explorer.Config(), *random_configs(8)], ids=lambda c: "cfg")
 def test_generated_code_builds_the_model_the_report_describes(config):
     report = explorer.analyse(config)
     model = build(report)
@@ -64,6 +65,24 @@ def test_default_config_numbers():
     assert report.layers[0].activation_bytes == 32 * 32 * 3 * 4
     assert "Total parameters: 111,050" in report.to_text()
     assert "keras.Input(shape=(32, 32, 3))" in report.code
+
+
+def test_a_huge_flatten_head_is_counted_without_allocating_its_weights():
+    report = explorer.architecture_report(
+        image_size=256, blocks=1, filters=128, pooling="none", head="flatten", dense_units=512
+    )
+    dense = report.layers[-2]
+    assert dense.shape == (512,) and dense.params == 256 * 256 * 128 * 512 + 512  # 4.3 billion: 17 GB if allocated
+    assert "Total parameters: 4,294,976,522" in report.totals_line()
+
+
+def test_text_and_html_show_the_same_rows():
+    report = explorer.architecture_report(blocks=2)
+    text, page = report.to_text(), report.to_html()
+    for row in report.layers:
+        assert row.name in text and html_escape(row.name) in page
+        assert str(row.shape) in text
+    assert "293 KB" in explorer.architecture_report().totals_line()  # 300,040 bytes of activations per image
 
 
 def test_batch_norm_counts_non_trainable_statistics():

@@ -1,4 +1,4 @@
-"""helpers.heatmaps: Grad-CAM finds a planted cause, saliency and the layer choice, run from the chapter's own cells."""
+"""Chapter 08's Grad-CAM finds a planted cause, saliency and overlay (run from the chapter's own cells), and helpers.heatmaps' layer choice."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import layers
 
 from helpers import heatmaps
@@ -14,7 +15,7 @@ from tools.testing import notebook_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "08_look_inside.ipynb"
-CHAPTER_08 = notebook_functions(NOTEBOOK, "grad_cam", "gradient_saliency")  # the chapter's own code
+CHAPTER_08 = notebook_functions(NOTEBOOK, "grad_cam", "gradient_saliency", "overlay")  # the chapter's own code
 SIDE = 6
 
 
@@ -65,7 +66,7 @@ def test_grad_cam_peak_falls_on_the_patch_that_decides_the_class(patch_model):
     assert maps.min() >= 0 and np.isclose(maps.max(), 1, atol=1e-3)
     hits = 0
     for heatmap, (top, left) in zip(maps, corners):
-        full = heatmaps.upsample(heatmap, (32, 32))
+        full = tf.image.resize(heatmap[..., None], (32, 32)).numpy()[..., 0]  # back to the image's size
         row, col = np.unravel_index(np.argmax(full), full.shape)
         hits += top - 2 <= row < top + SIDE + 2 and left - 2 <= col < left + SIDE + 2
     assert hits >= 0.9 * len(maps), f"the heatmap peak fell on the patch in only {hits} of {len(maps)} images"
@@ -119,8 +120,10 @@ def test_last_conv_layer_skips_pooling_and_handles_nested_backbones():
         heatmaps.last_conv_layer(dense_only)
 
 
-def test_upsample_and_overlay_check_their_input():
+def test_overlay_stretches_the_heatmap_over_the_image_and_checks_its_input():
     with pytest.raises(ValueError, match="one heatmap"):
-        heatmaps.upsample(np.zeros((2, 4, 4)), (8, 8))
-    ax = heatmaps.overlay(np.zeros((16, 16, 3)), np.eye(4), title="x")
-    assert len(ax.images) == 2
+        CHAPTER_08.overlay(np.zeros((16, 16, 3)), np.zeros((2, 4, 4)))
+    ax = CHAPTER_08.overlay(np.zeros((16, 16, 3)), np.eye(4), title="x")
+    photo, heat = ax.images
+    assert photo.get_array().shape == (16, 16, 3) and heat.get_array().shape == (16, 16)
+    assert heat.get_array()[0, 0] > heat.get_array()[0, 15]  # the diagonal of the 4x4 map stays on the diagonal

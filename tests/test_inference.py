@@ -15,7 +15,9 @@ import keras  # noqa: E402
 
 NAMES = ["red", "green", "blue"]
 # taught in chapter 07 and reused by no later chapter: they live in the notebook only
-CHAPTER_07 = notebook_functions(ROOT / "solutions" / "07_inference.ipynb", "make_predictor", "predict_folder")
+CHAPTER_07 = notebook_functions(
+    ROOT / "solutions" / "07_inference.ipynb", "make_predictor", "predict_folder", "export_tflite"
+)
 RNG = np.random.default_rng(0)
 PHOTO = RNG.integers(0, 255, (40, 60, 3), dtype=np.uint8)
 
@@ -197,22 +199,22 @@ def test_top_k_sorted_and_ties_keep_class_order():
 
 
 # ------------------------------------------------------------------ export
-def test_export_saved_model_and_tflite_agree_with_keras(tmp_path, model):
+def test_chapter_07_exports_agree_with_keras(tmp_path, model):
     import tensorflow as tf
 
     x = RNG.uniform(0, 255, (5, 16, 16, 3)).astype("float32")
     expected = model.predict(x, verbose=0)
-    saved = inference.export_saved_model(model, tmp_path / "saved")
+    saved = tmp_path / "saved"
+    model.export(saved, verbose=False)
     reloaded = tf.saved_model.load(str(saved))
     assert inference.compare_predictions(expected, reloaded.serve(x).numpy())["agree"]
-    tflite = inference.export_tflite(saved, tmp_path / "model.tflite")
+    tflite = CHAPTER_07.export_tflite(saved, tmp_path / "model.tflite")
     assert tflite.stat().st_size > 0
     report = inference.compare_predictions(expected, inference.tflite_predict(inference.tflite_interpreter(tflite), x))
     assert report["agree"] and report["same_top1"] == 1.0 and report["max_abs_difference"] < 1e-4
-    small = inference.export_tflite(saved, tmp_path / "small.tflite", optimize=True)
+    small = CHAPTER_07.export_tflite(saved, tmp_path / "small.tflite", optimize=True)
     assert inference.tflite_predict(inference.tflite_interpreter(small), x).shape == expected.shape
-    with pytest.raises(FileNotFoundError, match="not a SavedModel"):
-        inference.export_tflite(tmp_path, tmp_path / "x.tflite")
+    assert inference.size_on_disk(small) <= inference.size_on_disk(tflite) < inference.size_on_disk(saved)
 
 
 def test_compare_predictions():
@@ -229,11 +231,20 @@ def test_tflite_falls_back_to_tensorflow_without_litert(tmp_path, model, monkeyp
     import sys
     import warnings
 
-    saved = inference.export_saved_model(model, tmp_path / "saved")
-    path = inference.export_tflite(saved, tmp_path / "model.tflite")
+    model.export(tmp_path / "saved", verbose=False)
+    path = CHAPTER_07.export_tflite(tmp_path / "saved", tmp_path / "model.tflite")
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # makes the import fail
     x = RNG.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         outputs = inference.tflite_predict(inference.tflite_interpreter(path), x)
     np.testing.assert_allclose(outputs, model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_a_junk_or_missing_tflite_file_is_named_in_the_message(tmp_path):
+    junk = tmp_path / "model.tflite"
+    junk.write_bytes(b"<html>404 Not Found</html>" * 10)
+    with pytest.raises(ValueError, match=r"model.tflite is not a TFLite model LiteRT can read.*chapter 07"):
+        inference.tflite_interpreter(junk)
+    with pytest.raises(FileNotFoundError, match="missing.tflite: no such .tflite file"):
+        inference.tflite_interpreter(tmp_path / "missing.tflite")

@@ -66,17 +66,17 @@ def test_class_distribution_on_given_ax_and_errors():
         plots.class_distribution([0, 3], NAMES)
 
 
-def test_plot_history_is_one_function_with_both_call_styles():
+def test_plot_history_draws_one_panel_per_metric_and_returns_them():
     from helpers import training
 
     assert training.plot_history is plots.plot_history  # chapters 03/04 import it from training
     logs = {"accuracy": [0.3, 0.5], "val_accuracy": [0.3, 0.4], "loss": [2, 1]}
     _, ax = plt.subplots()
-    assert plots.plot_history(logs, ax=ax) is ax  # one metric into a given Axes (the dashboard style)
+    assert plots.plot_history(logs, metrics=["accuracy"], axes=[ax]) == [ax]  # into a given Axes
     assert len(ax.get_lines()) == 2 and ax.get_ylabel() == "accuracy"
-    assert len(plots.plot_history(logs, metrics=["loss"])) == 1  # one panel per metric (the chapter style)
-    with pytest.raises(ValueError, match="no 'auc'"):
-        plots.plot_history({"accuracy": [0.3]}, metric="auc")
+    assert len(plots.plot_history(logs, metrics=["loss"])) == 1  # a new figure, one panel per metric
+    with pytest.raises(ValueError, match="2 metrics"):
+        plots.plot_history(logs, axes=[ax])
     with pytest.raises(KeyError, match="auc"):  # a KeyError as well as a ValueError
         plots.plot_history({"accuracy": [0.3]}, metrics=["auc"])
     with pytest.raises(ValueError, match="what model.fit returns"):

@@ -12,7 +12,7 @@ from PIL import Image
 from helpers.exercises.question import Question
 from helpers.images import read_image
 
-GOOD_FILES = ("beach.jpg", "forest.png", "sunset.webp")
+GOOD_FILES = ("beach.jpg", "forest.png", "sunset.gif")
 
 
 def _make_folder(folder: Path) -> None:
