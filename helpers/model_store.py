@@ -23,13 +23,17 @@ from typing import Any, NamedTuple
 from helpers import course, plots
 
 DEFAULT_DIR = Path("~/.course/models")
+KAGGLE_DIR = Path("/kaggle/working/.course/models")  # /kaggle/working is what a saved Kaggle version keeps
 ENV = "COURSE_MODELS_DIR"
 
 
 def models_dir() -> Path:
-    """The learner's writable models folder: ``COURSE_MODELS_DIR``, else ``~/.course/models``."""
+    """The learner's writable models folder: ``COURSE_MODELS_DIR``, else ``~/.course/models``
+    (on Kaggle ``/kaggle/working/.course/models``: the home folder is lost with the session)."""
     value = os.environ.get(ENV, "").strip()
-    return Path(value or DEFAULT_DIR).expanduser()
+    if value:
+        return Path(value).expanduser()
+    return KAGGLE_DIR if course.platform() == "kaggle" else DEFAULT_DIR.expanduser()
 
 
 def _candidates(name: str) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -29,9 +30,11 @@ def tiny_model(seed: int = 0) -> keras.Model:
 
 
 def test_models_dir_default_and_override(monkeypatch, tmp_path):
-    monkeypatch.delenv("COURSE_MODELS_DIR", raising=False)
-    assert model_store.models_dir() == model_store.DEFAULT_DIR.expanduser()
-    assert "~" not in str(model_store.models_dir())
+    for name in ("COURSE_MODELS_DIR", "KAGGLE_KERNEL_RUN_TYPE", "KAGGLE_URL_BASE", "COLAB_RELEASE_TAG"):
+        monkeypatch.delenv(name, raising=False)
+    assert model_store.models_dir() == Path.home() / ".course" / "models"
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Interactive")  # on Kaggle: kept with a saved version
+    assert model_store.models_dir() == Path("/kaggle/working/.course/models")
     monkeypatch.setenv("COURSE_MODELS_DIR", str(tmp_path))
     assert model_store.models_dir() == tmp_path
 
