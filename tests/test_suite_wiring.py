@@ -20,26 +20,20 @@ def root_conftest(request):
     return request.config.pluginmanager.get_plugin(str(ROOT / "conftest.py"))
 
 
-def test_strict_checks_are_reset_after_each_notebook(request):
+def test_each_notebook_cell_gets_its_kernels_environment_and_leaves_nothing_behind(request, monkeypatch):
     conftest = root_conftest(request)
     assert conftest is not None
+    monkeypatch.setenv("KERAS_HOME", "/the/unit/tests/own/cache")  # as tests/conftest.py sets it
     before = dict(os.environ)
-    cell = FakeCell(ROOT / "solutions" / "03_building_cnns.ipynb")
-    try:
+    for folder, strict in (("solutions", "1"), ("notebooks", "0")):
+        cell = FakeCell(ROOT / folder / "03_building_cnns.ipynb")
         conftest.pytest_runtest_setup(cell)
-        assert os.environ["COURSE_STRICT_CHECKS"] == "1"
-        assert os.environ["COURSE_MODELS_DIR"].endswith("solutions-03_building_cnns")
+        assert os.environ["COURSE_STRICT_CHECKS"] == strict, folder
+        assert os.environ["COURSE_MODELS_DIR"].endswith(f"{folder}-03_building_cnns")
+        assert os.environ["KERAS_HOME"] == str(ROOT / ".pytest_keras_home")
+        assert ("COURSE_RESULTS" in os.environ) == (folder == "solutions")  # only chapter 03's solution records
         conftest.pytest_runtest_teardown(cell)
-        assert os.environ["COURSE_STRICT_CHECKS"] == "0"
-        assert os.environ["COURSE_MODELS_DIR"] == before["COURSE_MODELS_DIR"]
-        learner = FakeCell(ROOT / "notebooks" / "03_building_cnns.ipynb")
-        conftest.pytest_runtest_setup(learner)
-        assert os.environ["COURSE_STRICT_CHECKS"] == "0"
-        conftest.pytest_runtest_teardown(learner)
-    finally:
-        os.environ.clear()
-        os.environ.update(before)
-    assert dict(os.environ) == before
+        assert dict(os.environ) == before, folder
 
 
 def test_unit_tests_see_the_suite_environment():
