@@ -56,10 +56,13 @@ def test_kernel_environment_is_restored(monkeypatch, tmp_path):
     assert dict(os.environ) == before
 
 
-def test_slowest_scopes_exist(request):
+def test_the_slowest_files_go_first_then_new_notebooks_then_the_rest(request):
     conftest = root_conftest(request)
     missing = [path for path in conftest.SLOWEST_FIRST if not (ROOT / path).is_file()]
     assert not missing, f"conftest.SLOWEST_FIRST names files that do not exist: {missing}"
+    names = ["tests/test_images.py", "notebooks/10_new_chapter.ipynb", *reversed(conftest.SLOWEST_FIRST[:2])]
+    queue = sorted((FakeCell(ROOT / name) for name in names), key=conftest._scope_rank)
+    assert [cell.fspath for cell in queue] == [ROOT / name for name in [*conftest.SLOWEST_FIRST[:2], *names[1::-1]]]
 
 
 def test_compare_passes_takes_the_first_pass_rows_of_the_rerun_cells():
