@@ -56,7 +56,6 @@ SLOWEST_FIRST = [
     "solutions/01_datasets.ipynb",
     "notebooks/01_datasets.ipynb",
     "tests/test_figures.py",
-    "tests/test_multiworker.py",
     "solutions/06_evaluation.ipynb",
     "notebooks/06_evaluation.ipynb",
 ]
