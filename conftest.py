@@ -1,6 +1,6 @@
 """Suite-wide settings: smoke + offline mode for every notebook kernel, strict checks for
-solutions/, learner copies sliced and run in one shared kernel per worker, chapter 03's re-run
-check, a longer nbval output wait, and the total wall time at the end."""
+solutions/ only, a fresh kernel for every notebook (nbval's own), the slowest files first, a
+longer nbval output wait, pinned outputs, chapter 03's re-run check, and the wall time."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from nbval.plugin import IPyNbFile
 
-from tools import testing
-from tools.testing import UNSET_IN_TESTS, suite_environment
+from tools.testing import UNSET_IN_TESTS, compare_passes, rerun_sources, suite_environment
 
 ROOT = Path(__file__).resolve().parent
 _START = time.time()
@@ -35,114 +33,90 @@ os.environ.update(BASELINE)
 # 2-core machine running two kernels, that is too short.
 NBVAL_OUTPUT_TIMEOUT = 120
 
-
-# The learner copies in notebooks/ differ from solutions/ only where answers were cut out, and
-# solutions/ runs whole. So in a learner copy the suite runs the cells that differ, the cells
-# that read what those make, and the cells these need (tools.testing.learner_cells_to_run);
-# the rest is the same code on the same state, run in solutions/ in the same session (a learner
-# copy collected without its solution runs whole). COURSE_TEST_LEARNER_WHOLE=1 runs them whole always.
-LEARNER_WHOLE = os.environ.get("COURSE_TEST_LEARNER_WHOLE") == "1"
-
 # The slowest test scopes (files), measured with --durations, are handed to the workers
 # first so that no long notebook starts last and leaves one core idle at the end.
 SLOWEST_FIRST = [
     "solutions/05_transfer_learning.ipynb",
     "solutions/03_building_cnns.ipynb",
+    "notebooks/05_transfer_learning.ipynb",
+    "notebooks/03_building_cnns.ipynb",
     "tests/test_browser.py",
+    "tests/test_nbgrader.py",
     "solutions/04_data_augmentation.ipynb",
-    "solutions/07_inference.ipynb",
+    "notebooks/04_data_augmentation.ipynb",
     "solutions/09_your_own_classifier.ipynb",
-    "solutions/10_training_at_scale.ipynb",
+    "notebooks/09_your_own_classifier.ipynb",
+    "solutions/07_inference.ipynb",
+    "notebooks/07_inference.ipynb",
     "solutions/08_look_inside.ipynb",
+    "notebooks/08_look_inside.ipynb",
     "tests/test_chapter03.py",
     "tests/test_models.py",
     "solutions/02_convolution_from_scratch.ipynb",
+    "notebooks/02_convolution_from_scratch.ipynb",
     "solutions/01_datasets.ipynb",
-    "notebooks/07_inference.ipynb",
+    "notebooks/01_datasets.ipynb",
     "tests/test_figures.py",
     "solutions/06_evaluation.ipynb",
+    "notebooks/06_evaluation.ipynb",
 ]
 
 
 def _scope_rank(item) -> int:
+    """Where a file's tests go in the queue: the files in SLOWEST_FIRST in that order, then any other
+    notebook (a new chapter takes longer than most unit-test files), then the rest."""
     path = Path(str(item.fspath))
     name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else ""
-    return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+    if name in SLOWEST_FIRST:
+        return SLOWEST_FIRST.index(name)
+    return len(SLOWEST_FIRST) + (path.suffix != ".ipynb")
 
 
-def _skip_learner_cells_run_in_solutions(items) -> None:
-    import nbformat
-
-    collected = {Path(str(item.fspath)) for item in items}
-    plans: dict[Path, set[str] | None] = {}
-    for item in items:
-        path = Path(str(item.fspath))
-        if LEARNER_WHOLE or path.parent.name != "notebooks" or not hasattr(item, "cell"):
-            continue
-        if path not in plans:
-            twin = ROOT / "solutions" / path.name
-            plans[path] = (  # only when this session runs the solution too (e.g. not `pytest notebooks/`)
-                testing.learner_cells_to_run(nbformat.read(path, as_version=4), nbformat.read(twin, as_version=4))
-                if twin in collected
-                else None
-            )
-        run = plans[path]
-        if run is None:
-            continue
-        if not FRESH_KERNELS:
-            item.parent.__class__ = LearnerCopyInSharedKernel
-        if item.cell.cell_type == "code" and item.cell.get("id") not in run:
-            item.add_marker(pytest.mark.skip(reason="the same code runs on the same state in solutions/"))
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker more than the CPUs. A worker often waits (for a notebook kernel
+    to start, a browser, a subprocess), and the extra one keeps the cores busy: on 2 cores
+    the suite with 3 workers kept 1.9 cores busy on average (processor time over wall time)."""
+    return (os.cpu_count() or 1) + 1
 
 
-# A sliced learner copy runs few cells, and most of its time went to starting a kernel and
-# importing TensorFlow (7-8 s of the 8-20 s of each copy). So the sliced learner copies that
-# one worker runs share one kernel: before each copy, tools.testing.reset_kernel and
-# IPython's %reset bring it back to how a fresh kernel starts (names, environment, folder,
-# figures, Keras's layer names, the course's banners); imported modules stay loaded.
-# solutions/ and learner copies run whole always get a fresh kernel.
-# COURSE_TEST_FRESH_KERNELS=1 gives each learner copy its own kernel again.
-FRESH_KERNELS = os.environ.get("COURSE_TEST_FRESH_KERNELS") == "1"
-_SHARED_KERNEL: dict = {}
+# ------------------------------------------------------------------ the notebooks' kernels
+def notebook_environment(path: Path) -> dict[str, str]:
+    """What a notebook's kernel gets: solutions must pass their own checks, learner copies only need to run."""
+    return suite_environment(
+        ROOT,
+        strict=path.parent.name == "solutions",
+        models_dir=_MODELS_ROOT / f"{path.parent.name}-{path.stem}",
+        results=results_path(path),
+    )
 
 
-class LearnerCopyInSharedKernel(IPyNbFile):
-    def setup(self):
-        kernel = _SHARED_KERNEL.get("kernel")
-        if kernel is None or not kernel.is_alive():
-            super().setup()  # a fresh kernel, started with this copy's environment
-            _SHARED_KERNEL.update(kernel=self.kernel, started_with=sorted(os.environ))
-            self._run_quietly("prepare", testing.attach_code(ROOT))
-            return
-        self.kernel = kernel
-        self.setup_sanitize_files()
-        code = testing.reset_code(_SHARED_KERNEL["started_with"], dict(os.environ), self.fspath.dirname)
-        self._run_quietly("reset", code)
-
-    def _run_quietly(self, what: str, code: str) -> None:
-        reply = self.kernel.kc.execute_interactive(code, store_history=False, timeout=120, output_hook=lambda msg: None)
-        if reply["content"]["status"] != "ok":
-            self.kernel.stop()
-            raise RuntimeError(f"Could not {what} the shared kernel for {self.fspath}: {reply['content']}")
-
-    def teardown(self):
-        if self.kernel is not _SHARED_KERNEL.get("kernel"):
-            super().teardown()  # kept for the next learner copy otherwise, stopped at the end
+_BEFORE_NOTEBOOK: dict[str, str] = {}
 
 
-def pytest_sessionfinish(session):
-    kernel = _SHARED_KERNEL.pop("kernel", None)
-    if kernel is not None and kernel.is_alive():
-        kernel.stop()
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    path = Path(str(item.fspath))
+    if path.suffix == ".ipynb":
+        _BEFORE_NOTEBOOK.clear()
+        _BEFORE_NOTEBOOK.update(os.environ)
+        os.environ.update(notebook_environment(path))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item):
+    """The environment as it was before each notebook cell, so strict checks (or the kernels' Keras
+    cache) cannot leak into the unit tests that the same worker runs next."""
+    if Path(str(item.fspath)).suffix == ".ipynb" and _BEFORE_NOTEBOOK:
+        os.environ.clear()
+        os.environ.update(_BEFORE_NOTEBOOK)
+
+
+# ------------------------------------------------------------------ chapter 03's re-run
 # Chapter 03 says that running its cells again from the first seeded training gives the same
-# numbers. After nbval has run the chapter, this item runs those cells again in the same kernel,
-# then the chapter's last cell, which records the results, and compares what both passes
-# recorded (the kernel records into a results file for this). Before the re-run the kernel
-# forgets every name the re-run cells bind, so the recording cell cannot report a value left
-# over from the first pass. Each entry: (text of the first re-run cell, of the last one, of the
-# recording cell).
+# numbers. After nbval has run the chapter, one more item runs those cells again in the same
+# kernel, then the chapter's recording cell, and compares what both passes recorded (the
+# kernel records into a results file for this). Each entry: (text of the first re-run cell,
+# of the last one, of the recording cell); see tools.testing.rerun_sources.
 RERUN = {
     "solutions/03_building_cnns.ipynb": (
         "first_cnn = keras.Sequential(",
@@ -190,40 +164,6 @@ class ReRunTrainingCells(pytest.Item):
         return self.fspath, None, self.name
 
 
-def rerun_sources(sources: list[str], first: str, last: str, record: str, results: Path) -> list[str]:
-    """What the re-run executes in the kernel: point ``COURSE_RESULTS`` at ``results`` and forget
-    the names the re-run cells bind; the code cells from the one containing ``first`` to the one
-    containing ``last``; then the recording cell (the last one containing ``record``)."""
-    start = next(i for i, s in enumerate(sources) if first in s)
-    end = next(i for i, s in enumerate(sources) if last in s)
-    recording = max(i for i, s in enumerate(sources) if record in s)
-    if not start <= end < recording:
-        raise ValueError(f"expected the cells {first!r} ... {last!r} before the recording cell {record!r}")
-    cells = sources[start : end + 1]
-    bound: set[str] = set()
-    for source in cells:
-        names = testing.cell_names(source)
-        if names is None:
-            raise ValueError(f"cannot tell which names this re-run cell binds:\n{source[:300]}")
-        bound |= names[0]
-    setup = (
-        f"import os\nos.environ['COURSE_RESULTS'] = {str(results)!r}\n"
-        f"for _name in {sorted(bound)!r}:\n    globals().pop(_name, None)\ndel _name"
-    )
-    return [setup, *cells, sources[recording]]
-
-
-def compare_passes(first: list[dict], second: list[dict]) -> None:
-    """The metrics recorded by a re-run equal the ones the first pass recorded for the same cells."""
-    names = [row["name"] for row in first]
-    last = second[-1]["name"]
-    assert last in names, f"the first pass never recorded {last!r}"
-    first = first[: names.index(last) + 1][-len(second) :]  # the first pass's rows for the re-run cells
-    assert [r["name"] for r in second] == [r["name"] for r in first]
-    metrics = [{r["name"]: r["value"] for r in rows if not r["name"].endswith("_seconds")} for rows in (first, second)]
-    assert metrics[0] == metrics[1]
-
-
 def _add_reruns(items) -> None:
     for path, (first, last, record) in RERUN.items():
         cells = [i for i, item in enumerate(items) if hasattr(item, "cell") and Path(str(item.fspath)) == ROOT / path]
@@ -237,18 +177,13 @@ def _add_reruns(items) -> None:
             )
 
 
-def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker more than the CPUs. A worker often waits (for a notebook kernel
-    to start, a browser, a subprocess), and the extra one keeps the cores busy: on 2 cores
-    the suite with 3 workers kept 1.9 cores busy on average (processor time over wall time)."""
-    return (os.cpu_count() or 1) + 1
-
-
+# ------------------------------------------------------------------ collection
 def pytest_collection_modifyitems(config, items):
+    import nbformat
+
     from tools.notebooks import is_pinned, pinned_outputs
 
     items.sort(key=_scope_rank)  # stable: the cells of a notebook keep their order
-    _skip_learner_cells_run_in_solutions(items)
     _add_reruns(items)
     pins: dict[Path, dict] = {}
     for item in items:
@@ -262,36 +197,8 @@ def pytest_collection_modifyitems(config, items):
             path = Path(str(item.fspath))
             expected = pins.setdefault(path, pinned_outputs(path)).get(cell.get("id"))
             if expected is not None:
-                import nbformat
-
                 cell.outputs = [nbformat.from_dict(out) for out in expected]
                 cell.execution_count = 1
-
-
-def notebook_environment(path: Path) -> dict[str, str]:
-    """What a notebook's kernel gets: solutions must pass their own checks, learner copies only need to run."""
-    return suite_environment(
-        ROOT,
-        strict=path.parent.name == "solutions",
-        models_dir=_MODELS_ROOT / f"{path.parent.name}-{path.stem}",
-        results=results_path(path),
-    )
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    path = Path(str(item.fspath))
-    if path.suffix == ".ipynb":
-        os.environ.update(notebook_environment(path))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_teardown(item):
-    """Back to the unit-test baseline after each notebook cell, so strict checks cannot leak into unit tests."""
-    if Path(str(item.fspath)).suffix == ".ipynb":
-        for name in UNSET_IN_TESTS:
-            os.environ.pop(name, None)
-        os.environ.update(BASELINE)
 
 
 def pytest_terminal_summary(terminalreporter):

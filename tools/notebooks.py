@@ -203,11 +203,55 @@ def lint(nb: nbformat.NotebookNode, name: str = "notebook") -> list[str]:
     return problems
 
 
+STUCK_LINE = "Stuck? Uncomment a line below and run the cell."
+_HINT_CALL = re.compile(r"#\s*ch\d\d\.q\d+\.hint\(\)")
+_PLACEHOLDER = re.compile(r"^\s*[A-Za-z_][\w ,=]* = \.\.\.\s+#")
+
+
+def learner_rules(nb: nbformat.NotebookNode, name: str) -> list[str]:
+    """What every learner copy does the same way: it opens with the Colab badge of its own file and
+    the setup cell, each commented-out hint is introduced by the same "Stuck?" line, and each
+    ``name = ...`` placeholder says what to fill in. ``name`` is the copy's path, ``notebooks/NN_x.ipynb``."""
+    stem = Path(name).stem
+    problems = []
+    badge = f"/blob/{setup_cell.RELEASE}/notebooks/{stem}.ipynb"
+    if not nb.cells or badge not in nb.cells[0].source:
+        problems.append(f"{name}: the first cell should carry the Colab badge pointing at ...{badge}")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if code and code[0].source != setup_cell.source(stem):
+        problems.append(
+            f"{name}: the first code cell is not the setup cell; make it empty (or a `course.setup(` call) in "
+            "solutions/ and run `python tools/notebooks.py --write`"
+        )
+    for index, cell in enumerate(nb.cells):
+        where = f"{name} cell {index + 1} ({cell.get('id')})"
+        if cell.cell_type != "code":
+            continue
+        if _HINT_CALL.search(cell.source):
+            before = nb.cells[index - 1] if index else None
+            if before is None or before.cell_type != "markdown" or before.source.strip() != STUCK_LINE:
+                problems.append(f"{where}: a hint cell should follow a markdown cell reading {STUCK_LINE!r}")
+        for line in cell.source.splitlines():
+            if _PLACEHOLDER.match(line) and line.rstrip().endswith(CODE_PROMPT):
+                problems.append(
+                    f"{where}: {line.strip()!r} does not say what to fill in; end the answer's line in "
+                    "solutions/ with a comment that does (it becomes the prompt)"
+                )
+    return problems
+
+
 def lint_all(root: Path = ROOT) -> list[str]:
-    """Build talk in the learner copy of every chapter in ``solutions/``."""
+    """Build talk, and the learner rules (:func:`learner_rules`), in the learner copy of every chapter."""
     problems = []
     for source in sorted((root / "solutions").glob("*.ipynb")):
-        problems += lint(learner_notebook(nbformat.read(source, as_version=4), source.name), f"notebooks/{source.name}")
+        name = f"notebooks/{source.name}"
+        nb = nbformat.read(source, as_version=4)
+        try:
+            setup_cell.apply(nb, source.stem)  # as --write makes it
+        except ValueError as exc:  # no code cell at all
+            problems.append(f"{name}: {exc}")
+        learner = learner_notebook(nb, source.name)
+        problems += lint(learner, name) + learner_rules(learner, name)
     return problems
 
 
