@@ -164,6 +164,9 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
         # processor time: what both trainings cost, whatever else the machine was doing meanwhile
         cpu_ratio = float(results["train_cpu_seconds"]) / float(results["first_cnn_train_cpu_seconds"])
         values["ch03.classifier.cpu_time_ratio"] = round(cpu_ratio, 2)
+    for name, key in (("callbacks_val_accuracy", "callbacks"), ("gradient_tape_val_accuracy", "gradient_tape")):
+        if name in results:  # the 10,000-image runs of the callbacks and custom-loop sections
+            values[f"ch03.{key}.val_accuracy"] = round(100 * float(results[name]), 1)
     how = (
         "chapter 03 notebook run whole in full mode on real CIFAR-10 (50,000 train of which 5,000 for validation, the official 10,000 test) by "
         "bench_chapter03.py --mirror DIR; times are wall-clock training times in the same run"
@@ -184,11 +187,15 @@ def record(results: dict[str, object], notebook_seconds: float, load_start: floa
             "ch03.classifier.val_flip_gain": "points",
             "ch03.classifier.cpu_time_ratio": "×",
             "ch03.classifier.test_flip_gain": "points",
+            "ch03.callbacks.val_accuracy": "%",
+            "ch03.gradient_tape.val_accuracy": "%",
         },
         formats={f"ch03.classifier.{key}": ".1f" for key in (*percent, "val_flip_gain", "test_flip_gain")}
         | {
             "ch03.classifier.time_ratio": ".2f",
             "ch03.classifier.cpu_time_ratio": ".2f",
+            "ch03.callbacks.val_accuracy": ".0f",
+            "ch03.gradient_tape.val_accuracy": ".0f",
         },
     )
 

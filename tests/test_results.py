@@ -85,7 +85,7 @@ def test_chapter03_records_the_time_ratio_in_wall_and_processor_time(monkeypatch
         "train_seconds": 600.0,
     }
     if with_cpu:
-        results |= {"first_cnn_train_cpu_seconds": 400.0, "train_cpu_seconds": 900.0}
+        results |= {"first_cnn_train_cpu_seconds": 400.0, "train_cpu_seconds": 900.0, "callbacks_val_accuracy": 0.5123}
     _bench_chapter03().record(results, notebook_seconds=1200, load_start="idle")
     values = recorded["values"]
     assert values["ch03.classifier.time_ratio"] == 2.4
@@ -93,6 +93,7 @@ def test_chapter03_records_the_time_ratio_in_wall_and_processor_time(monkeypatch
     assert recorded["formats"]["ch03.classifier.time_ratio"] == ".2f"
     if with_cpu:
         assert values["ch03.classifier.cpu_time_ratio"] == 2.25
+        assert values["ch03.callbacks.val_accuracy"] == 51.2 and "ch03.gradient_tape.val_accuracy" not in values
     else:
         assert "ch03.classifier.cpu_time_ratio" not in values
 
