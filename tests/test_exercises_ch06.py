@@ -97,9 +97,28 @@ def _one_direction(y_true, y_pred, class_names, top=5):
     return [(class_names[a], class_names[b], int(counts[a, b])) for a, b in zip(rows, cols) if counts[a, b] > 0]
 
 
+def _keeps_empty_pairs(y_true, y_pred, class_names, top=5):
+    """Right counts, largest first, but pairs with no mistake stay in the list."""
+    counts = confusion_matrix(y_true, y_pred, labels=range(len(class_names)))
+    rows, columns = np.triu_indices(len(class_names), k=1)
+    both = (counts + counts.T)[rows, columns]
+    order = np.argsort(-both, kind="stable")[:top]
+    return [(class_names[rows[i]], class_names[columns[i]], int(both[i])) for i in order]
+
+
+def _smallest_first(y_true, y_pred, class_names, top=5):
+    """Forgot [::-1]: the top pairs are the smallest cells, all zero, and the filter leaves nothing."""
+    both = np.triu(confusion_matrix(y_true, y_pred) + confusion_matrix(y_true, y_pred).T, k=1)
+    rows, columns = np.unravel_index(np.argsort(both, axis=None)[:top], both.shape)
+    return [(class_names[a], class_names[b], int(both[a, b])) for a, b in zip(rows, columns) if both[a, b] > 0]
+
+
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
+        (_keeps_empty_pairs, "pairs with 0 mistakes"),
+        (_smallest_first, "Your list is empty"),
+        (lambda y, p, n, top=5: {(a, b): c for a, b, c in confused_pairs(y, p, n, top)}, "not a dict"),
         (_one_direction, "other direction"),
         (_with_diagonal, "paired with itself"),
         (_both_triangles, "appears twice"),
@@ -122,6 +141,7 @@ def dashboard(history, y_true, probabilities, class_names):
     evaluation.plot_confusion_matrix(y_true, y_pred, class_names, normalize="true", ax=axes[0, 1])
     evaluation.per_class_table(y_true, y_pred, class_names)["f1-score"].plot.barh(ax=axes[1, 0])
     CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+    fig.suptitle(f"accuracy {np.mean(y_pred == y_true):.1%}")
     return fig
 
 
@@ -156,9 +176,54 @@ def _no_matrix(history, y_true, probabilities, class_names):
     return fig
 
 
+def _changed_dashboard(normalize="true", column="f1-score", title=True, show=False):
+    """The dashboard with one typical slip."""
+
+    def answer(history, y_true, probabilities, class_names):
+        y_pred = np.asarray(probabilities).argmax(axis=1)
+        fig, axes = plt.subplots(2, 2, figsize=(13, 11), layout="constrained")
+        plot_history(history, metrics=["accuracy"], axes=[axes[0, 0]])
+        evaluation.plot_confusion_matrix(y_true, y_pred, class_names, normalize=normalize, ax=axes[0, 1])
+        evaluation.per_class_table(y_true, y_pred, class_names)[column].plot.barh(ax=axes[1, 0])
+        CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+        if title:
+            fig.suptitle(f"accuracy {np.mean(y_pred == y_true):.1%}")
+        if show:
+            plt.show()
+        return fig
+
+    return answer
+
+
+def _own_history_plot(history, y_true, probabilities, class_names):
+    """history.history works on what model.fit returns, not on the saved dict: the check says so."""
+    fig, axes = plt.subplots(2, 2)
+    axes[0, 0].plot(history.history["accuracy"])
+    return fig
+
+
+def test_q3_right_with_f1_in_percent_rounded_and_a_decimal_accuracy():
+    def percent(history, y_true, probabilities, class_names):
+        y_pred = np.asarray(probabilities).argmax(axis=1)
+        fig = _changed_dashboard(title=False)(history, y_true, probabilities, class_names)
+        bars = fig.axes[2]
+        bars.clear()
+        (100 * evaluation.per_class_table(y_true, y_pred, class_names)["f1-score"]).round(1).plot.bar(ax=bars)
+        fig.suptitle(f"accuracy {np.mean(y_pred == y_true):.2f}")
+        return fig
+
+    assert ch06.q3.verdict(percent).ok
+
+
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
+        (_changed_dashboard(normalize=None), "not row-normalised"),
+        (_changed_dashboard(normalize="pred"), "not row-normalised"),
+        (_changed_dashboard(column="precision"), "do not show the per-class F1"),
+        (_changed_dashboard(title=False), "accuracy in the figure's title"),
+        (_changed_dashboard(show=True), "calls plt.show()"),
+        (_own_history_plot, "getattr(history, 'history', history)"),
         (_shows_instead_of_returning, "return fig"),
         (_three_panels, "it needs 4"),
         (_no_matrix, "No confusion matrix"),

@@ -32,6 +32,12 @@ def last_4d_even_pooling(model):
     return next(layer.name for layer in reversed(model.layers) if len(layer.output.shape) == 4)
 
 
+def last_conv_or_relu(model):
+    """A list of kinds instead of the rule: misses BatchNorm and Activation layers after the convolution."""
+    kinds = (keras.layers.Conv2D, keras.layers.ReLU)
+    return [layer.name for layer in model.layers if isinstance(layer, kinds)][-1]
+
+
 def test_q1_right():
     assert ch08.q1.verdict(pick_layer).ok
     assert ch08.q1.verdict(heatmaps.last_conv_layer).ok  # the course helper is right too
@@ -45,6 +51,12 @@ def test_q1_not_attempted():
     "wrong, fragment",
     [
         (first_conv, "earlier layer"),  # Grad-CAM from the wrong (first) layer
+        (last_conv_or_relu, "not the last Conv2D (or ReLU)"),
+        (
+            lambda model: [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1],
+            "the layers after it (ReLU) keep the same 16x16 map",
+        ),
+        (lambda model: next(layer.name for layer in model.layers if len(layer.output.shape) == 4), "input layer"),
         (last_4d_even_pooling, "pooling layer"),
         (lambda model: model.layers[-1].name, "no (height, width) map left"),
         (lambda model: model.get_layer(pick_layer(model)), "return its name"),

@@ -50,6 +50,23 @@ def never_gives_up(probabilities, y_true, target):
     return (t, share) if t is not None else (float(probabilities.max()), 1.0)
 
 
+def _variant(strict=False, above_target=False, true_class=False):
+    """pick_threshold with one slip: `>` for the answered photos, `>` for the target, or the true class's probability."""
+
+    def answer(probabilities, y_true, target):
+        confidence = probabilities[np.arange(len(y_true)), y_true] if true_class else probabilities.max(axis=1)
+        right = probabilities.argmax(axis=1) == y_true
+        for t in np.sort(np.unique(confidence)):
+            answered = confidence > t if strict else confidence >= t
+            if answered.any() and (
+                right[answered].mean() > target if above_target else right[answered].mean() >= target
+            ):
+                return float(t), float(answered.mean())
+        return None, 0.0
+
+    return answer
+
+
 def test_right_answer_passes():
     assert q1.verdict(pick_threshold).ok
     assert q1.verdict(ch09.reference).ok
@@ -59,6 +76,9 @@ def test_right_answer_passes():
     "answer, fragment",
     [
         (strictest, "stricter than needed"),
+        (_variant(above_target=True), "'at least' is >=, not >"),
+        (_variant(strict=True), "confidence >= threshold, not >"),
+        (_variant(true_class=True), "TRUE class"),
         (over_all_photos, "accuracy of the answered photos only"),
         (counts, "looks like a count"),
         (never_gives_up, "return (None, 0.0)"),

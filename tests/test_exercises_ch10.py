@@ -24,6 +24,7 @@ def tf_config(hosts, index):
 def test_q1_right_as_a_dict_and_as_json_text():
     assert ch10.q1.verdict(tf_config).ok
     assert ch10.q1.verdict(lambda hosts, index: json.dumps(tf_config(hosts, index))).ok
+    assert ch10.q1.verdict(lambda hosts, index: tf_config(tuple(hosts), index)).ok  # json.dumps makes it a list
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,11 @@ def test_q1_right_as_a_dict_and_as_json_text():
         (lambda hosts, index: {"worker": list(hosts), "index": index}, 'with a "cluster" and a "task"'),
         (lambda hosts, index: "worker 2", "not JSON"),
         (lambda hosts: tf_config(hosts, 0), "should take two arguments"),
+        (lambda hosts, index: tf_config(hosts, 2), "Take the index from the function's argument"),
+        (lambda hosts, index: tf_config(hosts, len(hosts) - 1), "For index 0 the task should be"),
+        (lambda hosts, index: tf_config(hosts, str(index)), "a number, not text"),
+        (lambda hosts, index: {"cluster": {"workers": list(hosts)}, "task": {"type": "worker", "index": index}},
+         '"worker" (singular)'),
     ],
 )  # fmt: skip
 def test_q1_wrong(wrong, fragment):
@@ -58,6 +64,9 @@ def test_q2_right_as_a_list_or_an_array():
         (lambda n, workers, index: list(range(index * (n // workers), (index + 1) * (n // workers))), "deals it out"),
         (lambda n, workers, index: list(range(index - 1, n, workers)), "That is worker 0's shard"),
         (lambda n, workers, index: list(range(0, n, index + 1)), "worker 1 reads [1, 4, 7]; not (0, 2, 4, 6, 8)"),
+        (lambda n, workers, index: np.array_split(np.arange(n), workers)[index], "deals it out"),
+        (lambda n, workers, index: list(range(index, n, 3)), "worker 3 reads [3, 7]"),
+        (lambda n, workers, index: list(range(1, n, workers)), "not the numbers of the first example"),
         (lambda n, workers, index: 1 / 0, "ZeroDivisionError"),
     ],
 )

@@ -431,6 +431,7 @@ def plan(root: Path = ROOT) -> dict[Path, str]:
     for source in sorted((root / "solutions").glob("*.ipynb")):
         nb = nbformat.read(source, as_version=4)
         setup_cell.apply(nb, source.stem)  # the first code cell comes from one template
+        _render_review(nb, chapter_key(source))  # the review section comes from reviews/chNN.json
         files[source] = _dump(stripped(nb))
         files[root / "notebooks" / source.name] = _dump(learner_notebook(nb, source.name))
         files[root / "helpers" / "exercises" / "answers" / f"{chapter_key(source)}.json"] = _dump_answers(
@@ -576,6 +577,14 @@ def review_cells(chapter: str) -> list[nbformat.NotebookNode]:
     for cell, cell_id in zip(cells, ids, strict=True):
         cell["id"] = cell_id
     return cells
+
+
+def _render_review(nb: nbformat.NotebookNode, chapter: str) -> None:
+    """Replace the notebook's review section (its cells ``review-chNN*``, at the end) with the one
+    rendered from the chapter's questions; a notebook without one is left alone."""
+    first = next((i for i, c in enumerate(nb.cells) if str(c.get("id", "")).startswith(f"review-{chapter}")), None)
+    if first is not None:
+        nb.cells = nb.cells[:first] + review_cells(chapter)
 
 
 # ------------------------------------------------------------------ command line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
@@ -23,6 +25,11 @@ def _sample(n: int = 240, seed: int = 6):
 
 def _explain(exc: BaseException) -> str | None:
     """A chapter-specific hint for the learner's exception (the shared call names the exception itself)."""
+    if isinstance(exc, AttributeError) and "'dict' object has no attribute 'history'" in str(exc):
+        return (
+            "The check passes the history as a dict, as chapter 03 saved it; model.fit returns a History object. "
+            "plot_history takes both; for your own plots, getattr(history, 'history', history) gives the dict."
+        )
     if "mix of" in str(exc) and "continuous" in str(exc):
         return (
             "scikit-learn metrics want class labels, not probabilities: "
@@ -86,12 +93,21 @@ class ConfusedPairs(Question):
 
     def _check(self, confused_pairs):
         y_true, _, y_pred = _sample()
+        self._judge(confused_pairs, y_true, y_pred, 3)
+        # A near-perfect model: only cat-dog and fox-owl are ever confused, so 4 of the 6 pairs have no mistake.
+        y_true = np.repeat(np.arange(len(CLASS_NAMES)), 10)
+        y_pred = y_true.copy()
+        y_pred[[0, 1, 2, 10, 30, 31]] = [1, 1, 1, 0, 2, 2]
+        self._judge(confused_pairs, y_true, y_pred, 6)
+        return None
+
+    def _judge(self, confused_pairs, y_true, y_pred, top):
         result = self.call(
             confused_pairs,
             y_true,
             y_pred,
             CLASS_NAMES,
-            3,
+            top,
             signature="confused_pairs(y_true, y_pred, class_names, top)",
             explain=_explain,
             quiet=True,
@@ -99,6 +115,10 @@ class ConfusedPairs(Question):
         if result is None:
             self.fail(
                 "Your function returned None. Write its body in place of the `...`, and end it with a `return` line."
+            )
+        if isinstance(result, dict):
+            self.fail(
+                "Return a list of (class_a, class_b, count) tuples, not a dict: the list keeps the order, largest first."
             )
         try:
             result = [tuple(item) for item in result]
@@ -128,13 +148,25 @@ class ConfusedPairs(Question):
         pairs = {frozenset((a, b)) for a, b, _ in result}
         if len(pairs) < len(result):
             self.fail("The same pair appears twice (once as (a, b), once as (b, a)): keep one triangle of the matrix.")
-        expected = sorted(both[np.triu_indices(len(CLASS_NAMES), k=1)], reverse=True)[:3]
+        expected = [int(n) for n in sorted(both[np.triu_indices(len(CLASS_NAMES), k=1)], reverse=True)[:top] if n > 0]
         got = [int(n) for _, _, n in result]
+        if not got:
+            self.fail(
+                f"Your list is empty, but the check's predictions have mistakes: with top={top} the counts should be "
+                f"{expected}. Count them with confusion_matrix(y_true, y_pred), and sort the pairs largest first "
+                "([::-1] after np.argsort) before you keep `top` of them."
+            )
         if got != sorted(got, reverse=True):
             self.fail(f"Sort the pairs by count, largest first; your counts are {got}.")
-        if got != [n for n in expected if n > 0]:
-            self.fail(f"With top=3 the counts should be {expected}; yours are {got}. Did you keep only `top` pairs?")
-        return None
+        if 0 in got:
+            self.fail(
+                f"Your list has pairs with 0 mistakes ({got}): leave out the pairs the model never confuses, even when "
+                "fewer than `top` are left."
+            )
+        if got != expected:
+            self.fail(
+                f"With top={top} the counts should be {expected}; yours are {got}. Did you keep only `top` pairs?"
+            )
 
 
 class Dashboard(Question):
@@ -161,17 +193,22 @@ class Dashboard(Question):
             "val_loss": [1.3, 1.1, 1.0],
         }
         before = set(plt.get_fignums())
-        figure = self.call(
-            dashboard,
-            history,
-            y_true,
-            probabilities,
-            CLASS_NAMES,
-            signature="dashboard(history, y_true, probabilities, class_names)",
-            explain=_explain,
-            quiet=True,
-        )
+        shown = []
+        real_show, plt.show = plt.show, lambda *args, **kwargs: shown.append(True)  # see whether the function shows
         try:
+            try:
+                figure = self.call(
+                    dashboard,
+                    history,
+                    y_true,
+                    probabilities,
+                    CLASS_NAMES,
+                    signature="dashboard(history, y_true, probabilities, class_names)",
+                    explain=_explain,
+                    quiet=True,
+                )
+            finally:
+                plt.show = real_show
             if figure is None:
                 self.fail(
                     "Your function returned None. Write its body in place of the `...` and end it with `return fig` (no plt.show())."
@@ -196,10 +233,49 @@ class Dashboard(Question):
                 )
             if not any(len(ax.get_lines()) >= 2 and not ax.images for ax in axes):
                 self.fail("No training curves found: plot history['accuracy'] and history['val_accuracy'].")
+            self._check_content(figure, axes, y_true, probabilities)
+            if shown:
+                self.fail(
+                    "Your function calls plt.show(): leave that to whoever calls it, so that they can still add to "
+                    "the figure, save it (fig.savefig) or put it in a report. Just return fig."
+                )
         finally:
             for number in set(plt.get_fignums()) - before:
                 plt.close(number)
         return None
+
+    def _check_content(self, figure, axes, y_true, probabilities):
+        """The matrix is row-normalised, the bars are the per-class F1, the title holds the accuracy."""
+        from sklearn.metrics import f1_score
+
+        y_pred = probabilities.argmax(axis=1)
+        matrices = [np.asarray(ax.images[0].get_array(), dtype=float) for ax in axes if ax.images]
+        if not any(np.allclose(matrix.sum(axis=1), 1, atol=0.02) for matrix in matrices):
+            self.fail(
+                "Your confusion matrix is not row-normalised: its rows do not add up to 1. Draw it with "
+                "normalize='true', so that each row is divided by its total and the diagonal is each class's recall."
+            )
+        f1 = f1_score(y_true, y_pred, labels=range(len(CLASS_NAMES)), average=None, zero_division=0)
+        for ax in axes:
+            sizes = [size for patch in ax.patches for size in (patch.get_width(), patch.get_height())]  # barh or bar
+            lengths = np.array(sizes + [size / 100 for size in sizes])  # F1 as a share or in %, rounded to 2 digits
+            if len(ax.patches) >= len(CLASS_NAMES) and all(
+                np.isclose(lengths, value, atol=0.006).any() for value in f1
+            ):
+                break
+        else:
+            self.fail(
+                "The bars do not show the per-class F1: take the 'f1-score' column of per_class_table "
+                "(not precision or recall)."
+            )
+        title = figure.get_suptitle()
+        accuracy = float(np.mean(y_pred == y_true))
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", title)]
+        if not any(abs(n - accuracy) < 0.01 or abs(n / 100 - accuracy) < 0.01 for n in numbers):
+            self.fail(
+                f"Put the accuracy in the figure's title with fig.suptitle(...); on the check's data it is "
+                f"{accuracy:.1%}, and your title is {title!r}."
+            )
 
 
 q1 = TopKAccuracy()

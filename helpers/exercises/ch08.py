@@ -42,7 +42,19 @@ def _test_models():
         ],
         name="plain",
     )
-    return [(blocks, "relu_b"), (plain, "last_conv")]
+    # As in ResNet50 or EfficientNet: BatchNorm and an Activation layer (not a ReLU layer) after the convolution.
+    activated = keras.Sequential(
+        [
+            keras.Input(shape=(24, 24, 3)),
+            layers.Conv2D(8, 3, name="conv_1", **zeros),
+            layers.BatchNormalization(name="bn_1"),
+            layers.Activation("relu", name="conv_1_out"),
+            layers.GlobalAveragePooling2D(name="avg_pool"),
+            layers.Dense(3, name="predictions", **zeros),
+        ],
+        name="activated",
+    )
+    return [(blocks, "relu_b"), (plain, "last_conv"), (activated, "conv_1_out")]
 
 
 def _why_wrong(model, name: str) -> str | None:
@@ -52,6 +64,8 @@ def _why_wrong(model, name: str) -> str | None:
         layer = model.get_layer(name)
     except ValueError:
         return f"{model.name} has no layer called {name!r}: return a layer's .name."
+    if isinstance(layer, keras.layers.InputLayer):
+        return f"{name!r} is the input layer: its 'map' is the image itself, no features yet. Skip it."
     shape = layer.output.shape
     if len(shape) != 4:
         return (
@@ -93,6 +107,16 @@ class PickLayer(Question):
             if reason:
                 self.fail(reason)
             names = [layer.name for layer in model.layers]
+            chosen_shape, right_shape = model.get_layer(chosen).output.shape, model.get_layer(right).output.shape
+            if names.index(chosen) < names.index(right) and chosen_shape[1:3] == right_shape[1:3]:
+                later = [
+                    type(layer).__name__ for layer in model.layers[names.index(chosen) + 1 : names.index(right) + 1]
+                ]
+                self.fail(
+                    f"In {model.name} you chose {chosen!r}, but the layers after it ({', '.join(later)}) keep the same "
+                    f"{right_shape[1]}x{right_shape[2]} map and compute the features the head reads (up to {right!r}). "
+                    "Take the last layer that has a map, whatever its kind, not the last Conv2D (or ReLU)."
+                )
             if chosen in names and names.index(chosen) < names.index(right):
                 self.fail(
                     f"In {model.name} you chose {chosen!r}, an earlier layer: its map is finer but its features are "

@@ -7,9 +7,12 @@ import numpy as np
 from helpers.exercises.question import Question
 
 
-def reference(probabilities, y_true, target):
-    """(lowest threshold whose answered photos are at least `target` right, share answered), or (None, 0.0)."""
-    confidence = np.max(probabilities, axis=1)
+def reference(probabilities, y_true, target, confidence=None):
+    """(lowest threshold whose answered photos are at least `target` right, share answered), or (None, 0.0).
+
+    ``confidence`` replaces the largest probability of each row (the check uses it to recognise a mistake).
+    """
+    confidence = np.max(probabilities, axis=1) if confidence is None else confidence
     right = np.argmax(probabilities, axis=1) == np.ravel(y_true)
     for threshold in np.sort(np.unique(confidence)):
         answered = confidence >= threshold
@@ -27,7 +30,15 @@ def cases():
     probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     hopeless = np.full((6, 3), 0.2)
     hopeless[:, 0] = 0.6  # always class 0, always 60% sure, and never right
-    return [(probabilities, labels, 0.9), (probabilities, labels, 0.8), (hopeless, np.ones(6, int), 0.9)]
+    # Five photos, 50% to 90% sure, the two least sure wrong: at 0.6 the answered photos are exactly 75% right.
+    sure = np.array([0.5, 0.6, 0.7, 0.8, 0.9])
+    exact = np.column_stack([sure, (1 - sure) / 2, (1 - sure) / 2])
+    return [
+        (probabilities, labels, 0.9),
+        (probabilities, labels, 0.8),
+        (hopeless, np.ones(6, int), 0.9),
+        (exact, np.array([1, 1, 0, 0, 0]), 0.75),
+    ]
 
 
 class PickThreshold(Question):
@@ -65,17 +76,38 @@ class PickThreshold(Question):
             if coverage > 1:
                 self.fail(f"The coverage is a share of the photos, between 0 and 1 ({coverage} looks like a count).")
             confidence = probabilities.max(axis=1)
+            right = probabilities.argmax(axis=1) == labels
             answered = confidence >= threshold
-            accuracy = (probabilities.argmax(axis=1) == labels)[answered].mean() if answered.any() else 0
+            accuracy = right[answered].mean() if answered.any() else 0
             if accuracy < target:
+                of_true_class = probabilities[np.arange(len(labels)), labels]
+                if np.isclose(float(threshold), reference(probabilities, labels, target, of_true_class)[0] or -1):
+                    self.fail(
+                        f"With target={target} your threshold {float(threshold):.3f} comes from each photo's "
+                        "probability of its TRUE class, which the app cannot know for a new photo. Its confidence "
+                        "is the largest probability of each row: probabilities.max(axis=1)."
+                    )
+                above = confidence > threshold
+                if above.any() and right[above].mean() >= target:
+                    self.fail(
+                        f"With target={target}, the photos at or above {float(threshold):.3f} are only {accuracy:.0%} "
+                        "right; you left out the photo exactly at the threshold. The app answers every photo whose "
+                        "confidence is at least the threshold: confidence >= threshold, not >."
+                    )
                 self.fail(
                     f"With target={target}, the photos at or above {float(threshold):.3f} are only {accuracy:.0%} right. "
                     "Measure the accuracy of the answered photos only, not of all of them."
                 )
             if float(threshold) > expected[0] + 1e-9:
+                exactly = np.isclose(right[confidence >= expected[0]].mean(), target)
                 self.fail(
                     f"With target={target}, {float(threshold):.3f} is stricter than needed: {expected[0]:.3f} already "
-                    f"reaches it and answers {expected[1]:.0%} of the photos. Try the thresholds from the smallest up."
+                    f"reaches it and answers {expected[1]:.0%} of the photos. "
+                    + (
+                        f"There the answered photos are exactly {target:.0%} right, and 'at least' is >=, not >."
+                        if exactly
+                        else "Try the thresholds from the smallest up."
+                    )
                 )
             if abs(float(coverage) - answered.mean()) > 1e-9:
                 self.fail(

@@ -22,15 +22,25 @@ class WorkerConfig(Question):
     correct_message = "Set it with os.environ['TF_CONFIG'] = json.dumps(...) on that machine, before TensorFlow starts."
 
     def _check(self, tf_config):
-        got = self.call(tf_config, list(HOSTS), 2, signature="tf_config(hosts, index)")
+        for index in (2, 0):  # the last worker, then the first: the index must come from the argument
+            self._judge(self.call(tf_config, list(HOSTS), index, signature="tf_config(hosts, index)"), index)
+
+    def _judge(self, got, index):
         if isinstance(got, str):  # json.dumps(...) of the dict is fine too
             try:
                 got = json.loads(got)
             except json.JSONDecodeError:
                 self.fail(f"Your function returned text that is not JSON: {got!r}. Return the dict itself.")
         if not isinstance(got, dict) or not isinstance(got.get("cluster"), dict):
-            self.fail(f'Return a dict with a "cluster" and a "task"; for 3 hosts and index 2 you returned {got!r}.')
-        if got["cluster"] != {"worker": HOSTS}:
+            self.fail(
+                f'Return a dict with a "cluster" and a "task"; for 3 hosts and index {index} you returned {got!r}.'
+            )
+        if set(got["cluster"]) != {"worker"}:
+            self.fail(
+                f'"cluster" has one key, "worker" (singular), for the list of addresses; you gave {got["cluster"]!r}.'
+            )
+        workers = got["cluster"]["worker"]
+        if not isinstance(workers, (list, tuple)) or list(workers) != HOSTS:
             self.fail(
                 f'"cluster" must list EVERY worker, the same on each machine: {{"worker": {HOSTS}}}; '
                 f"you gave {got['cluster']!r}. A worker must know all the others to exchange gradients with them."
@@ -38,10 +48,17 @@ class WorkerConfig(Question):
         task = got.get("task") or {}
         if task.get("type") != "worker":
             self.fail(f'The task type of a worker is "worker"; you gave {task!r}.')
-        if task.get("index") == 3:
-            self.fail("Indexes count from 0: the third address of the list is index 2, as in Python lists.")
-        if task.get("index") != 2:
-            self.fail(f'For index 2 the task should be {{"type": "worker", "index": 2}}; you gave {task!r}.')
+        if task.get("index") == index + 1:
+            self.fail(
+                f"Indexes count from 0: address number {index + 1} of the list is index {index}, as in Python lists."
+            )
+        if isinstance(task.get("index"), str) and task["index"].strip() == str(index):
+            self.fail(f'The index is a number, not text: "index": {index}, not "index": {task["index"]!r}.')
+        if task.get("index") != index:
+            self.fail(
+                f'For index {index} the task should be {{"type": "worker", "index": {index}}}; you gave {task!r}. '
+                "Take the index from the function's argument."
+            )
 
 
 class WorkerShard(Question):
@@ -62,8 +79,17 @@ class WorkerShard(Question):
         got = self.call(worker_shard, 10, 3, 1, signature="worker_shard(n, num_workers, index)")
         got = tuple(as_array(self, got, "The shard").ravel().tolist())
         if got != (1, 4, 7):
+            if len(got) > 1 and all(b - a == 1 for a, b in zip(got, got[1:])):  # a block of neighbours
+                self.fail(self.mistakes[(3, 4, 5)])
             self.fail(
                 self.mistakes.get(got, f"Of 10 examples shared by 3 workers, worker 1 reads [1, 4, 7]; not {got}.")
+            )
+        got = self.call(worker_shard, 11, 4, 3, signature="worker_shard(n, num_workers, index)")  # another cluster
+        got = tuple(as_array(self, got, "The shard").ravel().tolist())
+        if got != (3, 7):
+            self.fail(
+                f"Of 11 examples shared by 4 workers, worker 3 reads [3, 7]; your function gives {list(got)}. "
+                "Use num_workers and index from the arguments, not the numbers of the first example."
             )
 
 
