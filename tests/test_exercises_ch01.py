@@ -43,10 +43,19 @@ def test_q1_right_answer_and_not_attempted():
         (lambda: RAW[..., None].astype("float32"), "divide by 255"),
         (lambda: RAW[..., None].astype("float32") / 255 / 255, "divided by 255 twice"),
         (lambda: RAW[::-1, ..., None].astype("float32") / 255, "original order"),
+        (lambda: RAW[..., None].astype("float32") / 256, "divided by 256"),
+        (lambda: RAW[..., None].astype("float16") / 255, "float16; a network wants float32"),
+        (lambda: RAW[..., None], "whole-number pixels (uint8, 0 to 255)"),
     ],
 )
 def test_q1_typical_wrong_answers(make, fragment):
     assert_verdict(ch01.q1, make(), "incorrect", fragment, raw=RAW)
+
+
+def test_q1_raw_must_be_the_untouched_images():
+    ready = RAW[..., None].astype("float32") / 255
+    assert_verdict(ch01.q1, ready, "incorrect", "Did you change fashion_x_train itself?", raw=ready)
+    assert_verdict(ch01.q1, ready, "incorrect", "pixels 0 to 255", raw=RAW / 255)
 
 
 # ----------------------------------------------------------------------------- q2
@@ -68,7 +77,7 @@ def random_of_each(labels, per_class):
     if counts.min() < per_class:
         raise ValueError(f"class {int(counts.argmin())} is short")
     rng = np.random.default_rng(0)
-    picked = [rng.choice(np.flatnonzero(labels.ravel() == c), per_class, replace=False) for c in range(10)]
+    picked = [rng.choice(np.flatnonzero(labels.ravel() == c), per_class, replace=False) for c in np.unique(labels)]
     return np.concatenate(picked)
 
 
@@ -109,7 +118,27 @@ def test_q2_error_must_name_the_short_class():
             raise ValueError("not enough images")
         return first_of_each(labels, per_class)
 
+    def counts_the_labels(labels, per_class):  # "57" is not class 7
+        if per_class == 4:
+            raise ValueError(f"not enough images among the {len(labels)} labels")
+        return first_of_each(labels, per_class)
+
     assert_verdict(ch01.q2, vague, "incorrect", "name the class")
+    assert_verdict(ch01.q2, counts_the_labels, "incorrect", "name the class")
+
+
+def test_q2_classes_come_from_the_labels():
+    def ten_classes(labels, per_class):
+        labels = np.asarray(labels).ravel()
+        kept = []
+        for c in range(10):
+            positions = np.flatnonzero(labels == c)
+            if len(positions) < per_class:
+                raise ValueError(f"class {c} has only {len(positions)} images")
+            kept.append(positions[:per_class])
+        return np.concatenate(kept)
+
+    assert_verdict(ch01.q2, ten_classes, "incorrect", "not range(10)")
 
 
 # ----------------------------------------------------------------------------- q3
@@ -195,3 +224,50 @@ def test_q3_typical_wrong_answers():
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")
     assert_verdict(ch01.q3, lambda: None, "incorrect", "load_folder_128(folder)")
     assert_verdict(ch01.q3, lambda folder: None, "incorrect", "returns nothing")
+
+
+def crop_loader(box, rgb=True):
+    """The reference loader with another crop box, or without convert('RGB')."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    def load(folder):
+        folder = Path(folder)
+        names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        images, labels = [], []
+        for label, name in enumerate(names):
+            for path in sorted((folder / name).iterdir()):
+                if path.name.startswith(".") or path.suffix.lower() not in {".jpg", ".png"}:
+                    continue
+                try:
+                    with Image.open(path) as image:
+                        image = image.convert("RGB") if rgb else image
+                        side = min(image.size)
+                        left, top = box(image.width, image.height, side)
+                        square = image.crop((left, top, left + side, top + side)).resize((128, 128))
+                        images.append(np.asarray(square, dtype=np.float32) / 255)
+                except OSError as error:
+                    print("skipped", path.name, error)
+                    continue
+                labels.append(label)
+        return np.stack(images), np.array(labels), names
+
+    return load
+
+
+def test_q3_crop_and_mode_mistakes():
+    centred = crop_loader(lambda w, h, s: ((w - s) // 2, (h - s) // 2))
+    assert_verdict(ch01.q3, centred, "correct")
+    assert_verdict(ch01.q3, lambda folder: list(centred(folder)), "correct")  # a list of the three is fine
+    assert_verdict(ch01.q3, crop_loader(lambda w, h, s: (0, 0)), "incorrect", "left end, not its centre")
+    swapped = crop_loader(lambda w, h, s: ((h - s) // 2, (w - s) // 2))
+    assert_verdict(ch01.q3, swapped, "incorrect", "comes from the width")
+    no_rgb = crop_loader(lambda w, h, s: ((w - s) // 2, (h - s) // 2), rgb=False)
+    assert_verdict(ch01.q3, no_rgb, "incorrect", "convert('RGB') every image")
+
+    def uint8_loader(folder):
+        images, labels, names = centred(folder)
+        return (images * 255).round().astype(np.uint8), labels, names
+
+    assert_verdict(ch01.q3, uint8_loader, "incorrect", ".astype('float32') / 255.0")

@@ -85,6 +85,7 @@ def test_q2_right_answers():
         (lambda: small_cnn(input_shape=(28, 28, 3)), "grayscale 28x28 images are (28, 28, 1)"),
         (lambda: small_cnn(input_shape=(32, 32, 3)), "(28, 28, 1)"),
         (lambda: small_cnn(softmax=False), "add up to 1"),
+        (lambda: small_cnn(head=layers.Dropout(0.0)), "Put Flatten() or GlobalAveragePooling2D() before it"),
         (lambda: small_cnn, "not the function"),
         (lambda: "a model", "Expected a Keras model"),
         (lambda: keras.Sequential([layers.Conv2D(8, 3), layers.Conv2D(8, 3)]), "no input yet"),
@@ -138,6 +139,19 @@ def average(feature_map, size):
     return feature_map[: rows * size, : cols * size].reshape(rows, size, cols, size).mean(axis=(1, 3))
 
 
+def running_max_from_zero(feature_map, size):
+    """A running maximum that starts at 0: wrong wherever a whole window is negative."""
+    rows, cols = feature_map.shape[0] // size, feature_map.shape[1] // size
+    out = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            best = 0
+            for value in feature_map[i * size : (i + 1) * size, j * size : (j + 1) * size].ravel():
+                best = max(best, value)
+            out[i, j] = best
+    return out
+
+
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
@@ -150,6 +164,8 @@ def average(feature_map, size):
             "the largest value of that window",
         ),
         (lambda feature_map, size: None, "returned None"),
+        (running_max_from_zero, "not from 0"),
+        (lambda feature_map, size: loop_max_pool(feature_map, size).astype(int), "not dtype=int"),
         (lambda feature_map: feature_map, "max_pool(feature_map, size)"),
     ],
 )

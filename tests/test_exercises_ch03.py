@@ -72,6 +72,20 @@ def losses_after_the_update(x, y, learning_rate, steps):
     return w, b, losses[1:]
 
 
+def recorded_loss(loss):
+    """Right updates, but another number recorded as the loss."""
+
+    def fit(x, y, learning_rate, steps):
+        w, b, losses = 0.0, 0.0, []
+        for _ in range(steps):
+            error = w * x + b - y
+            losses.append(loss(error))
+            w, b = w - learning_rate * np.mean(2 * error * x), b - learning_rate * np.mean(2 * error)
+        return w, b, losses
+
+    return fit
+
+
 def test_q1_accepts_gradient_descent():
     verdict = ch03.q1.verdict(fit_line)
     assert verdict.status == "correct", verdict.message
@@ -89,6 +103,10 @@ def test_q1_accepts_gradient_descent():
         (losses_after_the_update, "record the loss before each update"),
         (lambda x, y, learning_rate, steps: (1.5, -0.5), "return w, b, losses"),
         (lambda x, y, learning_rate, steps: (1.5, -0.5, [0.1]), "one per step"),
+        (lambda x, y, learning_rate, steps: fit_line(x, y, learning_rate, steps)[::-1], "in the order"),
+        (recorded_loss(lambda error: np.sum(error**2)), "sum of the squared errors"),
+        (recorded_loss(lambda error: np.sqrt(np.mean(error**2))), "square root"),
+        (recorded_loss(lambda error: np.mean(error**2) / 2), "half the mean squared error"),
         (lambda x, y, steps: None, "four arguments"),
     ],
 )
@@ -107,13 +125,14 @@ def test_q1_not_attempted():
 
 
 # ------------------------------------------------------------------ q2: the first CNN on Fashion-MNIST
-def first_cnn(shape=(28, 28, 1), filters=(32, 64, 64)):
+def first_cnn(shape=(28, 28, 1), filters=(32, 64, 64), rescale=True, last=None, loss=None):
     keras.utils.set_random_seed(0)
-    stack = [keras.Input(shape), layers.Rescaling(1 / 255)]
+    stack = [keras.Input(shape)] + ([layers.Rescaling(1 / 255)] if rescale else [])
     for i, f in enumerate(filters):
         stack += [layers.Conv2D(f, 3, activation="relu")] + ([layers.MaxPooling2D()] if i < 2 else [])
-    model = keras.Sequential([*stack, layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10)])
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(True), metrics=["accuracy"])
+    model = keras.Sequential([*stack, layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10, last)])
+    loss = keras.losses.SparseCategoricalCrossentropy(True) if loss is None else loss
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
     return model
 
 
@@ -158,6 +177,10 @@ def test_q2_wrong_answers(fashion):
         ((model, history, history.history["loss"][-1]), "the training loss"),
         ((model, history, history.history["accuracy"][-1]), "the training accuracy"),
         ((model, history, accuracy + 0.05), "On the test images your model gets"),
+        ((first_cnn(rescale=False), history, accuracy), "Keep the first CNN's Rescaling"),
+        ((first_cnn(last="softmax"), history, accuracy), "applies it again"),
+        ((first_cnn(loss="sparse_categorical_crossentropy"), history, accuracy), "from_logits=True"),
+        ((model, history, model.evaluate(data["images"][..., None], data["labels"], verbose=0)[0]), "the test loss"),
     ]
     for answers, fragment in cases:
         verdict = ch03.q2.verdict(*answers, **data)
@@ -166,19 +189,22 @@ def test_q2_wrong_answers(fashion):
 
 
 # ------------------------------------------------------------------ q3: BatchNorm, global pooling, a schedule
-def improved(filters=(32, 64, 64), momentum=0.9, head="gap", augment=False, rate="cosine", steps=None):
+def improved(filters=(32, 64, 64), momentum=0.9, head="gap", augment=False, rate="cosine", steps=None, conv=None,
+             relu=True, dropout=0.3, last=None, loss=None):  # fmt: skip
     keras.utils.set_random_seed(0)
     stack = [keras.Input((32, 32, 3)), layers.Rescaling(1 / 255)] + ([layers.RandomFlip()] if augment else [])
+    conv = {"padding": "same", "use_bias": False} if conv is None else conv
     for i, f in enumerate(filters):
-        stack += [layers.Conv2D(f, 3, padding="same", use_bias=False), layers.BatchNormalization(momentum=momentum)]
-        stack += [layers.ReLU()] + ([layers.MaxPooling2D()] if i < 2 else [])
-    stack += [layers.GlobalAveragePooling2D(), layers.Dropout(0.3)] if head == "gap" else [layers.Flatten()]
-    model = keras.Sequential([*stack, layers.Dense(10)])
+        stack += [layers.Conv2D(f, 3, **conv), layers.BatchNormalization(momentum=momentum)]
+        stack += ([layers.ReLU()] if relu else []) + ([layers.MaxPooling2D()] if i < 2 else [])
+    heads = {"gap": [layers.GlobalAveragePooling2D(), layers.Dropout(dropout)], "flatten": [layers.Flatten()],
+             "gap+dense": [layers.GlobalAveragePooling2D(), layers.Dropout(dropout), layers.Dense(64, "relu")]}  # fmt: skip
+    model = keras.Sequential([*stack, *heads[head], layers.Dense(10, last)])
     budget = course.epochs(3) * math.ceil(course.take(10_000) / 32)
     schedules = {"cosine": keras.optimizers.schedules.CosineDecay(2e-3, budget), "constant": 2e-3,
                  "epochs": keras.optimizers.schedules.CosineDecay(2e-3, course.epochs(3)),
                  "start": keras.optimizers.schedules.CosineDecay(1e-2, budget)}  # fmt: skip
-    model.compile(optimizer=keras.optimizers.Adam(schedules[rate]), loss=keras.losses.MeanSquaredError())
+    model.compile(optimizer=keras.optimizers.Adam(schedules[rate]), loss=loss or keras.losses.MeanSquaredError())
     return fake_trained(model, budget if steps is None else steps)
 
 
@@ -202,6 +228,13 @@ def test_q3_accepts_the_improved_model():
         ({"rate": "start"}, "start it at 2e-3"),
         ({"rate": "epochs"}, "count steps (epochs x batches), not epochs"),
         ({"steps": 0}, "took 0 training steps"),
+        ({"conv": {"padding": "same", "use_bias": False, "activation": "relu"}}, "still apply activation='relu'"),
+        ({"conv": {"padding": "valid", "use_bias": True}}, "padding='valid', use_bias=True"),
+        ({"relu": False}, "by a ReLU(), not MaxPooling2D"),
+        ({"dropout": 0.5}, "Dropout(0.3)"),
+        ({"head": "gap+dense"}, "keep only the last layer, Dense(10)"),
+        ({"last": "softmax", "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}, "applies it again"),
+        ({"loss": "sparse_categorical_crossentropy"}, "from_logits=True"),
     ],
 )
 def test_q3_wrong_answers(kwargs, fragment):
@@ -283,6 +316,32 @@ def step_swapped_loss(model, optimizer, loss_fn, images, labels, max_norm):
     return loss
 
 
+def step_clip_not_unpacked(model, optimizer, loss_fn, images, labels, max_norm):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(labels, model(images, training=True))
+    gradients = tape.gradient(loss, model.trainable_variables)
+    gradients = tf.clip_by_global_norm(gradients, max_norm)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    return loss
+
+
+def step_loss_outside_the_tape(model, optimizer, loss_fn, images, labels, max_norm):
+    loss = loss_fn(labels, model(images, training=True))
+    with tf.GradientTape() as tape:
+        pass
+    gradients, _ = tf.clip_by_global_norm(tape.gradient(loss, model.trainable_variables), max_norm)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    return loss
+
+
+def step_returns_gradients(model, optimizer, loss_fn, images, labels, max_norm):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(labels, model(images, training=True))
+    gradients, _ = tf.clip_by_global_norm(tape.gradient(loss, model.trainable_variables), max_norm)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    return gradients
+
+
 def test_q4_accepts_the_reference_step_and_a_tf_function():
     assert ch03.q4.verdict(gradient_step).status == "correct"
     assert ch03.q4.verdict(tf.function(gradient_step)).status == "correct"
@@ -312,6 +371,9 @@ def test_q4_unwritten_step_is_not_attempted():
         (step_clipped_one_by_one, "clip_by_global_norm"),
         (step_swapped_loss, "loss_fn(labels, logits)"),
         (step_returns_logits, "return the loss computed inside the tape"),
+        (step_clip_not_unpacked, "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
+        (step_loss_outside_the_tape, "inside `with tf.GradientTape() as tape:`"),
+        (step_returns_gradients, "your function returns list"),
         (lambda model, optimizer, loss_fn, images, labels: None, "six arguments"),
         (lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(labels), "raised TypeError"),
         ("gradient_step", "without brackets"),

@@ -36,6 +36,9 @@ def test_q1_right_answers():
         (lambda: keras.Sequential([layers.RandomTranslation(0.0, 0.0), layers.RandomZoom(0.0)]), "settings all 0"),
         (lambda: "flip", "keras.Sequential of layers"),
         (lambda: pipeline(layers.Reshape((28, 28, 3))), "on 8 grayscale 28x28 images"),
+        (lambda: pipeline(layers.RandomBrightness(0.2)), "value_range=(0, 1)"),  # its default range is 0-255
+        (lambda: pipeline(layers.RandomBrightness(0.9, value_range=(0, 1))), "RandomBrightness with factor"),
+        (lambda: pipeline(layers.RandomContrast(0.9)), "RandomContrast with factor"),
     ],
 )
 def test_q1_wrong_answers(make, fragment):
@@ -113,6 +116,27 @@ def wrong_gaps(transform):
 def test_q2_wrong_answers(answer, fragment):
     verdict = ch04.q2.verdict(*answer)
     assert verdict.status == "incorrect" and fragment in verdict.message, verdict.message
+
+
+def test_q2_training_must_not_outlast_the_schedule():
+    """fit's default batch_size=32 makes four times the steps that compile_model's schedule counts on."""
+
+    def trained(augment, steps):
+        model = tiny_model(augment)
+        schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=2)
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+        model.optimizer.build(model.trainable_variables)
+        model.optimizer.iterations.assign(steps)
+        return model
+
+    def histories(steps):
+        without, with_ = runs()["without"], runs()["with"]
+        without.model, with_.model = trained(None, steps), trained(pipeline(), steps)
+        return {"without": without, "with": with_}
+
+    assert ch04.q2.verdict(histories(2), gaps_of(histories(2))).ok
+    verdict = ch04.q2.verdict(histories(8), gaps_of(histories(8)))
+    assert verdict.status == "incorrect" and "batch_size=128" in verdict.message, verdict.message
 
 
 def test_q2_same_history_twice_and_missing_parts():

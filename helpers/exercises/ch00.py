@@ -22,6 +22,8 @@ class GrayscaleBatch(Question):
     correct_message = "Right: six images, 28x28 pixels, one channel; only the pixel at [2, 10, 20, 0] is white."
 
     def _check(self, batch):
+        if isinstance(batch, (list, tuple)) and np.ndim(batch) == 4:
+            self.fail("batch is a Python list of lists: make it one NumPy array, np.zeros(shape, dtype='float32').")
         batch = as_array(self, batch, "batch")
         if batch.shape == (6, 28, 28):
             self.fail("Your batch has no channel axis: Keras wants one even for grayscale, so (6, 28, 28, 1).")
@@ -31,11 +33,21 @@ class GrayscaleBatch(Question):
             self.fail(f"batch has shape {batch.shape}; six grayscale 28x28 images make {SHAPE}.")
         if not np.issubdtype(batch.dtype, np.floating):
             self.fail(f"batch holds {batch.dtype} whole numbers; make it float32 so it can hold 1.0.")
+        if batch.dtype != np.float32:
+            self.fail(
+                f"batch is {batch.dtype}: np.zeros makes float64 (8 bytes a number) unless you ask for another type. "
+                "Keras works in float32, half the memory: np.zeros(shape, dtype='float32')."
+            )
         white = [tuple(int(i) for i in index) for index in np.argwhere(batch != 0)]
         if not white:
             self.fail("Every pixel is still black (0): set the pixel in row 10, column 20 of the third image to 1.0.")
         if white == [(3, 10, 20, 0)]:
             self.fail("You lit up the fourth image, batch[3]: Python counts from 0, so the third image is batch[2].")
+        if white in ([(2, 9, 19, 0)], [(3, 9, 19, 0)]):
+            self.fail(
+                "Row 10 and column 20 are already indices, counted from 0 like every NumPy index: use 10 and 20 "
+                "as they are. Only 'the third image' is a count, and the third image is index 2."
+            )
         if white == [(2, 20, 10, 0)]:
             self.fail("Row and column are swapped: the row (height) comes first, batch[2, 10, 20, 0].")
         if len(white) > 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -25,6 +26,13 @@ def model_ready(question: Question, images: np.ndarray, shape: tuple, name: str)
         question.fail(f"{name} has shape {images.shape}; expected {shape}, channels last.")
     if images.dtype == np.float64:
         question.fail(f"{name} is float64, 8 bytes per value: twice the memory of float32. Use .astype('float32').")
+    if np.issubdtype(images.dtype, np.floating) and images.dtype != np.float32:
+        question.fail(f"{name} is {images.dtype}; a network wants float32: .astype('float32').")
+    if images.dtype != np.float32 and images.max() > 1:
+        question.fail(
+            f"{name} still holds whole-number pixels ({images.dtype}, 0 to {images.max()}): convert and scale them, "
+            ".astype('float32') / 255.0."
+        )
     if images.dtype != np.float32:
         question.fail(f"{name} holds {images.dtype}; a network wants float32 (did `//` round every pixel down?).")
     if images.max() > 1.0 or images.min() < 0.0:
@@ -49,12 +57,24 @@ class ModelReady(Question):
         if raw is None:
             self.fail("Pass the raw images too: ch01.q1.check(fashion_ready, raw=fashion_x_train).")
         ready, raw, n = as_array(self, ready, "fashion_ready"), np.asarray(raw), len(raw)
+        if raw.ndim != 3 or raw.max() <= 1:
+            self.fail(
+                f"raw= should be the untouched fashion_x_train (n, 28, 28), pixels 0 to 255; it has shape {raw.shape} "
+                f"and values up to {raw.max():g}. Did you change fashion_x_train itself? Load it again with the cell above."
+            )
         model_ready(self, ready, (n, 28, 28, 1), "fashion_ready")
         sample = np.random.default_rng(1).choice(n, size=min(n, 200), replace=False)
         got, expected = ready[sample], raw[sample].astype(np.float32)[..., np.newaxis] / 255.0
         if not np.allclose(got, expected, atol=1e-6):
+            scale = float(np.sum(got * expected) / max(float(np.sum(expected**2)), 1e-12))
+            if not np.isclose(scale, 1.0, atol=1e-4) and np.allclose(got, scale * expected, atol=1e-5):
+                self.fail(
+                    f"Your pixels are the original ones divided by {255 / scale:.4g}: divide by 255, the largest "
+                    "value a uint8 pixel can hold, so that white becomes exactly 1.0."
+                )
             self.fail(
-                "The values are not the original pixels / 255 in the original order: keep the images as they are."
+                "The values are not the original pixels / 255 in the original order: divide every image by the same "
+                "255 and keep the images in their order."
             )
 
 
@@ -74,8 +94,10 @@ class BalancedSubset(Question):
 
     def _check(self, answer: Any) -> None:
         rng = np.random.default_rng(4)
-        labels = rng.permutation(np.repeat(np.arange(10), rng.integers(30, 60, size=10))).reshape(-1, 1)
-        for per_class in (5, 30):
+        ten = rng.permutation(np.repeat(np.arange(10), rng.integers(30, 60, size=10))).reshape(-1, 1)
+        twelve = rng.permutation(np.repeat(np.arange(12), 8)).reshape(-1, 1)  # CIFAR-100 has 100 classes, not 10
+        for labels, per_class in ((ten, 5), (ten, 30), (twelve, 5)):
+            n_classes = len(np.unique(labels))
             got = self.call(answer, labels.copy(), per_class, signature="balanced_subset(labels, per_class)")
             got = as_array(self, got, "The result of balanced_subset")
             if got.dtype == bool:
@@ -88,17 +110,22 @@ class BalancedSubset(Question):
                 self.fail("Some indices repeat: pick each image once (no sampling with replacement, no class numbers).")
             if got.min(initial=0) < 0 or got.max(initial=0) >= len(labels):
                 self.fail(f"Your indices run from {got.min()} to {got.max()}; there are only {len(labels)} labels.")
-            counts = np.bincount(labels.ravel()[got], minlength=10)
+            counts = np.bincount(labels.ravel()[got], minlength=n_classes)
             if not (counts == per_class).all():
                 c = int(np.argmax(counts != per_class))
+                many = (
+                    f" These labels have {n_classes} classes: take the classes from the labels (np.unique), not range(10)."
+                    if c >= 10
+                    else ""
+                )
                 self.fail(
-                    f"With per_class={per_class}, class {c} has {counts[c]} images in your subset: take {per_class} of each."
+                    f"With per_class={per_class}, class {c} has {counts[c]} images in your subset: take {per_class} of each.{many}"
                 )
         short = np.repeat(np.arange(10), [6] * 7 + [3] + [6] * 2).reshape(-1, 1)  # class 7 has 3 images
         try:
             answer(short, 4)
         except ValueError as error:
-            if "7" not in str(error):
+            if not re.search(r"(?<!\d)7(?!\d)", str(error)):
                 self.fail(f"Your ValueError says {str(error)!r}: name the class that is short (class 7 here).")
             return
         except Exception as error:
@@ -133,11 +160,11 @@ class LoadFolder128(Question):
                     folder,
                     signature="load_folder_128(folder)",
                     where="on a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder",
-                    explain=lambda exc: "Skip and report unreadable files instead of stopping.",
+                    explain=_explain_loader_error,
                 )
         if result is None:
             self.fail("Your function returns nothing (None): finish it with `return images, labels, class_names`.")
-        if not isinstance(result, tuple) or len(result) != 3:
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
             self.fail("Return three things: (images, labels, class_names).")
         images, labels, names = result
         images, labels = np.asarray(images), np.asarray(labels)
@@ -160,6 +187,17 @@ class LoadFolder128(Question):
             self.fail(f"labels should be 0 for the two cats and 1 for the three dogs; got {labels.tolist()}.")
         wide = [image for image in images if image[64, 64, 2] > 0.8 and image[64, 64, 0] < 0.2]  # blue centre
         if not wide:
+            pure_red = [image for image in images if image[64, 64, 0] > 0.95 and image[64, 64, 1:].max() < 0.06]
+            if pure_red:  # only the wide PNG is pure red: its left end
+                self.fail(
+                    "The wide test image (300x100: red, blue, red) came out all red: your square was cut from its "
+                    "left end, not its centre. Start it at left = (w - s) // 2, top = (h - s) // 2."
+                )
+            if any((image.max(axis=-1) == 0).mean() > 0.25 for image in images):
+                self.fail(
+                    "Some of your images are partly black: the crop box runs outside the image. For a (w, h) image, "
+                    "left = (w - s) // 2 comes from the width and top = (h - s) // 2 from the height."
+                )
             self.fail("The wide test image (red edges, blue centre) is missing or lost its colours.")
         if wide[0][64, 2, 0] > 0.5:
             self.fail(
@@ -174,6 +212,16 @@ class LoadFolder128(Question):
 
 
 GOOD_IMAGES = 5
+
+
+def _explain_loader_error(exc: Exception) -> str:
+    """What to do about an exception the learner's loader raised on the test folder."""
+    if isinstance(exc, ValueError) and ("same shape" in str(exc) or "broadcast" in str(exc)):
+        return (
+            "The images did not stack into one array: they have different shapes. A grayscale (L) image has one "
+            "channel and an RGBA one four: convert('RGB') every image, and resize each to 128x128, before stacking."
+        )
+    return "Skip and report unreadable files instead of stopping."
 
 
 def _tiny_folder(root: Path) -> Path:

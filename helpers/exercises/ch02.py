@@ -80,6 +80,12 @@ class SmallCNN(Question):
             self.fail(f"The last feature maps are {side} pixels wide; pool until they are at most 7x7 (28 / 4).")
         probe = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
         out = keras.ops.convert_to_numpy(model(probe, training=False))
+        if out.ndim == 4:
+            self.fail(
+                f"For 4 images the model outputs shape {out.shape}: a Dense layer on feature maps works on each "
+                "position separately. Put Flatten() or GlobalAveragePooling2D() before it, so that each image "
+                "gives one vector."
+            )
         if out.shape != (4, 10):
             self.fail(
                 f"For 4 images the model outputs shape {out.shape}; it should give 10 numbers per image, (4, 10)."
@@ -124,7 +130,7 @@ class MaxPool(Question):
     def _check(self, answer):
         rng = np.random.default_rng(3)
         for height, width, size in self.CASES:
-            grid = rng.integers(-9, 10, size=(height, width)).astype(np.float64)
+            grid = rng.integers(-18, 19, size=(height, width)) / 2  # feature maps hold fractions, negatives too
             where = f"(a {height}x{width} map, size={size})"
             got = self.call(answer, grid.copy(), size, signature="max_pool(feature_map, size)", where=where)
             if got is None:
@@ -149,6 +155,16 @@ class MaxPool(Question):
             mean = mean.reshape(expected.shape[0], size, expected.shape[1], size).mean(axis=(1, 3))
             if np.allclose(got, mean):
                 self.fail(f"That is average pooling {where}: keep the largest value of each window, .max().")
+            if np.allclose(got, np.maximum(expected, 0)):
+                self.fail(
+                    f"Where every value of a window is negative you have 0 {where}: start each window's maximum "
+                    "from its own values (window.max()), not from 0."
+                )
+            if np.allclose(got, np.trunc(expected)):
+                self.fail(
+                    f"Your output holds whole numbers only {where}: the maps hold fractions like 3.5. Make the "
+                    "output array float, np.zeros((rows, cols)), not dtype=int."
+                )
             wrong = first_mismatch(got, expected)
             self.fail(
                 f"At output position {wrong} {where} you have {got[wrong]:g}; the largest value of that window is {expected[wrong]:g}."

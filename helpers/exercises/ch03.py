@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,28 @@ def _trained(question: Question, model: Any, history: Any, epochs: int, examples
                       "Check the images, batch_size and epochs (running fit again goes on training: rebuild first).")  # fmt: skip
 
 
+def _logits_match_the_loss(question: Question, model: Any) -> None:
+    """Fail when the last layer and the cross-entropy loss disagree about logits (a silent, slow-training bug)."""
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, str):
+        name, from_logits = loss, False
+    elif callable(getattr(loss, "get_config", None)):
+        config = loss.get_config()
+        name, from_logits = str(config.get("name", type(loss).__name__)), bool(config.get("from_logits", False))
+    else:
+        name, from_logits = getattr(loss, "__name__", ""), False
+    if "crossentropy" not in name.lower().replace("_", ""):
+        return
+    last = walk_layers(model)[-1]
+    kind = "softmax" if type(last).__name__ == "Softmax" else getattr(getattr(last, "activation", None), "__name__", "")
+    if kind == "softmax" and from_logits:
+        question.fail("Your last layer applies softmax and the loss (from_logits=True) applies it again: end with "
+                      "Dense(10) without an activation, as the first CNN does.")  # fmt: skip
+    if kind == "linear" and not from_logits:
+        question.fail("Your last layer, Dense(10), outputs logits, but the loss reads its input as probabilities: "
+                      "compile with keras.losses.SparseCategoricalCrossentropy(from_logits=True).")  # fmt: skip
+
+
 class FitLine(Question):
     chapter, number = "ch03", 1
     title = "Fit a line with gradient descent"
@@ -50,6 +74,8 @@ class FitLine(Question):
             result = self.call(answer, x, y, rate, steps, signature="fit_line(x, y, learning_rate, steps)", quiet=True)
             if not isinstance(result, (tuple, list)) or len(result) != 3:
                 self.fail(f"End with `return w, b, losses`; your function returned {result!r:.60}.")
+            if np.size(result[0]) == steps != np.size(result[2]):
+                self.fail("Return the three in the order the exercise gives: `return w, b, losses`.")
             losses = as_array(self, result[2], "losses").astype(float).ravel()
             if len(losses) != steps:
                 self.fail(f"With steps={steps}, losses should hold {steps} values, one per step; it has {len(losses)}.")
@@ -57,6 +83,12 @@ class FitLine(Question):
 
         w, b, losses = run(0.1, 500)
         if not np.isclose(losses[0], np.mean(y**2)):
+            for value, what in ((np.sum(y**2), "the sum of the squared errors: record their mean, np.mean(error ** 2)"),
+                                (np.sqrt(np.mean(y**2)), "the square root of the mean squared error: record "
+                                 "np.mean(error ** 2) itself"),
+                                (np.mean(y**2) / 2, "half the mean squared error: record np.mean(error ** 2)")):  # fmt: skip
+                if np.isclose(losses[0], value):
+                    self.fail(f"Your first loss is {what}.")
             self.fail("The first loss is that of w = b = 0: start from zero and record the loss before each update.")
         if not np.all(np.isfinite(losses)) or losses[-1] > losses[0]:
             if run(1e-4, 5)[2][-1] > losses[0]:
@@ -102,21 +134,32 @@ class FashionCnn(Question):
         if filters != [32, 64, 64] or len(_kinds(model, "Dense")) != 2 or model.output_shape[-1] != 10:
             self.fail(f"Your convolutions have {filters} filters; the first CNN is Conv2D 32, 64, 64 (pooling "
                       "between), Flatten, Dense(64), Dense(10).")  # fmt: skip
+        if not _kinds(model, "Rescaling"):
+            self.fail("Keep the first CNN's Rescaling(1.0 / 255) layer: the model itself turns the raw 0-255 pixels "
+                      "into 0-1, so that fit, evaluate and the check all give it the images as they are loaded.")  # fmt: skip
+        _logits_match_the_loss(self, model)
         _trained(self, model, history, 2, 10_000, 64)
         if np.ndim(accuracy):
             self.fail("evaluate returns [loss, accuracy]: give only the accuracy, `_, fashion_accuracy = ...`.")
         for key, what in (("loss", "the training loss"), ("accuracy", "the training accuracy")):
             if np.isclose(float(accuracy), history.history.get(key, [np.nan])[-1]):
                 self.fail(f"{float(accuracy):.4f} is {what} of the last epoch; give the test images' accuracy.")
+        measured_loss = measured = None
+        if images is not None and labels is not None:
+            x = np.asarray(images)
+            x = x[..., None] if x.ndim == 3 else x
+            measured_loss, measured = model.evaluate(x, np.asarray(labels), verbose=0)[:2]
+            is_loss = np.isclose(float(accuracy), measured_loss, rtol=1e-3)
+            if is_loss and not np.isclose(float(accuracy), measured, atol=2e-3):
+                self.fail(f"{float(accuracy):.4f} is the test loss: evaluate returns [loss, accuracy], so take the "
+                          "second, `_, fashion_accuracy = fashion_cnn.evaluate(...)`.")  # fmt: skip
         if float(accuracy) > 1:
             self.fail(f"Give the accuracy as a fraction (0.75, not 75); you gave {float(accuracy)}.")
         if images is None or labels is None:
             self.fail("Pass the test images too: check(..., images=fashion_x_test, labels=fashion_y_test).")
-        x = np.asarray(images)
-        measured = model.evaluate(x[..., None] if x.ndim == 3 else x, np.asarray(labels), verbose=0)[1]
         if not np.isclose(float(accuracy), measured, atol=0.002):
             self.fail(f"On the test images your model gets {measured:.4f}, not {float(accuracy):.4f}: evaluate on "
-                      "all of fashion_x_test (with its channel axis).")  # fmt: skip
+                      "all of fashion_x_test as loaded (with its channel axis, pixels 0-255: Rescaling scales them).")  # fmt: skip
         return (f"Test accuracy {measured:.1%}. Centred grey clothes on a plain background are easier than "
                 "CIFAR-10's photos, so the same network does better here.")  # fmt: skip
 
@@ -146,10 +189,31 @@ class ImprovedModel(Question):
             if not np.isclose(after.momentum, 0.9):
                 self.fail(f"BatchNormalization(momentum=0.9), not {after.momentum}: with 0.99 the running averages "
                           "lag behind in a 3-epoch run, and the validation accuracy means little.")  # fmt: skip
+        for conv in convs:
+            if getattr(conv.activation, "__name__", "linear") != "linear":
+                self.fail("Your Conv2D layers still apply activation='relu' themselves: here the ReLU comes after "
+                          "BatchNormalization, so write Conv2D(filters, 3, padding='same', use_bias=False).")  # fmt: skip
+            if conv.padding != "same" or conv.use_bias:
+                self.fail(f"Write each convolution as Conv2D(filters, 3, padding='same', use_bias=False), not "
+                          f"padding={conv.padding!r}, use_bias={conv.use_bias}: 'same' keeps the maps' size, and "
+                          "BatchNormalization adds its own offset, which makes a bias useless.")  # fmt: skip
+        for norm in _kinds(model, "BatchNormalization"):
+            after = layers[layers.index(norm) + 1] if layers.index(norm) + 1 < len(layers) else None
+            kind = type(after).__name__
+            if not (kind == "ReLU" or getattr(getattr(after, "activation", None), "__name__", "") == "relu"):
+                self.fail(f"Follow every BatchNormalization by a ReLU(), not {kind}: without it nothing between "
+                          "the convolutions is non-linear.")  # fmt: skip
         if "Flatten" in names or "GlobalAveragePooling2D" not in names or "Dropout" not in names:
             self.fail("Put GlobalAveragePooling2D() and Dropout(0.3) in place of Flatten and Dense(64).")
+        if len(_kinds(model, "Dense")) != 1:
+            self.fail("GlobalAveragePooling2D and Dropout(0.3) replace Flatten and Dense(64): keep only the last "
+                      "layer, Dense(10).")  # fmt: skip
+        rates = [layer.rate for layer in _kinds(model, "Dropout")]
+        if not np.allclose(rates, 0.3):
+            self.fail(f"Your Dropout drops {rates}; the exercise asks for Dropout(0.3).")
         if any(name in AUGMENTATION_LAYERS for name in names):
             self.fail("Leave augmentation out of this 3-epoch run: it pays off only over longer trainings.")
+        _logits_match_the_loss(self, model)
         rate = model.optimizer.get_config()["learning_rate"] if getattr(model, "optimizer", None) else None
         if not isinstance(rate, dict) or rate.get("class_name") != "CosineDecay":
             self.fail("The learning rate is not a schedule: compile with Adam(CosineDecay(2e-3, decay_steps)).")
@@ -194,7 +258,8 @@ class GradientStep(Question):
 
         loss_fn, mine, reference, unclipped = keras.losses.SparseCategoricalCrossentropy(True), tiny(), tiny(), tiny()
         loss = self.call(answer, mine, keras.optimizers.SGD(0.1), loss_fn, tf.constant(images), tf.constant(labels),
-                         self.max_norm, signature="gradient_step(model, optimizer, loss_fn, images, labels, max_norm)")  # fmt: skip
+                         self.max_norm, signature="gradient_step(model, optimizer, loss_fn, images, labels, max_norm)",
+                         explain=lambda exc: _explain_step_error(answer, exc))  # fmt: skip
         with tf.GradientTape() as tape:
             ref_loss = loss_fn(labels, reference(images, training=True))
         gradients = tape.gradient(ref_loss, reference.trainable_variables)
@@ -216,10 +281,34 @@ class GradientStep(Question):
             self.fail("Your weights differ from one reference step: compute loss_fn(labels, logits) (labels first), "
                       "its gradient with respect to model.trainable_variables, clip all gradients together with "
                       "tf.clip_by_global_norm (not each with tf.clip_by_norm), and apply them exactly once.")  # fmt: skip
-        if not np.isclose(float(np.asarray(loss)), float(ref_loss), rtol=1e-4, atol=1e-5):
+        try:
+            value = np.asarray(loss, dtype=float)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value.size != 1:
+            shape = "" if value is None else f" of shape {value.shape}"
+            self.fail(
+                f"Return the loss, one number (what loss_fn gives); your function returns {type(loss).__name__}{shape}."
+            )
+        if not np.isclose(float(value), float(ref_loss), rtol=1e-4, atol=1e-5):
             self.fail(f"The update is right, but you return {float(np.asarray(loss)):.4f} instead of this batch's "
                       f"loss ({float(ref_loss):.4f}): return the loss computed inside the tape.")  # fmt: skip
         return "Your step matches the reference clipped update exactly (in Keras: Adam(..., global_clipnorm=1.0))."
+
+
+def _explain_step_error(answer: Any, exc: Exception) -> str | None:
+    """A hint for the two errors a training step most often raises."""
+    if "No gradients provided" in str(exc):
+        return ("The tape recorded nothing to differentiate: compute the logits and the loss inside "
+                "`with tf.GradientTape() as tape:`.")  # fmt: skip
+    try:
+        source = inspect.getsource(inspect.unwrap(getattr(answer, "python_function", answer)))
+    except (OSError, TypeError):
+        return None
+    if re.search(r"^\s*\w+\s*=\s*tf\.clip_by_global_norm\([^\n]*\)\s*(#.*)?$", source, re.MULTILINE):
+        return ("tf.clip_by_global_norm returns two things, the clipped gradients and their norm before clipping: "
+                "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`.")  # fmt: skip
+    return None
 
 
 q1, q2, q3, q4 = FitLine(), FashionCnn(), ImprovedModel(), GradientStep()

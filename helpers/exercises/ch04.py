@@ -13,6 +13,8 @@ LIMITS = {
     "RandomRotation": (0.1, ("factor",), "turns it by more than a tenth of a full turn (36 degrees)"),
     "RandomZoom": (0.2, ("height_factor", "width_factor"), "zooms by more than 20%"),
     "RandomTranslation": (0.2, ("height_factor", "width_factor"), "moves it by more than 20% of the frame"),
+    "RandomBrightness": (0.3, ("factor",), "shifts its brightness by more than 30% of the pixel range"),
+    "RandomContrast": (0.5, ("factor",), "changes its contrast by more than 50%"),
 }
 
 
@@ -70,11 +72,36 @@ class FashionAugmentation(Question):
             self.fail(
                 f"Your pipeline turns 8 images of (28, 28, 1) into shape {trained.shape}: augment, keep the shape."
             )
+        if trained.max() > 1.5 or trained.min() < -0.5:
+            self.fail(
+                f"On pixels from 0 to 1 your pipeline gives values from {trained.min():.1f} to {trained.max():.1f}. "
+                "In build_fashion_model the augmentation runs after Rescaling, on pixels from 0 to 1: give "
+                "value_range=(0, 1) to layers that take one (RandomBrightness, RandomContrast); the default is 0-255."
+            )
         if not np.allclose(keras.ops.convert_to_numpy(self.call(lambda x: pipeline(x, training=False), probe)), probe):
             self.fail("The pipeline changes images at prediction time too: keep Rescaling and the like out of it.")
         if np.allclose(trained, probe):
             self.fail("In training mode the pipeline left the images unchanged: are its settings all 0?")
         return f"{len(kinds)} kinds of augmentation ({', '.join(kinds)}), all mild enough to keep every label true."
+
+
+def _schedule_lasted(question: Question, key: str, model: Any) -> None:
+    """Fail when a run trained on after its cosine schedule had brought the learning rate to zero."""
+    optimizer = getattr(model, "optimizer", None)
+    try:
+        took, rate = int(optimizer.iterations), optimizer.get_config()["learning_rate"]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return
+    if not isinstance(rate, dict) or "decay_steps" not in rate.get("config", {}):
+        return
+    config = rate["config"]
+    lasts = int(config["decay_steps"]) + int(config.get("warmup_steps") or 0)
+    if took > lasts:
+        question.fail(
+            f"The {key!r} run took {took} training steps, but its learning rate reached zero after {lasts}: the "
+            "later steps learned nothing. compile_model(model, FASHION_EPOCHS, fashion_steps) counts batches of 128, "
+            "so fit on fashion_small with batch_size=128 (fit's default is 32)."
+        )
 
 
 class FashionGaps(Question):
@@ -102,6 +129,8 @@ class FashionGaps(Question):
             model = getattr(histories[key], "model", None)
             if model is not None and bool(_random_layers(model)) != wanted:
                 self.fail(f"The {key!r} model {'has no' if wanted else 'has'} augmentation layers: swap or rebuild it.")
+        for key, history in histories.items():
+            _schedule_lasted(self, key, getattr(history, "model", None))
         expected = {key: log["accuracy"][-1] - log["val_accuracy"][-1] for key, log in logs.items()}
         if not isinstance(gaps, dict) or set(gaps) != {"without", "with"}:
             self.fail("fashion_gaps should be a dict with the keys 'without' and 'with', one number each.")
