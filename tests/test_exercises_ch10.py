@@ -91,6 +91,10 @@ def test_q3_right_in_numpy_and_in_tensorflow():
         (lambda losses, global_batch: np.sum(losses), "128x too large"),
         (lambda losses, global_batch: np.mean(losses) / 128, "expect"),
         (lambda losses, global_batch: losses / global_batch, "Return one number"),
+        # numbers typed in by hand pass the first set-up (4 x 32) and fail the second (3 x 20)
+        (lambda losses, global_batch: np.sum(losses) / 128, "do not type in 128"),
+        (lambda losses, global_batch: np.sum(losses) / (len(losses) * 4), "3 replicas of 20"),
+        (lambda losses, global_batch: np.mean(losses) / 4, "3 replicas of 20"),
     ],
 )
 def test_q3_wrong(wrong, fragment):

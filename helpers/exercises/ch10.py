@@ -103,19 +103,31 @@ class ReplicaLoss(Question):
     ]
 
     def _check(self, replica_loss):
-        losses = np.random.default_rng(10).uniform(0.5, 2.5, 32).astype("float32")
-        got = as_array(self, self.call(replica_loss, losses, 128, signature="replica_loss(losses, 128)"), "The loss")
-        if got.size != 1:
-            self.fail(f"Return one number, the replica's loss; you returned {got.size} numbers of shape {got.shape}.")
-        got = float(got.ravel()[0])
-        if np.isclose(got, losses.mean()):
-            self.fail("That is the mean over this replica's 32 examples: summed over 4 replicas it is 4x too large.")
-        if np.isclose(got, losses.sum()):
-            self.fail("Divide the sum by the global batch size (128), or the summed gradients are 128x too large.")
-        if not np.isclose(got, losses.sum() / 128, rtol=1e-5):
-            self.fail(
-                f"32 losses summing to {losses.sum():.3f}, global batch 128: expect {losses.sum() / 128:.4f}, not {got:.4f}."
+        for replicas, per_replica in ((4, 32), (3, 20)):  # two set-ups: nothing may be typed in by hand
+            losses = np.random.default_rng(10 + replicas).uniform(0.5, 2.5, per_replica).astype("float32")
+            batch = replicas * per_replica
+            got = as_array(
+                self, self.call(replica_loss, losses, batch, signature=f"replica_loss(losses, {batch})"), "The loss"
             )
+            if got.size != 1:
+                self.fail(
+                    f"Return one number, the replica's loss; you returned {got.size} numbers of shape {got.shape}."
+                )
+            got = float(got.ravel()[0])
+            where = f"{replicas} replicas of {per_replica} examples (global batch {batch})"
+            if np.isclose(got, losses.mean()):
+                self.fail(f"With {where}, that is the mean over this replica's {per_replica} examples: "
+                          f"summed over {replicas} replicas it is {replicas}x too large.")  # fmt: skip
+            if np.isclose(got, losses.sum()):
+                self.fail(
+                    f"Divide the sum by the global batch size ({batch}), or the summed gradients are {batch}x too large."
+                )
+            if not np.isclose(got, losses.sum() / batch, rtol=1e-5):
+                self.fail(
+                    f"With {where}: {per_replica} losses summing to {losses.sum():.3f}, expect "
+                    f"{losses.sum() / batch:.4f}, not {got:.4f}. Use the global_batch_size you are given; "
+                    "do not type in 128 or 4 replicas."
+                )
 
 
 q1, q2, q3 = WorkerConfig(), WorkerShard(), ReplicaLoss()
