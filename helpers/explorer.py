@@ -300,6 +300,8 @@ def _build_layers(config: Config) -> list[Layer]:
             except ValueError:  # Keras: "Computed output size would be zero or negative"
                 raise ConfigError(_too_small(config, block, kind, before)) from None
             shape = tuple(int(v) for v in x.shape[1:])
+            if min(shape) < 1:  # older Keras releases (3.13) return the empty shape instead of refusing
+                raise ConfigError(_too_small(config, block, kind, before))
             kernel = getattr(layer, "kernel", None)  # multiply-adds: one per kernel weight per output position
             macs = math.prod(shape[:-1]) * math.prod(kernel.shape) if kernel is not None else 0
             trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)

@@ -685,10 +685,14 @@ def roc_thresholds(y_true: Any, scores: Any, thresholds: Sequence[float] = (0.3,
     if set(np.unique(y_true)) != {0, 1}:
         raise ValueError("roc_thresholds needs both classes in y_true, as 0 and 1.")
     ax = _new_axes(ax, (6.5, 5.5))
+    before = set(ax.get_lines())
     display = RocCurveDisplay.from_predictions(
-        y_true, scores, ax=ax, name="ROC curve", curve_kwargs={"color": BLUE, "linewidth": 2.5},
+        y_true, scores, ax=ax, name="ROC curve",
         plot_chance_level=True, chance_level_kw={"color": GREY, "linestyle": "--", "label": "chance (AUC 0.5)"},
     )  # fmt: skip
+    # styled after drawing: scikit-learn 1.7 moved the curve's style arguments (curve_kwargs)
+    curve = next(line for line in ax.get_lines() if line not in before and line is not display.chance_level_)
+    curve.set(color=BLUE, linewidth=2.5)
     points = []
     for index, threshold in enumerate(thresholds):
         flagged = scores >= threshold
