@@ -36,10 +36,6 @@ WEIGHT_FILES: dict[str, str] = {
     ),
     # EfficientNetB0(include_top=False): the complete pipeline of chapter 05.
     "efficientnetb0_notop.h5": "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
-    # ResNet50(include_top=False): exercise 2 of chapter 05.
-    "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": (
-        _KERAS_APPS + "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
-    ),
 }
 """Weight file name (as Keras caches it) -> the URL ``keras.applications`` downloads it from.
 
@@ -48,7 +44,6 @@ and friends with ``weights=None``); ``pretrained`` handles any other model the s
 
 WEIGHT_HASHES: dict[str, str] = {
     "efficientnetb0_notop.h5": "50bc09e76180e00e4465e1a485ddc09d",
-    "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": "4d473c1dd8becc155b73f8504c6f6626",
 }
 """Weight file name -> the hash Keras verifies it with (``file_hash=``; 32 hex digits = MD5,
 64 = SHA-256, as in ``keras.utils.get_file(hash_algorithm="auto")``). Keras publishes no hash
@@ -58,7 +53,6 @@ COURSE_BUILDS: dict[str, tuple[str, dict[str, Any]]] = {
     "mobilenet_2_5_224_tf_no_top.h5": ("MobileNet", {"alpha": 0.25, "include_top": False}),
     "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5": ("MobileNetV2", {"include_top": False}),
     "efficientnetb0_notop.h5": ("EfficientNetB0", {"include_top": False}),
-    "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": ("ResNet50", {"include_top": False}),
 }
 """For each file in ``WEIGHT_FILES``: the ``keras.applications`` call that loads it."""
 
