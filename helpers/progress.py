@@ -100,6 +100,8 @@ def room_table(folder: Path | str, asked: dict[str, list[str]] | None = None) ->
     """Learners (rows, one ``*.jsonl`` file each) by chapters: how many questions are done, of how many."""
     import pandas as pd
 
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder. Give the folder where you collected the learners' files.")
     files = sorted(Path(folder).glob("*.jsonl"))
     if not files:
         raise FileNotFoundError(

@@ -92,6 +92,8 @@ def test_a_rooms_table_from_the_learners_files(tmp_path):
     (room / "ben.jsonl").write_text(json.dumps({"question": "ch01.q1", "right": False}))
     table = progress.room_table(room, {"ch01": ["q1", "q2", "r1"], "ch02": ["q1"]})
     assert table.loc["ana"].tolist() == ["2/3", "0/1"] and table.loc["ben"].tolist() == ["0/3", "0/1"]
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        progress.room_table(room / "ana.jsonl")
     (tmp_path / "empty-room").mkdir()
     with pytest.raises(FileNotFoundError, match=r"No progress files \(\*.jsonl\) in .*empty-room"):
         progress.room_table(tmp_path / "empty-room")
