@@ -82,6 +82,11 @@ CONFIGS = {
     "w16n48e192light": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1),
     # the chapter's recipe in bfloat16 (worth timing on CPUs with AVX-512 BF16 or AMX instructions)
     "w16n48e192light_bf16": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1, policy="mixed_bfloat16"),
+    # the chapter's recipe at batch 256 (learning rate scaled with the batch), and with 10 epochs
+    "chapter_b256": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1, epochs=11, batch=256, lr=8e-3),
+    "chapter_noaug": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1, epochs=11, aug="none"),
+    "chapter_crop": dict(widths=(16, 48, 128, 192), dropout=0.1, epochs=11, aug="crop"),
+    "chapter_e10": dict(widths=(16, 48, 128, 192), shift=0.0625, dropout=0.1, epochs=10),
     # XLA: Keras cannot compile the random augmentation layers, so it is timed against the same model without them
     "noaug": dict(aug="none"),
     "xla": dict(aug="none", jit=True),
