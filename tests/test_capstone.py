@@ -396,6 +396,9 @@ def test_the_model_card_counts_what_was_used(messy_folder, no_pillow_heif):
     left = text.split("Files left out")[1].split("\n")[0]
     assert "iPhone photo (HEIC): 2" in left and "not a photo: 1" in left and "duplicate: 1" in left
     assert "tiny" not in left and "dogs" not in text
+    assert "near-duplicates" not in text  # not looked for: not claimed
+    photos["group"] = range(len(photos))
+    assert "near-duplicates kept on one side" in capstone.card_data(photos, train, val, test, "my_photos", 6)
     assert "1 tiny photo(s)" in text and "are used" in text
 
 
