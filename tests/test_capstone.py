@@ -43,6 +43,7 @@ TAUGHT = (
     "with_interval",
     "card_data",
     "predict_photo",
+    "prediction_html",
     "uploaded_files",
     "predictions_for_uploads",
     "upload_app",
@@ -495,3 +496,11 @@ def test_the_app_uses_ipywidgets_elsewhere(tmp_path, monkeypatch, app_namespace)
         upload.value = ({"name": "x.jpg", "type": "image/jpeg", "size": len(content), "content": memoryview(content),
                          "last_modified": datetime.datetime.now(datetime.timezone.utc)},)  # fmt: skip
         assert app.children[1].value == f"<p>x.jpg: {len(content)}</p>"
+
+
+def test_an_uploaded_heic_photo_gets_the_advice_in_the_app(tmp_path, monkeypatch, no_pillow_heif):
+    namespace = capstone.predict_photo.__globals__
+    monkeypatch.setitem(namespace, "IMAGE_SIZE", SIZE)
+    shown = capstone.predictions_for_uploads([("IMG_0042.HEIC", HEIC)], tmp_path)
+    assert 'class="photo-error"' in shown and "IMG_0042.HEIC" in shown
+    assert "HEIC" in shown and "JPEG" in shown and "pip install pillow-heif" in shown
