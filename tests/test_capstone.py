@@ -33,6 +33,7 @@ TAUGHT = (
     "report_classes",
     "enough_photos",
     "FolderNotReady",
+    "embed",
     "near_duplicate_groups",
     "stratified_split",
     "load_photos",
@@ -276,6 +277,23 @@ def test_near_duplicate_groups_link_chains_and_keep_distinct_photos_apart():
     assert len(set(groups[:6])) == 6, "different photos stay in groups of their own"
     chain = np.array([[1.0, 0.0], [np.cos(0.2), np.sin(0.2)], [np.cos(0.4), np.sin(0.4)]])  # 0~1, 1~2, not 0~2
     assert len(set(capstone.near_duplicate_groups(chain, threshold=np.cos(0.25)))) == 1
+
+
+def test_embeddings_of_a_burst_group_it_together():
+    """embed() on real pixel arrays, with a stand-in base whose features are the pixels themselves."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    distinct = rng.integers(0, 255, (6, 16, 16, 3)).astype(np.uint8)
+    frames = [
+        np.clip(distinct[2].astype(int) + shift + rng.integers(-2, 3, (16, 16, 3)), 0, 255) for shift in (4, 8, -6)
+    ]
+    pixels = np.concatenate([distinct, np.array(frames, np.uint8)])  # photo 2 and three frames of its burst
+    base = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Reshape((1, 1, 16 * 16 * 3))])
+    features = capstone.embed(base, lambda x: x / 127.5 - 1, pixels, batch_size=4)
+    assert features.shape == (9, 768)
+    groups = capstone.near_duplicate_groups(features)
+    assert len(set(groups[[2, 6, 7, 8]])) == 1 and len(set(groups[:6])) == 6
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 42])
