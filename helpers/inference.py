@@ -50,13 +50,15 @@ def _size(size: Size) -> tuple[int, int]:
 def load_image(path: Path | str, size: Size, preprocess: Callable | None = None) -> np.ndarray:
     """Read an image file as a float32 array of shape (height, width, 3), ready for a model.
 
+    A JPEG at least twice the size asked for is decoded at 1/2, 1/4 or 1/8 scale first
+    (Pillow's draft mode), then resized: a 12-megapixel phone photo reads several times faster.
     Pixels stay in 0..255 (put ``keras.layers.Rescaling`` or the backbone's preprocessing
     in the model), unless ``preprocess`` is given, e.g. ``lambda x: x / 255.0`` or
     ``keras.applications.mobilenet_v2.preprocess_input``. Raises ``ValueError`` naming
     the file for anything that is not a readable image.
     """
     height, width = _size(size)
-    pixels = read_image(path)
+    pixels = read_image(path, draft_size=max(height, width))  # a big JPEG is decoded at a reduced scale
     if pixels.shape[:2] != (height, width):
         # reducing_gap: shrink huge photos in cheap steps first, then resample properly.
         pixels = np.asarray(

@@ -15,7 +15,8 @@ and browser context:
   does) plus one extra last cell that prints the kernel's own top class for scikit-learn's
   sample photo ``china.jpg``; the test uploads that same file through the app's FileUpload
   control (a click on the control opens its hidden file input's chooser, which playwright
-  fills in) and checks that the top class the app renders is the kernel's prediction.
+  fills in) and checks that the top class the app renders is the kernel's prediction; then a
+  5 MB phone-sized JPEG goes through the same control (ipywidgets 8 must hand it over whole).
 
 Screenshots are kept in ``test-artifacts/``. Needs Debian's ``chromium`` (``apt-get install
 -y chromium``) and PyPI ``playwright`` (driven with ``executable_path``; ``playwright
@@ -313,6 +314,20 @@ def china_jpg() -> Path:
     return path
 
 
+def big_photo(folder: Path, megabytes: float = 5.0) -> Path:
+    """A JPEG of more than `megabytes` MB (noise barely compresses), the size of a phone photo."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    path = folder / "IMG_5MB.JPG"
+    side = 1400
+    while not path.exists() or path.stat().st_size <= megabytes * 1e6:
+        side += 200
+        Image.fromarray(rng.integers(0, 255, (side * 3 // 4, side, 3), dtype=np.uint8)).save(path, quality=95)
+    return path
+
+
 def write_ch09_notebook(folder: Path, photo: Path) -> str:
     nb = nbformat.read(CH09_NOTEBOOK, as_version=4)
     nb.cells.append(
@@ -344,3 +359,12 @@ def test_upload_app_shows_the_kernels_prediction(jupyterlab, chromium):
         page.screenshot(path=str(ARTIFACTS / "browser_ch09_upload.png"), full_page=False)
         assert len(rendered) == 3, rendered  # the top 3 as bars
         assert rendered[0].strip() == kernel_top, (rendered, kernel_top)
+
+        big = big_photo(jupyterlab["work"])
+        with page.expect_file_chooser() as chooser:
+            upload.click()
+        chooser.value.set_files(str(big))
+        shown = page.locator(".widget-html-content .prediction").filter(has_text=big.name)
+        shown.wait_for(timeout=120_000)
+        assert len(shown.locator(".top-class").all_inner_texts()) == 3  # read whole and predicted, not dropped
+        page.screenshot(path=str(ARTIFACTS / "browser_ch09_upload_5mb.png"), full_page=False)

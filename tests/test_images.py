@@ -126,3 +126,63 @@ def _png_with_damaged_data() -> bytes:
     start = data.find(b"IDAT") + 20
     data[start : start + 40] = b"\xff" * 40
     return bytes(data)
+
+
+# ----------------------------------------------------------------- iPhone photos and big JPEGs
+HEIC_BYTES = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+
+
+@pytest.mark.parametrize("name", ["IMG_0001.heic", "IMG_0001.jpg"], ids=["by-name", "renamed-to-jpg"])
+def test_heic_without_pillow_heif_gets_the_advice(tmp_path, monkeypatch, name):
+    from helpers import images
+
+    monkeypatch.setitem(images._heif, "readable", False)  # as without pillow-heif
+    (tmp_path / name).write_bytes(HEIC_BYTES)
+    with pytest.raises(ValueError) as info:
+        read_image(tmp_path / name)
+    message = str(info.value)
+    assert name in message and "HEIC" in message and "JPEG" in message and "pip install pillow-heif" in message
+
+
+@pytest.mark.parametrize(
+    "head, expected",
+    [
+        (HEIC_BYTES, True),
+        (b"\x00\x00\x00\x18ftypmif1" + b"\x00" * 8, True),
+        (b"\x00\x00\x00\x18ftypheix" + b"\x00" * 8, True),
+        (b"\x00\x00\x00\x18ftypisom" + b"\x00" * 8, False),  # an MP4 video
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 12, False),  # a JPEG
+        (b"ftyp", False),
+    ],
+)
+def test_heif_is_recognised_by_content(head, expected):
+    from helpers.images import looks_like_heif
+
+    assert looks_like_heif(head) is expected
+
+
+def test_pillow_heif_is_used_when_installed(monkeypatch):
+    import sys
+    import types
+
+    from helpers import images
+
+    registered = []
+    monkeypatch.setitem(
+        sys.modules, "pillow_heif", types.SimpleNamespace(register_heif_opener=lambda: registered.append(1))
+    )
+    monkeypatch.delitem(images._heif, "readable", raising=False)
+    assert images.heif_readable() and images.heif_readable() and registered == [1]  # registered once
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # not installed: import fails
+    monkeypatch.delitem(images._heif, "readable")
+    assert not images.heif_readable()
+
+
+def test_draft_decoding_shrinks_big_jpegs_but_never_below_the_size_asked(tmp_path):
+    big = np.kron(RGB, np.ones((20, 20, 1), np.uint8))  # 800 x 1200
+    Image.fromarray(big).save(tmp_path / "big.jpg", quality=90)
+    Image.fromarray(big).save(tmp_path / "big.png")
+    assert read_image(tmp_path / "big.jpg").shape == (800, 1200, 3)
+    assert read_image(tmp_path / "big.jpg", draft_size=100).shape == (100, 150, 3)  # 1/8 scale
+    assert read_image(tmp_path / "big.jpg", draft_size=300).shape == (400, 600, 3)  # 1/2: 1/4 would go below 300
+    assert read_image(tmp_path / "big.png", draft_size=100).shape == (800, 1200, 3)  # only JPEGs have drafts
