@@ -165,6 +165,70 @@ def arrow(ax, start: tuple[float, float], end: tuple[float, float], **kw):
     )
 
 
+# --------------------------------------------------------------------------- chapter 01
+
+
+def problem_types(
+    binary_probability: float,
+    class_probabilities: Any,
+    label_probabilities: Any,
+    *,
+    image: Any = None,
+    binary_question: str = "yes",
+    class_names: Sequence[str] | None = None,
+    label_names: Sequence[str] | None = None,
+    axes: Any = None,
+) -> dict:
+    """What the output layer emits for one image in each kind of problem; returns the three BarContainers and the axes.
+
+    ``binary_probability`` is one sigmoid output, ``class_probabilities`` a softmax row,
+    ``label_probabilities`` one sigmoid per label. With ``image`` a first panel shows the input.
+    """
+    class_probabilities = np.asarray(class_probabilities, dtype=float).ravel()
+    label_probabilities = np.asarray(label_probabilities, dtype=float).ravel()
+    binary_probability = float(np.asarray(binary_probability, dtype=float).ravel()[0])
+    class_names = list(class_names) if class_names is not None else [str(i) for i in range(len(class_probabilities))]
+    label_names = (
+        list(label_names) if label_names is not None else [f"label {i}" for i in range(len(label_probabilities))]
+    )
+    if len(class_names) != len(class_probabilities) or len(label_names) != len(label_probabilities):
+        raise ValueError("Pass one class name per softmax output and one label name per sigmoid output.")
+    panels = 3 + (image is not None)
+    axes = _new_axes_row(axes, panels, (4 * panels - (image is not None) * 1.5, 3.4),
+                         gridspec_kw={"width_ratios": [0.6] * (image is not None) + [0.6, 1.6, 1.0]})  # fmt: skip
+    if image is not None:
+        axes[0].imshow(np.asarray(image).squeeze(), cmap="gray")
+        axes[0].set_title("the input")
+        axes[0].axis("off")
+        axes = axes[1:]
+    drawn = {}
+    ax = axes[0]
+    drawn["binary"] = ax.bar([binary_question], [binary_probability], color=ORANGE, edgecolor=INK)
+    ax.set_title('binary: Dense(1, "sigmoid")\none probability', fontsize=10)
+    ax = axes[1]
+    best = int(class_probabilities.argmax())
+    colors = [ORANGE if i == best else SKY for i in range(len(class_probabilities))]
+    drawn["multiclass"] = ax.bar(class_names, class_probabilities, color=colors, edgecolor=INK)
+    ax.set_title(f'multi-class: Dense({len(class_probabilities)}, "softmax")\n'
+                 f"they sum to {class_probabilities.sum():.2f}; the largest wins", fontsize=10)  # fmt: skip
+    ax = axes[2]
+    on = label_probabilities >= 0.5
+    drawn["multilabel"] = ax.bar(label_names, label_probabilities, color=[ORANGE if o else SKY for o in on],
+                                 edgecolor=INK, hatch=None)  # fmt: skip
+    ax.set_title(f'multi-label: Dense({len(label_probabilities)}, "sigmoid")\n'
+                 "each is its own yes/no", fontsize=10)  # fmt: skip
+    for ax, bars in zip(axes, drawn.values()):
+        ax.set_ylim(0, 1.12)
+        ax.bar_label(bars, fmt="{:.2f}", fontsize=8)
+        ax.tick_params(axis="x", labelsize=8.5, rotation=30 if ax is axes[2] else 0)
+    for ax in (axes[0], axes[2]):
+        ax.axhline(0.5, color=INK, linestyle="--", linewidth=1, label="threshold 0.5")
+        ax.legend(loc="upper right", fontsize=8)
+        ax.set_ylim(0, 1.3)
+    axes[0].set_ylabel("output (probability)")
+    return {**drawn, "axes": axes}
+
+
 # --------------------------------------------------------------------------- chapter 02: convolution
 
 
