@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def choose_tflite(model, images, folder):
     return small_path if np.array_equal(keras_top, small_top) else float_path
 
 
-EXPORTS: dict[str, dict[str, bytes]] = {}
+EXPORTS: dict = {}  # model name -> {"float32": bytes, "int8": bytes}; "outside" -> a folder of the test's own
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,7 @@ def exported(tmp_path_factory):
             "float32": export_tflite(folder / "saved_model", folder / "f.tflite").read_bytes(),
             "int8": export_tflite(folder / "saved_model", folder / "q.tflite", optimize=True).read_bytes(),
         }
+    EXPORTS["outside"] = tmp_path_factory.mktemp("outside")
     return EXPORTS
 
 
@@ -179,6 +181,7 @@ def test_the_check_models_need_both_decisions(exported):
         (_copying(lambda m, i, p: p), "Return the path of the one file"),
         (_copying(lambda m, i, p: p["int8"].parent), "is a folder"),
         (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "does not exist"),
+        (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "not inside"),
         (_copying(lambda m, i, p: p["int8"].rename(p["int8"].with_suffix(".lite"))), "should end in .tflite"),
         (_copying(lambda m, i, p: Path(p["float32"].write_bytes(b"junk") and p["float32"])), "not a valid TFLite"),
         (_copying(_no_resize), "resize_tensor_input"),

@@ -161,9 +161,9 @@ class ChooseTflite(Question):
                     explain=_explain_export,
                     quiet=True,
                 )
-                self._judge(shipped, model, images, which, small_is_safe, inference)
+                self._judge(shipped, Path(tmp), model, images, which, small_is_safe, inference)
 
-    def _judge(self, shipped, model, images, which, small_is_safe, inference):
+    def _judge(self, shipped, folder, model, images, which, small_is_safe, inference):
         if not isinstance(shipped, (str, Path)):
             self.fail(f"Return the path of the one file to ship; your function returned a {type(shipped).__name__}.")
         path = Path(shipped)
@@ -171,6 +171,11 @@ class ChooseTflite(Question):
             self.fail(f"{path} is a folder (the SavedModel?). Return the path of a .tflite file.")
         if not path.is_file():
             self.fail(f"{path} does not exist. Did you write the converter's bytes to it (path.write_bytes(...))?")
+        if folder.resolve() not in path.resolve().parents:
+            self.fail(
+                f"{path} is not inside the folder your function was given: write the files there "
+                "(folder / 'int8.tflite'), so that every model's files stay apart."
+            )
         if path.suffix != ".tflite":
             self.fail(f"{path.name} should end in .tflite.")
         try:
