@@ -1,4 +1,4 @@
-"""Figures of the learner's own data: a model, a training history, a schedule, predictions, files, arrays.
+"""Figures of the learner's own data: a model, a training history, predictions, files, arrays.
 
 Every figure function takes what the chapter made (and an optional ``ax=`` or ``axes=``),
 draws with matplotlib, on scikit-learn's displays where one exists, and never calls
@@ -406,46 +406,6 @@ def model_diagram(model, *, ax: Any = None, max_rows: int = 12, use_graphviz: bo
     return {"method": "course", "boxes": boxes, "ax": ax}
 
 
-def learning_rate_schedule(schedule, total_steps: int, *, steps_per_epoch: int | None = None, ax: Any = None) -> dict:
-    """A learning-rate schedule over a training run, with its warm-up and decay phases marked.
-
-    ``schedule`` is a Keras ``LearningRateSchedule`` (or any function of the step). Returns the
-    peak step and rate and the line.
-    """
-    if total_steps < 1:
-        raise ValueError(f"total_steps must be at least 1; got {total_steps}.")
-    steps = np.unique(np.linspace(0, total_steps - 1, min(total_steps, 400)).round().astype(int))
-    rates = np.array([float(schedule(int(step))) for step in steps])
-    peak_index = int(rates.argmax())
-    peak_step, peak = int(steps[peak_index]), float(rates[peak_index])
-    ax = _new_axes(ax, (8, 3.6))
-    (line,) = ax.plot(steps, rates, color=BLUE, linewidth=2.5)
-    if peak_step > 0:
-        ax.axvspan(0, peak_step, facecolor=SKY, alpha=0.25, hatch="//", edgecolor=SKY)
-        ax.annotate(f"warm-up: {peak_step} steps,\nrising from {rates[0]:.1g}", (peak_step / 2, peak * 0.3),
-                    (peak_step + 0.05 * steps[-1], peak * 0.12), fontsize=9, va="bottom",
-                    arrowprops={"arrowstyle": "->", "color": INK})  # fmt: skip
-    if steps[-1] > peak_step:
-        ax.axvspan(peak_step, steps[-1], color=ORANGE, alpha=0.15)
-        ax.text((peak_step + steps[-1]) / 2, peak * 0.62, f"decay: {steps[-1] - peak_step} steps,\nsmaller and smaller\nsteps at the end",
-                ha="center", va="center", fontsize=9)  # fmt: skip
-    ax.annotate(f"peak {peak:.1e}\nat step {peak_step}", (peak_step, peak), (peak_step + 0.08 * (steps[-1] + 1), peak * 0.95),
-                arrowprops={"arrowstyle": "->", "color": INK}, fontsize=9, va="top")  # fmt: skip
-    ax.annotate(f"ends at {rates[-1]:.1e}", (steps[-1], rates[-1]), (steps[-1] * 0.8, peak * 0.2),
-                arrowprops={"arrowstyle": "->", "color": INK}, fontsize=9, ha="right")  # fmt: skip
-    if steps_per_epoch:
-        epochs = np.arange(0, total_steps + 1, steps_per_epoch)
-        for edge in epochs[1:-1]:
-            ax.axvline(edge, color=GREY, linewidth=0.6, linestyle=":")
-        ax.set_xlabel(f"training step ({steps_per_epoch} per epoch, dotted lines between epochs)")
-    else:
-        ax.set_xlabel("training step")
-    ax.set_ylabel("learning rate")
-    ax.set_ylim(0, peak * 1.15 if peak > 0 else 1)
-    ax.set_xlim(0, max(steps[-1], 1))
-    return {"line": line, "peak_step": peak_step, "peak": peak, "final": float(rates[-1]), "ax": ax}
-
-
 def _schematic_history(epochs: int = 30) -> dict[str, np.ndarray]:
     epoch = np.arange(1, epochs + 1)
     train = 0.35 + 1.8 * np.exp(-epoch / 5)
@@ -603,113 +563,6 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int
     blank(ax, (-0.1, x + 0.1), (-0.45, top_used + 0.5))
     ax.set_aspect("auto")
     return {"patches": patches, "trainable": flags, "zoomed": zoomed, "trainable_params": trainable_params, "ax": ax}
-
-
-# --------------------------------------------------------------------------- chapter 06
-
-
-def _class_index(value: int | str, class_names: Sequence[str]) -> int:
-    if isinstance(value, str):
-        if value not in class_names:
-            raise ValueError(f"{value!r} is not one of the class names {list(class_names)}.")
-        return list(class_names).index(value)
-    if not 0 <= int(value) < len(class_names):
-        raise ValueError(f"class index {value} is outside 0..{len(class_names) - 1}.")
-    return int(value)
-
-
-def confusion_matrix_guide(
-    matrix: Any, class_names: Sequence[str], *, row: int | str, column: int | str, ax: Any = None
-) -> dict:
-    """A confusion matrix with one row and one column outlined and explained (recall and precision).
-
-    ``matrix[i, j]`` counts images of true class i predicted as class j (as
-    ``sklearn.metrics.confusion_matrix`` returns it); scikit-learn's ``ConfusionMatrixDisplay``
-    draws it. Returns the recall of the row's class and the precision of the column's class,
-    computed from the matrix, the two outlines, the display and the axes.
-    """
-    from matplotlib.patches import Rectangle
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    matrix = np.asarray(matrix)
-    n = len(class_names)
-    if matrix.shape != (n, n):
-        raise ValueError(f"The matrix has shape {matrix.shape} but there are {n} class names; expected ({n}, {n}).")
-    r, c = _class_index(row, class_names), _class_index(column, class_names)
-    ax = _new_axes(ax, (11, 7))
-    display = ConfusionMatrixDisplay(matrix, display_labels=list(class_names))
-    display.plot(ax=ax, cmap="Greys", colorbar=False, values_format="d", xticks_rotation=45,
-                 im_kw={"vmax": 2 * max(int(matrix.max()), 1)},  # light greys: dark numbers read on every cell
-                 text_kw={"fontsize": 9 if n > 6 else 11, "color": INK})  # fmt: skip
-    ax.grid(False)
-    row_patch = Rectangle((-0.5, r - 0.5), n, 1, fill=False, edgecolor=ORANGE, linewidth=4, zorder=8)
-    column_patch = Rectangle((c - 0.5, -0.5), 1, n, fill=False, edgecolor=BLUE, linewidth=4, linestyle="--", zorder=9)
-    ax.add_patch(row_patch)
-    ax.add_patch(column_patch)
-    row_total, column_total = int(matrix[r].sum()), int(matrix[:, c].sum())
-    recall = matrix[r, r] / row_total if row_total else 0.0
-    precision = matrix[c, c] / column_total if column_total else 0.0
-    ax.text(n - 0.2, r,
-            f"row '{class_names[r]}': all {row_total} images that ARE {class_names[r]},\n"
-            f"spread over what the model said.\nrecall = {int(matrix[r, r])} / {row_total} = {recall:.2f}",
-            va="center", fontsize=9.5, color=INK, bbox={"facecolor": "white", "edgecolor": ORANGE, "linewidth": 2})  # fmt: skip
-    ax.text(c, -0.7,
-            f"column '{class_names[c]}': all {column_total} images the model CALLED {class_names[c]}.\n"
-            f"precision = {int(matrix[c, c])} / {column_total} = {precision:.2f}",
-            ha="center", va="bottom", fontsize=9.5, color=INK,
-            bbox={"facecolor": "white", "edgecolor": BLUE, "linewidth": 2, "linestyle": "--"})  # fmt: skip
-    ax.text(
-        n - 0.2, n - 1, "diagonal, top left to bottom right:\nthe right answers", va="center", fontsize=9, color=INK
-    )
-    return {
-        "recall": float(recall),
-        "precision": float(precision),
-        "row_patch": row_patch,
-        "column_patch": column_patch,
-        "display": display,
-        "ax": ax,
-    }
-
-
-def roc_thresholds(y_true: Any, scores: Any, thresholds: Sequence[float] = (0.3, 0.5, 0.7), *, ax: Any = None) -> dict:
-    """A ROC curve (scikit-learn's ``RocCurveDisplay``) with a few thresholds marked on it.
-
-    ``y_true`` is 0/1, ``scores`` the model's score for class 1. Returns ``points``, one dict
-    per threshold with its recall, precision and false-positive rate, the display and the axes.
-    """
-    from sklearn.metrics import RocCurveDisplay
-
-    y_true, scores = np.asarray(y_true).ravel().astype(int), np.asarray(scores, float).ravel()
-    if len(y_true) != len(scores):
-        raise ValueError(f"y_true has {len(y_true)} entries but scores has {len(scores)}; pass one score per example.")
-    if set(np.unique(y_true)) != {0, 1}:
-        raise ValueError("roc_thresholds needs both classes in y_true, as 0 and 1.")
-    ax = _new_axes(ax, (6.5, 5.5))
-    before = set(ax.get_lines())
-    display = RocCurveDisplay.from_predictions(
-        y_true, scores, ax=ax, name="ROC curve",
-        plot_chance_level=True, chance_level_kw={"color": GREY, "linestyle": "--", "label": "chance (AUC 0.5)"},
-    )  # fmt: skip
-    # styled after drawing: scikit-learn 1.7 moved the curve's style arguments (curve_kwargs)
-    curve = next(line for line in ax.get_lines() if line not in before and line is not display.chance_level_)
-    curve.set(color=BLUE, linewidth=2.5)
-    points = []
-    for index, threshold in enumerate(thresholds):
-        flagged = scores >= threshold
-        tp, fp = int((flagged & (y_true == 1)).sum()), int((flagged & (y_true == 0)).sum())
-        recall, false_positive_rate = tp / int((y_true == 1).sum()), fp / int((y_true == 0).sum())
-        precision = tp / (tp + fp) if tp + fp else 1.0
-        ax.plot(false_positive_rate, recall, "osD^v"[index % 5], markersize=11, markeredgecolor=INK, zorder=5,
-                color=WINDOW_COLORS[(index + 1) % len(WINDOW_COLORS)],
-                label=f"threshold {threshold:g}: recall {recall:.2f}, precision {precision:.2f}")  # fmt: skip
-        ax.annotate(f"{threshold:g}", (false_positive_rate, recall), (8, -14), textcoords="offset points", fontsize=9)
-        points.append({"threshold": threshold, "recall": recall, "precision": precision,
-                       "false_positive_rate": false_positive_rate})  # fmt: skip
-    ax.set_xlabel("false-positive rate (healthy flagged / all healthy)")
-    ax.set_ylabel("true-positive rate = recall")
-    ax.legend(loc="lower right", fontsize=8.5)
-    ax.set_title("lower threshold: more found, more false alarms", fontsize=11)
-    return {"points": points, "display": display, "ax": ax}
 
 
 # --------------------------------------------------------------------------- chapter 07

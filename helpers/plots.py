@@ -1,4 +1,4 @@
-"""Plots for looking at data and training runs: image grids, class counts, training curves.
+"""Plots for looking at data and training runs: image grids and training curves.
 
 Like scikit-learn's displays, each function takes data (and an optional ``ax=`` or
 ``axes=``), draws, and returns what it drew; none calls ``plt.show()``.
@@ -87,43 +87,6 @@ def image_grid(
         if labels is not None:
             ax.set_title(_label_text(labels[index], class_names), fontsize="small")
     return axes[:count]
-
-
-def class_distribution(
-    labels: Any,
-    class_names: Sequence[str] | None = None,
-    ax: Any = None,
-    title: str | None = None,
-    color: str | None = None,
-):
-    """Bar chart of how many examples each class has; returns the ``BarContainer``.
-
-    ``labels`` are class indices of any shape ((n,) or (n, 1) as Keras gives them). With
-    ``class_names`` every class gets a bar, also the ones with no example.
-    """
-    import matplotlib.pyplot as plt
-
-    labels = np.asarray(labels).ravel()
-    if labels.size == 0:
-        raise ValueError("class_distribution got no labels.")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"class_distribution needs integer class indices, got dtype {labels.dtype}.")
-    n_classes = len(class_names) if class_names is not None else int(labels.max()) + 1
-    if labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"Labels run from {labels.min()} to {labels.max()}, but there are {n_classes} class names.")
-    counts = np.bincount(labels, minlength=n_classes)
-    names = list(class_names) if class_names is not None else [str(i) for i in range(n_classes)]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, 0.45 * n_classes + 1.5), 3.2))
-    bars = ax.bar(range(n_classes), counts, color=color or "C0")
-    rotate = max(len(n) for n in names) > 3
-    ax.set_xticks(range(n_classes), names, rotation=45 if rotate else 0, ha="right" if rotate else "center")
-    ax.set_ylabel("images")
-    ax.set_title(title or f"{len(labels):,} images in {n_classes} classes")
-    if n_classes <= 20:
-        ax.bar_label(bars, fmt="{:,.0f}", fontsize="x-small")
-    ax.margins(y=0.12)
-    return bars
 
 
 # ---------------------------------------------------------------- training runs

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import course, inference
+from helpers import course, inference, taught
 from helpers.exercises import ch07
 from helpers.exercises.question import load_answers
 from helpers.images import list_images
@@ -83,108 +85,123 @@ def test_q1_wrong(wrong, fragment):
     _incorrect(ch07.q1, wrong, fragment)
 
 
-# ------------------------------------------------------------------ q2: export and verify
-def export_and_verify(model, images, folder):
-    """The reference answer, written with the helpers."""
+# ------------------------------------------------------------------ q2: ship the quantised file only when safe
+def export_tflite(saved_model_dir, path, optimize=False):
+    """The chapter's converter (written in the notebook, not in helpers)."""
     import tensorflow as tf
 
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir))
+    if optimize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    path = Path(path)
+    path.write_bytes(converter.convert())
+    return path
+
+
+def choose_tflite(model, images, folder):
+    """The reference answer, written in the test."""
     folder = Path(folder)
     model.export(folder / "saved_model", verbose=False)
-    tflite_file = folder / "model.tflite"
-    tflite_file.write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(folder / "saved_model")).convert())
-    keras_out = model.predict(images, verbose=0)
-    tflite_out = inference.tflite_predict(inference.tflite_interpreter(tflite_file), images)
-    return {"tflite_path": tflite_file, "max_abs_difference": float(np.abs(keras_out - tflite_out).max())}
+    float_path = export_tflite(folder / "saved_model", folder / "float32.tflite")
+    small_path = export_tflite(folder / "saved_model", folder / "int8.tflite", optimize=True)
+    keras_top = model.predict(images, verbose=0).argmax(axis=-1)
+    small_top = inference.tflite_predict(inference.tflite_interpreter(small_path), images).argmax(axis=-1)
+    return small_path if np.array_equal(keras_top, small_top) else float_path
+
+
+EXPORTS: dict = {}  # model name -> {"float32": bytes, "int8": bytes}; "outside" -> a folder of the test's own
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """The check model exported once; the answers below copy it instead of exporting again (fast)."""
+    """Both check models converted once (float32 and quantised); the answers below copy these files (fast)."""
     course.quiet_tensorflow()
-    model, images = ch07.checker_model()
-    return export_and_verify(model, images, tmp_path_factory.mktemp("export"))["tflite_path"]
+    clear, close, images = ch07.checker_models()
+    for model in (clear, close):
+        folder = tmp_path_factory.mktemp(model.name)
+        model.export(folder / "saved_model", verbose=False)
+        EXPORTS[model.name] = {
+            "float32": export_tflite(folder / "saved_model", folder / "f.tflite").read_bytes(),
+            "int8": export_tflite(folder / "saved_model", folder / "q.tflite", optimize=True).read_bytes(),
+        }
+    EXPORTS["outside"] = tmp_path_factory.mktemp("outside")
+    return EXPORTS
 
 
-def _copying(model, images, folder):
-    """Like export_and_verify, with the export copied from the `exported` fixture."""
-    folder = Path(folder)
-    (folder / "saved_model").mkdir()
-    (folder / "saved_model" / "saved_model.pb").write_bytes(b"")
-    tflite_file = folder / "model.tflite"
-    tflite_file.write_bytes(EXPORTED[0].read_bytes())
-    keras_out = model.predict(images, verbose=0)
-    tflite_out = inference.tflite_predict(inference.tflite_interpreter(tflite_file), images)
-    return {"tflite_path": tflite_file, "max_abs_difference": float(np.abs(keras_out - tflite_out).max())}
-
-
-EXPORTED: list[Path] = []
-
-
-@pytest.fixture(autouse=True)
-def _remember_export(request):
-    if "exported" in request.fixturenames and not EXPORTED:
-        EXPORTED.append(request.getfixturevalue("exported"))
-
-
-def _changing(**changes):
-    """The copying answer, with its returned dict changed."""
+def _copying(rule):
+    """An answer that writes the fixture's files for this model and ships the one `rule(model, images, paths)` names."""
 
     def answer(model, images, folder):
-        result = _copying(model, images, folder)
-        result.update({key: value(result, Path(folder)) for key, value in changes.items()})
-        return result
+        paths = {}
+        for kind, data in EXPORTS[model.name].items():
+            paths[kind] = Path(folder) / f"{kind}.tflite"
+            paths[kind].write_bytes(data)
+        return rule(model, images, paths)
 
     return answer
 
 
-def _made_up_zero(model, images, folder):
-    """Writes the files but never runs them: the difference is a guess."""
-    import tensorflow as tf
-
-    folder = Path(folder)
-    model.export(folder / "saved_model", verbose=False)
-    (folder / "model.tflite").write_bytes(
-        tf.lite.TFLiteConverter.from_saved_model(str(folder / "saved_model")).convert()
-    )
-    return {"tflite_path": folder / "model.tflite", "max_abs_difference": 0.0}
+def _same_top(model, images, path):
+    tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+    return np.array_equal(model.predict(images, verbose=0).argmax(axis=-1), tflite_out.argmax(axis=-1))
 
 
-def _other_model(model, images, folder):
-    import keras
+def _small_within(model, images, path, atol=1e-4):
+    tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+    return np.abs(model.predict(images, verbose=0) - tflite_out).max() <= atol
 
-    other = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
-    return export_and_verify(other, images, folder)
+
+def _no_resize(model, images, paths):
+    interpreter = inference.tflite_interpreter(paths["int8"])
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], images)  # a batch of 12 into a batch of 1
+    return paths["int8"]
 
 
 def test_q2_right(exported):
-    assert ch07.q2.verdict(_copying).ok  # export_and_verify itself ran in the fixture and in the stored-solution test
-    assert ch07.q2.verdict(_changing(tflite_path=lambda r, f: str(r["tflite_path"]))).ok
-    assert ch07.q2.verdict(_changing(max_abs_difference=lambda r, f: np.float32(r["max_abs_difference"]))).ok
+    assert ch07.q2.verdict(_copying(lambda m, i, p: p["int8"] if _same_top(m, i, p["int8"]) else p["float32"])).ok
+    as_text = _copying(lambda m, i, p: str(p["int8"] if _same_top(m, i, p["int8"]) else p["float32"]))
+    assert ch07.q2.verdict(as_text).ok
 
 
-def test_q2_rejects_a_made_up_difference(exported):
-    _incorrect(ch07.q2, _made_up_zero, "Compute it from the two outputs")
-    _incorrect(ch07.q2, {"tflite_path": "model.tflite", "max_abs_difference": 0.0}, "function itself")
+def test_the_check_models_need_both_decisions(exported):
+    clear, close, images = ch07.checker_models()
+    answer = _copying(lambda m, i, p: p["int8"] if _same_top(m, i, p["int8"]) else p["float32"])
+    for model, expected in ((clear, "int8"), (close, "float32")):
+        with tempfile.TemporaryDirectory() as tmp:
+            assert Path(answer(model, images, tmp)).name == f"{expected}.tflite"
 
 
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (lambda m, i, f: (f / "model.tflite", 1e-7), "dict like"),
-        (lambda m, i, f: {"tflite_path": _copying(m, i, f)["tflite_path"]}, "max_abs_difference"),
-        (_changing(tflite_path=lambda r, f: f / "saved_model"), "is a folder"),
-        (_changing(tflite_path=lambda r, f: f / "nope.tflite"), "does not exist"),
-        (_changing(tflite_path=lambda r, f: f / "saved_model" / "saved_model.pb"), "should end in .tflite"),
-        (_changing(max_abs_difference=lambda r, f: np.zeros((2, 3))), "one number"),
-        (_changing(max_abs_difference=lambda r, f: -0.1), "at least 0"),
-        (_changing(max_abs_difference=lambda r, f: r["max_abs_difference"] + 0.4), "Compute it from the two outputs"),
-        (_other_model, "does not predict what the model predicts"),
+        (_copying(lambda m, i, p: p["int8"]), "changes the top class of"),
+        (_copying(lambda m, i, p: p["float32"]), "so ship it"),
+        (_copying(lambda m, i, p: p["int8"] if _small_within(m, i, p["int8"]) else p["float32"]), "not the largest difference"),
+        (_copying(lambda m, i, p: p), "Return the path of the one file"),
+        (_copying(lambda m, i, p: p["int8"].parent), "is a folder"),
+        (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "does not exist"),
+        (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "not inside"),
+        (_copying(lambda m, i, p: p["int8"].rename(p["int8"].with_suffix(".lite"))), "should end in .tflite"),
+        (_copying(lambda m, i, p: Path(p["float32"].write_bytes(b"junk") and p["float32"])), "not a valid TFLite"),
+        (_copying(_no_resize), "resize_tensor_input"),
         (lambda m, i, f: 1 / 0, "ZeroDivisionError"),
-        (42, "function itself"),
+        (Path("model.tflite"), "function itself"),
     ],
-)
+)  # fmt: skip
 def test_q2_wrong(wrong, fragment, exported):
     _incorrect(ch07.q2, wrong, fragment)
+
+
+def test_q2_wrong_model(exported):
+    other = {"clear": "close", "close": "clear"}
+
+    def wrong_model(model, images, folder):
+        path = Path(folder) / "float32.tflite"
+        path.write_bytes(EXPORTS[other[model.name]]["float32"])
+        return path
+
+    _incorrect(ch07.q2, wrong_model, "does not predict what the first model predicts")
 
 
 def test_q2_not_attempted():
@@ -200,9 +217,10 @@ def test_reference_solutions_are_stored():
     assert ch07.q1.verdict(namespace["sure_answers"]).ok
     import tensorflow as tf
 
-    namespace = {"Path": Path, "np": np, "tf": tf, "inference": inference, "tflite_predict": inference.tflite_predict}
+    namespace = {"Path": Path, "np": np, "tf": tf, "inference": inference, "export_tflite": export_tflite}
+    namespace |= {"tflite_predict": inference.tflite_predict, "compare_predictions": taught.compare_predictions}
     exec(answers["ch07.q2"], namespace)
-    assert ch07.q2.verdict(namespace["export_and_verify"]).ok
+    assert ch07.q2.verdict(namespace["choose_tflite"]).ok
 
 
 @pytest.mark.skipif(os.name == "nt", reason="paths")

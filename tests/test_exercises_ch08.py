@@ -71,6 +71,7 @@ def test_q1_wrong(wrong, fragment):
 
 # ------------------------------------------------------------------ q2: a class-weighted retrain
 from sklearn.metrics import recall_score  # noqa: E402
+from sklearn.utils.class_weight import compute_class_weight  # noqa: E402
 
 
 def weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes, weights_of=None):
@@ -106,8 +107,21 @@ def weights_never_passed(train_head, x, y, x_test, y_test, num_classes):
     return plain - plain
 
 
+def with_sklearn(train_head, x, y, x_test, y_test, num_classes, classes=None, as_dict=True):
+    """The weights from scikit-learn's compute_class_weight("balanced", ...)."""
+    classes = np.unique(y) if classes is None else classes
+    weights = compute_class_weight("balanced", classes=classes, y=y)
+    weights = dict(zip(classes.tolist(), weights)) if as_dict else weights
+    recalls = [
+        recall_score(y_test, h.predict(x_test).argmax(1), labels=range(num_classes), average=None, zero_division=0)
+        for h in (train_head(x, y), train_head(x, y, class_weight=weights))
+    ]
+    return recalls[1] - recalls[0]
+
+
 def test_q2_right():
     assert ch08.q2.verdict(weighted_recall_gain).ok
+    assert ch08.q2.verdict(with_sklearn).ok
     assert ch08.q2.verdict(with_weights(lambda c, n: 1 / n)).ok  # the scale of the weights does not matter here
 
 
@@ -123,6 +137,8 @@ def test_q2_the_weighted_retrain_helps_the_rare_class():
         (every_class_weighted, "cannot be weighted"),
         (python_division, "leave it out of the weights"),
         (weights_never_passed, "never got your weights"),
+        (lambda *a: with_sklearn(*a, classes=np.arange(a[-1])), "pass classes=np.unique(y)"),
+        (lambda *a: with_sklearn(*a, as_dict=False), "dict(zip(classes, weights))"),
         (with_weights(lambda c, n: n), "upside down"),
         (lambda t, x, y, xt, yt, k: -weighted_recall_gain(t, x, y, xt, yt, k), "wrong sign"),
         (lambda t, x, y, xt, yt, k: weighted_recall_gain(t, x, y, xt, yt, k)[:3], "class 3 too"),
@@ -135,14 +151,15 @@ def test_q2_wrong(wrong, fragment):
 
 
 # ------------------------------------------------------------------ q3: a heatmap tested by occlusion
-def occlusion_test(model, image, heatmap, class_index, fraction, fill=127.5, hottest=True):
+def occlusion_test(model, image, heatmap, class_index, fraction, fill=127.5, hottest=True, channels=3, softmax=True):
     n = round(fraction * heatmap.size)
     ranked = np.argsort(heatmap if hottest else -heatmap, axis=None)
     drops = {}
     for name, chosen in (("hot", ranked[-n:]), ("cold", ranked[:n])):
         occluded = image.copy()
-        occluded.reshape(-1, 3)[chosen] = fill
-        p = keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(np.stack([image, occluded]), verbose=0)))
+        occluded.reshape(-1, 3)[chosen, :channels] = fill
+        p = model.predict(np.stack([image, occluded]), verbose=0)
+        p = keras.ops.convert_to_numpy(keras.ops.softmax(p)) if softmax else p
         drops[name] = p[0, class_index] - p[1, class_index]
     return drops
 
@@ -170,7 +187,9 @@ def test_q3_right():
         (lambda *a: occlusion_test(*a, hottest=False), "swapped"),
         (lambda *a: {k: -v for k, v in occlusion_test(*a).items()}, "wrong sign"),
         (lambda *a: occlusion_test(*a, fill=0.0), "black"),
-        (lambda *a: occlusion_test(*a[:4], fraction=0.05), "should be hot"),
+        (lambda *a: occlusion_test(*a[:4], fraction=0.05), "round(fraction * heatmap.size) = 51"),
+        (lambda *a: occlusion_test(*a, softmax=False), "drops of the logits"),
+        (lambda *a: occlusion_test(*a, channels=1), "only the first colour channel"),
         (lambda *a: [0.3, 0.0], "Return a dict"),
     ],
 )

@@ -16,36 +16,57 @@ def _says(question, answer, fragment):
     assert fragment in verdict.message, verdict.message
 
 
-# ------------------------------------------------------------------ q1: TF_CONFIG of one worker
-def tf_config(hosts, index):
-    return {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": index}}
+# ------------------------------------------------------------------ q1: TF_CONFIG with a chief
+def tf_config(hosts, this_host):
+    position = hosts.index(this_host)
+    task = {"type": "chief", "index": 0} if position == 0 else {"type": "worker", "index": position - 1}
+    return {"cluster": {"chief": [hosts[0]], "worker": list(hosts[1:])}, "task": task}
+
+
+def _config(chief, workers, task_type, index):
+    return {"cluster": {"chief": chief, "worker": workers}, "task": {"type": task_type, "index": index}}
 
 
 def test_q1_right_as_a_dict_and_as_json_text():
     assert ch10.q1.verdict(tf_config).ok
-    assert ch10.q1.verdict(lambda hosts, index: json.dumps(tf_config(hosts, index))).ok
-    assert ch10.q1.verdict(lambda hosts, index: tf_config(tuple(hosts), index)).ok  # json.dumps makes it a list
+    assert ch10.q1.verdict(lambda hosts, this_host: json.dumps(tf_config(hosts, this_host))).ok
+    assert ch10.q1.verdict(lambda hosts, this_host: tf_config(tuple(hosts), this_host)).ok
+
+
+def _all_workers(hosts, this_host):  # the chapter's cluster, without a chief
+    return {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": hosts.index(this_host)}}
+
+
+def _not_renumbered(hosts, this_host):
+    position = hosts.index(this_host)
+    return _config(hosts[:1], hosts[1:], "chief" if position == 0 else "worker", position)
+
+
+def _chief_is_a_worker(hosts, this_host):
+    position = hosts.index(this_host)
+    return _config(hosts[:1], list(hosts), "chief" if position == 0 else "worker", position)
+
+
+def _chief_typed_as_worker(hosts, this_host):
+    position = hosts.index(this_host)
+    return _config(hosts[:1], hosts[1:], "worker", max(position - 1, 0))
 
 
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (lambda hosts, index: {"cluster": {"worker": hosts[index]}, "task": {"type": "worker", "index": index}},
-         "must list EVERY worker"),
-        (lambda hosts, index: {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": index + 1}},
-         "Indexes count from 0"),
-        (lambda hosts, index: {"cluster": {"worker": list(hosts)}, "task": {"type": "chief", "index": index}},
-         'task type of a worker is "worker"'),
-        (lambda hosts, index: {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": 0}},
-         "For index 2 the task should be"),
-        (lambda hosts, index: {"worker": list(hosts), "index": index}, 'with a "cluster" and a "task"'),
-        (lambda hosts, index: "worker 2", "not JSON"),
-        (lambda hosts: tf_config(hosts, 0), "should take two arguments"),
-        (lambda hosts, index: tf_config(hosts, 2), "Take the index from the function's argument"),
-        (lambda hosts, index: tf_config(hosts, len(hosts) - 1), "For index 0 the task should be"),
-        (lambda hosts, index: tf_config(hosts, str(index)), "a number, not text"),
-        (lambda hosts, index: {"cluster": {"workers": list(hosts)}, "task": {"type": "worker", "index": index}},
-         '"worker" (singular)'),
+        (_all_workers, 'the cluster has no "chief"'),
+        (_not_renumbered, "an index counts within its own list"),
+        (_chief_is_a_worker, "the chief is not also a worker"),
+        (_chief_typed_as_worker, 'its task is {"type": "chief", "index": 0}'),
+        (lambda hosts, this_host: _config(hosts[0], hosts[1:], "worker", 1), "a list with one address"),
+        (lambda hosts, this_host: _config(hosts[-1:], hosts[:-1], "worker", 1), "The chief is the first address"),
+        (lambda hosts, this_host: _config(hosts[:1], [this_host], "worker", 0), "the same on every machine"),
+        (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", 0), "the task should be"),
+        (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", "1"), "a number, not text"),
+        (lambda hosts, this_host: {"worker": list(hosts)}, 'return a dict with a "cluster" and a "task"'),
+        (lambda hosts, this_host: "chief 0", "not JSON"),
+        (lambda hosts: tf_config(hosts, hosts[0]), "should take two arguments"),
     ],
 )  # fmt: skip
 def test_q1_wrong(wrong, fragment):

@@ -197,22 +197,6 @@ def test_model_diagram_uses_plot_model_when_graphviz_is_there(monkeypatch):
     assert drawn["ax"].images[0].get_array().shape[:2] == (40, 30)
 
 
-def test_learning_rate_schedule_marks_warm_up_and_decay():
-    schedule = keras.optimizers.schedules.CosineDecay(0.0, 900, warmup_target=4e-3, warmup_steps=100)
-    drawn = figures.learning_rate_schedule(schedule, 1000, steps_per_epoch=100)
-    assert drawn["peak_step"] == pytest.approx(100, abs=3) and drawn["peak"] == pytest.approx(4e-3, rel=0.01)
-    assert drawn["final"] < 1e-5
-    shown = "\n".join(texts(drawn["ax"]))
-    assert "warm-up: 10" in shown and "decay:" in shown and "peak 4.0e-03" in shown
-    assert "100 per epoch" in drawn["ax"].get_xlabel()
-
-
-def test_learning_rate_schedule_without_warm_up():
-    drawn = figures.learning_rate_schedule(lambda step: 1e-3 * 0.9**step, 50)
-    assert drawn["peak_step"] == 0
-    assert not any("warm-up" in t for t in texts(drawn["ax"]))
-
-
 def test_fitting_regimes_schematic_and_real_history():
     drawn = figures.fitting_regimes()
     assert drawn["regions"] == ["underfitting", "overfitting"]
@@ -284,52 +268,6 @@ def test_transfer_setup_frozen_parent_wins():
     base.trainable = False
     base.layers[0]._trainable = True  # a stale flag inside a frozen base still trains nothing
     assert figures.transfer_setup(model)["trainable"]["base/c1"] is False
-
-
-def test_confusion_matrix_guide_explains_one_row_and_one_column():
-    from sklearn.metrics import confusion_matrix, precision_score, recall_score
-
-    rng = np.random.default_rng(0)
-    names = ["cat", "dog", "frog", "ship"]
-    y_true = rng.integers(0, 4, 400)
-    y_pred = np.where(rng.random(400) < 0.6, y_true, rng.integers(0, 4, 400))
-    matrix = confusion_matrix(y_true, y_pred)
-    drawn = figures.confusion_matrix_guide(matrix, names, row="cat", column=1)
-    assert drawn["recall"] == pytest.approx(recall_score(y_true, y_pred, average=None)[0])
-    assert drawn["precision"] == pytest.approx(precision_score(y_true, y_pred, average=None)[1])
-    assert (drawn["row_patch"].get_y(), drawn["row_patch"].get_width()) == (-0.5, 4)  # the whole "cat" row
-    assert (drawn["column_patch"].get_x(), drawn["column_patch"].get_height()) == (0.5, 4)  # the whole "dog" column
-    np.testing.assert_array_equal(drawn["display"].confusion_matrix, matrix)
-    assert {mpl.colors.to_hex(t.get_color()) for t in drawn["display"].text_.ravel()} == {figures.INK.lower()}
-    assert [t.get_text() for t in drawn["ax"].get_yticklabels()] == names
-    shown = "\n".join(texts(drawn["ax"]))
-    assert f"recall = {matrix[0, 0]} / {matrix[0].sum()}" in shown
-    assert f"precision = {matrix[1, 1]} / {matrix[:, 1].sum()}" in shown
-    with pytest.raises(ValueError, match="not one of the class names"):
-        figures.confusion_matrix_guide(matrix, names, row="horse", column=0)
-    with pytest.raises(ValueError, match="expected \\(3, 3\\)"):
-        figures.confusion_matrix_guide(matrix, names[:3], row=0, column=0)
-
-
-def test_roc_thresholds_marks_points_with_precision_and_recall():
-    from sklearn.metrics import precision_score, recall_score
-
-    rng = np.random.default_rng(1)
-    y_true = (rng.random(500) < 0.2).astype(int)
-    scores = np.clip(rng.normal(0.3 + 0.4 * y_true, 0.15), 0, 1)
-    drawn = figures.roc_thresholds(y_true, scores, [0.3, 0.5, 0.7])
-    points = drawn["points"]
-    for point in points:
-        decided = (scores >= point["threshold"]).astype(int)
-        assert point["recall"] == pytest.approx(recall_score(y_true, decided))
-        assert point["precision"] == pytest.approx(precision_score(y_true, decided))
-    recalls = [p["recall"] for p in points]
-    assert recalls == sorted(recalls, reverse=True)  # a higher threshold finds fewer
-    legend = [t.get_text() for t in drawn["ax"].get_legend().get_texts()]
-    assert sum("threshold" in t for t in legend) == 3
-    assert drawn["display"].roc_auc > 0.8 and any(f"{drawn['display'].roc_auc:.2f}" in t for t in legend)
-    with pytest.raises(ValueError, match="both classes"):
-        figures.roc_thresholds(np.zeros(5), np.zeros(5))
 
 
 def test_deployment_paths_show_measured_sizes_and_latencies(tmp_path):

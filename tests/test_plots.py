@@ -47,25 +47,6 @@ def test_image_grid_explains_mistakes():
         plots.image_grid([])
 
 
-def test_class_distribution_counts_every_class():
-    labels = np.array([[0], [0], [2], [0]])
-    bars = plots.class_distribution(labels, NAMES)
-    assert [b.get_height() for b in bars] == [3, 0, 1]
-    ax = bars[0].axes
-    assert [t.get_text() for t in ax.get_xticklabels()] == NAMES
-    assert ax.get_title() == "4 images in 3 classes"
-
-
-def test_class_distribution_on_given_ax_and_errors():
-    _, ax = plt.subplots()
-    bars = plots.class_distribution([1, 1, 0], ax=ax, title="mine")
-    assert bars[0].axes is ax and ax.get_title() == "mine" and len(bars) == 2
-    with pytest.raises(ValueError, match="integer class indices"):
-        plots.class_distribution([0.5, 1.0])
-    with pytest.raises(ValueError, match="3 class names"):
-        plots.class_distribution([0, 3], NAMES)
-
-
 def test_plot_history_draws_one_panel_per_metric_and_returns_them():
     from helpers import training
 

@@ -76,7 +76,16 @@ class TopKAccuracy(Question):
                 self.fail(f"With k={k} you return the top-1 accuracy: keep the {k} most probable classes, not one.")
             if any(np.isclose(got, reference_top_k(y_true, probabilities, j)) for j in (k - 1, k + 1) if j > 0):
                 self.fail(f"With k={k} you keep one class too many or too few: count the classes you keep.")
-            self.fail(f"With k={k} the top-k accuracy on the check's predictions is {right:.3f}, not {got:.3f}.")
+            if got == 0:
+                self.fail(
+                    "Not one image counts as a hit: compare class numbers with y_true (np.argsort gives the classes), "
+                    "not probabilities (np.sort gives the values)."
+                )
+            self.fail(
+                f"With k={k} the top-k accuracy on the check's predictions is {right:.3f}, not {got:.3f}. Print "
+                "best_k[:3] beside y_true[:3]: each row should hold the k classes with the largest probabilities, "
+                "and an image counts when its y_true is one of them."
+            )
 
 
 class ConfusedPairs(Question):

@@ -1,8 +1,7 @@
-"""Chapter 07 (Inference and deployment): answers only when sure, export and verify."""
+"""Chapter 07 (Inference and deployment): answers only when sure, ship the quantised file only when it is safe."""
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 
@@ -96,74 +95,92 @@ class SureOrUnsure(Question):
             )
 
 
-def checker_model():
-    """A small model with large outputs (so float32 exports differ from Keras in the last digits) and its images."""
+def checker_models():
+    """Two small models with large outputs and their images: quantising the first changes no top class; in the
+    second, classes 0 and 1 are nearly tied on most images, so quantising swaps them on several."""
     import keras
 
     def normal(seed):  # seeded, so the check draws nothing from the global random generators
         return keras.initializers.RandomNormal(stddev=1.0, seed=seed)
 
-    inputs = keras.Input(shape=(8, 8, 3))
-    x = keras.layers.Conv2D(16, 3, activation="relu", kernel_initializer=normal(1), bias_initializer=normal(2))(inputs)
-    dense = keras.layers.Dense(10, kernel_initializer=normal(3), bias_initializer=normal(4))
-    model = keras.Model(inputs, dense(keras.layers.Flatten()(x)), name="checker")
-    images = np.random.default_rng(5).uniform(0, 255, (6, 8, 8, 3)).astype("float32")
-    return model, images
+    models = []
+    for close in (False, True):
+        inputs = keras.Input(shape=(8, 8, 3))
+        x = keras.layers.Conv2D(16, 3, activation="relu", kernel_initializer=normal(1), bias_initializer=normal(2))
+        dense = keras.layers.Dense(10, kernel_initializer=normal(3), bias_initializer=normal(4))
+        models.append(keras.Model(inputs, dense(keras.layers.Flatten()(x(inputs))), name="close" if close else "clear"))
+        if close:
+            kernel, bias = dense.get_weights()
+            kernel[:, 1] = kernel[:, 0] + np.random.default_rng(6).normal(0, 0.003, len(kernel))
+            bias[:2] += 30_000
+            dense.set_weights([kernel, bias])
+    images = np.random.default_rng(5).uniform(0, 255, (12, 8, 8, 3)).astype("float32")
+    return models[0], models[1], images
 
 
-class ExportAndVerify(Question):
+def _explain_export(exc: BaseException) -> str | None:
+    if "dimension mismatch" in str(exc).lower() or "resize" in str(exc).lower():
+        return (
+            "The .tflite file expects a batch of one image: before set_tensor, call "
+            "interpreter.resize_tensor_input(input_index, images.shape) and allocate_tensors() again, "
+            "as tflite_predict above does (or call tflite_predict)."
+        )
+    return None
+
+
+class ChooseTflite(Question):
     chapter, number = "ch07", 2
-    title = "Export to TFLite and verify the exported model"
+    title = "Ship the quantised file only when it keeps every top class"
     hints = [
-        "model.export(folder / 'saved_model') writes a SavedModel; "
-        "tf.lite.TFLiteConverter.from_saved_model(str(that_folder)).convert() returns the bytes of the .tflite file, "
-        "and Path.write_bytes saves them.",
-        "tflite_predict(inference.tflite_interpreter(tflite_path), images) runs the file (tflite_predict is the "
-        "function you wrote above); model.predict(images) runs the Keras model.",
-        "np.abs(keras_out - tflite_out).max() is the largest difference; float() makes it a plain number.",
+        "Export once with model.export(folder / 'saved_model'); export_tflite from this chapter writes the "
+        "float32 file, and with optimize=True the quantised one.",
+        "Run the quantised file with tflite_predict and compare with model.predict(images, verbose=0): "
+        "compare_predictions(...)['same_top1'] is 1.0 when no top class changed.",
+        "return small_path if compare_predictions(keras_out, small_out)['same_top1'] == 1.0 else float_path",
     ]
-    correct_message = "The exported file predicts what the Keras model predicts, and you measured it: safe to ship."
+    correct_message = "Your release step ships the small file when it is safe and the exact one when it is not."
 
-    def _check(self, export_and_verify):
-        if isinstance(export_and_verify, dict):
+    def _check(self, choose_tflite):
+        if isinstance(choose_tflite, (str, Path)):
             self.fail(
-                "Give the function itself (export_and_verify, without brackets), not its result: the check calls it "
-                "on a small model of its own and recomputes the difference from the .tflite file it writes."
+                "Give the function itself (choose_tflite, without brackets), not its result: the check calls it "
+                "on two small models of its own and runs the file it returns."
             )
         from helpers import inference
 
-        model, images = checker_model()
-        with tempfile.TemporaryDirectory() as tmp:
-            export_result = self.call(
-                export_and_verify,
-                model,
-                images,
-                Path(tmp),
-                signature="export_and_verify(model, images, folder)",
-                where="on the check's small model",
-                quiet=True,
-            )
-            self._check_result(export_result, model, images, inference)
-        return None
+        clear, close, images = checker_models()
+        for model, which, small_is_safe in ((clear, "first", True), (close, "second", False)):
+            with tempfile.TemporaryDirectory() as tmp:
+                shipped = self.call(
+                    choose_tflite,
+                    model,
+                    images,
+                    Path(tmp),
+                    signature="choose_tflite(model, images, folder)",
+                    where=f"on the check's {which} model",
+                    explain=_explain_export,
+                    quiet=True,
+                )
+                self._judge(shipped, Path(tmp), model, images, which, small_is_safe, inference)
 
-    def _check_result(self, export_result, model, images, inference):
-        if not isinstance(export_result, dict):
-            self.fail(
-                "Return a dict like {'tflite_path': ..., 'max_abs_difference': ...}; "
-                f"your function returned a {type(export_result).__name__}."
-            )
-        missing = {"tflite_path", "max_abs_difference"} - set(export_result)
-        if missing:
-            self.fail(f"The dict needs the keys 'tflite_path' and 'max_abs_difference'; {sorted(missing)} is missing.")
-        path = Path(str(export_result["tflite_path"]))
+    def _judge(self, shipped, folder, model, images, which, small_is_safe, inference):
+        if not isinstance(shipped, (str, Path)):
+            self.fail(f"Return the path of the one file to ship; your function returned a {type(shipped).__name__}.")
+        path = Path(shipped)
         if path.is_dir():
-            self.fail(f"{path} is a folder (the SavedModel?). Convert it to a single .tflite file and give that path.")
+            self.fail(f"{path} is a folder (the SavedModel?). Return the path of a .tflite file.")
         if not path.is_file():
             self.fail(f"{path} does not exist. Did you write the converter's bytes to it (path.write_bytes(...))?")
+        if folder.resolve() not in path.resolve().parents:
+            self.fail(
+                f"{path} is not inside the folder your function was given: write the files there "
+                "(folder / 'int8.tflite'), so that every model's files stay apart."
+            )
         if path.suffix != ".tflite":
             self.fail(f"{path.name} should end in .tflite.")
         try:
-            tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+            interpreter = inference.tflite_interpreter(path)
+            tflite_out = inference.tflite_predict(interpreter, images)
         except Exception as exc:
             self.fail(f"{path.name} is not a valid TFLite model for this model's input ({type(exc).__name__}: {exc}).")
         keras_out = model.predict(images, verbose=0)
@@ -171,23 +188,23 @@ class ExportAndVerify(Question):
             self.fail(
                 f"{path.name} returns outputs of shape {tflite_out.shape}, the model {keras_out.shape}: is it this model?"
             )
-        measured = float(np.abs(keras_out - tflite_out).max())
-        if measured > 1e-4 * float(np.abs(keras_out).max()):
-            self.fail(f"{path.name} does not predict what the model predicts (they differ by up to {measured:.3g}).")
-        difference = export_result["max_abs_difference"]
-        if hasattr(difference, "item") and np.ndim(difference) == 0:
-            difference = difference.item()
-        if isinstance(difference, bool) or not isinstance(difference, (int, float)):
-            self.fail(f"max_abs_difference should be one number (use float(...)); got a {type(difference).__name__}.")
-        if not math.isfinite(difference) or difference < 0:
-            self.fail(f"max_abs_difference is {difference}: an absolute difference is a finite number of at least 0.")
-        if not math.isclose(difference, measured, rel_tol=0.05, abs_tol=1e-9):
+        quantised = any(detail["dtype"] == np.int8 for detail in interpreter.get_tensor_details())
+        changed = int(np.sum(tflite_out.argmax(axis=-1) != keras_out.argmax(axis=-1)))
+        if not quantised and np.abs(keras_out - tflite_out).max() > 1e-4 * np.abs(keras_out).max():
+            self.fail(f"{path.name} does not predict what the {which} model predicts: is it this model's file?")
+        if small_is_safe and not quantised:
             self.fail(
-                f"Your max_abs_difference is {difference:.6g}, but on the check's model the Keras and TFLite outputs "
-                f"differ by up to {measured:.6g}. Compute it from the two outputs: "
-                "float(np.abs(keras_out - tflite_out).max())."
+                f"On the check's {which} model the quantised file gives the same top class as Keras on all "
+                f"{len(images)} images, so ship it: it is about a third of the size. Its outputs do move a little "
+                "(they always do): the rule compares the top classes (same_top1), not the largest difference."
+            )
+        if not small_is_safe and quantised:
+            self.fail(
+                f"On the check's {which} model the quantised file changes the top class of {changed} of "
+                f"{len(images)} images, so ship the float32 file. Compare the top classes of the quantised file's "
+                "outputs with the Keras model's before you choose it."
             )
 
 
 q1 = SureOrUnsure()
-q2 = ExportAndVerify()
+q2 = ChooseTflite()

@@ -175,6 +175,11 @@ def _explain_q2(exc):
         return (
             "A class with no training photos has a count of 0: leave it out of the weights instead of dividing by it."
         )
+    if "valid labels that are in y" in str(exc):
+        return (
+            "compute_class_weight takes only the classes that occur in y, and class 3 has no training photos: "
+            "pass classes=np.unique(y), then pair them with the weights, dict(zip(np.unique(y), weights))."
+        )
     return None
 
 
@@ -198,6 +203,11 @@ class WeightedRecallGain(Question):
         seen = []
 
         def train_head(x_train, y_train, seed=0, class_weight=None):
+            if class_weight is not None and not isinstance(class_weight, dict):
+                self.fail(
+                    f"class_weight should be a dict {{class: weight}}; you passed a {type(class_weight).__name__}. "
+                    "compute_class_weight returns an array: pair it with its classes, dict(zip(classes, weights))."
+                )
             if class_weight is not None:
                 bad = {c: w for c, w in dict(class_weight).items() if not np.isfinite(float(w)) or float(w) <= 0}
                 if bad:
@@ -206,7 +216,7 @@ class WeightedRecallGain(Question):
                         "Leave it out of the dict."
                     )
             seen.append(class_weight)
-            return FakeHead(np.asarray(x_train), y_train, None if class_weight is None else dict(class_weight), 4)
+            return FakeHead(np.asarray(x_train), y_train, class_weight, 4)
 
         got = self.call(
             weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True, explain=_explain_q2,
@@ -239,18 +249,26 @@ class WeightedRecallGain(Question):
 FILL = 127.5  # grey, in 0-255 pixels
 
 
-def reference_occlusion(model, image, heatmap, class_index, fraction=0.1, fill=FILL, n=None):
-    """{"hot": drop of the class's probability with the hottest pixels greyed out, "cold": with the coldest}."""
+def reference_occlusion(
+    model, image, heatmap, class_index, fraction=0.1, fill=FILL, n=None, channels=None, softmax=True
+):
+    """{"hot": drop of the class's probability with the hottest pixels greyed out, "cold": with the coldest}.
+
+    ``channels`` (e.g. ``[0]``) greys out only those channels and ``softmax=False`` compares logits: two mistakes
+    the check recognises.
+    """
     image, heatmap = np.asarray(image, "float32"), np.asarray(heatmap)
     n = int(round(fraction * heatmap.size)) if n is None else n
     ranked = np.argsort(heatmap, axis=None, kind="stable")
     drops = {}
     for name, chosen in (("hot", ranked[-n:]), ("cold", ranked[:n])):
         occluded = image.copy()
-        occluded.reshape(-1, image.shape[-1])[chosen] = fill
-        scores = np.asarray(model.predict(np.stack([image, occluded]), verbose=0), "float64")
-        p = np.exp(scores - scores.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
+        pixels = occluded.reshape(-1, image.shape[-1])
+        pixels[np.ix_(chosen, channels if channels is not None else range(image.shape[-1]))] = fill
+        p = np.asarray(model.predict(np.stack([image, occluded]), verbose=0), "float64")
+        if softmax:
+            p = np.exp(p - p.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
         drops[name] = float(p[0, class_index] - p[1, class_index])
     return drops
 
@@ -302,13 +320,24 @@ class OcclusionTest(Question):
             self.fail("'hot' and 'cold' are swapped: the hot pixels are those with the LARGEST heatmap values.")
         if np.isclose(got["hot"], -expected["hot"], atol=1e-4):
             self.fail("The drop has the wrong sign: probability on the original image minus on the occluded one.")
-        black = reference_occlusion(model, image, heatmap, 0, 0.2, fill=0.0)
-        if all(np.isclose(got[k], black[k], atol=1e-4) for k in got):
-            self.fail("You filled with 0 (black), itself a strong signal; grey out with 127.5, the middle of 0-255.")
+        mistakes = {
+            "You filled with 0 (black), itself a strong signal; grey out with 127.5, the middle of 0-255.": {
+                "fill": 0.0
+            },
+            "Those are drops of the logits, the model's raw scores: turn them into probabilities with a softmax "
+            "(keras.ops.softmax) before you subtract.": {"softmax": False},
+            "You greyed out only the first colour channel: set all 3 channels of the chosen pixels, "
+            "occluded.reshape(-1, 3)[chosen] = 127.5.": {"channels": [0]},
+        }
+        for message, how in mistakes.items():
+            variant = reference_occlusion(model, image, heatmap, 0, 0.2, **how)
+            if all(np.isclose(got[k], variant[k], atol=1e-4) for k in got):
+                self.fail(message)
+        n = round(0.2 * heatmap.size)
         self.fail(
-            f"On the check's image the drops should be hot {expected['hot']:.3f}, cold {expected['cold']:.3f}; yours "
-            f"are {got['hot']:.3f}, {got['cold']:.3f}. Greyed out: round(fraction * heatmap.size) pixels, all 3 channels, "
-            "probabilities from softmax."
+            f"On the check's image (16x16 pixels, fraction=0.2) the drops should be hot {expected['hot']:.3f}, cold "
+            f"{expected['cold']:.3f}; yours are {got['hot']:.3f}, {got['cold']:.3f}. Count the pixels you grey out: "
+            f"round(fraction * heatmap.size) = {n} of the {heatmap.size}, taken from np.argsort(heatmap, axis=None)."
         )
 
 

@@ -1,4 +1,4 @@
-"""Chapter 10 (Training faster and at scale): a worker's TF_CONFIG, its shard, one replica's loss."""
+"""Chapter 10 (Training faster and at scale): a machine's TF_CONFIG with a chief, a worker's shard, one replica's loss."""
 
 from __future__ import annotations
 
@@ -9,56 +9,76 @@ import numpy as np
 from helpers.exercises.question import Question, as_array
 
 HOSTS = ["192.168.1.20:2222", "192.168.1.21:2222", "192.168.1.22:2222"]
+OTHER_HOSTS = ["10.0.0.7:12345", "10.0.0.9:12345"]
 
 
 class WorkerConfig(Question):
     chapter, number = "ch10", 1
-    title = "The TF_CONFIG of one worker"
+    title = "The TF_CONFIG of one machine, in a cluster with a chief"
     hints = [
-        "Every worker gets the same 'cluster' (all the addresses) and its own 'task'.",
-        'The task is {"type": "worker", "index": i}; indexes count from 0, in the order of the address list.',
-        'return {"cluster": {"worker": list(hosts)}, "task": {"type": "worker", "index": index}}',
+        "Every machine gets the same 'cluster'; only the 'task' differs. The cluster has two lists now: "
+        "'chief' (one address) and 'worker' (the others).",
+        "An index counts within its own list: the chief is chief 0, the second address is worker 0, the third worker 1.",
+        'position = hosts.index(this_host); task = {"type": "chief", "index": 0} if position == 0 else '
+        '{"type": "worker", "index": position - 1}; '
+        'return {"cluster": {"chief": [hosts[0]], "worker": list(hosts[1:])}, "task": task}',
     ]
     correct_message = "Set it with os.environ['TF_CONFIG'] = json.dumps(...) on that machine, before TensorFlow starts."
 
     def _check(self, tf_config):
-        for index in (2, 0):  # the last worker, then the first: the index must come from the argument
-            self._judge(self.call(tf_config, list(HOSTS), index, signature="tf_config(hosts, index)"), index)
+        cases = [(HOSTS, 2), (HOSTS, 0), (HOSTS, 1), (OTHER_HOSTS, 1)]  # worker, chief, worker, another cluster
+        for hosts, position in cases:
+            got = self.call(tf_config, list(hosts), hosts[position], signature="tf_config(hosts, this_host)")
+            self._judge(got, hosts, position)
 
-    def _judge(self, got, index):
+    def _judge(self, got, hosts, position):
+        where = f"For {len(hosts)} hosts and this_host={hosts[position]!r}"
         if isinstance(got, str):  # json.dumps(...) of the dict is fine too
             try:
                 got = json.loads(got)
             except json.JSONDecodeError:
                 self.fail(f"Your function returned text that is not JSON: {got!r}. Return the dict itself.")
         if not isinstance(got, dict) or not isinstance(got.get("cluster"), dict):
+            self.fail(f'{where}, return a dict with a "cluster" and a "task"; you returned {got!r}.')
+        cluster, task = got["cluster"], got.get("task") or {}
+        chief, workers = cluster.get("chief"), cluster.get("worker")
+        if chief is None:
             self.fail(
-                f'Return a dict with a "cluster" and a "task"; for 3 hosts and index {index} you returned {got!r}.'
+                f'{where}, the cluster has no "chief": list the first address there, {{"chief": [{hosts[0]!r}], '
+                f'"worker": [...the others]}}. You gave {cluster!r}.'
             )
-        if set(got["cluster"]) != {"worker"}:
+        if isinstance(chief, str):
+            self.fail(f'"chief" is a list with one address, [{chief!r}], not the address itself.')
+        if list(chief) != hosts[:1]:
+            self.fail(f'The chief is the first address, so "chief" is [{hosts[0]!r}]; you gave {chief!r}.')
+        if not isinstance(workers, (list, tuple)) or hosts[0] in workers:
             self.fail(
-                f'"cluster" has one key, "worker" (singular), for the list of addresses; you gave {got["cluster"]!r}.'
+                f'"worker" lists the other machines, {hosts[1:]}, without the chief: the chief is not also a '
+                f"worker. You gave {workers!r}."
             )
-        workers = got["cluster"]["worker"]
-        if not isinstance(workers, (list, tuple)) or list(workers) != HOSTS:
+        if list(workers) != hosts[1:]:
             self.fail(
-                f'"cluster" must list EVERY worker, the same on each machine: {{"worker": {HOSTS}}}; '
-                f"you gave {got['cluster']!r}. A worker must know all the others to exchange gradients with them."
+                f'{where}, "worker" should be {hosts[1:]}, the same on every machine (each must know all the '
+                f"others to exchange gradients with them); you gave {workers!r}."
             )
-        task = got.get("task") or {}
-        if task.get("type") != "worker":
-            self.fail(f'The task type of a worker is "worker"; you gave {task!r}.')
-        if task.get("index") == index + 1:
+        expected = {"type": "chief", "index": 0} if position == 0 else {"type": "worker", "index": position - 1}
+        if task == expected:
+            return
+        if position == 0 and task.get("type") == "worker":
+            self.fail(f'{hosts[0]} is the chief: its task is {{"type": "chief", "index": 0}}, not {task!r}.')
+        if task.get("type") != expected["type"]:
+            self.fail(f"{where}, the task type is {expected['type']!r}; you gave {task!r}.")
+        if task.get("index") == position:
             self.fail(
-                f"Indexes count from 0: address number {index + 1} of the list is index {index}, as in Python lists."
+                f"{where}, the index is {position - 1}, not {position}: an index counts within its own list, "
+                'and the chief is not in the "worker" list, so the second address is worker 0.'
             )
-        if isinstance(task.get("index"), str) and task["index"].strip() == str(index):
-            self.fail(f'The index is a number, not text: "index": {index}, not "index": {task["index"]!r}.')
-        if task.get("index") != index:
-            self.fail(
-                f'For index {index} the task should be {{"type": "worker", "index": {index}}}; you gave {task!r}. '
-                "Take the index from the function's argument."
-            )
+        if isinstance(task.get("index"), str):
+            self.fail(f'The index is a number, not text: "index": {expected["index"]}, not {task["index"]!r}.')
+        self.fail(
+            f"{where}, the task should be {expected}; you gave {task!r}. Find this_host's place in hosts "
+            "(hosts.index(this_host)) rather than typing a number."
+        )
 
 
 class WorkerShard(Question):

@@ -335,11 +335,6 @@ def walk_layers(model: Any) -> list:
     return found
 
 
-def layer_types(model: Any) -> list[str]:
-    """The class names of :func:`walk_layers` (``['Conv2D', 'BatchNormalization', ...]``)."""
-    return [type(layer).__name__ for layer in walk_layers(model)]
-
-
 def load_answers(chapter: str) -> dict[str, str]:
     """Reference answers of one chapter, keyed ``'chNN.qK'``."""
     path = resources.files("helpers.exercises") / "answers" / f"{chapter}.json"
