@@ -119,6 +119,7 @@ def execute(chapters: list[str], dest: Path, env: dict[str, str] | None = None, 
             "COURSE_PROGRESS": "0",
             "COURSE_MODELS_DIR": str(dest / "models"),
         }
+    env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", **env}  # figures as outputs (the suite sets agg)
     saved = {key: os.environ.get(key) for key in env}
     written = []
     try:
