@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from helpers import __course__  # noqa: E402
 from tools.setup_cell import RELEASE, colab_prefix  # noqa: E402
+from tools.testing import without_test_markers  # noqa: E402
 
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
@@ -184,6 +185,32 @@ def problems(nb, name: str, full: bool, allowed: set[str] = frozenset()) -> list
 
 
 # ------------------------------------------------------------------ preparing a page
+INLINE_MATH = re.compile(r"(?<![\\$\w])\$([^$\n]+?)\$(?![\w$])")
+
+
+def math_html(tex: str) -> str | None:
+    """Simple inline TeX (letters, operators, ``\\log``, ``\\text{}``, subscripts) as HTML; None when not simple.
+
+    The site loads no MathJax (it would come from a CDN), and the chapters' formulas are short.
+    """
+    text = re.sub(r"\\text\{([^{}]*)\}", r"\1", tex)
+    text = re.sub(r"\\(log|exp|max|min|sum)\b\s*", r"\1 ", text)
+    text = re.sub(r"(log|exp|max|min|sum) \(", r"\1(", text)
+    if "\\" in text or "^" in text:
+        return None
+    text = html.escape(text)
+    text = re.sub(r"_\{([^{}]*)\}", r"<sub>\1</sub>", text)
+    text = re.sub(r"_(\w)", r"<sub>\1</sub>", text)
+    if "{" in text or "}" in text:
+        return None
+    text = re.sub(r"(?<![\w<])([a-zA-Z])(?![\w>])", r"<i>\1</i>", text).replace("-", "−")
+    return f'<span class="math-inline">{text}</span>'
+
+
+def plain_math(markdown: str) -> str:
+    return INLINE_MATH.sub(lambda m: math_html(m.group(1)) or m.group(0), markdown)
+
+
 def _links(chapter_file: str) -> dict[str, str]:
     owner_repo = __course__.removeprefix("https://github.com/").strip("/")
     return {
@@ -229,9 +256,11 @@ def prepare(nb, source_nb, chapter_file: str, images_dir: Path) -> nbformat.Note
                 target.write_bytes(base64.b64decode(payload))
                 cell.source = cell.source.replace(f"attachment:{name}", f"images/{target.name}")
             cell.pop("attachments", None)
+            cell.source = plain_math(cell.source)
             continue
         if cell.cell_type != "code":
             continue
+        cell.source = without_test_markers(cell.source)  # "# NBVAL_..." lines are for the tests, not readers
         tags = cell.metadata.setdefault("tags", [])
         if (SOLUTION in cell.source or "course.setup(" in cell.source) and "hide-input" not in tags:
             tags.append("hide-input")  # answers (and the install cell) folded: one click shows them
@@ -380,6 +409,7 @@ sphinx:
       use_fullscreen_button: false
       search_bar_text: "Search the course..."
     nb_output_stderr: "show"
+    nb_merge_streams: true
     suppress_warnings: ["mystnb.unknown_mime_type"]
 """
 
