@@ -128,8 +128,9 @@ ALT: dict[str, dict[str, str]] = {
         "curve, all bending towards the top-left corner above the dashed diagonal.",
         "cell-048": "Evaluation figure of the classifier titled with its test accuracy: the row-normalised "
         "confusion matrix on the left, the ROC curves of every class on the right.",
-        "cell-065": "Dashboard of the classifier in one figure: its training curves, its row-normalised "
-        "confusion matrix and its ROC curves.",
+        "cell-065": "Dashboard of the classifier in one figure, titled with its test accuracy: its training "
+        "curves, its row-normalised confusion matrix, its F1 score per class as bars (worst at the bottom) "
+        "and its ROC curves.",
     },
     "07": {
         "cell-023": "Two rows of the uploaded test files: the originals in their own sizes and shapes above, "

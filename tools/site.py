@@ -312,7 +312,7 @@ def chapter_rows(readme: str) -> list[dict[str, str]]:
                     "title": title + (optional or ""),
                     "file": file,
                     "learn": re.sub(r"<!--.*?-->", "", learn),
-                    "time": re.sub(r"<!--.*?-->", "", time),
+                    "time": re.sub(r"<!--.*?-->", "", time).replace(" ", "\u00a0"),
                 }
             )
     return rows
