@@ -106,6 +106,12 @@ def test_allowed_standin_and_smoke_banner_pass_the_checks(tmp_path):
     assert site.problems(nb, "00", full=True, allowed={"mnist"}) == []
     assert site.problems(nb, "00", full=False) == []  # smoke builds (the test below) show stand-ins
     assert site.problems(nb, "00", full=True, allowed={"cifar100"}) != []
+    fashion = nbformat.read(
+        kept_run(tmp_path / "kept2", lambda nb: last_code_cell(nb).outputs.append(banner_output("fashion_mnist")))
+        / "00_start_here.ipynb",
+        as_version=4,
+    )
+    assert site.problems(fashion, "00", full=True, allowed={"mnist"}) != []  # one name, one dataset
 
 
 def test_the_figure_cells_of_every_chapter_have_alt_text_in_solutions():
