@@ -287,3 +287,26 @@ def test_photo_credit_only_where_real_flower_photos_show(tmp_path):
     assert "CC BY 2.0" in page.cells[-1].source and "creativecommons.org/licenses/by/2.0/" in page.cells[-1].source
     figure.outputs.insert(0, banner_output("tf_flowers"))  # drawn flowers: nothing to credit
     assert "CC BY 2.0" not in site.prepare(run, source, "05_transfer_learning.ipynb", tmp_path).cells[-1].source
+
+
+def test_lint_finds_figure_cells_without_alt_text():
+    from tools.alt_text import figure_cells, missing_alt
+
+    cells = [
+        nbformat.v4.new_code_cell("def show_photos(images):\n    plt.imshow(images[0])\n    plt.show()", id="def-only"),
+        nbformat.v4.new_code_cell("show_photos(photos)", id="calls-it"),
+        nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2])", id="direct"),
+        nbformat.v4.new_code_cell("def card(p):\n    return f'<img src=\"{p}\">'", id="html-def"),
+        nbformat.v4.new_code_cell("display(HTML(card(path)))", id="html-call"),
+        nbformat.v4.new_code_cell("total = sum(values)\nprint(total)", id="no-figure"),
+        nbformat.v4.new_code_cell("%%writefile worker.py\nimport sys", id="magic"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    assert figure_cells(nb) == ["calls-it", "direct", "html-call"]
+    cells[2].metadata["mystnb"] = {"image": {"alt": "A line chart."}}
+    problems = missing_alt(nb, "solutions/99_demo.ipynb")
+    assert [p.split(":")[0] for p in problems] == [
+        "solutions/99_demo.ipynb cell calls-it",
+        "solutions/99_demo.ipynb cell html-call",
+    ]
+    assert all("tools/alt_text.py" in p for p in problems)

@@ -18,12 +18,14 @@ the site is built (``tools/site.py`` fails on an image without alt text).
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 SOLUTIONS = ROOT / "solutions"
 
 ALT: dict[str, dict[str, str]] = {
@@ -144,6 +146,8 @@ ALT: dict[str, dict[str, str]] = {
         "cell-026": "Three rows for eight flower photos, four predicted right and four wrong with high "
         "confidence: the photo titled with prediction and true class, the Grad-CAM heat map over it, and "
         "the gradient saliency map.",
+        "cell-024": "A row of the same flower photos with the Grad-CAM heat map of chapter 05's saved model "
+        "laid over each, bright where the model looked.",
         "cell-032": "Three rows for eight CIFAR-10 test images: the image titled with prediction and true "
         "class (wrong ones in orange), Grad-CAM from the last ReLU (4 by 4 cells) and from the pooling "
         "layer after it (2 by 2 cells), coarse coloured blocks over the image.",
@@ -188,6 +192,73 @@ ALT: dict[str, dict[str, str]] = {
         "same update from the summed gradients.",
     },
 }
+
+
+DRAWING_MODULES = {"plt", "figures", "plots"}
+"""Calls on these names draw: ``plt.show()``, ``figures.model_diagram(...)``, ``plots.image_grid(...)``."""
+DRAWING_NAMES = {"plot_history", "plot_histories", "to_jshtml", "imshow"}
+"""Functions and methods that draw wherever they come from (``evaluation.plot_*`` counts too)."""
+
+
+def _draws(node: ast.AST, drawers: set[str]) -> bool:
+    """True when ``node`` contains a call that draws (directly or through a function in ``drawers``)."""
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Name) and func.value.id in DRAWING_MODULES:
+                return True
+            if func.attr in DRAWING_NAMES or func.attr.startswith("plot_"):
+                return True
+        elif isinstance(func, ast.Name) and (func.id in drawers or func.id in DRAWING_NAMES):
+            return True
+    return False
+
+
+def figure_cells(nb) -> list[str]:
+    """Ids of the code cells that show a figure when run: a top-level statement calls something that draws.
+
+    Functions the notebook defines count as drawing when their body draws (``show_photos``,
+    ``dashboard``); a cell that only defines them shows nothing.
+    """
+    from tools.testing import without_test_markers
+
+    drawers: set[str] = set()
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = without_test_markers(cell.source).splitlines()
+        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        shows = False
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                builds_img = any(
+                    isinstance(node, ast.Constant) and isinstance(node.value, str) and "<img" in node.value
+                    for node in ast.walk(statement)
+                )  # a function that returns an <img> tag: chapter 09's prediction_html
+                if builds_img or _draws(statement, drawers):
+                    drawers.add(statement.name)
+            elif not isinstance(statement, ast.ClassDef) and _draws(statement, drawers):
+                shows = True
+        if shows:
+            found.append(cell.get("id"))
+    return found
+
+
+def missing_alt(nb, name: str = "notebook") -> list[str]:
+    """The lint rule: every cell that shows a figure has alt text in its metadata (``mystnb.image.alt``)."""
+    return [
+        f"{name} cell {cell_id}: draws a figure but has no alt text (add it to tools/alt_text.py and run it)"
+        for cell_id, cell in ((cell.get("id"), cell) for cell in nb.cells)
+        if cell_id in set(figure_cells(nb))
+        and not cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+    ]
 
 
 def notebook(chapter: str) -> Path:
