@@ -11,8 +11,9 @@ code that draws each figure (what it shows, not the numbers of one run).
     python tools/alt_text.py --check   # exit 1 when a cell lacks its alt text or an id is gone
 
 Only cell metadata changes: the sources stay as they are, so it can be re-applied after
-merging other edits to the chapters. A figure cell missing from the table shows up when
-the site is built (``tools/site.py`` fails on an image without alt text).
+merging other edits to the chapters. A figure cell missing from the table fails the lint
+(``tools/notebooks.py --check`` calls :func:`missing_alt`, which finds the cells that draw
+with :func:`figure_cells`), and the site build fails on any image without alt text.
 """
 
 from __future__ import annotations
