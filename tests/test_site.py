@@ -310,3 +310,12 @@ def test_lint_finds_figure_cells_without_alt_text():
         "solutions/99_demo.ipynb cell html-call",
     ]
     assert all("tools/alt_text.py" in p for p in problems)
+
+
+def test_out_must_be_a_new_folder_or_an_earlier_site(tmp_path, capsys):
+    kept = kept_run(tmp_path / "kept", lambda nb: None)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("keep me")
+    assert site.main(["--from", str(kept), "--out", str(tmp_path / "notes")]) == 1
+    assert "give a new folder" in capsys.readouterr().err
+    assert (tmp_path / "notes" / "mine.txt").read_text() == "keep me"

@@ -456,6 +456,8 @@ def build(
     kept: Path, out: Path, full: bool = False, allowed: set[str] = frozenset(), chapters: list[str] | None = None
 ) -> Path:
     """Build the site from the executed notebooks in ``kept`` into ``out`` (``out/index.html``)."""
+    if out.exists() and any(out.iterdir()) and not (out / "index.html").exists():
+        raise BuildError(f"--out {out} is a folder with other files in it: give a new folder (it is replaced).")
     with tempfile.TemporaryDirectory(prefix="course-site-") as tmp:
         book = Path(tmp) / "book"
         found = write_book(kept, book, full, set(allowed), chapters)
