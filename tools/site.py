@@ -53,7 +53,7 @@ FLOWER_CREDIT = (
 )
 KNOWN_STANDINS: dict[str, str] = {}
 """Stand-ins a full-mode page may show, with the reason (none today: every chapter's data is mirrored)."""
-WIDGET_NOTE = "(An interactive control appears here when you run the notebook.)"
+WIDGET_NOTE = "(A live widget appears here when you run the notebook: a control, or a progress bar.)"
 BANNER = re.compile(r"^NOTE - (.+)$", re.MULTILINE)
 SOLUTION = "### BEGIN SOLUTION"
 REMOTE_STYLESHEET = re.compile(r"<link\b[^>]*\bhref=\"(?:https?:)?//[^\"]*\"[^>]*>", re.IGNORECASE)
