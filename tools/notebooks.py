@@ -31,6 +31,7 @@ if __package__ in (None, ""):  # run as a script: make `tools` importable
 import nbformat  # noqa: E402
 
 from tools import setup_cell  # noqa: E402
+from tools.alt_text import missing_alt  # noqa: E402
 from tools.testing import kernel_environment, without_test_markers  # noqa: E402
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -252,6 +253,7 @@ def lint_all(root: Path = ROOT) -> list[str]:
             problems.append(f"{name}: {exc}")
         learner = learner_notebook(nb, source.name)
         problems += lint(learner, name) + learner_rules(learner, name)
+        problems += missing_alt(nb, f"solutions/{source.name}")  # every figure cell has alt text (tools/alt_text.py)
     return problems
 
 
