@@ -41,6 +41,7 @@ SLOWEST_FIRST = [
     "notebooks/05_transfer_learning.ipynb",
     "notebooks/03_building_cnns.ipynb",
     "tests/test_browser.py",
+    "tests/test_site.py",
     "tests/test_nbgrader.py",
     "solutions/04_data_augmentation.ipynb",
     "notebooks/04_data_augmentation.ipynb",

@@ -180,6 +180,8 @@ ALT: dict[str, dict[str, str]] = {
         "the true class, the prediction and how sure the model was.",
         "ch09-app-fns": "A sample photo as the model sees it, beside bars for its three most likely classes "
         "with their probabilities.",
+        "ch09-app": "The photo app: an upload button, a box for the path of a photo or a folder and a "
+        "Predict button; each photo appears as the model sees it beside bars for its three most likely classes.",
     },
     "10": {
         "ch10-profile-run": "Horizontal bar chart, one pair of bars per block of the classifier: its share of "

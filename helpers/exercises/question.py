@@ -31,12 +31,12 @@ import numpy as np
 from helpers import course, progress
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-_STYLES = {  # kind: (colour, symbol in the box, title)
-    "correct": ("#009e73", "&#10004; ", "Correct"),
-    "incorrect": ("#d55e00", "&#10008; ", "Not yet"),
-    "not attempted": ("#0072b2", "&#9998; ", "Not attempted yet"),
-    "hint": ("#cc79a7", "&#128161; ", "Hint"),
-    "solution": ("#56b4e9", "", "Solution"),
+_STYLES = {  # kind: (border colour, title colour with 4.5:1 contrast on white, symbol in the box, title)
+    "correct": ("#009e73", "#007e5b", "&#10004; ", "Correct"),
+    "incorrect": ("#d55e00", "#b75000", "&#10008; ", "Not yet"),
+    "not attempted": ("#0072b2", "#0072b2", "&#9998; ", "Not attempted yet"),
+    "hint": ("#cc79a7", "#96597b", "&#128161; ", "Hint"),
+    "solution": ("#56b4e9", "#377395", "", "Solution"),
 }
 
 
@@ -62,9 +62,9 @@ class Verdict:
 
 def render(kind: str, body: str, code: bool = False) -> None:
     """Show feedback as a coloured box in Jupyter and as text elsewhere."""
-    colour, symbol, title = _STYLES[kind]
+    colour, text_colour, symbol, title = _STYLES[kind]
     content = f"<pre>{html.escape(body)}</pre>" if code else html.escape(body).replace("\n", "<br>")
-    box = f'<div style="border-left:6px solid {colour};padding:6px 12px;margin:4px 0"><b style="color:{colour}">{symbol}{title}</b><br>{content}</div>'
+    box = f'<div style="border-left:6px solid {colour};padding:6px 12px;margin:4px 0"><b style="color:{text_colour}">{symbol}{title}</b><br>{content}</div>'
     course.show(f"{title}:{chr(10) if code else ' '}{body}", box)
 
 
