@@ -1,0 +1,237 @@
+"""Chapter 09: the cosine-similarity threshold above which two photos count as near-duplicates.
+
+A phone burst is several near-identical photos; if one lands in training and another in the
+test photos, the test score is inflated. The chapter groups photos whose embeddings (the frozen
+``MobileNet(alpha=0.25)`` ImageNet base, global average pooling, 224 px) are more similar than a
+threshold and keeps each group on one side of the split. This script chooses that threshold:
+
+1. ``--per-class`` flower photos of every class (seeded) are the originals; each gets a burst of
+   edited copies, saved as JPEGs like a phone would: brighter or darker (x0.8 / x1.2), a small
+   crop (92% of each side, off centre), re-encoded at JPEG quality 60, rotated by 3 degrees, and
+   all four together;
+2. every photo is embedded; cosine similarity is measured for burst pairs (an original and one of
+   its copies, and two copies of one original) and for distinct photos of the same class (every
+   pair of two originals of one class: the hardest distinct pairs a folder has);
+3. the originals are split in two halves by a seeded draw: the threshold is chosen on the first
+   half only (the lowest threshold, in steps of 0.01, that groups at most ``--max-false``
+   of the distinct pairs), and both error rates are reported on both halves.
+
+No test photo of any chapter is involved. The edited copies go to ``--out`` (outside the
+repository).
+
+    python benchmarks/bench_near_duplicates.py --flowers DIR/datasets/flowers \
+        --weights DIR/weights/mobilenet_2_5_224_tf_no_top.h5 --out /tmp/bursts [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZE = 224
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer).convert("RGB")
+
+
+def _crop(image: Image.Image, keep: float = 0.92, where: float = 0.75) -> Image.Image:
+    width, height = image.size
+    w, h = round(width * keep), round(height * keep)
+    left, top = round((width - w) * where), round((height - h) * (1 - where))
+    return image.crop((left, top, left + w, top + h))
+
+
+def _rotate(image: Image.Image, degrees: float = 3.0) -> Image.Image:
+    # rotate, then crop the middle so that no black corners show (as a camera tilted a little would)
+    turned = image.rotate(degrees, resample=Image.Resampling.BILINEAR)
+    return _crop(turned, keep=0.9, where=0.5)
+
+
+EDITS = {
+    "brighter": lambda im: ImageEnhance.Brightness(im).enhance(1.2),
+    "darker": lambda im: ImageEnhance.Brightness(im).enhance(0.8),
+    "crop": _crop,
+    "quality60": lambda im: _jpeg(im, 60),
+    "rotate3": _rotate,
+    "all": lambda im: _jpeg(_rotate(_crop(ImageEnhance.Brightness(im).enhance(1.15))), 60),
+}
+
+
+def make_bursts(flowers: Path, out: Path, per_class: int, seed: int) -> list[dict]:
+    """Originals (copied as they are) and their edited copies, saved at JPEG quality 90, one row each."""
+    rows = []
+    for label in sorted(p.name for p in flowers.iterdir() if p.is_dir()):
+        paths = sorted((flowers / label).glob("*.jpg"))
+        for path in random.Random(f"{seed}-{label}").sample(paths, per_class):
+            target_dir = out / label
+            target_dir.mkdir(parents=True, exist_ok=True)
+            with Image.open(path) as image:
+                original = image.convert("RGB")
+            rows.append({"path": path, "label": label, "original": path.stem, "edit": "original"})
+            for edit, function in EDITS.items():
+                target = target_dir / f"{path.stem}_{edit}.jpg"
+                function(original).save(target, quality=90)
+                rows.append({"path": target, "label": label, "original": path.stem, "edit": edit})
+    return rows
+
+
+def embed(paths: list[Path], weights: Path, batch: int = 64) -> np.ndarray:
+    """Unit-length embeddings: the frozen MobileNet alpha=0.25 with the given ImageNet weights, average pooling."""
+    import keras
+
+    from helpers.inference import load_image
+
+    base = keras.applications.MobileNet(
+        alpha=0.25, include_top=False, pooling="avg", weights=str(weights), input_shape=(SIZE, SIZE, 3)
+    )
+    out = []
+    for start in range(0, len(paths), batch):
+        x = np.stack([load_image(p, SIZE) for p in paths[start : start + batch]])
+        x = keras.applications.mobilenet.preprocess_input(x)
+        out.append(np.asarray(base.predict(x, verbose=0)))
+    vectors = np.concatenate(out)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def pairs(rows: list[dict], vectors: np.ndarray, originals: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine similarities of burst pairs and of distinct same-class pairs, among the given originals."""
+    similarity = vectors @ vectors.T
+    burst, distinct = [], []
+    index = [i for i, row in enumerate(rows) if row["original"] in originals]
+    for a_pos, a in enumerate(index):
+        for b in index[a_pos + 1 :]:
+            ra, rb = rows[a], rows[b]
+            if ra["original"] == rb["original"]:
+                burst.append(similarity[a, b])
+            elif ra["label"] == rb["label"] and ra["edit"] == rb["edit"] == "original":
+                distinct.append(similarity[a, b])
+    return np.array(burst), np.array(distinct)
+
+
+def choose_threshold(burst: np.ndarray, distinct: np.ndarray, max_false: float) -> float:
+    """The lowest threshold (steps of 0.01) that groups at most max_false of the distinct pairs."""
+    for threshold in np.round(np.arange(0.50, 1.0001, 0.01), 2):
+        if np.mean(distinct >= threshold) <= max_false:
+            return float(threshold)
+    return 1.0
+
+
+def rates(burst, distinct, threshold) -> dict:
+    return {
+        "burst_pairs": len(burst),
+        "distinct_pairs": len(distinct),
+        "bursts_missed": float(np.mean(burst < threshold)),
+        "distinct_grouped": float(np.mean(distinct >= threshold)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--flowers", type=Path, required=True)
+    parser.add_argument("--weights", type=Path, required=True, help="mobilenet_2_5_224_tf_no_top.h5")
+    parser.add_argument("--out", type=Path, required=True, help="where the edited copies go (outside the repository)")
+    parser.add_argument("--per-class", type=int, default=80)
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--max-false", type=float, default=0.001, help="share of distinct pairs allowed to group")
+    parser.add_argument("--json", type=Path, help="also write the similarities' summary here")
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("KERAS_HOME", str(args.out / "keras-home"))
+
+    start = time.time()
+    rows = make_bursts(args.flowers, args.out, args.per_class, args.seed)
+    vectors = embed([row["path"] for row in rows], args.weights)
+    seconds = time.time() - start
+    originals = sorted({row["original"] for row in rows})
+    random.Random(args.seed).shuffle(originals)
+    halves = {"choose": set(originals[: len(originals) // 2]), "check": set(originals[len(originals) // 2 :])}
+    measured = {name: pairs(rows, vectors, chosen) for name, chosen in halves.items()}
+    threshold = choose_threshold(*measured["choose"], args.max_false)
+    result = {"threshold": threshold, "photos": len(rows), "seconds": round(seconds, 1)}
+    for name, (burst, distinct) in measured.items():
+        result[name] = rates(burst, distinct, threshold)
+        result[name]["burst_min"] = float(burst.min())
+        result[name]["burst_percentiles_1_5"] = [float(np.percentile(burst, q)) for q in (1, 5)]
+        result[name]["distinct_percentiles_99_99.9_max"] = [
+            float(np.percentile(distinct, 99)),
+            float(np.percentile(distinct, 99.9)),
+            float(distinct.max()),
+        ]
+    burst_all = np.concatenate([measured[n][0] for n in halves])
+    edits = [row["edit"] for row in rows]
+    similarity = vectors @ vectors.T
+    per_edit = {}
+    for edit in EDITS:
+        sims = [
+            similarity[i, j]
+            for i, row in enumerate(rows)
+            if row["edit"] == "original"
+            for j in range(i + 1, i + 1 + len(EDITS))
+            if edits[j] == edit
+        ]
+        per_edit[edit] = {
+            "mean": float(np.mean(sims)),
+            "min": float(np.min(sims)),
+            "missed": float(np.mean(np.array(sims) < threshold)),
+        }
+    result["per_edit_vs_original"] = per_edit
+    result["curve"] = {
+        f"{t:.2f}": rates(burst_all, np.concatenate([measured[n][1] for n in halves]), t)
+        for t in np.round(np.arange(0.80, 0.99, 0.02), 2)
+    }
+    print(json.dumps(result, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    if args.record:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import report
+
+        check = result["check"]
+        values = {
+            "ch09.near_duplicates.threshold": threshold,
+            "ch09.near_duplicates.bursts_missed": round(100 * check["bursts_missed"], 1),
+            "ch09.near_duplicates.distinct_grouped": round(100 * check["distinct_grouped"], 2),
+            "ch09.near_duplicates.burst_pairs": check["burst_pairs"],
+            "ch09.near_duplicates.distinct_pairs": check["distinct_pairs"],
+            "ch09.near_duplicates.originals": len(originals),
+        }
+        units = {k: "%" if k.endswith(("missed", "grouped")) else "" for k in values}
+        formats = {
+            "ch09.near_duplicates.threshold": ".2f",
+            "ch09.near_duplicates.bursts_missed": ".1f",
+            "ch09.near_duplicates.distinct_grouped": ".2f",
+            "ch09.near_duplicates.burst_pairs": ",",
+            "ch09.near_duplicates.distinct_pairs": ",",
+        }
+        report.record(
+            values,
+            script="benchmarks/bench_near_duplicates.py",
+            how=f"cosine similarity of frozen MobileNet alpha=0.25 ImageNet embeddings (avg pooling, {SIZE} px); "
+            f"{len(originals)} flower photos ({args.per_class} per class) each with 6 edited copies (brightness x0.8/x1.2, "
+            "92% crop, JPEG quality 60, 3-degree rotation, all together); threshold = lowest that groups at most "
+            f"{args.max_false:.1%} of distinct same-class pairs on one half of the originals; error rates on the other half",
+            machine_load=report.machine_load_note(),
+            units=units,
+            formats=formats,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
