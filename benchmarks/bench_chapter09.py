@@ -105,7 +105,7 @@ def train_val(chosen, seed: int):
 
 def build_base(size: int):
     base = models.pretrained("MobileNet", alpha=0.25, include_top=False, input_shape=(size, size, 3))
-    if not models.weights_source(base).startswith("mirror"):
+    if not models.weights_source(base).startswith(("mirror", "Keras cache")):
         raise RuntimeError(f"Expected the ImageNet weights from the mirror, got: {models.weights_source(base)}")
     return base
 
