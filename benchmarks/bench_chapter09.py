@@ -227,19 +227,32 @@ def run(args, name, per_class, chosen, test, images, class_names, seed) -> dict:
     return row
 
 
-def near_duplicates(base_size: int, usable, images, threshold: float) -> int:
-    """How many usable photos have another usable photo at or above the cosine threshold (any class)."""
+def near_duplicates(base_size: int, usable, images, thresholds) -> dict:
+    """For each cosine threshold: how many usable photos have another at or above it (any class), and the
+    largest group when photos are joined through such pairs (single linkage, as a split that keeps groups
+    on one side would join them)."""
     import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
     base = build_base(base_size)
     x = np.stack([images[p] for p in usable["path"]])
-    f = np.concatenate(
-        [features(base, x[i : i + 512], models.preprocess_for("MobileNet")) for i in range(0, len(x), 512)]
-    )
+    preprocess = models.preprocess_for("MobileNet")
+    f = np.concatenate([features(base, x[i : i + 512], preprocess) for i in range(0, len(x), 512)])
     f /= np.linalg.norm(f, axis=1, keepdims=True)
     similarity = f @ f.T
     np.fill_diagonal(similarity, -1)
-    return int(np.sum(similarity.max(axis=1) >= threshold))
+    found = {}
+    for threshold in thresholds:
+        linked = similarity >= threshold
+        _, group = connected_components(csr_matrix(linked), directed=False)
+        sizes = np.bincount(group)
+        found[f"{threshold:.2f}"] = {
+            "photos_with_a_near_duplicate": int(linked.any(axis=1).sum()),
+            "groups": int(np.sum(sizes > 1)),
+            "largest_group": int(sizes.max()),
+        }
+    return found
 
 
 def folder_runs(args, name, folder, sizes, rows, reported) -> None:
@@ -252,7 +265,9 @@ def folder_runs(args, name, folder, sizes, rows, reported) -> None:
     loaded = capstone.load_photos(list(usable["path"]), args.size)
     found["load_seconds"] = round(time.time() - start, 1)
     images = dict(zip(usable["path"], loaded))
-    found["near_duplicate_photos"] = near_duplicates(args.size, usable, images, args.near)
+    found["near_duplicates"] = near_duplicates(
+        args.size, usable, images, sorted({0.88, 0.9, 0.91, 0.92, 0.94, args.near})
+    )
     found["near_threshold"] = args.near
     reported[name] = found
     print(name, json.dumps(found), flush=True)
@@ -295,7 +310,9 @@ def record(rows: list[dict], reported: dict, args) -> None:
         put(f"ch09.sizing.{name}.checked_files", found["files"], "", ",")
         put(f"ch09.sizing.{name}.usable_photos", found["usable"], "", ",")
         put(f"ch09.sizing.{name}.problem_files", sum(found["problems"].values()), "", ",")
-        put(f"ch09.sizing.{name}.near_duplicate_photos", found["near_duplicate_photos"], "", ",")
+        near = found["near_duplicates"][f"{args.near:.2f}"]
+        put(f"ch09.sizing.{name}.near_duplicate_photos", near["photos_with_a_near_duplicate"], "", ",")
+        put(f"ch09.sizing.{name}.near_duplicate_largest_group", near["largest_group"], "", ",")
     put("ch09.sizing.steps", args.steps, "")
     report.record(
         values,
@@ -320,11 +337,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=400, help="optimizer steps of batch 32 for each method")
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--fine-tune-layers", type=int, default=20)
-    parser.add_argument("--near", type=float, default=0.95, help="near-duplicate cosine threshold")
+    parser.add_argument("--near", type=float, default=0.92, help="near-duplicate cosine threshold (recorded)")
     parser.add_argument("--only", nargs="+", help="run only these folders (flowers and/or NAMEs)")
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     parser.add_argument("--record", action="store_true", help="store the figures in benchmarks/results.json")
+    parser.add_argument(
+        "--from-json", type=Path, help="record the rows of an earlier run's --json file instead of running"
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        earlier = json.loads(args.from_json.read_text())
+        record(earlier["rows"], earlier["checks"], args)
+        return 0
     folders = {"flowers": args.flowers}
     for item in args.folder:
         name, _, path = item.partition("=")
