@@ -9,11 +9,13 @@ written under ``--photos``, outside the repository), then times, in one run and 
   ``load_image(path, 224)``: every file decoded in full twice;
 - ``draft``: PIL's JPEG draft mode (``Image.draft``: the decoder scales by 1/2, 1/4 or 1/8
   while decoding) + the EXIF rotation + the same resize, alone: the goal;
-- ``after``: the chapter's new one-decode path, when ``--after MODULE:FUNCTION`` names it
-  (a function ``f(path, image_size)``; run with ``PYTHONPATH`` pointing at the branch that has it).
+- ``after``: the chapter's new one-decode path, when ``--after-chapter NOTEBOOK`` names the chapter
+  that has it: its ``fingerprint`` (hash, HEIC check) and ``read_photo`` (one decode, draft mode,
+  pixels kept for training); run with ``PYTHONPATH`` at that branch so its ``helpers`` are used.
 
     python benchmarks/bench_decoding.py --flowers DIR/datasets/flowers --photos /tmp/12mp --make 80
-    python benchmarks/bench_decoding.py --photos /tmp/12mp --rounds 3 [--after MODULE:FUNC] [--record]
+    PYTHONPATH=/path/to/branch python benchmarks/bench_decoding.py --photos /tmp/12mp --rounds 3 \
+        [--after-chapter /path/to/branch/solutions/09_your_own_classifier.ipynb] [--record]
 
 ``--record`` writes ``ch09.decode.*`` into ``benchmarks/results.json``; ratios are within one run.
 """
@@ -21,7 +23,6 @@ written under ``--photos``, outside the repository), then times, in one run and 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import random
 import statistics
@@ -62,20 +63,33 @@ def draft_load(path: Path, image_size: int) -> np.ndarray:
     return np.asarray(resized, dtype=np.float32)
 
 
-def variants(after: str | None):
-    from helpers.inference import load_image
+def full_load(path: Path, image_size: int) -> np.ndarray:
+    """``load_image(path, size)`` as chapter 09 had it: a full decode (``read_image`` without a draft size), then the resize."""
+    from helpers.images import read_image
+
+    pixels = read_image(path)
+    resized = Image.fromarray(pixels).resize((image_size, image_size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    return np.asarray(resized, dtype=np.float32)
+
+
+def variants(after_chapter: Path | None):
     from tools.testing import notebook_functions
 
     chapter = notebook_functions(ROOT / "solutions" / "09_your_own_classifier.ipynb", "inspect_file")
 
     def before(path, image_size):
-        chapter.inspect_file(path)
-        return load_image(path, image_size)
+        chapter.inspect_file(path)  # the checks: hash + a full decode
+        return full_load(path, image_size)  # then loading: another full decode
 
     found = {"before": before, "draft": draft_load}
-    if after:
-        module_name, function_name = after.split(":")
-        found["after"] = getattr(importlib.import_module(module_name), function_name)
+    if after_chapter:
+        new = notebook_functions(after_chapter, "fingerprint", "read_photo")
+
+        def after(path, image_size):
+            new.fingerprint(path)  # hash + HEIC/extension check (no decode)
+            return new.read_photo(path, image_size)["pixels"]  # the one decode, kept for training
+
+        found["after"] = after
     return found
 
 
@@ -86,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make", type=int, default=0, help="make this many 12-megapixel photos first")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--size", type=int, default=224)
-    parser.add_argument("--after", help="MODULE:FUNCTION of the new one-decode path, called as f(path, size)")
+    parser.add_argument("--after-chapter", type=Path, help="chapter 09 notebook with fingerprint and read_photo")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args(argv)
     if args.make:
@@ -98,7 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     paths = sorted(args.photos.glob("*.jpg"))
     if not paths:
         parser.error(f"no .jpg in {args.photos}: make them with --flowers DIR --make 80")
-    found = variants(args.after)
+    found = variants(args.after_chapter)
+    differences = {}
+    for name in found:  # the pixels each path gives, against a full decode: how far draft mode moves them
+        if name != "before":
+            diff = [
+                np.abs(np.asarray(found[name](p, args.size), np.float32) - full_load(p, args.size)) for p in paths[:8]
+            ]
+            differences[name] = (float(np.mean(diff)), float(np.max(diff)))
+            print(
+                f"{name}: mean |difference| from a full decode {differences[name][0]:.2f} of 255 (max {differences[name][1]:.0f})"
+            )
     seconds = {name: [] for name in found}
     rng = random.Random(1)
     for round_ in range(args.rounds):
@@ -127,14 +151,21 @@ def main(argv: list[str] | None = None) -> int:
             values["ch09.decode.after_vs_draft"] = round(median["after"] / median["draft"], 2)
             values["ch09.decode.before_vs_after"] = round(median["before"] / median["after"], 1)
         values["ch09.decode.photos"] = len(paths)
-        units = {key: ("×" if "_vs_" in key else "" if key.endswith("photos") else "s") for key in values}
-        formats = {key: (".1f" if units[key] in ("s", "×") else "") for key in values}
+        for name, (mean, _) in differences.items():
+            values[f"ch09.decode.{name}_pixel_difference"] = round(mean, 2)
+        units = {
+            key: ("×" if "_vs_" in key else "" if key.endswith(("photos", "difference")) else "s") for key in values
+        }
+        formats = {
+            key: (".1f" if units[key] in ("s", "×") else ".2f" if key.endswith("difference") else "") for key in values
+        }
         report.record(
             values,
             script="benchmarks/bench_decoding.py",
             how=f"{len(paths)} JPEGs of {WIDTH}x{HEIGHT} (flower photos upscaled, quality 90) to {args.size} px; "
             f"median of {args.rounds} interleaved rounds; before = chapter 09's inspect_file + load_image, "
-            "draft = PIL draft mode + EXIF rotation + the same resize, after = the chapter's one-decode path",
+            "draft = PIL draft mode + EXIF rotation + the same resize, after = the chapter's one-decode path "
+            "(fingerprint + read_photo); pixel difference = mean absolute difference (0-255) from a full decode, 8 photos",
             machine_load=load + " (other engineers at work)",
             units=units,
             formats=formats,
