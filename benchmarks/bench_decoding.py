@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # after PYTHONPATH: with PYTHONPATH=<branch>, that branch's helpers are timed
 
 WIDTH, HEIGHT = 4032, 3024
 
