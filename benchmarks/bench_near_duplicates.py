@@ -165,6 +165,30 @@ def group_rates(rows: list[dict], vectors: np.ndarray, originals: set[str], thre
     }
 
 
+def folder_groups(folder: Path, weights: Path, thresholds) -> dict:
+    """What each threshold does on a whole real folder: photos with a near-duplicate, groups, the largest group."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from helpers.images import list_images
+
+    paths = [p for label in sorted(folder.iterdir()) if label.is_dir() for p in list_images(label)]
+    vectors = embed(paths, weights)
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, -1)
+    found = {"photos": len(paths)}
+    for threshold in thresholds:
+        linked = similarity >= threshold
+        _, group = connected_components(csr_matrix(linked), directed=False)
+        sizes = np.bincount(group)
+        found[f"{threshold:.2f}"] = {
+            "photos_with_a_near_duplicate": int(linked.any(axis=1).sum()),
+            "groups": int(np.sum(sizes > 1)),
+            "largest_group": int(sizes.max()),
+        }
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flowers", type=Path, required=True)
@@ -180,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         "1,000 photos about 0.1 wrong partners, so groups do not chain",
     )
     parser.add_argument("--json", type=Path, help="also write the similarities' summary here")
+    parser.add_argument("--folder", action="append", default=[], help="NAME=DIR: also group a whole real folder")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("KERAS_HOME", str(args.out / "keras-home"))
@@ -226,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{t:.2f}": rates(burst_all, distinct_all, t) | group_rates(rows, vectors, halves["check"], t)
         for t in np.round(np.arange(0.86, 0.985, 0.01), 2)
     }
+    for item in args.folder:
+        name, _, path = item.partition("=")
+        result[f"folder_{name}"] = folder_groups(Path(path), args.weights, np.round(np.arange(0.90, 0.985, 0.01), 2))
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
