@@ -310,9 +310,13 @@ def record(rows: list[dict], reported: dict, args) -> None:
         put(f"ch09.sizing.{name}.checked_files", found["files"], "", ",")
         put(f"ch09.sizing.{name}.usable_photos", found["usable"], "", ",")
         put(f"ch09.sizing.{name}.problem_files", sum(found["problems"].values()), "", ",")
-        near = found["near_duplicates"][f"{args.near:.2f}"]
-        put(f"ch09.sizing.{name}.near_duplicate_photos", near["photos_with_a_near_duplicate"], "", ",")
-        put(f"ch09.sizing.{name}.near_duplicate_largest_group", near["largest_group"], "", ",")
+        for kind, count in found["problems"].items():
+            put(f"ch09.sizing.{name}.problems.{kind.replace(' ', '_')}", count, "", ",")
+        put(f"ch09.sizing.{name}.class_warnings", len(found["class_warnings"]), "")
+        for threshold, near in found["near_duplicates"].items():
+            tag = f"ch09.sizing.{name}.near_{threshold.replace('.', '')}"
+            put(f"{tag}.photos", near["photos_with_a_near_duplicate"], "", ",")
+            put(f"{tag}.largest_group", near["largest_group"], "", ",")
     put("ch09.sizing.steps", args.steps, "")
     report.record(
         values,
