@@ -1,7 +1,7 @@
 """Where a classifier looks: the layer chapter 08's Grad-CAM explains, and the cut at that layer.
 
 ``grad_cam``, ``gradient_saliency`` and ``overlay`` are written in the chapter's cells
-(``grad_cam`` is kept for chapter 09 in ``helpers.taught``); ``last_conv_layer`` picks the
+(``grad_cam`` and ``overlay`` are kept for chapter 09 in ``helpers.taught``); ``last_conv_layer`` picks the
 layer they read (it stays here because exercise 1 of the chapter asks you to write your
 own), and ``split_at`` cuts a model in two at that layer, so that Grad-CAM can watch the
 feature maps and run the rest of the model (the head) on them.

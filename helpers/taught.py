@@ -14,11 +14,13 @@ To change a function, edit its notebook cell and run --write. Where each comes f
   compare_predictions: 07_inference.ipynb, cell cell-043
   tflite_predict: 07_inference.ipynb, cell cell-048
   grad_cam: 08_look_inside.ipynb, cell cell-018
+  overlay: 08_look_inside.ipynb, cell cell-022
 """
 
 import math
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import tensorflow as tf
@@ -240,3 +242,20 @@ def grad_cam(model, images, layer_name, class_index=None):
     heatmaps = tf.nn.relu(tf.einsum("bhwc,bc->bhw", feature_maps, channel_weights))
     heatmaps /= tf.reduce_max(heatmaps, axis=(1, 2), keepdims=True) + 1e-8
     return heatmaps.numpy()
+
+
+# ---- 08_look_inside.ipynb, cell cell-022
+def overlay(image, heatmap, ax=None, alpha=0.45, title=None):
+    """Draw `image` (0-255 pixels) with `heatmap` stretched to its size and laid on top; returns the axes."""
+    heatmap = np.asarray(heatmap, dtype="float32")
+    if heatmap.ndim != 2:
+        raise ValueError(f"overlay takes one heatmap of shape (height, width); got shape {heatmap.shape}.")
+    stretched = tf.image.resize(heatmap[..., None], np.shape(image)[:2], method="bilinear").numpy()[..., 0]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3, 3))
+    ax.imshow(np.clip(image, 0, 255).astype("uint8"))
+    ax.imshow(stretched, cmap="inferno", alpha=alpha, vmin=0, vmax=1)  # the same colour scale for every map
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    return ax
