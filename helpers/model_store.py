@@ -2,17 +2,21 @@
 chapters load them when they are usable.
 
 A model is stored as ``<name>.keras`` with a small ``<name>.json`` beside it (class names,
-image size, smoke or full mode, real or stand-in data, versions, training history).
+image size, smoke or full mode, real or stand-in data, the course version that saved it,
+library versions, training history).
 :func:`find` looks in the learner's folder (``COURSE_MODELS_DIR``, default
 ``~/.course/models``), then in an offline mirror (``COURSE_DATA_DIR/models/``, where an
 instructor can hand a room trained models), and decides from the metadata whether the
-model fits the notebook that asks for it. Every refusal is one line, never a traceback.
+model fits the notebook that asks for it: a model saved by another version of the course
+(whose chapters may build and keep other models) is refused like one trained on other
+classes. Every refusal is one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import helpers
 from helpers import course, plots
 
 DEFAULT_DIR = Path("~/.course/models")
@@ -42,6 +47,21 @@ def _candidates(name: str) -> list[Path]:
     if mirror is not None:
         folders.append(mirror / "models")
     return [folder / f"{name}.keras" for folder in folders]
+
+
+def course_version() -> str:
+    """The version of the course (its ``helpers`` package) that saves models now."""
+    return helpers.__version__
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def _remedy(meta: dict) -> str:
+    """What to run to save the model again: its chapter when its name says (``ch05_flowers``)."""
+    match = re.fullmatch(r"ch(\d\d)_.*", str(meta.get("name", "")))
+    return f"rerun chapter {match.group(1)} to save it again" if match else "save it again with this version"
 
 
 def _check_name(name: str) -> None:
@@ -85,6 +105,7 @@ def save(
     target = folder / f"{name}.keras"
     meta = {
         "name": name,
+        "course_version": course_version(),
         "class_names": [str(c) for c in class_names],
         "image_size": [int(s) for s in image_size],
         "smoke": course.smoke(),
@@ -124,11 +145,19 @@ def unusable_reason(
 ) -> str | None:
     """Why a saved model does not fit the notebook asking for it, or None when it does.
 
-    In full mode a model trained in smoke mode or on stand-ins is refused, as is one
-    whose class names differ or whose data (real or stand-in) differs from this run's.
+    A model saved by another version of the course is refused (metadata without a version
+    comes from before versions were recorded). In full mode a model trained in smoke mode or
+    on stand-ins is refused, as is one whose class names differ or whose data (real or
+    stand-in) differs from this run's.
     """
     if meta is None:
         return "its metadata file (.json) is missing or unreadable"
+    saved_by, now = meta.get("course_version"), course_version()
+    if saved_by != now:
+        if not isinstance(saved_by, str) or _version_key(saved_by) < _version_key(now):
+            by = f"version {saved_by}" if isinstance(saved_by, str) else "an older version"
+            return f"it was saved by {by} of the course, and this is version {now}: {_remedy(meta)}"
+        return f"it was saved by version {saved_by} of the course, newer than this one ({now}): {_remedy(meta)}"
     if class_names is not None and list(meta.get("class_names", [])) != [str(c) for c in class_names]:
         return "it was trained on other classes"
     if not course.smoke():

@@ -13,17 +13,22 @@ To change a function, edit its notebook cell and run --write. Where each comes f
   top_k: 07_inference.ipynb, cell cell-026
   compare_predictions: 07_inference.ipynb, cell cell-043
   tflite_predict: 07_inference.ipynb, cell cell-048
+  grad_cam: 08_look_inside.ipynb, cell cell-018
+  overlay: 08_look_inside.ipynb, cell cell-022
 """
 
 import math
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix, precision_recall_fscore_support
 
 from helpers import plots
+from helpers.heatmaps import split_at
 
 
 # ---- 02_convolution_from_scratch.ipynb, cell cell-029
@@ -217,3 +222,46 @@ def tflite_predict(interpreter, images):
     interpreter.set_tensor(input_detail["index"], images)
     interpreter.invoke()
     return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+# ---- 08_look_inside.ipynb, cell cell-018
+def grad_cam(model, images, layer_name, class_index=None):
+    """Grad-CAM heatmaps (batch, height, width), between 0 and 1, from the layer ``layer_name``.
+
+    ``model`` ends in class scores (logits); ``class_index`` is the class to explain, one per
+    image or one for all (default: the predicted class).
+    """
+    to_feature_maps, head = split_at(model, layer_name)
+    images = tf.convert_to_tensor(images, dtype=tf.float32)
+    feature_maps = to_feature_maps(images, training=False)
+    with tf.GradientTape() as tape:
+        tape.watch(feature_maps)  # not a weight: the tape must be told to follow it
+        scores = head(feature_maps, training=False)
+        if class_index is None:
+            class_index = tf.argmax(scores, axis=1)
+        class_index = tf.broadcast_to(tf.cast(class_index, tf.int32), tf.shape(scores)[:1])
+        # each image's score for its own class: batch_dims=1 pairs row i of scores with class_index[i]
+        class_scores = tf.gather(scores, class_index, axis=1, batch_dims=1)
+    gradients = tape.gradient(class_scores, feature_maps)  # (batch, h, w, channels)
+    channel_weights = tf.reduce_mean(gradients, axis=(1, 2))  # how much each channel matters
+    # "bhwc,bc->bhw": for each image b, the sum over channels c of map c times its weight
+    heatmaps = tf.nn.relu(tf.einsum("bhwc,bc->bhw", feature_maps, channel_weights))
+    heatmaps /= tf.reduce_max(heatmaps, axis=(1, 2), keepdims=True) + 1e-8
+    return heatmaps.numpy()
+
+
+# ---- 08_look_inside.ipynb, cell cell-022
+def overlay(image, heatmap, ax=None, alpha=0.45, title=None):
+    """Draw `image` (0-255 pixels) with `heatmap` stretched to its size and laid on top; returns the axes."""
+    heatmap = np.asarray(heatmap, dtype="float32")
+    if heatmap.ndim != 2:
+        raise ValueError(f"overlay takes one heatmap of shape (height, width); got shape {heatmap.shape}.")
+    stretched = tf.image.resize(heatmap[..., None], np.shape(image)[:2], method="bilinear").numpy()[..., 0]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3, 3))
+    ax.imshow(np.clip(image, 0, 255).astype("uint8"))
+    ax.imshow(stretched, cmap="inferno", alpha=alpha, vmin=0, vmax=1)  # the same colour scale for every map
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.axis("off")
+    return ax

@@ -1,4 +1,4 @@
-"""Chapter 08's Grad-CAM finds a planted cause, saliency and overlay (run from the chapter's own cells), and helpers.heatmaps' layer choice."""
+"""Chapter 08's Grad-CAM finds a planted cause (also behind a nested base and preprocess_input), saliency and overlay (run from the chapter's own cells), and helpers.heatmaps' layer choice."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from tools.testing import notebook_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "solutions" / "08_look_inside.ipynb"
-CHAPTER_08 = notebook_functions(NOTEBOOK, "grad_cam", "gradient_saliency", "overlay")  # the chapter's own code
+CHAPTER_08 = notebook_functions(
+    NOTEBOOK, "grad_cam", "split_at", "gradient_saliency", "overlay"
+)  # the chapter's own code
 SIDE = 6
 
 
@@ -70,6 +72,59 @@ def test_grad_cam_peak_falls_on_the_patch_that_decides_the_class(patch_model):
         row, col = np.unravel_index(np.argmax(full), full.shape)
         hits += top - 2 <= row < top + SIDE + 2 and left - 2 <= col < left + SIDE + 2
     assert hits >= 0.9 * len(maps), f"the heatmap peak fell on the patch in only {hits} of {len(maps)} images"
+
+
+@pytest.fixture(scope="module")
+def nested_model(tmp_path_factory):
+    """Chapter 05's and 09's shape in small: preprocess_input (a calculation, not a layer) -> a nested
+    base -> pooling -> dropout -> Dense, trained on the patch rule, saved and loaded, base frozen."""
+    keras.utils.set_random_seed(0)
+    base_inputs = keras.Input(shape=(None, None, 3))
+    x = layers.Conv2D(8, 3, padding="same", activation="relu")(base_inputs)
+    x = layers.MaxPooling2D()(x)
+    base = keras.Model(base_inputs, layers.Conv2D(16, 3, padding="same", activation="relu")(x), name="tiny_base")
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = base(keras.applications.mobilenet.preprocess_input(inputs), training=False)
+    x = layers.Dropout(0.2)(layers.GlobalMaxPooling2D()(x))
+    model = keras.Model(inputs, layers.Dense(2)(x), name="tiny_transfer")
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    x, y, _ = patch_images(1200, seed=1)
+    model.fit(x, y, epochs=6, batch_size=64, verbose=0)
+    base.trainable = False  # as after feature extraction: no weight of the base is followed by the tape
+    path = tmp_path_factory.mktemp("nested") / "tiny_transfer.keras"
+    model.save(path)
+    return keras.saving.load_model(path, compile=False)
+
+
+def test_grad_cam_explains_a_nested_base_behind_preprocess_input(nested_model):
+    x, y, corners = patch_images(200, seed=2)
+    assert np.mean(nested_model.predict(x, verbose=0).argmax(1) == y) > 0.95
+    layer = heatmaps.last_conv_layer(nested_model)
+    assert layer == "tiny_base"
+    positives, corners = x[y == 1][:40], corners[y == 1][:40]
+    maps = CHAPTER_08.grad_cam(nested_model, positives, layer, class_index=1)
+    assert maps.shape == (len(positives), 16, 16) and np.isclose(maps.max(), 1, atol=1e-3)
+    hits = 0
+    for heatmap, (top, left) in zip(maps, corners):
+        full = tf.image.resize(heatmap[..., None], (32, 32)).numpy()[..., 0]
+        row, col = np.unravel_index(np.argmax(full), full.shape)
+        hits += top - 2 <= row < top + SIDE + 2 and left - 2 <= col < left + SIDE + 2
+    assert hits >= 0.9 * len(maps), f"the heatmap peak fell on the patch in only {hits} of {len(maps)} images"
+
+
+def test_split_at_gives_two_parts_that_make_the_whole_model(nested_model, patch_model):
+    x, _, _ = patch_images(6, seed=5)
+    for model, layer, map_shape in [(nested_model, "tiny_base", (16, 16, 16)), (patch_model, "features", (16, 16, 16))]:
+        to_maps, head = heatmaps.split_at(model, layer)
+        maps = to_maps(x, training=False)
+        assert tuple(maps.shape[1:]) == map_shape
+        np.testing.assert_allclose(head(maps, training=False), model.predict(x, verbose=0), atol=1e-4)
+    with pytest.raises(ValueError, match="its layers are: .*tiny_base"):
+        heatmaps.split_at(nested_model, "conv2d")  # a layer inside the base is not one of the model's own
 
 
 def test_saliency_is_strongest_on_the_patch(patch_model):

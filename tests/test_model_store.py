@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+import helpers
 from helpers import course, model_store
 
 CLASSES = ["a", "b", "c"]
@@ -48,7 +49,7 @@ def test_save_then_find_returns_the_same_model(store, capsys):
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["class_names"] == CLASSES and meta["image_size"] == [4, 4]
     assert meta["smoke"] is True and meta["real_data"] is False and meta["history"] == {"loss": [2.0, 1.5]}
-    assert meta["keras"] == keras.__version__
+    assert meta["keras"] == keras.__version__ and meta["course_version"] == helpers.__version__
     assert not [p for p in store.iterdir() if p.name.startswith(".")], "no temporary files left behind"
 
     found = model_store.find("toy", class_names=CLASSES, real_data=False)
@@ -84,12 +85,44 @@ def test_full_mode_refuses_smoke_and_standin_models(store, monkeypatch, capsys):
     assert "metadata" in model_store.unusable_reason(None)
 
 
+@pytest.mark.parametrize(
+    ("saved_by", "expected"),
+    [
+        (None, "saved by an older version of the course, and this is version 0.4.2: rerun chapter 05"),
+        ("0.3.9", "saved by version 0.3.9 of the course, and this is version 0.4.2: rerun chapter 05"),
+        ("0.4.10", "saved by version 0.4.10 of the course, newer than this one (0.4.2): rerun chapter 05"),
+    ],
+)
+def test_a_model_saved_by_another_course_version_is_refused_in_one_line(store, monkeypatch, capsys, saved_by, expected):
+    monkeypatch.setattr(helpers, "__version__", "0.3.9" if saved_by == "0.3.9" else "0.4.10")
+    model_store.save(tiny_model(), "ch05_flowers", class_names=CLASSES, image_size=(4, 4), real_data=False)
+    if saved_by is None:  # saved before the course recorded its version
+        meta_path = store / "ch05_flowers.json"
+        meta = json.loads(meta_path.read_text())
+        del meta["course_version"]
+        meta_path.write_text(json.dumps(meta))
+    monkeypatch.setattr(helpers, "__version__", "0.4.2")
+    assert model_store.find("ch05_flowers", class_names=CLASSES) is None
+    out = capsys.readouterr().out
+    assert expected in out and out.count("\n") == 1 and "Traceback" not in out
+    if saved_by:  # the version that saved it again: used
+        monkeypatch.setattr(helpers, "__version__", saved_by)
+        assert model_store.find("ch05_flowers", class_names=CLASSES, verbose=False) is not None
+
+
+def test_the_remedy_names_the_chapter_only_when_the_name_says_it(store):
+    model_store.save(tiny_model(), "toy", class_names=CLASSES, image_size=(4, 4), real_data=False)
+    meta = dict(model_store.read_metadata(store / "toy.keras"), course_version="0.0.1")
+    assert model_store.unusable_reason(meta).endswith("save it again with this version")
+    assert model_store.unusable_reason(dict(meta, name="ch03_cifar10")).endswith("rerun chapter 03 to save it again")
+
+
 def test_broken_files_are_refused_without_traceback(store, capsys):
     store.mkdir(parents=True)
     (store / "toy.keras").write_bytes(b"not a zip file")
     assert model_store.find("toy") is None
     assert "metadata file (.json) is missing" in capsys.readouterr().out
-    meta = {"class_names": CLASSES, "smoke": True, "real_data": False}
+    meta = {"class_names": CLASSES, "smoke": True, "real_data": False, "course_version": model_store.course_version()}
     (store / "toy.json").write_text(json.dumps(meta))
     assert model_store.find("toy", class_names=CLASSES) is None
     out = capsys.readouterr().out
