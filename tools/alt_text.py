@@ -180,6 +180,9 @@ ALT: dict[str, dict[str, str]] = {
         "the true class, the prediction and how sure the model was.",
         "ch09-app-fns": "A sample photo as the model sees it, beside bars for its three most likely classes "
         "with their probabilities.",
+        "ch09-gradcam": "The test photos the model got wrong with the highest confidence, each with the "
+        "Grad-CAM heatmap of the predicted class laid over it and titled with the prediction, how sure the "
+        "model was and the true class.",
         "ch09-app": "The photo app: an upload button, a box for the path of a photo or a folder and a "
         "Predict button; each photo appears as the model sees it beside bars for its three most likely classes.",
     },
