@@ -103,6 +103,12 @@ def figures(results: dict[str, object], notebook_seconds: float, speed: dict[str
                 name = f"ch05.{key}.{kind}"
                 values[name] = round(100 * float(results[f"{key}_{kind}"]), 1)
                 units[name], formats[name] = "%", ".1f"
+    if "kept_method" in results:  # the model chapter 05 keeps (best on validation), which chapter 07 deploys
+        values["ch05.kept.method"], units["ch05.kept.method"] = str(results["kept_method"]), ""
+        for kind in ("val_accuracy", "test_accuracy"):
+            if f"kept_{kind}" in results:
+                values[f"ch05.kept.{kind}"] = round(100 * float(results[f"kept_{kind}"]), 1)
+                units[f"ch05.kept.{kind}"], formats[f"ch05.kept.{kind}"] = "%", ".1f"
     seconds = {
         "scratch": results.get("scratch_seconds"),
         "cached": (
