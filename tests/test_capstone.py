@@ -461,6 +461,37 @@ def test_training_and_the_app_see_the_same_pixels(tmp_path, monkeypatch):
     np.testing.assert_array_equal(trained_on.astype(np.float32), image)  # no rounding between the two
 
 
+def _jpeg_with_exif_tag(path: Path, count: int, offset: int) -> Path:
+    """A JPEG whose EXIF holds one text tag of `count` bytes stored at `offset`, wherever that points."""
+    import struct
+
+    ifd = struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, count, offset) + struct.pack("<I", 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exif = b"Exif\x00\x00II*\x00" + struct.pack("<I", 8) + ifd
+    Image.fromarray(np.full((120, 160, 3), 90, np.uint8)).save(path, exif=exif)
+    return path
+
+
+def test_a_damaged_exif_tag_is_read_without_pillows_warning(tmp_path):
+    """Some phone JPEGs carry an EXIF tag that claims more bytes than the file holds: Pillow skips it and
+    warns. The checks read such a photo quietly, and only that warning is silenced."""
+    import warnings
+
+    from PIL import ImageOps
+
+    path = _jpeg_with_exif_tag(tmp_path / "cats" / "IMG_0007.jpg", count=100_000, offset=26)
+    with pytest.warns(UserWarning, match="Tag data larger than file"):
+        ImageOps.exif_transpose(Image.open(path))  # what Pillow says on its own
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = capstone.read_photo(path, SIZE)
+    assert info["problem"] is None and info["pixels"].shape == (SIZE, SIZE, 3)
+
+    other = _jpeg_with_exif_tag(tmp_path / "cats" / "IMG_0008.jpg", count=20, offset=40)  # a short tag: another warning
+    with pytest.warns(UserWarning, match="Truncated File Read"):
+        assert capstone.read_photo(other, SIZE)["problem"] is None
+
+
 # ----------------------------------------------------------------- training budget and the model card
 def test_the_budget_is_counted_in_updates():
     assert capstone.epochs_for(160, 350) == 15  # 11 updates per epoch
