@@ -1,6 +1,7 @@
 """Chapter 09: the data checks on a folder with every problem (each reported, nothing changed),
 HEIC photos, folders that cannot be trained on (a clear stop), a zip with an extra folder, the
-near-duplicate split, the same pixels for training and the app, the budget in updates, the
+near-duplicate split (a slowly changing series included), the whole model against the head on
+stored features, the same pixels for training and the app, the budget in updates, the
 model card's counts and intervals, the upload reader for ipywidgets 7 and 8 and the Colab
 branch. The chapter's code lives in the notebook only: these tests run its own functions."""
 
@@ -34,11 +35,15 @@ TAUGHT = (
     "enough_photos",
     "FolderNotReady",
     "embed",
+    "cosine_similarities",
     "near_duplicate_groups",
+    "cross_class_twins",
+    "NEAR_DUPLICATE",
     "stratified_split",
     "load_photos",
     "epochs_for",
     "early_stopping",
+    "build_head",
     "build_classifier",
     "wilson_interval",
     "with_interval",
@@ -268,15 +273,61 @@ def test_a_cap_applies_only_when_set(tmp_path):
     assert list(again[again["use"]]["path"]) == list(capped[capped["use"]]["path"]), "seeded: the same photos"
 
 
-def test_near_duplicate_groups_link_chains_and_keep_distinct_photos_apart():
+def test_near_duplicate_groups_keep_a_burst_together_and_distinct_photos_apart():
     rng = np.random.default_rng(0)
     distinct = rng.normal(size=(6, 64))
     burst = distinct[0] + rng.normal(scale=0.01, size=(4, 64))  # four frames of one shot
-    groups = capstone.near_duplicate_groups(np.vstack([distinct, burst]), threshold=0.97)
+    labels = ["a"] * 10
+    groups = capstone.near_duplicate_groups(np.vstack([distinct, burst]), labels, threshold=0.93)
     assert len(set(groups[[0, 6, 7, 8, 9]])) == 1, "a burst is one group, with its original"
     assert len(set(groups[:6])) == 6, "different photos stay in groups of their own"
-    chain = np.array([[1.0, 0.0], [np.cos(0.2), np.sin(0.2)], [np.cos(0.4), np.sin(0.4)]])  # 0~1, 1~2, not 0~2
-    assert len(set(capstone.near_duplicate_groups(chain, threshold=np.cos(0.25)))) == 1
+
+
+def test_near_duplicates_of_two_classes_are_reported_not_grouped():
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(6, 64))
+    features[5] = features[1] + rng.normal(scale=0.01, size=64)  # the same shot, filed as "b"
+    labels = np.array(["a", "a", "a", "b", "b", "b"])
+    groups = capstone.near_duplicate_groups(features, labels)
+    assert len(set(groups)) == 6, "groups never span two classes"
+    assert capstone.cross_class_twins(features, labels) == [(1, 5)]
+    assert capstone.cross_class_twins(features, np.array(["a"] * 6)) == [], "same class: a burst, not a label problem"
+
+
+def _slow_series(n, size=16, seed=0):
+    """n photos that change a little from one to the next: from one random photo to another."""
+    rng = np.random.default_rng(seed)
+    start, end = rng.integers(0, 255, (2, size, size, 3)).astype(float)
+    return np.array([(1 - t) * start + t * end for t in np.linspace(0, 1, n)]).round().astype(np.uint8)
+
+
+def test_a_slowly_changing_series_does_not_swallow_its_class():
+    """Like shelf photos taken one step apart: each is a near-duplicate of the next, the ends are not alike.
+    Linking every such pair would make one group of the whole class and leave nothing to split."""
+    import keras
+
+    series = _slow_series(40)
+    others = np.random.default_rng(9).integers(0, 255, (40, 16, 16, 3)).astype(np.uint8)
+    base = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Reshape((1, 1, 16 * 16 * 3))])  # features = pixels
+    features = capstone.embed(base, lambda x: x / 127.5 - 1, np.concatenate([series, others]), batch_size=16)
+    labels = np.array(["shelf"] * 40 + ["other"] * 40)
+
+    similarity = capstone.cosine_similarities(features[:40])
+    assert np.diag(similarity, k=1).min() >= capstone.NEAR_DUPLICATE, "every photo is a near-duplicate of the next"
+    assert similarity[0, -1] < 0.5, "but the two ends are not alike"
+
+    groups = capstone.near_duplicate_groups(features, labels)
+    assert len(set(groups[:40])) >= 3, "average linkage breaks the chain into several groups"
+    assert np.bincount(groups[:40]).max() <= 20, "none of them holds more than half the class"
+    assert all(np.all(np.diff(np.flatnonzero(groups[:40] == g)) == 1) for g in set(groups[:40])), "of neighbours"
+    photos = pd.DataFrame({"path": [f"{c}/{i}" for c, i in zip(labels, range(80))], "label": labels, "use": True})
+    photos["group"] = groups
+    for seed in (0, 1, 42):
+        parts = capstone.stratified_split(photos, seed=seed)
+        for part in parts:
+            assert set(part["label"]) == {"shelf", "other"}, "every class has photos in every part"
+        for g in set(groups):
+            assert sum(part["group"].eq(g).any() for part in parts) == 1, "each group on one side"
 
 
 def test_embeddings_of_a_burst_group_it_together():
@@ -292,8 +343,36 @@ def test_embeddings_of_a_burst_group_it_together():
     base = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Reshape((1, 1, 16 * 16 * 3))])
     features = capstone.embed(base, lambda x: x / 127.5 - 1, pixels, batch_size=4)
     assert features.shape == (9, 768)
-    groups = capstone.near_duplicate_groups(features)
+    groups = capstone.near_duplicate_groups(features, ["a"] * 9)
     assert len(set(groups[[2, 6, 7, 8]])) == 1 and len(set(groups[:6])) == 6
+
+
+def test_the_whole_model_gives_the_heads_logits_on_stored_features():
+    """Train the head on embed()'s features, put it on the base: the same logits from the pixels."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    base = keras.Sequential(
+        [keras.Input((24, 24, 3)), keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.BatchNormalization()],
+        name="stand_in_base",
+    )
+
+    def preprocess(x):
+        return x / 127.5 - 1
+
+    pixels = np.random.default_rng(2).integers(0, 255, (20, 24, 24, 3)).astype(np.uint8)
+    labels = np.arange(20) % 3
+    features = capstone.embed(base, preprocess, pixels, batch_size=8)
+    head = capstone.build_head(features.shape[1], 3)
+    head.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    head.fit(features, labels, epochs=3, batch_size=8, verbose=0)
+    classifier = capstone.build_classifier(base, preprocess, head, 24)
+    assert classifier.input_shape == (None, 24, 24, 3) and classifier.output_shape == (None, 3)
+    assert not base.trainable and len(classifier.trainable_weights) == 2, "only the head's kernel and bias train"
+    np.testing.assert_allclose(
+        classifier.predict(pixels, verbose=0), head.predict(features, verbose=0), rtol=1e-4, atol=1e-4
+    )
+    assert np.abs(head.predict(features, verbose=0)).max() > 0.1, "a trained head, not all zeros"
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 42])
@@ -380,6 +459,37 @@ def test_training_and_the_app_see_the_same_pixels(tmp_path, monkeypatch):
     assert image.dtype == np.float32 and image.shape == (SIZE, SIZE, 3)
     np.testing.assert_array_equal(trained_on, image.astype(np.uint8))
     np.testing.assert_array_equal(trained_on.astype(np.float32), image)  # no rounding between the two
+
+
+def _jpeg_with_exif_tag(path: Path, count: int, offset: int) -> Path:
+    """A JPEG whose EXIF holds one text tag of `count` bytes stored at `offset`, wherever that points."""
+    import struct
+
+    ifd = struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, count, offset) + struct.pack("<I", 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exif = b"Exif\x00\x00II*\x00" + struct.pack("<I", 8) + ifd
+    Image.fromarray(np.full((120, 160, 3), 90, np.uint8)).save(path, exif=exif)
+    return path
+
+
+def test_a_damaged_exif_tag_is_read_without_pillows_warning(tmp_path):
+    """Some phone JPEGs carry an EXIF tag that claims more bytes than the file holds: Pillow skips it and
+    warns. The checks read such a photo quietly, and only that warning is silenced."""
+    import warnings
+
+    from PIL import ImageOps
+
+    path = _jpeg_with_exif_tag(tmp_path / "cats" / "IMG_0007.jpg", count=100_000, offset=26)
+    with pytest.warns(UserWarning, match="Tag data larger than file"):
+        ImageOps.exif_transpose(Image.open(path))  # what Pillow says on its own
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = capstone.read_photo(path, SIZE)
+    assert info["problem"] is None and info["pixels"].shape == (SIZE, SIZE, 3)
+
+    other = _jpeg_with_exif_tag(tmp_path / "cats" / "IMG_0008.jpg", count=20, offset=40)  # a short tag: another warning
+    with pytest.warns(UserWarning, match="Truncated File Read"):
+        assert capstone.read_photo(other, SIZE)["problem"] is None
 
 
 # ----------------------------------------------------------------- training budget and the model card
