@@ -172,8 +172,8 @@ ALT: dict[str, dict[str, str]] = {
         "ch09-classes": "Horizontal bar chart of the number of usable photos per class, with each count "
         "written at the end of its bar.",
         "ch09-grid": "A grid with one row per class, titled with the class name, of six sample photos each.",
-        "ch09-curves": "Two line charts of training and validation accuracy per epoch: feature extraction on "
-        "the left, fine-tuning on the right.",
+        "ch09-curves": "A line chart of training and validation accuracy per epoch of the head on stored features "
+        "(with FINE_TUNE on, a second one for fine-tuning).",
         "ch09-cm": "Two confusion matrices of the test photos: counts, and rows divided by their totals so "
         "that the diagonal is each class's recall.",
         "ch09-mistakes": "The test photos the model got wrong with the highest confidence, each titled with "
