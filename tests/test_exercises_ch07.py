@@ -151,10 +151,15 @@ def _small_within(model, images, path, atol=1e-4):
     return np.abs(model.predict(images, verbose=0) - tflite_out).max() <= atol
 
 
+def _share_same_top(model, images, path):
+    tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+    return np.mean(model.predict(images, verbose=0).argmax(axis=-1) == tflite_out.argmax(axis=-1))
+
+
 def _no_resize(model, images, paths):
     interpreter = inference.tflite_interpreter(paths["int8"])
     interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], images)  # a batch of 12 into a batch of 1
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], images)  # a batch of 48 into a batch of 1
     return paths["int8"]
 
 
@@ -172,12 +177,26 @@ def test_the_check_models_need_both_decisions(exported):
             assert Path(answer(model, images, tmp)).name == f"{expected}.tflite"
 
 
+def test_the_close_model_changes_few_images_and_not_the_first(exported):
+    """CHECK_IMAGES were chosen so that a look at the first image, or a "most images" rule, gets the second model wrong."""
+    clear, close, images = ch07.checker_models()
+    for model, changed in ((clear, []), (close, [17, 38])):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "int8.tflite"
+            path.write_bytes(EXPORTS[model.name]["int8"])
+            tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+        keras_top = model.predict(images, verbose=0).argmax(axis=-1)
+        assert np.nonzero(keras_top != tflite_out.argmax(axis=-1))[0].tolist() == changed
+
+
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
         (_copying(lambda m, i, p: p["int8"]), "changes the top class of"),
         (_copying(lambda m, i, p: p["float32"]), "so ship it"),
         (_copying(lambda m, i, p: p["int8"] if _small_within(m, i, p["int8"]) else p["float32"]), "not the largest difference"),
+        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i[:1], p["int8"]) else p["float32"]), "not the first few"),
+        (_copying(lambda m, i, p: p["int8"] if _share_same_top(m, i, p["int8"]) >= 0.95 else p["float32"]), "not 'most of them'"),
         (_copying(lambda m, i, p: p), "Return the path of the one file"),
         (_copying(lambda m, i, p: p["int8"].parent), "is a folder"),
         (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "does not exist"),

@@ -96,8 +96,8 @@ class SureOrUnsure(Question):
 
 
 def checker_models():
-    """Two small models with large outputs and their images: quantising the first changes no top class; in the
-    second, classes 0 and 1 are nearly tied on most images, so quantising swaps them on several."""
+    """Two small models with large outputs and their 48 images: quantising the first changes no top class; in the
+    second, classes 0 and 1 are nearly tied, and quantising swaps them on two images (the 18th and the 39th)."""
     import keras
 
     def normal(seed):  # seeded, so the check draws nothing from the global random generators
@@ -114,8 +114,19 @@ def checker_models():
             kernel[:, 1] = kernel[:, 0] + np.random.default_rng(6).normal(0, 0.003, len(kernel))
             bias[:2] += 30_000
             dense.set_weights([kernel, bias])
-    images = np.random.default_rng(5).uniform(0, 255, (12, 8, 8, 3)).astype("float32")
-    return models[0], models[1], images
+    candidates = np.random.default_rng(5).uniform(0, 255, (200, 8, 8, 3)).astype("float32")
+    return models[0], models[1], candidates[list(CHECK_IMAGES)]
+
+
+# Which of the 200 candidate images the check uses, chosen once with the converter: on the second model the
+# quantised file swaps the top class of only two of them, neither of them the first, and every top class here
+# (Keras and quantised, both models) leads the runner-up by more than 20, far from the quantisation noise. So
+# an answer that looks at the first image only, or accepts "most images" (same_top1 of 0.9 or 0.95), ships the
+# quantised file of the second model and is told so.
+CHECK_IMAGES = (
+    4, 6, 9, 11, 15, 19, 25, 29, 32, 41, 43, 46, 47, 48, 49, 51, 53, 40, 55, 67, 71, 72, 73, 76, 77, 78, 80,
+    84, 89, 93, 94, 101, 102, 104, 105, 112, 119, 120, 31, 123, 125, 127, 130, 131, 134, 135, 141, 142,
+)  # fmt: skip
 
 
 def _explain_export(exc: BaseException) -> str | None:
@@ -202,7 +213,8 @@ class ChooseTflite(Question):
             self.fail(
                 f"On the check's {which} model the quantised file changes the top class of {changed} of "
                 f"{len(images)} images, so ship the float32 file. Compare the top classes of the quantised file's "
-                "outputs with the Keras model's before you choose it."
+                "outputs with the Keras model's on every one of the images (not the first few), and ship it only "
+                "when none changed: same_top1 == 1.0, not 'most of them'."
             )
 
 
