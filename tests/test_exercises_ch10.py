@@ -47,6 +47,17 @@ def _chief_is_a_worker(hosts, this_host):
     return _config(hosts[:1], list(hosts), "chief" if position == 0 else "worker", position)
 
 
+def _changed(change):
+    """The right answer with one thing changed by `change(config, hosts, this_host)`."""
+
+    def answer(hosts, this_host):
+        config = tf_config(hosts, this_host)
+        change(config, hosts, this_host)
+        return config
+
+    return answer
+
+
 def _chief_typed_as_worker(hosts, this_host):
     position = hosts.index(this_host)
     return _config(hosts[:1], hosts[1:], "worker", max(position - 1, 0))
@@ -66,6 +77,11 @@ def _chief_typed_as_worker(hosts, this_host):
         (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", "1"), "a number, not text"),
         (lambda hosts, this_host: {"worker": list(hosts)}, 'return a dict with a "cluster" and a "task"'),
         (lambda hosts, this_host: "chief 0", "not JSON"),
+        (_changed(lambda c, h, me: c["cluster"].update(workers=c["cluster"].pop("worker"))), 'no "worker" key (singular'),
+        (_changed(lambda c, h, me: c["cluster"].update(ps=[])), 'its keys are "chief" and "worker"'),
+        (_changed(lambda c, h, me: c.pop("task")), 'the dict has no "task"'),
+        (_changed(lambda c, h, me: c["task"].update(address=me)), 'two keys, "type" and "index"'),
+        (_changed(lambda c, h, me: c["task"].update(index=h.index(me) - 1)), "The chief is chief 0"),
         (lambda hosts: tf_config(hosts, hosts[0]), "should take two arguments"),
     ],
 )  # fmt: skip

@@ -51,6 +51,15 @@ class WorkerConfig(Question):
             self.fail(f'"chief" is a list with one address, [{chief!r}], not the address itself.')
         if list(chief) != hosts[:1]:
             self.fail(f'The chief is the first address, so "chief" is [{hosts[0]!r}]; you gave {chief!r}.')
+        if workers is None:
+            self.fail(
+                f'{where}, the cluster has no "worker" key (singular, as TensorFlow spells it): '
+                f'"worker": {hosts[1:]}. Its keys are {sorted(cluster)}.'
+            )
+        if set(cluster) != {"chief", "worker"}:
+            self.fail(
+                f'This cluster has a chief and workers only: its keys are "chief" and "worker", not {sorted(cluster)}.'
+            )
         if not isinstance(workers, (list, tuple)) or hosts[0] in workers:
             self.fail(
                 f'"worker" lists the other machines, {hosts[1:]}, without the chief: the chief is not also a '
@@ -64,17 +73,28 @@ class WorkerConfig(Question):
         expected = {"type": "chief", "index": 0} if position == 0 else {"type": "worker", "index": position - 1}
         if task == expected:
             return
+        if not isinstance(got.get("task"), dict) or not got["task"]:
+            self.fail(
+                f'{where}, the dict has no "task": beside the cluster, say which machine this is, '
+                f"{{'type': ..., 'index': ...}}. You returned {got!r}."
+            )
+        if set(task) != {"type", "index"}:
+            self.fail(f'The task has two keys, "type" and "index", not {sorted(task)}: you gave {task!r}.')
         if position == 0 and task.get("type") == "worker":
             self.fail(f'{hosts[0]} is the chief: its task is {{"type": "chief", "index": 0}}, not {task!r}.')
         if task.get("type") != expected["type"]:
             self.fail(f"{where}, the task type is {expected['type']!r}; you gave {task!r}.")
+        if isinstance(task.get("index"), str):
+            self.fail(f'The index is a number, not text: "index": {expected["index"]}, not {task["index"]!r}.')
+        if position == 0 and task.get("index") != 0:
+            self.fail(
+                f"The chief is chief 0: an index counts within its own list. Its task is {expected}, not {task!r}."
+            )
         if task.get("index") == position:
             self.fail(
                 f"{where}, the index is {position - 1}, not {position}: an index counts within its own list, "
                 'and the chief is not in the "worker" list, so the second address is worker 0.'
             )
-        if isinstance(task.get("index"), str):
-            self.fail(f'The index is a number, not text: "index": {expected["index"]}, not {task["index"]!r}.')
         self.fail(
             f"{where}, the task should be {expected}; you gave {task!r}. Find this_host's place in hosts "
             "(hosts.index(this_host)) rather than typing a number."
