@@ -195,7 +195,8 @@ class WeightedRecallGain(Question):
         "per class: return the weighted head's minus the plain head's.",
     ]
     correct_message = (
-        "The rare class gains recall, the big ones give a little back: that is the trade class weights make."
+        "The rare classes gain recall and the big ones give some back: that is the trade class weights make. "
+        "A class with no training photos stays at 0 recall whatever its weight: only new photos of it help."
     )
 
     def _check(self, weighted_recall_gain):
