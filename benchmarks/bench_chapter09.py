@@ -44,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from helpers import course, models  # noqa: E402
 from tools.testing import ROOT, notebook_functions  # noqa: E402
@@ -232,27 +233,14 @@ def near_duplicates(base_size: int, usable, images, thresholds) -> dict:
     largest group when photos are joined through such pairs (single linkage, as a split that keeps groups
     on one side would join them)."""
     import numpy as np
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
+    from bench_near_duplicates import threshold_counts
 
     base = build_base(base_size)
     x = np.stack([images[p] for p in usable["path"]])
     preprocess = models.preprocess_for("MobileNet")
     f = np.concatenate([features(base, x[i : i + 512], preprocess) for i in range(0, len(x), 512)])
     f /= np.linalg.norm(f, axis=1, keepdims=True)
-    similarity = f @ f.T
-    np.fill_diagonal(similarity, -1)
-    found = {}
-    for threshold in thresholds:
-        linked = similarity >= threshold
-        _, group = connected_components(csr_matrix(linked), directed=False)
-        sizes = np.bincount(group)
-        found[f"{threshold:.2f}"] = {
-            "photos_with_a_near_duplicate": int(linked.any(axis=1).sum()),
-            "groups": int(np.sum(sizes > 1)),
-            "largest_group": int(sizes.max()),
-        }
-    return found
+    return threshold_counts(f, thresholds)
 
 
 def folder_runs(args, name, folder, sizes, rows, reported) -> None:
@@ -284,7 +272,6 @@ def folder_runs(args, name, folder, sizes, rows, reported) -> None:
 
 def record(rows: list[dict], reported: dict, args) -> None:
     """The sizing table into benchmarks/results.json (see benchmarks/report.py)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import report
 
     values, units, formats = {}, {}, {}

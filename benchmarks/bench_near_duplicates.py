@@ -171,18 +171,14 @@ def group_rates(rows: list[dict], vectors: np.ndarray, originals: set[str], thre
     }
 
 
-def folder_groups(folder: Path, weights: Path, thresholds) -> dict:
-    """What each threshold does on a whole real folder: photos with a near-duplicate, groups, the largest group."""
+def threshold_counts(vectors: np.ndarray, thresholds) -> dict:
+    """For each cosine threshold: photos with a near-duplicate, groups of linked photos, the largest group."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from helpers.images import list_images
-
-    paths = [p for label in sorted(folder.iterdir()) if label.is_dir() for p in list_images(label)]
-    vectors = embed(paths, weights)
     similarity = vectors @ vectors.T
     np.fill_diagonal(similarity, -1)
-    found = {"photos": len(paths)}
+    found = {}
     for threshold in thresholds:
         linked = similarity >= threshold
         _, group = connected_components(csr_matrix(linked), directed=False)
@@ -193,6 +189,14 @@ def folder_groups(folder: Path, weights: Path, thresholds) -> dict:
             "largest_group": int(sizes.max()),
         }
     return found
+
+
+def folder_groups(folder: Path, weights: Path, thresholds) -> dict:
+    """What each threshold does on a whole real folder: photos with a near-duplicate, groups, the largest group."""
+    from helpers.images import list_images
+
+    paths = [p for label in sorted(folder.iterdir()) if label.is_dir() for p in list_images(label)]
+    return {"photos": len(paths), **threshold_counts(embed(paths, weights), thresholds)}
 
 
 def main(argv: list[str] | None = None) -> int:

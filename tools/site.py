@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 
@@ -121,10 +122,8 @@ def execute(chapters: list[str], dest: Path, env: dict[str, str] | None = None, 
             "COURSE_MODELS_DIR": str(dest / "models"),
         }
     env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", **env}  # figures as outputs (the suite sets agg)
-    saved = {key: os.environ.get(key) for key in env}
     written = []
-    try:
-        os.environ.update(env)
+    with mock.patch.dict(os.environ, env):  # the environment is restored afterwards, whatever happens
         for chapter in chapters:
             (source,) = sorted(SOLUTIONS.glob(f"{chapter}_*.ipynb")) or [None]
             if source is None:
@@ -135,12 +134,6 @@ def execute(chapters: list[str], dest: Path, env: dict[str, str] | None = None, 
             ).execute()
             nbformat.write(nb, dest / source.name)
             written.append(dest / source.name)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return written
 
 
