@@ -35,6 +35,27 @@ def patch_images(n: int, seed: int):
     return images, labels, corners
 
 
+def train_on_patches(model):
+    """Fit a model to the patch rule of patch_images (a patch in the image decides class 1)."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    x, y, _ = patch_images(1200, seed=1)
+    model.fit(x, y, epochs=6, batch_size=64, verbose=0)
+
+
+def assert_peaks_on_patches(maps, corners):
+    """The peak of each heatmap, resized back to 32x32, falls on its image's patch in at least 90% of images."""
+    hits = 0
+    for heatmap, (top, left) in zip(maps, corners):
+        full = tf.image.resize(heatmap[..., None], (32, 32)).numpy()[..., 0]
+        row, col = np.unravel_index(np.argmax(full), full.shape)
+        hits += top - 2 <= row < top + SIDE + 2 and left - 2 <= col < left + SIDE + 2
+    assert hits >= 0.9 * len(maps), f"the heatmap peak fell on the patch in only {hits} of {len(maps)} images"
+
+
 @pytest.fixture(scope="module")
 def patch_model():
     keras.utils.set_random_seed(0)
@@ -49,13 +70,7 @@ def patch_model():
             layers.Dense(2),
         ]
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(3e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    x, y, _ = patch_images(1200, seed=1)
-    model.fit(x, y, epochs=6, batch_size=64, verbose=0)
+    train_on_patches(model)
     return model
 
 
@@ -66,12 +81,7 @@ def test_grad_cam_peak_falls_on_the_patch_that_decides_the_class(patch_model):
     maps = CHAPTER_08.grad_cam(patch_model, positives, "features", class_index=1)
     assert maps.shape == (len(positives), 16, 16)
     assert maps.min() >= 0 and np.isclose(maps.max(), 1, atol=1e-3)
-    hits = 0
-    for heatmap, (top, left) in zip(maps, corners):
-        full = tf.image.resize(heatmap[..., None], (32, 32)).numpy()[..., 0]  # back to the image's size
-        row, col = np.unravel_index(np.argmax(full), full.shape)
-        hits += top - 2 <= row < top + SIDE + 2 and left - 2 <= col < left + SIDE + 2
-    assert hits >= 0.9 * len(maps), f"the heatmap peak fell on the patch in only {hits} of {len(maps)} images"
+    assert_peaks_on_patches(maps, corners)
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +97,7 @@ def nested_model(tmp_path_factory):
     x = base(keras.applications.mobilenet.preprocess_input(inputs), training=False)
     x = layers.Dropout(0.2)(layers.GlobalMaxPooling2D()(x))
     model = keras.Model(inputs, layers.Dense(2)(x), name="tiny_transfer")
-    model.compile(
-        optimizer=keras.optimizers.Adam(3e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    x, y, _ = patch_images(1200, seed=1)
-    model.fit(x, y, epochs=6, batch_size=64, verbose=0)
+    train_on_patches(model)
     base.trainable = False  # as after feature extraction: no weight of the base is followed by the tape
     path = tmp_path_factory.mktemp("nested") / "tiny_transfer.keras"
     model.save(path)
@@ -108,12 +112,7 @@ def test_grad_cam_explains_a_nested_base_behind_preprocess_input(nested_model):
     positives, corners = x[y == 1][:40], corners[y == 1][:40]
     maps = CHAPTER_08.grad_cam(nested_model, positives, layer, class_index=1)
     assert maps.shape == (len(positives), 16, 16) and np.isclose(maps.max(), 1, atol=1e-3)
-    hits = 0
-    for heatmap, (top, left) in zip(maps, corners):
-        full = tf.image.resize(heatmap[..., None], (32, 32)).numpy()[..., 0]
-        row, col = np.unravel_index(np.argmax(full), full.shape)
-        hits += top - 2 <= row < top + SIDE + 2 and left - 2 <= col < left + SIDE + 2
-    assert hits >= 0.9 * len(maps), f"the heatmap peak fell on the patch in only {hits} of {len(maps)} images"
+    assert_peaks_on_patches(maps, corners)
 
 
 def test_split_at_gives_two_parts_that_make_the_whole_model(nested_model, patch_model):
