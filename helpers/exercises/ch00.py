@@ -12,14 +12,6 @@ WHITE_PIXEL = (2, 10, 20, 0)  # the third image, row 10, column 20
 
 class GrayscaleBatch(Question):
     chapter, number = "ch00", 1
-    title = "A batch of six black 28x28 grayscale images with one white pixel in the third"
-    hints = [
-        "Keras orders the axes (batch, height, width, channels); count the channels of a grayscale image.",
-        "np.zeros(shape, dtype='float32') makes the black batch; you set one pixel with batch[i, row, column, 0] = 1.0.",
-        "Python counts from 0, so the third image is batch[2].",
-        "batch = np.zeros((6, 28, 28, 1), dtype='float32'); batch[2, 10, 20, 0] = 1.0",
-    ]
-    correct_message = "Right: six images, 28x28 pixels, one channel; only the pixel at [2, 10, 20, 0] is white."
 
     def _check(self, batch):
         if isinstance(batch, (list, tuple)) and np.ndim(batch) == 4:

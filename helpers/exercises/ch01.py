@@ -44,14 +44,6 @@ def model_ready(question: Question, images: np.ndarray, shape: tuple, name: str)
 # ---------------------------------------------------------------------------- q1
 class ModelReady(Question):
     chapter, number = "ch01", 1
-    title = "Fashion-MNIST ready for a convolutional network: float32, (n, 28, 28, 1), values in [0, 1]"
-    hints = [
-        "Look at fashion_x_train first: its shape, dtype and largest value tell you the three things to change.",
-        "A convolutional layer wants a channel axis, even of length 1: the array indexed with [..., np.newaxis] has one.",
-        "Dividing uint8 by 255.0 gives float64 (8 bytes per value): convert with .astype('float32') first.",
-        "fashion_ready = fashion_x_train[..., np.newaxis].astype('float32') / 255.0",
-    ]
-    correct_message = "Right: one channel axis, float32 (4 bytes per value, not 8) and pixels from 0 to 1."
 
     def _check(self, ready: Any, raw: Any = None) -> None:
         if raw is None:
@@ -81,16 +73,6 @@ class ModelReady(Question):
 # ---------------------------------------------------------------------------- q2
 class BalancedSubset(Question):
     chapter, number = "ch01", 2
-    title = "balanced_subset(labels, per_class): the indices of per_class images of every class"
-    hints = [
-        "Work class by class: which positions of labels hold class c? (np.unique(labels) lists the classes.)",
-        "np.flatnonzero(labels.ravel() == c) gives those positions; keep the first per_class of them.",
-        "Before you take them, compare how many there are with per_class, and raise ValueError(f'class {c} ...').",
-        "Collect the kept positions of every class in a list and join them with np.concatenate, then np.sort.",
-    ]
-    correct_message = (
-        "Right: exactly per_class images of each class, no repeats, and a clear error when a class is short."
-    )
 
     def _check(self, answer: Any) -> None:
         rng = np.random.default_rng(4)
@@ -136,18 +118,6 @@ class BalancedSubset(Question):
 # ---------------------------------------------------------------------------- q3
 class LoadFolder128(Question):
     chapter, number = "ch01", 3
-    title = "A class-folder loader at 128x128 that crops instead of squashing, normalised to [0, 1]"
-    hints = [
-        "Start from the loop of `load_image_folder` above: the same walk over the class folders skips hidden "
-        "entries and non-image files, and its try/except reports bad files.",
-        "The largest centred square of an image of size (w, h) has side s = min(w, h) and starts at "
-        "left = (w - s) // 2, top = (h - s) // 2: image.crop((left, top, left + s, top + s)).",
-        "Resize the square with .resize((128, 128)), stack the arrays, then .astype('float32') / 255.0.",
-        "Return three things: images (n, 128, 128, 3) float32 in [0, 1], integer labels, and the class names.",
-    ]
-    correct_message = (
-        "Right: your loader crops instead of squashing, skips hidden and broken files, and returns model-ready arrays."
-    )
 
     def _check(self, answer: Any) -> None:
         with tempfile.TemporaryDirectory() as tmp:

@@ -9,15 +9,6 @@ from helpers.exercises.question import Question, ShapeQuestion, as_array, first_
 
 class ShapeAfterConvPool(ShapeQuestion):
     chapter, number = "ch02", 1
-    title = "Output shape of Conv2D(64, 3, padding='same') + MaxPooling2D(2) on a 224x224x3 image"
-    hints = [
-        "Work one layer at a time. With padding='same' and stride 1, a convolution keeps height and width.",
-        "The number of channels after Conv2D is its number of filters, whatever the input had.",
-        "MaxPooling2D(2) halves height and width (stride = pool size) and keeps the channels.",
-    ]
-    correct_message = (
-        "(112, 112, 64): 'same' keeps 224x224, the 64 filters give 64 channels, and 2x2 pooling halves 224 to 112."
-    )
     expected = (112, 112, 64)
     allow_none = True
     mistakes = {
@@ -48,14 +39,6 @@ class ShapeAfterConvPool(ShapeQuestion):
 
 class SmallCNN(Question):
     chapter, number = "ch02", 2
-    title = "A CNN for 28x28 grayscale images and 10 classes with at most 10,000 parameters"
-    hints = [
-        "Print model.summary(): which layer holds most of the parameters?",
-        "A Dense layer after Flatten has (height x width x channels + 1) x units weights: shrink what it sees.",
-        "GlobalAveragePooling2D() keeps one number per channel, whatever the height and width.",
-        "Input (28, 28, 1); Conv2D(16, 3, relu) + MaxPooling2D(2); Conv2D(32, 3, relu) + MaxPooling2D(2); "
-        "GlobalAveragePooling2D(); Dense(10, softmax): 5,130 parameters.",
-    ]
     BUDGET = 10_000
 
     def _check(self, answer):
@@ -118,13 +101,6 @@ def reference_max_pool(feature_map, size):
 
 class MaxPool(Question):
     chapter, number = "ch02", 3
-    title = "max_pool(feature_map, size) in NumPy, as MaxPooling2D(size) computes it"
-    hints = [
-        "The output has H // size rows and W // size columns: the windows do not overlap, and what is left over is dropped.",
-        "Output position (i, j) covers rows i*size to (i+1)*size and the same for columns.",
-        "output[i, j] = feature_map[i*size:(i+1)*size, j*size:(j+1)*size].max(), in two loops over i and j.",
-    ]
-    correct_message = "Your max_pool matches MaxPooling2D on every test map, odd sizes and 3x3 windows included."
     CASES = ((4, 4, 2), (5, 7, 2), (6, 9, 3), (3, 3, 3), (7, 4, 3))
 
     def _check(self, answer):

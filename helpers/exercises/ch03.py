@@ -56,13 +56,6 @@ def _logits_match_the_loss(question: Question, model: Any) -> None:
 
 class FitLine(Question):
     chapter, number = "ch03", 1
-    title = "Fit a line with gradient descent"
-    hints = [
-        "Start from w, b, losses = 0.0, 0.0, [] and loop `steps` times; x and y are NumPy arrays.",
-        "Each step: error = w * x + b - y; record np.mean(error ** 2); then move both weights against their "
-        "gradients, times learning_rate.",
-        "w, b = w - learning_rate * np.mean(2 * error * x), b - learning_rate * np.mean(2 * error)",
-    ]
 
     def _check(self, answer: Any):
         rng = np.random.default_rng(3)
@@ -116,14 +109,7 @@ class FitLine(Question):
 
 class FashionCnn(Question):
     chapter, number = "ch03", 2
-    title = "The first CNN on Fashion-MNIST"
     answer_names = ("fashion_cnn", "fashion_history", "fashion_accuracy")
-    hints = [
-        "keras.Input(shape=(28, 28, 1)) comes first; feed the images as fashion_x[:n_fashion, ..., None].",
-        "fit(..., batch_size=64, epochs=course.epochs(2)), then `_, fashion_accuracy = fashion_cnn.evaluate(...)`.",
-        "The first CNN with keras.Input(shape=(28, 28, 1)), compiled the same way; fit on fashion_x[:n_fashion, ..., "
-        "None], fashion_y[:n_fashion]; evaluate on fashion_x_test[..., None], fashion_y_test.",
-    ]
 
     def _check(self, model: Any, history: Any, accuracy: Any, *, images: Any = None, labels: Any = None):
         model = require_model(self, model, "fashion_cnn")
@@ -166,15 +152,7 @@ class FashionCnn(Question):
 
 class ImprovedModel(Question):
     chapter, number = "ch03", 3
-    title = "Batch normalisation, global pooling and a schedule on the first CNN"
     answer_names = ("improved_model", "improved_history")
-    hints = [
-        "Conv2D(filters, 3, padding='same', use_bias=False), BatchNormalization(momentum=0.9), ReLU(); after the "
-        "last block GlobalAveragePooling2D() and Dropout(0.3), then Dense(10).",
-        "decay_steps is the number of training steps: epochs x batches per epoch, course.epochs(3) * -(-n_small // 32).",
-        "Adam(keras.optimizers.schedules.CosineDecay(2e-3, decay_steps)); fit on make_dataset(x_train[:n_small], "
-        "y_train[:n_small], 32, shuffle=True), validation_data=val_ds, epochs=course.epochs(3).",
-    ]
 
     def _check(self, model: Any, history: Any):
         model = require_model(self, model, "improved_model")
@@ -230,13 +208,6 @@ class ImprovedModel(Question):
 
 class GradientStep(Question):
     chapter, number = "ch03", 4
-    title = "A training step with gradient clipping"
-    hints = [
-        "Start from the chapter's `train_step`: a GradientTape around logits = model(images, training=True) and "
-        "loss = loss_fn(labels, logits), then gradients = tape.gradient(loss, model.trainable_variables).",
-        "Before applying them, clip all together: gradients, norm = tf.clip_by_global_norm(gradients, max_norm).",
-        "optimizer.apply_gradients(zip(gradients, model.trainable_variables)), then return loss.",
-    ]
     max_norm = 0.05  # small enough that the check's batch is always clipped
 
     def _check(self, answer: Any):

@@ -30,15 +30,6 @@ def _random_layers(model: Any) -> list:
 
 class FashionAugmentation(Question):
     chapter, number = "ch04", 1
-    title = "An augmentation pipeline that keeps Fashion-MNIST's labels true"
-    hints = [
-        "Picture a trouser, a shirt and an ankle boot: which of the five transformations would give a photo "
-        "that never occurs in Fashion-MNIST, where every item is upright and centred?",
-        "A mirrored shirt is still a shirt; an upside-down boot is not a photo you will ever classify.",
-        "Keep the settings mild: a rotation of a few degrees, shifts and zooms of a few pixels.",
-        "keras.Sequential([layers.RandomFlip('horizontal'), layers.RandomRotation(0.03), "
-        "layers.RandomTranslation(0.1, 0.1)])",
-    ]
 
     def _check(self, pipeline: Any) -> str:
         import keras
@@ -106,13 +97,7 @@ def _schedule_lasted(question: Question, key: str, model: Any) -> None:
 
 class FashionGaps(Question):
     chapter, number = "ch04", 2
-    title = "The overfitting gap with and without your augmentation, measured"
     answer_names = ("fashion_histories", "fashion_gaps")
-    hints = [
-        "Loop over [('without', None), ('with', fashion_augmentation)], building a fresh model each time.",
-        "The gap is the training accuracy minus the validation accuracy at the last epoch.",
-        "history.history['accuracy'][-1] - history.history['val_accuracy'][-1], for each of the two runs.",
-    ]
 
     def _check(self, histories: Any, gaps: Any) -> str:
         if not isinstance(histories, dict) or set(histories) != {"without", "with"}:

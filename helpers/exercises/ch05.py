@@ -49,17 +49,6 @@ def batches() -> dict[str, np.ndarray]:
 
 class PixelRange(Question):
     chapter, number = "ch05", 1
-    title = "Which preparation reached the model?"
-    hints = [
-        "The four preparations differ in their smallest and largest values: print batch.min() and batch.max() "
-        "for the four batches in the cell and compare with the chapter's table.",
-        "Only two need negative values, and only one of those goes far below -1.",
-        "if min < -1.5: 'mean subtracted'; elif min < 0: '-1 to 1'; elif max > 1.5: '0-255'; else '0-1'.",
-    ]
-    correct_message = (
-        "Two numbers per batch tell the four preparations apart. When accuracy is mysteriously low, print the "
-        "smallest and largest value of what reaches the base before you change anything else."
-    )
 
     def _check(self, pixel_range):
         for name, batch in batches().items():

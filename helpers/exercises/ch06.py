@@ -45,14 +45,6 @@ def reference_top_k(y_true, probabilities, k):
 
 class TopKAccuracy(Question):
     chapter, number = "ch06", 1
-    title = "Top-k accuracy: is the true class among the k most probable?"
-    hints = [
-        "np.argsort(probabilities, axis=1) orders each row's classes from least to most probable.",
-        "The k most probable are the last k of each row, or the first k of np.argsort(-probabilities, axis=1).",
-        "hit = (best_k == y_true[:, None]).any(axis=1) says, for each image, whether its class is among them; "
-        "return float(hit.mean()).",
-    ]
-    correct_message = "Top-1 is the accuracy you know; the gap to top-2 counts the near misses."
 
     def _check(self, top_k_accuracy):
         y_true, probabilities, _ = _sample()
@@ -90,15 +82,6 @@ class TopKAccuracy(Question):
 
 class ConfusedPairs(Question):
     chapter, number = "ch06", 2
-    title = "The most confused pairs, counted in both directions"
-    hints = [
-        "Start from counts = confusion_matrix(y_true, y_pred, labels=range(len(class_names))).",
-        "Mistakes between a and b in both directions: counts + counts.T. Keep one triangle (np.triu(..., k=1)) so "
-        "each pair appears once and the diagonal (right answers) is gone.",
-        "np.argsort(pairs, axis=None)[::-1] gives flat indices, largest first; np.unravel_index turns them back "
-        "into (row, column). Skip pairs with a count of 0.",
-    ]
-    correct_message = "Those are the pairs your model cannot tell apart, whichever way round."
 
     def _check(self, confused_pairs):
         y_true, _, y_pred = _sample()
@@ -180,15 +163,6 @@ class ConfusedPairs(Question):
 
 class Dashboard(Question):
     chapter, number = "ch06", 3
-    title = "An evaluation dashboard in one figure"
-    hints = [
-        "fig, axes = plt.subplots(2, 2, figsize=(13, 11)) gives four panels; pass each one as ax=.",
-        "plot_history(history, metrics=['accuracy'], axes=[ax]), plot_confusion_matrix(..., normalize='true', ax=ax) "
-        "and plot_roc_curves(..., ax=ax) draw into the panel you give them.",
-        "The F1 bars: per_class_table(y_true, y_pred, class_names)['f1-score'].plot.barh(ax=ax).",
-        "Return the figure (fig), and do not call plt.show() inside the function.",
-    ]
-    correct_message = "One picture that tells the whole story of a model. Reuse it for every model you train."
 
     def _check(self, dashboard):
         import matplotlib.pyplot as plt

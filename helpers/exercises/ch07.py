@@ -42,13 +42,6 @@ def _explain(exc: BaseException) -> str | None:
 
 class SureOrUnsure(Question):
     chapter, number = "ch07", 1
-    title = "Answer only when sure: a class name or 'unsure' for every photo in a folder"
-    hints = [
-        "helpers.images.list_images(folder) lists the image files; predict(path) raises ValueError for a broken one.",
-        "predictions[0] is the most likely class: compare its 'confidence' with the threshold.",
-        "answers[path.name] = best['class'] if best['confidence'] >= threshold else 'unsure'.",
-    ]
-    correct_message = "Your app now says 'unsure' instead of naming the least bad of its classes."
 
     def _check(self, sure_answers):
         with tempfile.TemporaryDirectory() as tmp:
@@ -141,15 +134,6 @@ def _explain_export(exc: BaseException) -> str | None:
 
 class ChooseTflite(Question):
     chapter, number = "ch07", 2
-    title = "Ship the quantised file only when it keeps every top class"
-    hints = [
-        "Export once with model.export(folder / 'saved_model'); export_tflite from this chapter writes the "
-        "float32 file, and with optimize=True the quantised one.",
-        "Run the quantised file with tflite_predict and compare with model.predict(images, verbose=0): "
-        "compare_predictions(...)['same_top1'] is 1.0 when no top class changed.",
-        "return small_path if compare_predictions(keras_out, small_out)['same_top1'] == 1.0 else float_path",
-    ]
-    correct_message = "Your release step ships the small file when it is safe and the exact one when it is not."
 
     def _check(self, choose_tflite):
         if isinstance(choose_tflite, (str, Path)):

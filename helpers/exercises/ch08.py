@@ -83,13 +83,6 @@ def _why_wrong(model, name: str) -> str | None:
 
 class PickLayer(Question):
     chapter, number = "ch08", 1
-    title = "The layer Grad-CAM explains"
-    hints = [
-        "Walk model.layers from the end: reversed(model.layers).",
-        "A layer still has a map when len(layer.output.shape) == 4: (batch, height, width, channels).",
-        "Skip keras.layers.MaxPooling2D, AveragePooling2D and Dropout; return layer.name of the first one left.",
-    ]
-    correct_message = "That is the deepest map of features: detailed enough to say where, deep enough to say what."
 
     def _check(self, pick_layer):
         for model, right in _test_models():
@@ -185,19 +178,6 @@ def _explain_q2(exc):
 
 class WeightedRecallGain(Question):
     chapter, number = "ch08", 2
-    title = "Retrain with class weights and compare the recall of every class"
-    hints = [
-        "Count each class with np.bincount(y, minlength=num_classes). A class with 0 training photos gets no weight "
-        "(its weight would divide by zero): build the dict only for the classes that occur.",
-        "Train twice with the same train_head: plain = train_head(x, y) and "
-        "weighted = train_head(x, y, class_weight=weights); predict x_test with each and take argmax(axis=1).",
-        "recall_score(y_test, predicted, labels=range(num_classes), average=None, zero_division=0) gives one recall "
-        "per class: return the weighted head's minus the plain head's.",
-    ]
-    correct_message = (
-        "The rare classes gain recall and the big ones give some back: that is the trade class weights make. "
-        "A class with no training photos stays at 0 recall whatever its weight: only new photos of it help."
-    )
 
     def _check(self, weighted_recall_gain):
         x, y, x_test, y_test = imbalanced_case()
@@ -286,17 +266,6 @@ class CornerModel:
 
 class OcclusionTest(Question):
     chapter, number = "ch08", 3
-    title = "Test where a heatmap points by greying it out"
-    hints = [
-        "n = round(fraction * heatmap.size) pixels. np.argsort(heatmap, axis=None) ranks the pixels from cold to "
-        "hot: the last n are the hot ones, the first n the cold ones.",
-        "Grey out a copy: occluded.reshape(-1, 3)[chosen] = 127.5 (a reshape of a copied array shares its pixels). "
-        "Predict the original and the occluded image in one batch and turn the logits into probabilities (softmax).",
-        "drop = probabilities[0, class_index] - probabilities[1, class_index]; return {'hot': ..., 'cold': ...}.",
-    ]
-    correct_message = (
-        "If greying out the hot region costs much more than the cold one, the heatmap pointed at what the model used."
-    )
 
     def _check(self, occlusion_test):
         model = CornerModel()

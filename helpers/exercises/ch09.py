@@ -43,16 +43,6 @@ def cases():
 
 class PickThreshold(Question):
     chapter, number = "ch09", 1
-    title = "The lowest confidence threshold that keeps the app's answers right often enough"
-    hints = [
-        "confidence = probabilities.max(axis=1) and right = probabilities.argmax(axis=1) == y_true; the "
-        "candidate thresholds are the confidences themselves, smallest first (np.sort(np.unique(confidence))).",
-        "For a threshold t the app answers the photos with confidence >= t: their accuracy is right[answered].mean() "
-        "and the share it answers (the coverage) is answered.mean().",
-        "Return (float(t), float(answered.mean())) for the first t whose accuracy reaches the target, "
-        "and (None, 0.0) after the loop if none does.",
-    ]
-    correct_message = "The app now answers as often as it can while staying as right as you asked."
 
     def _check(self, pick_threshold):
         for probabilities, labels, target in cases():

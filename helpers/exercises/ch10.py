@@ -14,16 +14,6 @@ OTHER_HOSTS = ["10.0.0.7:12345", "10.0.0.9:12345"]
 
 class WorkerConfig(Question):
     chapter, number = "ch10", 1
-    title = "The TF_CONFIG of one machine, in a cluster with a chief"
-    hints = [
-        "Every machine gets the same 'cluster'; only the 'task' differs. The cluster has two lists now: "
-        "'chief' (one address) and 'worker' (the others).",
-        "An index counts within its own list: the chief is chief 0, the second address is worker 0, the third worker 1.",
-        'position = hosts.index(this_host); task = {"type": "chief", "index": 0} if position == 0 else '
-        '{"type": "worker", "index": position - 1}; '
-        'return {"cluster": {"chief": [hosts[0]], "worker": list(hosts[1:])}, "task": task}',
-    ]
-    correct_message = "Set it with os.environ['TF_CONFIG'] = json.dumps(...) on that machine, before TensorFlow starts."
 
     def _check(self, tf_config):
         cases = [(HOSTS, 2), (HOSTS, 0), (HOSTS, 1), (OTHER_HOSTS, 1)]  # worker, chief, worker, another cluster
@@ -103,12 +93,6 @@ class WorkerConfig(Question):
 
 class WorkerShard(Question):
     chapter, number = "ch10", 2
-    title = "Which examples ds.shard(num_workers, index) gives a worker"
-    hints = [
-        "Run tf.data.Dataset.range(10).shard(3, 1) and list it: what do you see?",
-        "shard keeps every num_workers-th element, starting at element index.",
-        "return list(range(index, n, num_workers))",
-    ]
 
     mistakes = {
         (3, 4, 5): "shard does not cut the data into blocks: it deals it out like cards, every 3rd element.",
@@ -135,12 +119,6 @@ class WorkerShard(Question):
 
 class ReplicaLoss(Question):
     chapter, number = "ch10", 3
-    title = "One replica's share of the loss"
-    hints = [
-        "The gradients of all replicas are added up. What must each replica divide by so that the sum is a mean?",
-        "Divide the sum of this replica's losses by the GLOBAL batch size, not by its own batch size.",
-        "return np.sum(per_example_losses) / global_batch_size",
-    ]
 
     def _check(self, replica_loss):
         for replicas, per_replica in ((4, 32), (3, 20)):  # two set-ups: nothing may be typed in by hand

@@ -8,7 +8,8 @@ attempted" nudge (:func:`not_attempted`); several parts are separate arguments i
 wrong signature or any exception into a message; checks draw random numbers only from their own
 seeded generators; in strict mode (``COURSE_STRICT_CHECKS=1``) a wrong answer raises
 :class:`CheckFailed`. Reference solutions come from ``helpers/exercises/answers/chNN.json``
-(written by ``python tools/notebooks.py --write``).
+(written by ``python tools/notebooks.py --write``); each exercise's title, hints and message
+when right are data in ``texts/chNN.json``.
 """
 
 from __future__ import annotations
@@ -95,6 +96,15 @@ class Question:
     hints: ClassVar[list[str]] = []
     correct_message: ClassVar[str] = "Well done."
     answer_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """An exercise's words (title, hints, message when right) come from ``texts/chNN.json``."""
+        super().__init_subclass__(**kwargs)
+        if cls.chapter and cls.number:
+            words = load_json("texts", cls.chapter).get(f"q{cls.number}", {})
+            cls.title = words.get("title", cls.title)
+            cls.hints = words.get("hints", cls.hints)
+            cls.correct_message = words.get("correct", cls.correct_message)
 
     @property
     def key(self) -> str:
@@ -335,7 +345,12 @@ def walk_layers(model: Any) -> list:
     return found
 
 
+def load_json(folder: str, chapter: str) -> dict:
+    """``folder/chapter.json`` next to this module (``answers``, ``texts``), or {} if there is none."""
+    path = resources.files("helpers.exercises") / folder / f"{chapter}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def load_answers(chapter: str) -> dict[str, str]:
     """Reference answers of one chapter, keyed ``'chNN.qK'``."""
-    path = resources.files("helpers.exercises") / "answers" / f"{chapter}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return load_json("answers", chapter)
