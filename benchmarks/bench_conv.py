@@ -174,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
             values,
             script="benchmarks/bench_conv.py",
             how=how,
-            machine_load=report.machine_load_note(),
             units={
                 "conv.ratio_median_low": "×",
                 "conv.ratio_median_high": "×",

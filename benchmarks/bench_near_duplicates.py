@@ -298,7 +298,6 @@ def main(argv: list[str] | None = None) -> int:
             "92% crop, JPEG quality 60, 3-degree rotation, all together); threshold = fewest copies split from "
             "their original's group + originals joined to another (single linkage) on one half of the originals; "
             "error rates on the other half (groups, and pairs)",
-            machine_load=report.machine_load_note(),
             units=units,
             formats=formats,
         )

@@ -212,7 +212,6 @@ def main(argv: list[str] | None = None) -> int:
             values,
             script="benchmarks/bench_transfer.py",
             how=how,
-            machine_load=report.machine_load_note(),
             units=units,
             formats=formats,
         )

@@ -82,12 +82,16 @@ def record(
     *,
     script: str,
     how: str,
-    machine_load: str,
+    machine_load: str | None = None,
     units: Mapping[str, str] | None = None,
     formats: Mapping[str, str] | None = None,
     path: Path = RESULTS,
 ) -> None:
-    """Update (or add) figures in ``results.json``; new keys need a unit, existing ones keep theirs."""
+    """Update (or add) figures in ``results.json``; new keys need a unit, existing ones keep theirs.
+
+    ``machine_load`` describes the machine during the measurement (default: its load average now).
+    """
+    machine_load = machine_load or machine_load_note()
     figures = load(path)
     today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
     for key, value in values.items():

@@ -233,7 +233,6 @@ def record_costs(rows, args):
         values,
         script="benchmarks/tune_chapter03.py",
         how=how,
-        machine_load=report.machine_load_note(),
         units=dict.fromkeys(values, "×"),
         formats=dict.fromkeys(values, ".2f"),
     )
