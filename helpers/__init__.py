@@ -5,7 +5,7 @@ notebooks can stay about image classification. Modules: ``course`` (modes, setup
 results), ``datasets`` (what notebooks call for data), ``standins`` (drawn data when the
 real data cannot be had), ``offline`` (mirror, weights, prefetch), ``plots``,
 ``figures``, ``conv``, ``models``, ``model_store``, ``training``, ``evaluation``,
-``inference``, ``explorer``, ``exercises`` (``question``: the shared problem types;
+``inference``, ``exercises`` (``question``: the shared problem types;
 ``chNN``: one module per chapter), ``doctor``. Only what a notebook imports at run time:
 authoring and the test harness are in the repository's ``tools/``, not in this package.
 """
