@@ -9,9 +9,9 @@ and browser context:
   ``interactive`` controls); the test moves the "blocks" slider with the keyboard and checks
   that the report below it shows the totals worked out by hand, the new Keras code, and the
   chapter's message once the image is too small for the blocks;
-- chapter 08's cleaning tool: ``CleaningTool`` over three generated images; a new label
-  picked in the drop-down and a click on "relabel" must write the row to the CSV file on
-  disk, and "undo" must take it out again;
+- chapter 08's cleaning tool: the chapter's own cells that define ``CleaningTool``, run over
+  three generated JPEGs; a new label picked in the drop-down and a click on "relabel" must
+  write the row to the CSV file on disk, and "undo" must take it out again;
 - chapter 09's upload app: the chapter 09 solutions notebook (smoke + offline, as the suite
   does) plus one extra last cell that prints the kernel's own top class for scikit-learn's
   sample photo ``china.jpg``; the test uploads that same file through the app's FileUpload
@@ -41,8 +41,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from helpers import cleaning
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,25 +226,37 @@ def test_explorer_renders_and_responds_in_jupyterlab(jupyterlab, chromium):
 
 
 # ---------------------------------------------------------------- chapter 08: the cleaning tool
+CH08_NOTEBOOK = ROOT / "solutions" / "08_look_inside.ipynb"
+CH08_TOOL_CELLS = ["cell-004", "ch08-decisions-csv", "ch08-cleaning-tool"]  # imports, then the tool
 CLASSES = ["daisy", "roses", "tulips"]
 
 
 def write_cleaning_notebook(folder: Path, csv_path: Path) -> str:
-    source = f"""import numpy as np
-from helpers import cleaning
+    """Chapter 08's own cells that define the cleaning tool, then one cell that shows it on three JPEGs."""
+    from PIL import Image
 
-log = cleaning.DecisionLog({str(csv_path)!r}, {CLASSES!r})
-tool = cleaning.CleaningTool(
-    log,
-    ["roses/1.jpg", "daisy/2.jpg", "tulips/3.jpg"],
-    ["roses", "daisy", "tulips"],
-    lambda i: np.full((64, 64, 3), 60 * i + 40, dtype="uint8"),
-)
+    files = ["roses/1.jpg", "daisy/2.jpg", "tulips/3.jpg"]
+    for i, file in enumerate(files):
+        (folder / "photos" / file).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 64), (60 * i + 40,) * 3).save(folder / "photos" / file)
+    chapter = {cell.get("id"): cell.source for cell in nbformat.read(CH08_NOTEBOOK, as_version=4).cells}
+    show = f"""tool = CleaningTool(Path({str(csv_path)!r}), {CLASSES!r}, Path({str(folder / "photos")!r}), {files!r}, ["roses", "daisy", "tulips"], ["", "", ""])
 tool.widget"""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    cells = [nbformat.v4.new_code_cell(chapter[cell_id]) for cell_id in CH08_TOOL_CELLS]
+    nb = nbformat.v4.new_notebook(cells=[*cells, nbformat.v4.new_code_cell(show)])
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nbformat.write(nb, folder / "cleaning_test.ipynb")
     return "cleaning_test.ipynb"
+
+
+def decisions_on_disk(csv_path: Path) -> dict[str, tuple[str, str]]:
+    """The CSV file as the kernel wrote it: {file: (decision, label)}; {} before the first decision."""
+    if not csv_path.exists():
+        return {}
+    import pandas as pd
+
+    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    return {row.file: (row.decision, row.label) for row in table.itertuples()}
 
 
 def wait_for(condition, timeout: float = 60.0):
@@ -270,16 +280,14 @@ def test_relabel_click_writes_the_csv_and_undo_takes_it_back(jupyterlab, chromiu
 
         page.locator(".widget-dropdown select").select_option("tulips")
         page.locator("button.widget-button", has_text="relabel").click()
-        wait_for(lambda: csv_path.exists() and "roses/1.jpg" in cleaning.read_decisions(csv_path))
-        assert cleaning.read_decisions(csv_path, CLASSES)["roses/1.jpg"] == cleaning.Decision(
-            "roses/1.jpg", "relabel", "tulips"
-        )
+        wait_for(lambda: "roses/1.jpg" in decisions_on_disk(csv_path))
+        assert decisions_on_disk(csv_path) == {"roses/1.jpg": ("relabel", "tulips")}
         page.locator(".widget-html-content").filter(has_text="saved: roses/1.jpg").wait_for()
         page.locator(".widget-html-content").filter(has_text="2 / 3").wait_for()  # moved on to the next image
         page.screenshot(path=str(ARTIFACTS / "browser_cleaning_tool.png"), full_page=True)
 
         page.locator("button.widget-button", has_text="undo").click()
-        wait_for(lambda: "roses/1.jpg" not in cleaning.read_decisions(csv_path))
+        wait_for(lambda: "roses/1.jpg" not in decisions_on_disk(csv_path))
         page.locator(".widget-html-content").filter(has_text="undone: roses/1.jpg").wait_for()
 
 
