@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from typing import Any, NamedTuple
 
 import helpers
 from helpers import course, plots
+from helpers.course import write_atomic  # also used by helpers.cleaning
 
 DEFAULT_DIR = Path("~/.course/models")
 KAGGLE_DIR = Path("/kaggle/working/.course/models")  # /kaggle/working is what a saved Kaggle version keeps
@@ -39,14 +39,6 @@ def models_dir() -> Path:
     if value:
         return Path(value).expanduser()
     return KAGGLE_DIR if course.platform() == "kaggle" else DEFAULT_DIR.expanduser()
-
-
-def _candidates(name: str) -> list[Path]:
-    folders = [models_dir()]
-    mirror = course.data_dir()
-    if mirror is not None:
-        folders.append(mirror / "models")
-    return [folder / f"{name}.keras" for folder in folders]
 
 
 def course_version() -> str:
@@ -69,19 +61,6 @@ def _check_name(name: str) -> None:
         raise ValueError(f"A model name is letters, digits, '-' and '_' only (e.g. 'ch03_cifar10'); got {name!r}.")
 
 
-def write_atomic(target: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never half a file."""
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=target.suffix)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        write(temp)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 def save(
     model: Any,
     name: str,
@@ -101,8 +80,7 @@ def save(
     import tensorflow as tf
 
     _check_name(name)
-    folder = models_dir()
-    target = folder / f"{name}.keras"
+    target = models_dir() / f"{name}.keras"
     meta = {
         "name": name,
         "course_version": course_version(),
@@ -117,7 +95,6 @@ def save(
         "notes": dict(notes or {}),
     }
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         write_atomic(target, lambda temp: model.save(temp))
         write_atomic(
             target.with_suffix(".json"),
@@ -194,7 +171,9 @@ def find(
 
     _check_name(name)
     reasons = []
-    for path in _candidates(name):
+    mirror = course.data_dir()
+    for folder in [models_dir(), *([] if mirror is None else [mirror / "models"])]:
+        path = folder / f"{name}.keras"
         if not path.is_file():
             continue
         meta = read_metadata(path)
