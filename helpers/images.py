@@ -99,13 +99,9 @@ def read_image(path: Path | str, max_pixels: int = 50_000_000, draft_size: int |
     try:
         return taught.read_image(path, max_pixels, draft_size)
     except ValueError as error:
-        if "not an image file Pillow can read" in str(error) and _is_heif_file(path):
-            raise ValueError(f"{path}: {HEIF_ADVICE}.") from None
+        if "not an image file Pillow can read" not in str(error):
+            raise
+        with Path(path).open("rb") as file:  # a HEIC photo, by content or by name?
+            if looks_like_heif(file.read(12)) or Path(path).suffix.lower() in HEIF_EXTENSIONS:
+                raise ValueError(f"{path}: {HEIF_ADVICE}.") from None
         raise
-
-
-def _is_heif_file(path: Path | str) -> bool:
-    """A HEIC photo by content or by name."""
-    path = Path(path)
-    with path.open("rb") as file:
-        return looks_like_heif(file.read(12)) or path.suffix.lower() in HEIF_EXTENSIONS
