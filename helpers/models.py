@@ -1,7 +1,7 @@
 """Pretrained backbones: ``keras.applications`` models with their ImageNet weights resolved.
 
 ``pretrained(name, **kwargs)`` builds ``keras.applications.<name>(**kwargs)``; the weight file
-Keras asks for is found by ``helpers.offline.weights`` (Keras cache -> mirror -> download), and
+Keras asks for is found by ``helpers.offline`` (Keras cache -> mirror -> download), and
 without any copy the model is randomly initialised, announced by a banner because every
 transfer-learning number is then meaningless. ``start_fine_tuning`` unfreezes the top layers.
 """
@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import course
-from helpers.offline.mirror import is_unavailable
-from helpers.offline.weights import NoWeights, fetch, keras_weights_dir
+from helpers.offline import NoWeights, fetch, is_unavailable, keras_weights_dir
 
 _SOURCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -26,13 +25,10 @@ def application(name: str) -> Callable[..., Any]:
     """The ``keras.applications`` constructor called ``name`` (case-insensitive)."""
     import keras
 
-    if isinstance(name, str):
-        if callable(getattr(keras.applications, name, None)) and name[:1].isupper():
-            return getattr(keras.applications, name)
-        by_lower = {n.lower(): n for n in dir(keras.applications) if n[:1].isupper()}
-        if name.lower() in by_lower:
-            return getattr(keras.applications, by_lower[name.lower()])
-    known = ", ".join(sorted(n for n in dir(keras.applications) if n[:1].isupper()))
+    by_lower = {n.lower(): n for n in dir(keras.applications) if n[:1].isupper()}
+    if isinstance(name, str) and name.lower() in by_lower:
+        return getattr(keras.applications, by_lower[name.lower()])
+    known = ", ".join(sorted(by_lower.values()))
     raise ValueError(f"No keras.applications model called {name!r}. Choose one of: {known}.")
 
 
@@ -77,10 +73,8 @@ def weights_at_hand(name: str, **kwargs) -> bool:
     constructor = application(name)
     try:
         fetch(lambda: _quiet_build(constructor, **{**kwargs, "weights": "imagenet"}), {})
-    except NoWeights:
-        return False
     except Exception as exc:
-        if not is_unavailable(exc):
+        if not isinstance(exc, NoWeights) and not is_unavailable(exc):
             raise
         return False
     return True
@@ -104,7 +98,7 @@ def pretrained(name: str, **kwargs) -> Any:
     try:
         model = fetch(lambda: _quiet_build(constructor, weights="imagenet", **kwargs), found)
     except NoWeights as exc:
-        reason = exc.reason
+        reason = str(exc)
     except Exception as exc:
         if "source" not in found or not is_unavailable(exc):  # a mistake in the arguments, or a bug: let it show
             raise
@@ -119,20 +113,19 @@ def pretrained(name: str, **kwargs) -> Any:
     problems = "; ".join(found.get("problems", []))
     model = _quiet_build(constructor, weights=None, **kwargs)
     _SOURCES[model] = f"random initialisation: {reason}"
-    _announce_random(constructor.__name__, found.get("file", "?"), reason + (f"; {problems}" if problems else ""))
-    return model
-
-
-def _announce_random(name: str, file_name: str, reason: str) -> None:
+    file_name = found.get("file", "?")
     course.banner(
         f"weights:{file_name}",
-        f"{name} has RANDOM weights, not ImageNet weights: transfer-learning accuracies below are meaningless",
-        f"{reason}. The architecture, shapes and every cell still run, but a random backbone has "
-        "learned nothing, so feature extraction and fine-tuning will not beat training from scratch here.",
+        f"{constructor.__name__} has RANDOM weights, not ImageNet weights: transfer-learning accuracies below are "
+        "meaningless",
+        f"{reason}{f'; {problems}' if problems else ''}. The architecture, shapes and every cell still run, but a "
+        "random backbone has learned nothing, so feature extraction and fine-tuning will not beat training from "
+        "scratch here.",
         f"connect to the internet and re-run (Keras downloads {file_name} into {keras_weights_dir()}), "
         "or copy that file into DIR/weights/ of a mirror made with `python -m helpers prefetch --to DIR` "
         "and set COURSE_DATA_DIR=DIR.",
     )
+    return model
 
 
 # --------------------------------------------------------------------- fine-tuning

@@ -1,4 +1,4 @@
-"""Tests of ``helpers.offline.prefetch`` and the dataset side of ``helpers.offline.mirror`` (no network).
+"""Tests of ``tools/prefetch.py`` (``python -m helpers prefetch``) and the dataset side of ``helpers.offline`` (no network).
 
 Keras's loaders are replaced by small arrays (``keras.datasets.<name>.load_data`` is public), and
 Keras's own downloads (``keras.utils.get_file``) are answered by a fake ``urllib.request.urlopen``.
@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import course, datasets
-from helpers.offline import mirror as offline_mirror
-from helpers.offline import prefetch, weights
+from helpers import course, datasets, offline
+from tools import prefetch
 
 KERAS_HOME = Path(os.environ["KERAS_HOME"])  # Keras's own cache, read once when Keras is imported (conftest.py)
 
@@ -134,7 +133,7 @@ def test_a_damaged_mirror_file_is_fetched_again(tmp_path, cifar10_loader):
     (tmp_path / "datasets" / "cifar10.npz").write_bytes(b"PK half an npz")
     assert prefetch.prefetch_main(tmp_path, ["cifar10"]) == 0
     assert cifar10_loader == [1]
-    offline_mirror.load_npz(tmp_path / "datasets" / "cifar10.npz")
+    offline.load_npz(tmp_path / "datasets" / "cifar10.npz")
 
 
 def test_a_failed_keras_download_is_reported_and_leaves_nothing(monkeypatch, tmp_path, capsys):
@@ -151,8 +150,8 @@ def test_a_failed_keras_download_is_reported_and_leaves_nothing(monkeypatch, tmp
 def test_a_weight_file_with_the_wrong_hash_is_refused_by_keras(monkeypatch, tmp_path, capsys, network):
     url = "https://storage.example/w.h5"
     network.files[url] = b"not what was published"
-    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", url)
-    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
+    monkeypatch.setitem(prefetch.WEIGHT_FILES, "w.h5", url)
+    monkeypatch.setitem(offline.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
     assert prefetch.prefetch_main(tmp_path, ["w.h5"]) == 1
     assert "[FAIL] w.h5: ValueError: Incomplete or corrupted file detected" in capsys.readouterr().out
     assert not (tmp_path / "weights" / "w.h5").exists() and leftovers(tmp_path) == []
@@ -171,7 +170,7 @@ def test_rerun_after_interruption(monkeypatch, tmp_path, cifar10_loader):
             prefetch.prefetch(mirror, ["cifar10"])
     assert list((mirror / "datasets").iterdir()) == []  # no temp file, no work folder, no npz
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
-    (x_train, _), _ = offline_mirror.load_npz(mirror / "datasets" / "cifar10.npz")
+    (x_train, _), _ = offline.load_npz(mirror / "datasets" / "cifar10.npz")
     np.testing.assert_array_equal(x_train, tiny_cifar10()[0][0])
 
 
@@ -188,18 +187,18 @@ def test_full_disk_while_saving_the_mirror_file(monkeypatch, tmp_path, capsys, c
 
 
 def test_flowers_and_weights_land_in_the_mirror_layout(monkeypatch, tmp_path, network):
-    network.files[offline_mirror.FLOWERS_URL] = flowers_archive()
+    network.files[offline.FLOWERS_URL] = flowers_archive()
     url = "https://storage.example/w.h5"
     network.files[url] = b"weights"
-    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", url)  # read by prefetch like the real list
-    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
+    monkeypatch.setitem(prefetch.WEIGHT_FILES, "w.h5", url)  # read by prefetch like the real list
+    monkeypatch.setitem(offline.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0
     assert sorted(p.name for p in (mirror / "datasets" / "flowers").iterdir() if p.is_dir()) == datasets.FLOWER_CLASSES
     assert (mirror / "weights" / "w.h5").read_bytes() == b"weights"
     assert leftovers(mirror) == []
     assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0  # re-run: nothing downloaded again
-    assert sorted(network.urls) == sorted([offline_mirror.FLOWERS_URL, url])
+    assert sorted(network.urls) == sorted([offline.FLOWERS_URL, url])
     before = read_only(mirror)
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
@@ -213,7 +212,7 @@ def test_flowers_and_weights_land_in_the_mirror_layout(monkeypatch, tmp_path, ne
 def test_prefetch_offers_every_dataset_and_weight_file(tmp_path, capsys):
     assert prefetch.prefetch_main(tmp_path, ["nothing-like-this"]) == 2
     err = capsys.readouterr().err
-    for name in [*prefetch.DATASETS, *weights.WEIGHT_FILES]:
+    for name in [*prefetch.DATASETS, *prefetch.WEIGHT_FILES]:
         assert name in err
     assert set(prefetch.DATASETS) == {*datasets.SHAPES, "flowers"}
 
@@ -248,7 +247,7 @@ def test_failed_download_falls_back_with_banner(monkeypatch, capsys):
     def no_network():
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: no_network)
+    monkeypatch.setattr(offline, "_keras_loader", lambda name: no_network)
     (x_train, _), _ = datasets.load("mnist")
     assert "the download failed (OSError: network unreachable)" in capsys.readouterr().out
     assert x_train.shape[1:] == (28, 28)
@@ -260,7 +259,7 @@ def test_a_bug_while_loading_surfaces_instead_of_a_stand_in(monkeypatch, tmp_pat
     def buggy():
         raise KeyError("x_train")
 
-    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: buggy)
+    monkeypatch.setattr(offline, "_keras_loader", lambda name: buggy)
     with pytest.raises(KeyError):
         datasets.load("mnist")
     (tmp_path / "keras_home" / "datasets" / "mnist.npz").parent.mkdir(parents=True)
@@ -275,7 +274,7 @@ def test_a_damaged_keras_cache_is_named_in_the_banner(monkeypatch, tmp_path, cap
     def damaged():
         raise EOFError("Compressed file ended before the end-of-stream marker was reached")
 
-    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: damaged)
+    monkeypatch.setattr(offline, "_keras_loader", lambda name: damaged)
     (tmp_path / "keras_home" / "datasets").mkdir(parents=True)
     (tmp_path / "keras_home" / "datasets" / "mnist.npz").write_bytes(b"half")
     monkeypatch.setenv("COURSE_OFFLINE", "1")
@@ -290,3 +289,11 @@ def test_command_line_runs_prefetch(tmp_path, capsys):
 
     assert main(["prefetch", "--to", str(tmp_path), "nothing-like-this"]) == 2
     assert "Unknown name(s) nothing-like-this" in capsys.readouterr().err
+
+
+def test_command_line_outside_a_copy_of_the_repository_says_where_to_run_it(monkeypatch, tmp_path, capsys):
+    from helpers import __main__ as cli
+
+    monkeypatch.setattr(cli, "TOOLS", tmp_path / "no-tools-here")  # an installed wheel has no tools/
+    assert cli.main(["prefetch", "--to", str(tmp_path)]) == 2
+    assert "git clone https://github.com/" in capsys.readouterr().err
