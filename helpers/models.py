@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from helpers import course
@@ -72,7 +71,7 @@ def weights_at_hand(name: str, **kwargs) -> bool:
     """
     constructor = application(name)
     try:
-        fetch(lambda: _quiet_build(constructor, **{**kwargs, "weights": "imagenet"}), {})
+        fetch(lambda: _quiet_build(constructor, **{**kwargs, "weights": "imagenet"}))
     except Exception as exc:
         if not isinstance(exc, NoWeights) and not is_unavailable(exc):
             raise
@@ -94,33 +93,21 @@ def pretrained(name: str, **kwargs) -> Any:
         model = _quiet_build(constructor, weights=weights, **kwargs)
         _SOURCES[model] = "random initialisation (weights=None)" if weights is None else f"file: {weights}"
         return model
-    found: dict[str, Any] = {}
     try:
-        model = fetch(lambda: _quiet_build(constructor, weights="imagenet", **kwargs), found)
+        model, source = fetch(lambda: _quiet_build(constructor, weights="imagenet", **kwargs))
     except NoWeights as exc:
-        reason = str(exc)
-    except Exception as exc:
-        if "source" not in found or not is_unavailable(exc):  # a mistake in the arguments, or a bug: let it show
-            raise
-        # the file is broken or belongs to another architecture: never leave it where Keras would find it again
-        if "staged" in found:
-            Path(found["staged"]).unlink(missing_ok=True)
-        where = found.get("path", f"the Keras cache ({keras_weights_dir()})")
-        reason = f"the file {where} could not be read ({type(exc).__name__}: {exc})"
+        reason, file_name = str(exc), exc.file_name
     else:
-        _SOURCES[model] = found["source"]
+        _SOURCES[model] = source
         return model
-    problems = "; ".join(found.get("problems", []))
     model = _quiet_build(constructor, weights=None, **kwargs)
     _SOURCES[model] = f"random initialisation: {reason}"
-    file_name = found.get("file", "?")
     course.banner(
         f"weights:{file_name}",
         f"{constructor.__name__} has RANDOM weights, not ImageNet weights: transfer-learning accuracies below are "
         "meaningless",
-        f"{reason}{f'; {problems}' if problems else ''}. The architecture, shapes and every cell still run, but a "
-        "random backbone has learned nothing, so feature extraction and fine-tuning will not beat training from "
-        "scratch here.",
+        f"{reason}. The architecture, shapes and every cell still run, but a random backbone has learned nothing, "
+        "so feature extraction and fine-tuning will not beat training from scratch here.",
         f"connect to the internet and re-run (Keras downloads {file_name} into {keras_weights_dir()}), "
         "or copy that file into DIR/weights/ of a mirror made with `python -m helpers prefetch --to DIR` "
         "and set COURSE_DATA_DIR=DIR.",

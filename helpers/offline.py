@@ -194,7 +194,11 @@ def hash_matches(path: Path | str, expected: str | None) -> bool:
 
 
 class NoWeights(Exception):
-    """No copy of the weight file Keras asked for could be found or fetched; the message says why."""
+    """No usable copy of the weight file Keras asked for (``file_name``); the message says why."""
+
+    def __init__(self, file_name: str, why: str):
+        super().__init__(why)
+        self.file_name = file_name
 
 
 @contextlib.contextmanager
@@ -221,49 +225,59 @@ def no_downloads(asked: list[str]) -> Iterator[None]:
         urllib.request.urlopen = real_urlopen
 
 
-def fetch(build: Callable[[], Any], found: dict[str, Any]) -> Any:
+def fetch(build: Callable[[], Any]) -> tuple[Any, str]:
     """``build()`` (a ``keras.applications`` call with ``weights="imagenet"``), its weights from cache, mirror or download.
 
-    ``found`` receives ``file``, ``url`` and ``hash`` of the file Keras wanted (when it was not
-    cached), ``source`` and ``problems``. Raises :class:`NoWeights` when no copy can be had; any
-    other error of ``build`` (a broken file, a wrong argument, a bug) comes through as itself.
+    Returns the model and where its weights came from. Raises :class:`NoWeights` when no
+    usable copy can be had (a copy that cannot be read is removed from the Keras cache); any
+    other error of ``build`` (a wrong argument, a bug) comes through as itself.
     """
     import keras
 
     asked: list[str] = []
     try:
         with no_downloads(asked):
-            model = build()
+            return build(), "Keras cache: found by keras.applications without a download"
     except Exception as exc:
         if not asked:
-            if isinstance(exc, OSError):  # Keras found a file it cannot open: say where it came from
-                found["source"] = "Keras cache: a file keras.applications could not open"
+            if isinstance(exc, OSError):  # Keras found a file it cannot open
+                why = (
+                    f"the file the Keras cache ({keras_weights_dir()}) could not be read ({type(exc).__name__}: {exc})"
+                )
+                raise NoWeights("?", why) from exc
             raise
-    else:
-        found["source"] = "Keras cache: found by keras.applications without a download"
-        return model
     url = asked[0]
     file_name = Path(urllib.parse.urlsplit(url).path).name
     file_hash = WEIGHT_HASHES.get(file_name)
-    found.update(file=file_name, url=url, hash=file_hash)
     mirrored = None if course.data_dir() is None else course.data_dir() / "weights" / file_name
+    problems = []
     if mirrored is not None and mirrored.is_file():
         if hash_matches(mirrored, file_hash):
             with no_downloads(asked):  # keras.utils.get_file copies it into the cache keras.applications reads
                 staged = keras.utils.get_file(
                     file_name, mirrored.resolve().as_uri(), cache_subdir="models", file_hash=file_hash
                 )
-                found.update(source=f"mirror: {mirrored}", path=mirrored, staged=staged)
-                return build()
-        found.setdefault("problems", []).append(f"{mirrored} does not match the published hash")
+                return _build_staged(build, file_name, staged, mirrored), f"mirror: {mirrored}"
+        problems.append(f"{mirrored} does not match the published hash")
     if course.offline():
-        raise NoWeights("COURSE_OFFLINE=1 is set and neither the Keras cache nor a mirror holds it")
+        why = "COURSE_OFFLINE=1 is set and neither the Keras cache nor a mirror holds it"
+        raise NoWeights(file_name, "; ".join([why, *problems]))
     try:
         with socket_timeout():
             staged = keras.utils.get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
     except Exception as exc:
         if not is_unavailable(exc):  # a bug, not a missing file: let it show
             raise
-        raise NoWeights(f"the download from {url} failed ({reason(exc)})") from exc
-    found.update(source=f"download: {staged}", path=Path(staged), staged=staged)
-    return build()
+        raise NoWeights(file_name, "; ".join([f"the download from {url} failed ({reason(exc)})", *problems])) from exc
+    return _build_staged(build, file_name, staged, Path(staged)), f"download: {staged}"
+
+
+def _build_staged(build: Callable[[], Any], file_name: str, staged: str, where: Path) -> Any:
+    """``build()`` once the file is in the Keras cache; a copy it cannot read does not stay there."""
+    try:
+        return build()
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        Path(staged).unlink(missing_ok=True)  # broken, or another architecture's: Keras must not find it again
+        raise NoWeights(file_name, f"the file {where} could not be read ({type(exc).__name__}: {exc})") from exc
