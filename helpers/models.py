@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers import course
-from helpers.offline import NoWeights, fetch, is_unavailable, keras_weights_dir
+from helpers.offline import Unavailable, fetch, is_unavailable, keras_weights_dir
 
 _SOURCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -73,7 +73,7 @@ def weights_at_hand(name: str, **kwargs) -> bool:
     try:
         fetch(lambda: _quiet_build(constructor, **{**kwargs, "weights": "imagenet"}))
     except Exception as exc:
-        if not isinstance(exc, NoWeights) and not is_unavailable(exc):
+        if not isinstance(exc, Unavailable) and not is_unavailable(exc):
             raise
         return False
     return True
@@ -95,7 +95,7 @@ def pretrained(name: str, **kwargs) -> Any:
         return model
     try:
         model, source = fetch(lambda: _quiet_build(constructor, weights="imagenet", **kwargs))
-    except NoWeights as exc:
+    except Unavailable as exc:
         reason, file_name = str(exc), exc.file_name
     else:
         _SOURCES[model] = source

@@ -85,7 +85,14 @@ FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_im
 
 
 class Unavailable(Exception):
-    """The real data cannot be had here; the message is the reason, for the banner."""
+    """The real data or weight file cannot be had here; the message is the reason, for the banner.
+
+    ``file_name`` is the weight file Keras asked for (``"?"`` when unknown or for data).
+    """
+
+    def __init__(self, why: str, file_name: str = "?"):
+        super().__init__(why)
+        self.file_name = file_name
 
 
 def _keras_loader(name: str):
@@ -193,14 +200,6 @@ def hash_matches(path: Path | str, expected: str | None) -> bool:
     return digest.hexdigest() == expected.lower()
 
 
-class NoWeights(Exception):
-    """No usable copy of the weight file Keras asked for (``file_name``); the message says why."""
-
-    def __init__(self, file_name: str, why: str):
-        super().__init__(why)
-        self.file_name = file_name
-
-
 @contextlib.contextmanager
 def no_downloads(asked: list[str]) -> Iterator[None]:
     """While active, a download Keras starts is refused (quietly) and its URL appended to ``asked``.
@@ -228,7 +227,7 @@ def no_downloads(asked: list[str]) -> Iterator[None]:
 def fetch(build: Callable[[], Any]) -> tuple[Any, str]:
     """``build()`` (a ``keras.applications`` call with ``weights="imagenet"``), its weights from cache, mirror or download.
 
-    Returns the model and where its weights came from. Raises :class:`NoWeights` when no
+    Returns the model and where its weights came from. Raises :class:`Unavailable` when no
     usable copy can be had (a copy that cannot be read is removed from the Keras cache); any
     other error of ``build`` (a wrong argument, a bug) comes through as itself.
     """
@@ -244,7 +243,7 @@ def fetch(build: Callable[[], Any]) -> tuple[Any, str]:
                 why = (
                     f"the file the Keras cache ({keras_weights_dir()}) could not be read ({type(exc).__name__}: {exc})"
                 )
-                raise NoWeights("?", why) from exc
+                raise Unavailable(why) from exc
             raise
     url = asked[0]
     file_name = Path(urllib.parse.urlsplit(url).path).name
@@ -261,14 +260,14 @@ def fetch(build: Callable[[], Any]) -> tuple[Any, str]:
         problems.append(f"{mirrored} does not match the published hash")
     if course.offline():
         why = "COURSE_OFFLINE=1 is set and neither the Keras cache nor a mirror holds it"
-        raise NoWeights(file_name, "; ".join([why, *problems]))
+        raise Unavailable("; ".join([why, *problems]), file_name)
     try:
         with socket_timeout():
             staged = keras.utils.get_file(file_name, url, cache_subdir="models", file_hash=file_hash)
     except Exception as exc:
         if not is_unavailable(exc):  # a bug, not a missing file: let it show
             raise
-        raise NoWeights(file_name, "; ".join([f"the download from {url} failed ({reason(exc)})", *problems])) from exc
+        raise Unavailable("; ".join([f"the download from {url} failed ({reason(exc)})", *problems]), file_name) from exc
     return _build_staged(build, file_name, staged, Path(staged)), f"download: {staged}"
 
 
@@ -280,4 +279,4 @@ def _build_staged(build: Callable[[], Any], file_name: str, staged: str, where: 
         if not is_unavailable(exc):
             raise
         Path(staged).unlink(missing_ok=True)  # broken, or another architecture's: Keras must not find it again
-        raise NoWeights(file_name, f"the file {where} could not be read ({type(exc).__name__}: {exc})") from exc
+        raise Unavailable(f"the file {where} could not be read ({type(exc).__name__}: {exc})", file_name) from exc
