@@ -1,6 +1,6 @@
 """The offline machinery: the real data and weights a notebook asks for, or why they cannot be had.
 
-Datasets, ``keras.datasets.<name>``: the Keras cache (``$KERAS_HOME/datasets``) -> the mirror
+Datasets, ``keras.datasets.<name>``: the Keras cache (the Keras loader with downloads refused) -> the mirror
 (``COURSE_DATA_DIR/datasets/<name>.npz``) -> a download through the real Keras call (short
 timeout, never with ``COURSE_OFFLINE=1``). tf_flowers the same way, as a class folder. When
 nothing works, :class:`Unavailable` carries the reason for the stand-in banner; a bug
@@ -71,14 +71,29 @@ def socket_timeout(seconds: float = NETWORK_TIMEOUT) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
-# Where keras.datasets.<name>.load_data() keeps its download (relative to $KERAS_HOME/datasets).
-# (Keras 3.8+ extracts the CIFAR archives into "<name>-target" folders; older versions did not.)
-KERAS_CACHE = {
-    "mnist": ("mnist.npz",),
-    "fashion_mnist": ("fashion-mnist",),
-    "cifar10": ("cifar-10-batches-py-target", "cifar-10-batches-py"),
-    "cifar100": ("cifar-100-python-target", "cifar-100-python"),
-}
+@contextlib.contextmanager
+def no_downloads(asked: list[str]) -> Iterator[None]:
+    """While active, a download Keras starts is refused (quietly) and its URL appended to ``asked``.
+
+    Keras downloads with ``urllib.request.urlretrieve``, which opens every URL through
+    ``urllib.request.urlopen``; local ``file:`` URLs (copies from the mirror) still work.
+    """
+    real_urlopen = urllib.request.urlopen
+
+    def refuse(url, *args, **kwargs):
+        text = url if isinstance(url, str) else url.full_url
+        if text.startswith("file:"):
+            return real_urlopen(url, *args, **kwargs)
+        asked.append(text)
+        raise urllib.error.URLError("refused: looking in the Keras cache and the mirror first")
+
+    urllib.request.urlopen = refuse
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras's "Downloading data from ..." would mislead
+            yield
+    finally:
+        urllib.request.urlopen = real_urlopen
+
 
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 """The TensorFlow tutorial's archive: 3,670 photos in ``flower_photos/<class>/*.jpg`` (CC-BY 2.0)."""
@@ -96,6 +111,7 @@ class Unavailable(Exception):
 
 
 def _keras_loader(name: str):
+    course.import_tensorflow()  # quietly, as a notebook's setup cell does
     import keras
 
     return getattr(keras.datasets, name).load_data
@@ -106,13 +122,14 @@ def keras_dataset(name: str):
 
     Raises :class:`Unavailable` with the reason when none of them works.
     """
-    problems = []
-    if any((course.keras_home() / "datasets" / entry).exists() for entry in KERAS_CACHE[name]):
-        try:
+    problems, asked = [], []
+    try:
+        with no_downloads(asked):  # the Keras cache only, whatever names this Keras release gives its files
             return _keras_loader(name)()
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        if not asked:  # Keras did not try to download: it found its copy and could not read it
             problems.append(f"the copy in the Keras cache could not be read ({reason(exc)})")
     mirror = course.data_dir()
     if mirror is not None and (mirror / "datasets" / f"{name}.npz").is_file():
@@ -198,30 +215,6 @@ def hash_matches(path: Path | str, expected: str | None) -> bool:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest() == expected.lower()
-
-
-@contextlib.contextmanager
-def no_downloads(asked: list[str]) -> Iterator[None]:
-    """While active, a download Keras starts is refused (quietly) and its URL appended to ``asked``.
-
-    Keras downloads with ``urllib.request.urlretrieve``, which opens every URL through
-    ``urllib.request.urlopen``; local ``file:`` URLs (copies from the mirror) still work.
-    """
-    real_urlopen = urllib.request.urlopen
-
-    def refuse(url, *args, **kwargs):
-        text = url if isinstance(url, str) else url.full_url
-        if text.startswith("file:"):
-            return real_urlopen(url, *args, **kwargs)
-        asked.append(text)
-        raise urllib.error.URLError("refused: looking in the Keras cache and the mirror first")
-
-    urllib.request.urlopen = refuse
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # Keras's "Downloading data from ..." would mislead
-            yield
-    finally:
-        urllib.request.urlopen = real_urlopen
 
 
 def fetch(build: Callable[[], Any]) -> tuple[Any, str]:

@@ -12,6 +12,8 @@ import io
 import os
 import shutil
 import tarfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import keras
@@ -47,17 +49,21 @@ def tiny_cifar10(seed: int = 0):
     return (x_train, y_train), (x_test, y_test)
 
 
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+
+
 @pytest.fixture
-def cifar10_loader(monkeypatch):
-    """keras.datasets.cifar10.load_data() returns tiny arrays and counts its calls."""
-    calls = []
+def cifar10_loader(monkeypatch, network):
+    """keras.datasets.cifar10.load_data() as with an empty Keras cache: it downloads (a fake
+    archive), then returns tiny arrays. Returns the downloads made, as a list of URLs."""
+    network.files[CIFAR10_URL] = b"archive"
 
     def load_data():
-        calls.append(1)
+        urllib.request.urlopen(CIFAR10_URL)
         return tiny_cifar10()
 
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", load_data)
-    return calls
+    return network.urls
 
 
 def flowers_archive() -> bytes:
@@ -97,9 +103,7 @@ def writable(folder):
 
 
 # ----------------------------------------------------------------------------- tests
-def test_success_writes_what_load_returns_from_a_read_only_mirror(
-    monkeypatch, tmp_path, capsys, cifar10_loader, network
-):
+def test_success_writes_what_load_returns_from_a_read_only_mirror(monkeypatch, tmp_path, capsys, cifar10_loader):
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert "[OK]   cifar10" in capsys.readouterr().out
@@ -118,21 +122,21 @@ def test_success_writes_what_load_returns_from_a_read_only_mirror(
     np.testing.assert_array_equal(x_test, expected[1][0])
     assert y_train.dtype == np.uint8 and y_train.shape == (20, 1)
     assert "stand-in" not in capsys.readouterr().out
-    assert cifar10_loader == [1] and network.urls == []  # no second load, no download
+    assert cifar10_loader == [CIFAR10_URL]  # prefetch downloaded; loading from the mirror did not
 
 
 def test_rerun_keeps_a_complete_mirror(tmp_path, cifar10_loader):
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
-    assert cifar10_loader == [1]
+    assert cifar10_loader == [CIFAR10_URL]
 
 
 def test_a_damaged_mirror_file_is_fetched_again(tmp_path, cifar10_loader):
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "cifar10.npz").write_bytes(b"PK half an npz")
     assert prefetch.prefetch_main(tmp_path, ["cifar10"]) == 0
-    assert cifar10_loader == [1]
+    assert cifar10_loader == [CIFAR10_URL]
     offline.load_npz(tmp_path / "datasets" / "cifar10.npz")
 
 
@@ -243,13 +247,16 @@ def test_offline_fallback_shows_one_banner(monkeypatch, capsys):
     np.testing.assert_array_equal(x_train, again)
 
 
-def test_failed_download_falls_back_with_banner(monkeypatch, capsys):
-    def no_network():
-        raise OSError("network unreachable")
+def test_failed_download_falls_back_with_banner(capsys, network):
+    def no_network(url):
+        raise urllib.error.URLError("network unreachable")
 
-    monkeypatch.setattr(offline, "_keras_loader", lambda name: no_network)
-    (x_train, _), _ = datasets.load("mnist")
-    assert "the download failed (OSError: network unreachable)" in capsys.readouterr().out
+    network.answer = no_network
+    (x_train, _), _ = datasets.load("mnist")  # the real Keras loader: nothing cached, so it downloads
+    out = capsys.readouterr().out
+    assert "the download failed (Exception: URL fetch failure" in out and "network unreachable" in out
+    assert "Keras cache" not in out  # an empty cache is not a damaged one
+    assert len(network.urls) == 1 and network.urls[0].endswith("mnist.npz")  # one download, not one per look
     assert x_train.shape[1:] == (28, 28)
 
 
