@@ -63,12 +63,6 @@ def is_hidden(path: Path | str) -> bool:
     return Path(path).name.startswith(".")
 
 
-def is_image_file(path: Path | str) -> bool:
-    """True for a visible file whose extension is an image type."""
-    path = Path(path)
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(path) and path.is_file()
-
-
 def list_images(folder: Path | str, recursive: bool = False) -> list[Path]:
     """Image files in ``folder`` (sorted), skipping hidden entries and other files."""
     folder = Path(folder)
@@ -82,7 +76,7 @@ def list_images(folder: Path | str, recursive: bool = False) -> list[Path]:
             continue
         if entry.is_dir() and recursive:
             found.extend(list_images(entry, recursive=True))
-        elif is_image_file(entry):
+        elif entry.suffix.lower() in IMAGE_EXTENSIONS and entry.is_file():
             found.append(entry)
     return found
 

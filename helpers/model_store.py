@@ -41,11 +41,6 @@ def models_dir() -> Path:
     return KAGGLE_DIR if course.platform() == "kaggle" else DEFAULT_DIR.expanduser()
 
 
-def course_version() -> str:
-    """The version of the course (its ``helpers`` package) that saves models now."""
-    return helpers.__version__
-
-
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
@@ -83,7 +78,7 @@ def save(
     target = models_dir() / f"{name}.keras"
     meta = {
         "name": name,
-        "course_version": course_version(),
+        "course_version": helpers.__version__,
         "class_names": [str(c) for c in class_names],
         "image_size": [int(s) for s in image_size],
         "smoke": course.smoke(),
@@ -129,7 +124,7 @@ def unusable_reason(
     """
     if meta is None:
         return "its metadata file (.json) is missing or unreadable"
-    saved_by, now = meta.get("course_version"), course_version()
+    saved_by, now = meta.get("course_version"), helpers.__version__
     if saved_by != now:
         if not isinstance(saved_by, str) or _version_key(saved_by) < _version_key(now):
             by = f"version {saved_by}" if isinstance(saved_by, str) else "an older version"
