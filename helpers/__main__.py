@@ -24,8 +24,8 @@ def instructor_tool(name: str, argv: list[str]) -> int:
     script = TOOLS / f"{name}.py"
     if not script.is_file():
         print(
-            f"`python -m helpers {name}` runs from a copy of the course repository: `git clone {__course__}`, "
-            f"then `python3 run.py lab` in it (or `pip install -e .`), and run the command there.",
+            f"This command runs tools/{name}.py from a copy of the course repository: `git clone {__course__}`, "
+            "then `python3 run.py lab` in it (or `pip install -e .`), and run the command there.",
             file=sys.stderr,
         )
         return 2

@@ -303,4 +303,4 @@ def test_command_line_outside_a_copy_of_the_repository_says_where_to_run_it(monk
 
     monkeypatch.setattr(cli, "TOOLS", tmp_path / "no-tools-here")  # an installed wheel has no tools/
     assert cli.main(["prefetch", "--to", str(tmp_path)]) == 2
-    assert "git clone https://github.com/" in capsys.readouterr().err
+    assert "runs tools/prefetch.py from a copy of the course repository: `git clone https://" in capsys.readouterr().err
