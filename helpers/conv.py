@@ -19,23 +19,23 @@ from numpy.lib.stride_tricks import sliding_window_view
 from helpers.taught import output_size, pad_images, same_padding
 
 # output_size and same_padding are chapter 02's formulas: the course's one copy, imported from here.
-__all__ = ["avg_pool2d", "check_conv_args", "max_pool2d", "output_size", "same_padding"]
+__all__ = ["avg_pool2d", "check_conv_args", "max_pool2d", "output_size", "pair", "same_padding"]
 
 PADDINGS = ("valid", "same")
 
 
 # ---------------------------------------------------------------- argument checks
-def _pair(value, name: str) -> tuple[int, int]:
-    """``3`` -> ``(3, 3)``; ``(2, 1)`` stays; anything else is a clear error."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+def pair(value, name: str, example: str = "2 or (2, 1)") -> tuple[int, int]:
+    """``3`` -> ``(3, 3)``; ``(2, 1)`` stays; anything else is a clear error naming ``name``."""
+    values = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
     try:
-        a, b = pair
+        a, b = values
     except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a positive whole number or a pair of them, like 2 or (2, 1); got {value!r}."
-        ) from None
+        a = b = None
     if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in (a, b)):
-        raise ValueError(f"{name} must be a positive whole number or a pair of them, like 2 or (2, 1); got {value!r}.")
+        raise ValueError(
+            f"{name} must be a positive whole number or a pair of them (height, width), like {example}; got {value!r}."
+        )
     return int(a), int(b)
 
 
@@ -65,7 +65,7 @@ def check_conv_args(images, kernels, stride=1, padding="valid"):
             f"kernels expect {kernels.shape[2]} (third axis of {kernels.shape}). Kernels are "
             "(height, width, in_channels, out_channels), like tf.nn.conv2d."
         )
-    stride = _pair(stride, "stride")
+    stride = pair(stride, "stride")
     padding = _padding(padding)
     for axis, name in ((0, "height"), (1, "width")):
         size, k = images.shape[1 + axis], kernels.shape[axis]
@@ -84,8 +84,8 @@ def _pool_windows(images, pool_size, stride, padding, fill):
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4:
         raise ValueError(f"images must be 4-D (batch, height, width, channels); got shape {images.shape}.")
-    pool = _pair(pool_size, "pool_size")
-    stride = pool if stride is None else _pair(stride, "stride")
+    pool = pair(pool_size, "pool_size")
+    stride = pool if stride is None else pair(stride, "stride")
     padding = _padding(padding)
     if padding == "valid" and (pool[0] > images.shape[1] or pool[1] > images.shape[2]):
         raise ValueError(

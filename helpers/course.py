@@ -12,9 +12,12 @@ import json
 import logging
 import os
 import platform as _platform
+import shutil
 import sys
+import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +115,22 @@ def human_bytes(n: float) -> str:
     return f"{n:.0f} B"
 
 
+def write_atomic(target: Path, write: Callable[[Path], object]) -> Path:
+    """``write(temp)`` in a work folder beside ``target``, then rename: never half a file or folder.
+
+    ``write`` creates ``temp`` (a file or a folder, named like ``target``). An existing folder
+    ``target`` is not replaced (``OSError``): remove it first, or keep it.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        write(work / target.name)
+        os.replace(work / target.name, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
 # ------------------------------------------------------------------------- quiet
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's C++ and Python log chatter (call before importing TF)."""
@@ -125,7 +144,7 @@ def quiet_tensorflow() -> None:
     warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
     for name in ("tensorflow", "absl", "h5py"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    if "absl.logging" in sys.modules or _importable("absl"):
+    with contextlib.suppress(ImportError):
         from absl import logging as absl_logging
 
         absl_logging.set_verbosity(absl_logging.ERROR)
@@ -170,27 +189,22 @@ def import_tensorflow():
     return tf
 
 
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
 def plot_style() -> None:
     """One plot style for the whole course: white figures (readable in dark themes too),
     a colour-blind-safe palette and legible font sizes."""
-    import matplotlib as mpl
     import seaborn as sns
 
-    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    mpl.rcParams.update(
-        {
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette="colorblind",
+        rc={
             "figure.facecolor": "white",
             "savefig.facecolor": "white",
             "figure.dpi": 90,
             "axes.titlesize": "medium",
             "image.cmap": "viridis",
-        }
+        },
     )
 
 
@@ -272,35 +286,17 @@ def record_result(*name_and_value: Any, chapter: str | None = None, **values: An
 
 
 # ------------------------------------------------------------------------ banners
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (rich display available)."""
+def show(text: str, html_text: str) -> None:
+    """Display rich HTML in a Jupyter kernel, print plain text elsewhere."""
     try:
         from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-class _Rich:
-    """An object that shows as HTML in Jupyter and as plain text elsewhere."""
-
-    def __init__(self, text: str, html_text: str):
-        self.text, self.html = text, html_text
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def show(text: str, html_text: str) -> None:
-    """Display rich HTML in Jupyter, print plain text elsewhere."""
-    if in_notebook():
         from IPython.display import display
-
-        display(_Rich(text, html_text))
+    except ImportError:  # plain Python without IPython
+        shell = None
+    else:
+        shell = get_ipython()
+    if shell is not None and "IPKernelApp" in getattr(shell, "config", {}):
+        display({"text/plain": text, "text/html": html_text}, raw=True)
     else:
         print(text)
 

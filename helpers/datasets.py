@@ -1,7 +1,7 @@
 """Datasets: what the notebooks call to get data (``load``, ``class_names``, flowers, folder datasets).
 
 ``load(name)`` returns ``keras.datasets.<name>.load_data()``'s arrays: the real data when the
-Keras cache, the offline mirror or a download has it (``helpers.offline.mirror``), otherwise a
+Keras cache, the offline mirror or a download has it (``helpers.offline``), otherwise a
 drawn stand-in with the real shapes, dtypes and class names, announced by a banner
 (``helpers.standins``). ``load("digits")`` is scikit-learn's small real digits set, bundled,
 so always real.
@@ -103,11 +103,11 @@ def load(name: str):
     _check_name(name, [*SHAPES, "digits"])
     if name == "digits":
         return load_digits()
-    from helpers.offline import mirror
+    from helpers import offline
 
     try:
-        return mirror.keras_dataset(name)
-    except mirror.Unavailable as exc:
+        return offline.keras_dataset(name)
+    except offline.Unavailable as exc:
         standins.announce_dataset(name, len(CLASS_NAMES[name]), str(exc))
     n_train, n_test = SMOKE_SIZES if course.smoke() else SHAPES[name][1:]
     return standin(name, n_train, n_test)
@@ -131,11 +131,11 @@ def flowers_dir() -> Path:
     (``COURSE_DATA_DIR/datasets/flowers``) -> download with ``keras.utils.get_file`` -> a
     deterministic stand-in folder of JPEGs written once into the cache, with a banner.
     """
-    from helpers.offline import mirror
+    from helpers import offline
 
     try:
-        return mirror.flowers(FLOWER_CLASSES)
-    except mirror.Unavailable as exc:
+        return offline.flowers(FLOWER_CLASSES)
+    except offline.Unavailable as exc:
         standins.announce_flowers(str(exc))
     per_class, side = standins.FLOWERS_SIZES["smoke" if course.smoke() else "full"]
     return standins.flowers_folder(per_class, side)
@@ -182,12 +182,10 @@ def folder_datasets(
     batch_size: int = 32,
     validation_split: float = 0.2,
     seed: int = 42,
-    cache: bool | str = True,
-    label_mode: str = "int",
     verbose: bool = True,
 ) -> FolderDatasets:
     """``keras.utils.image_dataset_from_directory`` with a seeded train/validation split, read as
-    single images, then ``cache()`` (memory, or a file name), ``shuffle(1000)`` of the training
+    single images, then ``cache()`` (in memory), ``shuffle(1000)`` of the training
     *images* (a new order every epoch), ``batch(batch_size)`` and ``prefetch(AUTOTUNE)``:
     chapter 01's pipeline, so the images that train together change from epoch to epoch.
 
@@ -206,7 +204,6 @@ def folder_datasets(
     train, val = keras.utils.image_dataset_from_directory(
         source,
         class_names=class_names,
-        label_mode=label_mode,
         image_size=tuple(image_size),
         batch_size=None,  # single images: shuffle them, then batch
         validation_split=validation_split,
@@ -214,12 +211,8 @@ def folder_datasets(
         seed=seed,
         verbose=verbose,
     )
-    autotune = tf.data.AUTOTUNE
-    if cache:
-        train = train.cache(cache if isinstance(cache, str) else "")
-        val = val.cache(f"{cache}.val" if isinstance(cache, str) else "")
-    train = train.shuffle(1000, seed=seed).batch(batch_size).prefetch(autotune)
-    val = val.batch(batch_size).prefetch(autotune)
+    train = train.cache().shuffle(1000, seed=seed).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    val = val.cache().batch(batch_size).prefetch(tf.data.AUTOTUNE)
     return FolderDatasets(train, val, class_names)
 
 

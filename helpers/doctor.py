@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from helpers import course
 
@@ -37,49 +41,38 @@ EXTRAS = ("tensorflow", "litert")
 OPTIONAL = {"ai-edge-litert": "optional: chapter 07 then runs .tflite models with tf.lite.Interpreter"}
 
 
-def requirements(path: Path | None = None) -> dict[str, str]:
-    """Package name -> supported versions: the one list in pyproject.toml.
+def requirements() -> dict[str, str]:
+    """Package name -> supported versions: the one list in pyproject.toml, as installed.
 
-    Its ``dependencies`` plus the ``tensorflow`` and ``litert`` extras. Read from
-    ``pyproject.toml`` in a checkout, else from the installed package's metadata (built from
-    the same file). Requirements for other platforms (``platform_system != "Windows"`` on
-    Windows) are left out.
+    The course package's ``dependencies`` plus its ``tensorflow`` and ``litert`` extras, read
+    from its installed metadata (``python3 run.py lab`` installs it again whenever
+    pyproject.toml changes; Colab's first cell installs it). Requirements for other platforms
+    (``platform_system != "Windows"`` on Windows) are left out.
     """
-    from packaging.requirements import Requirement
-
-    path = path or course_root() / "pyproject.toml"
-    lines = _pyproject_requirements(path) if path.exists() else None
-    if lines is None:
-        try:
-            lines = metadata.requires("image-classification-course") or []
-        except metadata.PackageNotFoundError:
-            lines = []
+    try:
+        lines = metadata.requires("image-classification-course") or []
+    except metadata.PackageNotFoundError:
+        lines = []
     found = {}
     for line in lines:
         req = Requirement(line)
         if req.marker and not any(req.marker.evaluate({"extra": extra}) for extra in ("", *EXTRAS)):
             continue
-        found[re.sub(r"[-_.]+", "-", req.name).lower()] = str(req.specifier)
+        found[canonicalize_name(req.name)] = str(req.specifier)
     return found
 
 
-def _pyproject_requirements(path: Path) -> list[str] | None:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10: use the installed metadata instead
-        return None
-    project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
-    extras = project.get("optional-dependencies", {})
-    return [*project.get("dependencies", []), *(line for extra in EXTRAS for line in extras.get(extra, []))]
-
-
-def course_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+def installed(*names: str) -> str | None:
+    """The version of the first of ``names`` that is installed, or None."""
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
 
 
 def _satisfies(version: str, spec: str) -> bool:
-    from packaging.specifiers import SpecifierSet
-
     return not spec or SpecifierSet(spec).contains(version, prereleases=True)
 
 
@@ -114,73 +107,48 @@ def check_keras_traps() -> list[Finding]:
     return found
 
 
-def check_tensorflow() -> list[Finding]:
-    try:
-        version = metadata.version("tensorflow")
-    except metadata.PackageNotFoundError:
-        version = None
-        for alt in ("tensorflow-cpu", "tensorflow-macos", "tf-nightly"):
-            try:
-                version = metadata.version(alt)
-                break
-            except metadata.PackageNotFoundError:
-                continue
+def check_tensorflow() -> Finding:
+    version = installed("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")
+    spec, high = requirements().get("tensorflow", ""), course.SUPPORTED_TF[1]
     if version is None:
-        spec = requirements().get("tensorflow", "")
         fix = f"Run `python3 run.py lab` in the course folder, or `pip install 'tensorflow{spec}'` (see README)."
-        return [Finding(FAIL, "TensorFlow", "not installed", fix)]
-    major_minor = tuple(int(x) for x in re.findall(r"\d+", version)[:2])
-    wanted = requirements()
-    tf_spec, keras_spec = wanted.get("tensorflow", ""), wanted.get("keras", "")
-    high = course.SUPPORTED_TF[1]
-    found = []
-    if not _satisfies(version, tf_spec):
-        found.append(
-            Finding(
-                FAIL,
-                "TensorFlow",
-                f"{version} is outside the supported {tf_spec} (older releases come with Keras 2)",
-                f"Upgrade: `pip install -U 'tensorflow{tf_spec}'` (on Colab: Runtime > Change runtime type picks a newer image).",
-            )
+        return Finding(FAIL, "TensorFlow", "not installed", fix)
+    if not _satisfies(version, spec):
+        return Finding(
+            FAIL,
+            "TensorFlow",
+            f"{version} is outside the supported {spec} (older releases come with Keras 2)",
+            f"Upgrade: `pip install -U 'tensorflow{spec}'` (on Colab: Runtime > Change runtime type picks a newer image).",
         )
-    elif major_minor > high:
-        found.append(
-            Finding(
-                WARN,
-                "TensorFlow",
-                f"{version} is newer than the tested {high[0]}.{high[1]}",
-                "It will probably work; report anything odd.",
-            )
+    if Version(version).release[:2] > high:
+        return Finding(
+            WARN,
+            "TensorFlow",
+            f"{version} is newer than the tested {high[0]}.{high[1]}",
+            "It will probably work; report anything odd.",
         )
-    else:
-        found.append(Finding(OK, "TensorFlow", version))
-    try:
-        keras_version = metadata.version("keras")
-    except metadata.PackageNotFoundError:
-        keras_version = None
-    if keras_version is None or not keras_version.startswith("3.") or not _satisfies(keras_version, keras_spec):
-        found.append(
-            Finding(
-                FAIL,
-                "Keras",
-                f"found {keras_version or 'nothing'}, need Keras 3 ({keras_spec})",
-                f"Run `pip install -U 'keras{keras_spec}'`.",
-            )
+    return Finding(OK, "TensorFlow", version)
+
+
+def check_keras() -> Finding:
+    version, spec = installed("keras"), requirements().get("keras", "")
+    if version is None or not version.startswith("3.") or not _satisfies(version, spec):
+        return Finding(
+            FAIL,
+            "Keras",
+            f"found {version or 'nothing'}, need Keras 3 ({spec})",
+            f"Run `pip install -U 'keras{spec}'`.",
         )
-    else:
-        found.append(Finding(OK, "Keras", keras_version))
-    return found
+    return Finding(OK, "Keras", version)
 
 
 def check_packages() -> list[Finding]:
     found = []
-    skip = {"tensorflow", "keras"}
     for name, spec in requirements().items():
-        if name in skip:
+        if name in ("tensorflow", "keras"):
             continue
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
+        version = installed(name)
+        if version is None:
             level, message = (INFO, OPTIONAL[name]) if name in OPTIONAL else (WARN, "not installed")
             found.append(Finding(level, name, message, f"`pip install '{name}{spec}'`"))
             continue
@@ -260,16 +228,10 @@ def check_mode() -> list[Finding]:
     return found
 
 
-def run(network_timeout: float = 3.0) -> list[Finding]:
-    """All checks, in the order they are printed."""
-    findings = [check_python(), *check_keras_traps(), *check_tensorflow(), *check_packages()]
-    findings += [check_gpu(), check_disk(), check_network(network_timeout), *check_mode()]
-    return findings
-
-
 def main() -> int:
-    """Print the report; exit 0 when the course can run."""
-    findings = run()
+    """Run every check, print the report; exit 0 when the course can run."""
+    findings = [check_python(), *check_keras_traps(), check_tensorflow(), check_keras(), *check_packages()]
+    findings += [check_gpu(), check_disk(), check_network(), *check_mode()]
     for finding in findings:
         print(finding)
     failures = [f for f in findings if f.level == FAIL]

@@ -63,12 +63,6 @@ def is_hidden(path: Path | str) -> bool:
     return Path(path).name.startswith(".")
 
 
-def is_image_file(path: Path | str) -> bool:
-    """True for a visible file whose extension is an image type."""
-    path = Path(path)
-    return path.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(path) and path.is_file()
-
-
 def list_images(folder: Path | str, recursive: bool = False) -> list[Path]:
     """Image files in ``folder`` (sorted), skipping hidden entries and other files."""
     folder = Path(folder)
@@ -82,7 +76,7 @@ def list_images(folder: Path | str, recursive: bool = False) -> list[Path]:
             continue
         if entry.is_dir() and recursive:
             found.extend(list_images(entry, recursive=True))
-        elif is_image_file(entry):
+        elif entry.suffix.lower() in IMAGE_EXTENSIONS and entry.is_file():
             found.append(entry)
     return found
 
@@ -99,13 +93,9 @@ def read_image(path: Path | str, max_pixels: int = 50_000_000, draft_size: int |
     try:
         return taught.read_image(path, max_pixels, draft_size)
     except ValueError as error:
-        if "not an image file Pillow can read" in str(error) and _is_heif_file(path):
-            raise ValueError(f"{path}: {HEIF_ADVICE}.") from None
+        if "not an image file Pillow can read" not in str(error):
+            raise
+        with Path(path).open("rb") as file:  # a HEIC photo, by content or by name?
+            if looks_like_heif(file.read(12)) or Path(path).suffix.lower() in HEIF_EXTENSIONS:
+                raise ValueError(f"{path}: {HEIF_ADVICE}.") from None
         raise
-
-
-def _is_heif_file(path: Path | str) -> bool:
-    """A HEIC photo by content or by name."""
-    path = Path(path)
-    with path.open("rb") as file:
-        return looks_like_heif(file.read(12)) or path.suffix.lower() in HEIF_EXTENSIONS

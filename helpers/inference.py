@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from helpers.conv import pair
 from helpers.images import read_image
 from helpers.taught import compare_predictions, tflite_predict, top_k
 
@@ -30,24 +31,9 @@ __all__ = [
     "top_k",
 ]
 
-Size = int | tuple[int, int]
-
 
 # ------------------------------------------------------------------ one image
-def _size(size: Size) -> tuple[int, int]:
-    """``size`` as (height, width); an int means a square."""
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    if (
-        not isinstance(size, (tuple, list))
-        or len(size) != 2
-        or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)
-    ):
-        raise ValueError(f"size should be a positive int or (height, width), like 224 or (224, 224); got {size!r}.")
-    return int(size[0]), int(size[1])
-
-
-def load_image(path: Path | str, size: Size, preprocess: Callable | None = None) -> np.ndarray:
+def load_image(path: Path | str, size: int | tuple[int, int], preprocess: Callable | None = None) -> np.ndarray:
     """Read an image file as a float32 array of shape (height, width, 3), ready for a model.
 
     A JPEG at least twice the size asked for is decoded at 1/2, 1/4 or 1/8 scale first
@@ -57,7 +43,7 @@ def load_image(path: Path | str, size: Size, preprocess: Callable | None = None)
     ``keras.applications.mobilenet_v2.preprocess_input``. Raises ``ValueError`` naming
     the file for anything that is not a readable image.
     """
-    height, width = _size(size)
+    height, width = pair(size, "size", "224 or (224, 224)")
     pixels = read_image(path, draft_size=max(height, width))  # a big JPEG is decoded at a reduced scale
     if pixels.shape[:2] != (height, width):
         # reducing_gap: shrink huge photos in cheap steps first, then resample properly.

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from typing import Any, NamedTuple
 
 import helpers
 from helpers import course, plots
+from helpers.course import write_atomic  # also used by helpers.cleaning
 
 DEFAULT_DIR = Path("~/.course/models")
 KAGGLE_DIR = Path("/kaggle/working/.course/models")  # /kaggle/working is what a saved Kaggle version keeps
@@ -41,19 +41,6 @@ def models_dir() -> Path:
     return KAGGLE_DIR if course.platform() == "kaggle" else DEFAULT_DIR.expanduser()
 
 
-def _candidates(name: str) -> list[Path]:
-    folders = [models_dir()]
-    mirror = course.data_dir()
-    if mirror is not None:
-        folders.append(mirror / "models")
-    return [folder / f"{name}.keras" for folder in folders]
-
-
-def course_version() -> str:
-    """The version of the course (its ``helpers`` package) that saves models now."""
-    return helpers.__version__
-
-
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
@@ -67,19 +54,6 @@ def _remedy(meta: dict) -> str:
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_" for ch in name):
         raise ValueError(f"A model name is letters, digits, '-' and '_' only (e.g. 'ch03_cifar10'); got {name!r}.")
-
-
-def write_atomic(target: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never half a file."""
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=target.suffix)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        write(temp)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def save(
@@ -101,11 +75,10 @@ def save(
     import tensorflow as tf
 
     _check_name(name)
-    folder = models_dir()
-    target = folder / f"{name}.keras"
+    target = models_dir() / f"{name}.keras"
     meta = {
         "name": name,
-        "course_version": course_version(),
+        "course_version": helpers.__version__,
         "class_names": [str(c) for c in class_names],
         "image_size": [int(s) for s in image_size],
         "smoke": course.smoke(),
@@ -117,7 +90,6 @@ def save(
         "notes": dict(notes or {}),
     }
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         write_atomic(target, lambda temp: model.save(temp))
         write_atomic(
             target.with_suffix(".json"),
@@ -152,7 +124,7 @@ def unusable_reason(
     """
     if meta is None:
         return "its metadata file (.json) is missing or unreadable"
-    saved_by, now = meta.get("course_version"), course_version()
+    saved_by, now = meta.get("course_version"), helpers.__version__
     if saved_by != now:
         if not isinstance(saved_by, str) or _version_key(saved_by) < _version_key(now):
             by = f"version {saved_by}" if isinstance(saved_by, str) else "an older version"
@@ -194,7 +166,9 @@ def find(
 
     _check_name(name)
     reasons = []
-    for path in _candidates(name):
+    mirror = course.data_dir()
+    for folder in [models_dir(), *([] if mirror is None else [mirror / "models"])]:
+        path = folder / f"{name}.keras"
         if not path.is_file():
             continue
         meta = read_metadata(path)

@@ -1,7 +1,7 @@
 """Pretrained backbones: ``keras.applications`` models with their ImageNet weights resolved.
 
 ``pretrained(name, **kwargs)`` builds ``keras.applications.<name>(**kwargs)``; the weight file
-Keras asks for is found by ``helpers.offline.weights`` (Keras cache -> mirror -> download), and
+Keras asks for is found by ``helpers.offline`` (Keras cache -> mirror -> download), and
 without any copy the model is randomly initialised, announced by a banner because every
 transfer-learning number is then meaningless. ``start_fine_tuning`` unfreezes the top layers.
 """
@@ -11,12 +11,10 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from helpers import course
-from helpers.offline.mirror import is_unavailable
-from helpers.offline.weights import NoWeights, fetch, keras_weights_dir
+from helpers.offline import Unavailable, fetch, is_unavailable, keras_weights_dir
 
 _SOURCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -26,13 +24,10 @@ def application(name: str) -> Callable[..., Any]:
     """The ``keras.applications`` constructor called ``name`` (case-insensitive)."""
     import keras
 
-    if isinstance(name, str):
-        if callable(getattr(keras.applications, name, None)) and name[:1].isupper():
-            return getattr(keras.applications, name)
-        by_lower = {n.lower(): n for n in dir(keras.applications) if n[:1].isupper()}
-        if name.lower() in by_lower:
-            return getattr(keras.applications, by_lower[name.lower()])
-    known = ", ".join(sorted(n for n in dir(keras.applications) if n[:1].isupper()))
+    by_lower = {n.lower(): n for n in dir(keras.applications) if n[:1].isupper()}
+    if isinstance(name, str) and name.lower() in by_lower:
+        return getattr(keras.applications, by_lower[name.lower()])
+    known = ", ".join(sorted(by_lower.values()))
     raise ValueError(f"No keras.applications model called {name!r}. Choose one of: {known}.")
 
 
@@ -76,11 +71,9 @@ def weights_at_hand(name: str, **kwargs) -> bool:
     """
     constructor = application(name)
     try:
-        fetch(lambda: _quiet_build(constructor, **{**kwargs, "weights": "imagenet"}), {})
-    except NoWeights:
-        return False
+        fetch(lambda: _quiet_build(constructor, **{**kwargs, "weights": "imagenet"}))
     except Exception as exc:
-        if not is_unavailable(exc):
+        if not isinstance(exc, Unavailable) and not is_unavailable(exc):
             raise
         return False
     return True
@@ -100,39 +93,26 @@ def pretrained(name: str, **kwargs) -> Any:
         model = _quiet_build(constructor, weights=weights, **kwargs)
         _SOURCES[model] = "random initialisation (weights=None)" if weights is None else f"file: {weights}"
         return model
-    found: dict[str, Any] = {}
     try:
-        model = fetch(lambda: _quiet_build(constructor, weights="imagenet", **kwargs), found)
-    except NoWeights as exc:
-        reason = exc.reason
-    except Exception as exc:
-        if "source" not in found or not is_unavailable(exc):  # a mistake in the arguments, or a bug: let it show
-            raise
-        # the file is broken or belongs to another architecture: never leave it where Keras would find it again
-        if "staged" in found:
-            Path(found["staged"]).unlink(missing_ok=True)
-        where = found.get("path", f"the Keras cache ({keras_weights_dir()})")
-        reason = f"the file {where} could not be read ({type(exc).__name__}: {exc})"
+        model, source = fetch(lambda: _quiet_build(constructor, weights="imagenet", **kwargs))
+    except Unavailable as exc:
+        reason, file_name = str(exc), exc.file_name
     else:
-        _SOURCES[model] = found["source"]
+        _SOURCES[model] = source
         return model
-    problems = "; ".join(found.get("problems", []))
     model = _quiet_build(constructor, weights=None, **kwargs)
     _SOURCES[model] = f"random initialisation: {reason}"
-    _announce_random(constructor.__name__, found.get("file", "?"), reason + (f"; {problems}" if problems else ""))
-    return model
-
-
-def _announce_random(name: str, file_name: str, reason: str) -> None:
     course.banner(
         f"weights:{file_name}",
-        f"{name} has RANDOM weights, not ImageNet weights: transfer-learning accuracies below are meaningless",
-        f"{reason}. The architecture, shapes and every cell still run, but a random backbone has "
-        "learned nothing, so feature extraction and fine-tuning will not beat training from scratch here.",
+        f"{constructor.__name__} has RANDOM weights, not ImageNet weights: transfer-learning accuracies below are "
+        "meaningless",
+        f"{reason}. The architecture, shapes and every cell still run, but a random backbone has learned nothing, "
+        "so feature extraction and fine-tuning will not beat training from scratch here.",
         f"connect to the internet and re-run (Keras downloads {file_name} into {keras_weights_dir()}), "
         "or copy that file into DIR/weights/ of a mirror made with `python -m helpers prefetch --to DIR` "
         "and set COURSE_DATA_DIR=DIR.",
     )
+    return model
 
 
 # --------------------------------------------------------------------- fine-tuning

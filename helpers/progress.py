@@ -3,9 +3,8 @@
 Each ``check()`` appends one line (which question, right or not, when) to ``progress.jsonl``
 beside your models folder: ``~/.course/`` (the parent folder of ``COURSE_MODELS_DIR`` when you
 set it; ``/kaggle/working/.course`` on Kaggle). Nothing leaves the machine, and
-``COURSE_PROGRESS=0`` switches recording off. ``python -m helpers progress`` prints your table;
-``python -m helpers progress DIR`` prints a room's, from one such file per learner (any names
-ending in ``.jsonl``).
+``COURSE_PROGRESS=0`` switches recording off. ``python -m helpers progress`` prints your table
+(an instructor's ``python -m helpers progress DIR``, a room's table, is ``tools/room_progress.py``).
 """
 
 from __future__ import annotations
@@ -77,12 +76,13 @@ def questions() -> dict[str, list[str]]:
     return found
 
 
-def _states(outcomes: list[dict]) -> dict[str, str]:
-    states: dict[str, str] = {}
+def states(outcomes: list[dict]) -> dict[str, str]:
+    """``"ch01.q1"`` -> done (right at least once) or tried, for every question in ``outcomes``."""
+    found: dict[str, str] = {}
     for entry in outcomes:
         key = entry["question"].removeprefix("review.")
-        states[key] = DONE if entry["right"] or states.get(key) == DONE else TRIED
-    return states
+        found[key] = DONE if entry["right"] or found.get(key) == DONE else TRIED
+    return found
 
 
 def learner_table(outcomes: list[dict], asked: dict[str, list[str]] | None = None) -> pd.DataFrame:
@@ -90,42 +90,17 @@ def learner_table(outcomes: list[dict], asked: dict[str, list[str]] | None = Non
     import pandas as pd
 
     asked = asked or questions()
-    states = _states(outcomes)
-    rows = {ch: {q: states.get(f"{ch}.{q}", NOT_YET) for q in names} for ch, names in asked.items()}
+    done = states(outcomes)
+    rows = {ch: {q: done.get(f"{ch}.{q}", NOT_YET) for q in names} for ch, names in asked.items()}
     columns = sorted({q for names in asked.values() for q in names}, key=lambda q: (q[0] != "q", int(q[1:])))
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).fillna("")
 
 
-def room_table(folder: Path | str, asked: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Learners (rows, one ``*.jsonl`` file each) by chapters: how many questions are done, of how many."""
-    import pandas as pd
-
-    if not Path(folder).is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder. Give the folder where you collected the learners' files.")
-    files = sorted(Path(folder).glob("*.jsonl"))
-    if not files:
-        raise FileNotFoundError(
-            f"No progress files (*.jsonl) in {folder}. Collect each learner's {FILE} there, "
-            "renamed after the learner (e.g. ana.jsonl)."
-        )
-    asked = asked or questions()
-    rows = {}
-    for path in files:
-        states = _states(read(path))
-        rows[path.stem] = {
-            ch: f"{sum(states.get(f'{ch}.{q}') == DONE for q in names)}/{len(names)}" for ch, names in asked.items()
-        }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def main(folder: str | None = None) -> int:
-    """``python -m helpers progress [DIR]``: print the learner's table, or a room's."""
+def main() -> int:
+    """``python -m helpers progress``: print the learner's table."""
     import pandas as pd
 
     with pd.option_context("display.max_columns", None, "display.width", 200):
-        if folder is not None:
-            print(room_table(folder))
-            return 0
         path = progress_file()
         if path is None:
             print("Recording is switched off (COURSE_PROGRESS=0).")

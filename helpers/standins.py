@@ -8,8 +8,6 @@ the real thing. ``helpers.datasets`` decides when a stand-in is needed.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -133,33 +131,28 @@ def draw_arrays(
 
 
 # ------------------------------------------------------------------ flowers (a folder dataset)
-def cache_dir() -> Path:
-    """Where generated stand-in folders are kept (inside the Keras cache)."""
-    return course.keras_home() / "datasets" / "course-standins"
-
-
 def flowers_folder(per_class: int, side: int, seed: int = 0) -> Path:
-    """Write (once) and return a stand-in flowers folder: ``per_class`` JPEGs of ``side`` px per class."""
-    target = cache_dir() / f"flowers-{per_class}x{side}-seed{seed}"
+    """Write (once) and return a stand-in flowers folder: ``per_class`` JPEGs of ``side`` px per class.
+
+    It is kept in the Keras cache, ``$KERAS_HOME/datasets/course-standins/``.
+    """
+    target = course.keras_home() / "datasets" / "course-standins" / f"flowers-{per_class}x{side}-seed{seed}"
     if target.is_dir():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".flowers-", dir=target.parent))
-    try:
+
+    def draw(folder: Path) -> None:
         rng = np.random.default_rng(seed)
         for label, name in enumerate(FLOWER_CLASSES):
-            (work / name).mkdir()
+            (folder / name).mkdir(parents=True)
             for i in range(per_class):
                 pixels = _draw_flower(label, side, rng)
-                Image.fromarray(pixels).save(work / name / f"{name}_{i:04d}.jpg", quality=90)
-        try:
-            work.rename(target)
-        except OSError:  # another process finished first: keep theirs
-            if not target.is_dir():
-                raise
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+                Image.fromarray(pixels).save(folder / name / f"{name}_{i:04d}.jpg", quality=90)
+
+    try:
+        course.write_atomic(target, draw)
+    except OSError:  # another process finished first: keep theirs
+        if not target.is_dir():
+            raise
     return target
 
 

@@ -31,14 +31,16 @@ def test_legacy_keras_and_foreign_backend_are_failures(monkeypatch, capsys):
     assert "stop the course from running" in capsys.readouterr().out
 
 
-def test_requirements_come_from_pyproject(tmp_path):
-    path = tmp_path / "pyproject.toml"
-    path.write_text(
-        '[project]\ndependencies = ["numpy>=1.26", "Pillow>=10"]\n'
-        '[project.optional-dependencies]\ntensorflow = ["tensorflow>=2.16"]\nother = ["pytest<1"]\n'
-        "litert = ['ai-edge-litert>=2.0; platform_system == \"Nowhere\"']\n"
-    )
-    assert doctor.requirements(path) == {"numpy": ">=1.26", "pillow": ">=10", "tensorflow": ">=2.16"}
+def test_requirements_are_the_dependencies_and_the_two_extras(monkeypatch):
+    declared = [  # what importlib.metadata.requires gives for pyproject.toml's lists
+        "numpy>=1.26",
+        "Pillow>=10",
+        'tensorflow>=2.16; extra == "tensorflow"',
+        'pytest<1; extra == "other"',
+        'ai-edge-litert>=2.0; platform_system == "Nowhere" and extra == "litert"',
+    ]
+    monkeypatch.setattr(doctor.metadata, "requires", lambda name: declared)
+    assert doctor.requirements() == {"numpy": ">=1.26", "pillow": ">=10", "tensorflow": ">=2.16"}
 
 
 def test_the_real_bounds_cover_tensorflow_and_keras():
@@ -50,11 +52,11 @@ def test_the_real_bounds_cover_tensorflow_and_keras():
 def test_tensorflow_below_the_bound_fails(monkeypatch):
     real = doctor.metadata.version
     monkeypatch.setattr(doctor.metadata, "version", lambda name: "2.15.1" if name == "tensorflow" else real(name))
-    assert levels(doctor.check_tensorflow())["TensorFlow"] == "FAIL"
+    assert doctor.check_tensorflow().level == "FAIL"
 
 
 def test_package_outside_range_is_a_warning_with_a_fix(monkeypatch):
-    monkeypatch.setattr(doctor, "requirements", lambda path=None: {"pytest": "<1"})
+    monkeypatch.setattr(doctor, "requirements", lambda: {"pytest": "<1"})
     (finding,) = doctor.check_packages()
     assert finding.level == "WARN" and "pip install 'pytest<1'" in finding.fix
 

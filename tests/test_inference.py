@@ -64,9 +64,9 @@ def test_load_image_sizes_and_preprocess(tmp_path):
     np.testing.assert_array_equal(inference.load_image(path, (40, 60)), PHOTO.astype(np.float32))
     scaled = inference.load_image(path, 8, preprocess=lambda x: x / 255.0)
     assert scaled.dtype == np.float32 and scaled.max() <= 1.0
-    with pytest.raises(ValueError, match="size should be"):
+    with pytest.raises(ValueError, match="size must be a positive whole number"):
         inference.load_image(path, (0, 10))
-    with pytest.raises(ValueError, match="size should be"):
+    with pytest.raises(ValueError, match="size must be a positive whole number"):
         inference.load_image(path, "224")
 
 

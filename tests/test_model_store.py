@@ -122,7 +122,7 @@ def test_broken_files_are_refused_without_traceback(store, capsys):
     (store / "toy.keras").write_bytes(b"not a zip file")
     assert model_store.find("toy") is None
     assert "metadata file (.json) is missing" in capsys.readouterr().out
-    meta = {"class_names": CLASSES, "smoke": True, "real_data": False, "course_version": model_store.course_version()}
+    meta = {"class_names": CLASSES, "smoke": True, "real_data": False, "course_version": helpers.__version__}
     (store / "toy.json").write_text(json.dumps(meta))
     assert model_store.find("toy", class_names=CLASSES) is None
     out = capsys.readouterr().out

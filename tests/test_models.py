@@ -16,8 +16,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import course, models
-from helpers.offline import weights
+from helpers import course, models, offline
+from tools.prefetch import WEIGHT_FILES
 
 SMALL = {"alpha": 0.25, "include_top": False, "input_shape": (64, 64, 3)}
 SMALL_FILE = "mobilenet_2_5_224_tf_no_top.h5"  # what Keras loads for MobileNet(alpha=0.25, include_top=False)
@@ -57,7 +57,7 @@ def write_weight_file(path: Path, seed: int) -> None:
 def asked_for(name: str, **kwargs) -> list[str]:
     """The URLs keras.applications.<name>(weights="imagenet", **kwargs) asks for with an empty cache."""
     asked: list[str] = []
-    with weights.no_downloads(asked), pytest.raises(Exception, match="URL fetch failure"), warnings.catch_warnings():
+    with offline.no_downloads(asked), pytest.raises(Exception, match="URL fetch failure"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MobileNet at 64 px says it loads the 224 px file: that is the point
         models.application(name)(weights="imagenet", **kwargs)
     return asked
@@ -70,16 +70,23 @@ def first_kernel_in_file(path: Path) -> np.ndarray:
         return group[name][()]
 
 
+COURSE_BUILDS = {  # for each file prefetch offers: the keras.applications call of the course that loads it
+    "mobilenet_2_5_224_tf_no_top.h5": ("MobileNet", {"alpha": 0.25, "include_top": False}),
+    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5": ("MobileNetV2", {"include_top": False}),
+    "efficientnetb0_notop.h5": ("EfficientNetB0", {"include_top": False}),
+}
+
+
 def test_weight_files_are_exactly_what_keras_asks_for():
-    assert set(weights.WEIGHT_FILES) == set(weights.COURSE_BUILDS)
-    for file_name, (name, kwargs) in weights.COURSE_BUILDS.items():
-        assert asked_for(name, **kwargs) == [weights.WEIGHT_FILES[file_name]]
-        assert weights.WEIGHT_FILES[file_name].endswith("/" + file_name)
-    assert set(weights.WEIGHT_HASHES) <= set(weights.WEIGHT_FILES)
+    assert set(WEIGHT_FILES) == set(COURSE_BUILDS)
+    for file_name, (name, kwargs) in COURSE_BUILDS.items():
+        assert asked_for(name, **kwargs) == [WEIGHT_FILES[file_name]]
+        assert WEIGHT_FILES[file_name].endswith("/" + file_name)
+    assert set(offline.WEIGHT_HASHES) <= set(WEIGHT_FILES)
 
 
 def test_small_input_sizes_load_the_224_file():
-    assert asked_for("MobileNet", **SMALL) == [weights.WEIGHT_FILES[SMALL_FILE]]
+    assert asked_for("MobileNet", **SMALL) == [WEIGHT_FILES[SMALL_FILE]]
     assert asked_for("mobilenetv2", alpha=0.35, include_top=False, input_shape=(96, 96, 3))[0].endswith(
         "/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
     )
@@ -176,7 +183,7 @@ def test_download_is_used_when_online(monkeypatch, tmp_path, capsys, network):
     network.answer = lambda url: urllib.request.urlopen(served.as_uri())
     monkeypatch.setenv("COURSE_OFFLINE", "0")
     model = models.pretrained("MobileNet", **SMALL)
-    assert network.urls == [weights.WEIGHT_FILES[SMALL_FILE]]
+    assert network.urls == [WEIGHT_FILES[SMALL_FILE]]
     np.testing.assert_array_equal(model.get_layer("conv1").kernel.numpy(), first_kernel_in_file(served))
     assert models.weights_source(model).startswith("download: ")
     assert "RANDOM" not in capsys.readouterr().out
@@ -231,10 +238,10 @@ def test_a_file_with_the_wrong_hash_is_not_used(monkeypatch, tmp_path, capsys):
 def test_hash_matches_detects_md5_and_sha256(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"abc")
-    assert weights.hash_matches(path, "900150983cd24fb0d6963f7d28e17f72")
-    assert weights.hash_matches(path, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    assert not weights.hash_matches(path, "0" * 32)
-    assert weights.hash_matches(path, None)
+    assert offline.hash_matches(path, "900150983cd24fb0d6963f7d28e17f72")
+    assert offline.hash_matches(path, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    assert not offline.hash_matches(path, "0" * 32)
+    assert offline.hash_matches(path, None)
 
 
 def test_weights_none_is_a_deliberate_random_model(capsys):

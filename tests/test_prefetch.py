@@ -1,4 +1,4 @@
-"""Tests of ``helpers.offline.prefetch`` and the dataset side of ``helpers.offline.mirror`` (no network).
+"""Tests of ``tools/prefetch.py`` (``python -m helpers prefetch``) and the dataset side of ``helpers.offline`` (no network).
 
 Keras's loaders are replaced by small arrays (``keras.datasets.<name>.load_data`` is public), and
 Keras's own downloads (``keras.utils.get_file``) are answered by a fake ``urllib.request.urlopen``.
@@ -12,6 +12,8 @@ import io
 import os
 import shutil
 import tarfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import keras
@@ -19,9 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import course, datasets
-from helpers.offline import mirror as offline_mirror
-from helpers.offline import prefetch, weights
+from helpers import course, datasets, offline
+from tools import prefetch
 
 KERAS_HOME = Path(os.environ["KERAS_HOME"])  # Keras's own cache, read once when Keras is imported (conftest.py)
 
@@ -48,17 +49,21 @@ def tiny_cifar10(seed: int = 0):
     return (x_train, y_train), (x_test, y_test)
 
 
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+
+
 @pytest.fixture
-def cifar10_loader(monkeypatch):
-    """keras.datasets.cifar10.load_data() returns tiny arrays and counts its calls."""
-    calls = []
+def cifar10_loader(monkeypatch, network):
+    """keras.datasets.cifar10.load_data() as with an empty Keras cache: it downloads (a fake
+    archive), then returns tiny arrays. Returns the downloads made, as a list of URLs."""
+    network.files[CIFAR10_URL] = b"archive"
 
     def load_data():
-        calls.append(1)
+        urllib.request.urlopen(CIFAR10_URL)
         return tiny_cifar10()
 
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", load_data)
-    return calls
+    return network.urls
 
 
 def flowers_archive() -> bytes:
@@ -98,9 +103,7 @@ def writable(folder):
 
 
 # ----------------------------------------------------------------------------- tests
-def test_success_writes_what_load_returns_from_a_read_only_mirror(
-    monkeypatch, tmp_path, capsys, cifar10_loader, network
-):
+def test_success_writes_what_load_returns_from_a_read_only_mirror(monkeypatch, tmp_path, capsys, cifar10_loader):
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert "[OK]   cifar10" in capsys.readouterr().out
@@ -119,22 +122,22 @@ def test_success_writes_what_load_returns_from_a_read_only_mirror(
     np.testing.assert_array_equal(x_test, expected[1][0])
     assert y_train.dtype == np.uint8 and y_train.shape == (20, 1)
     assert "stand-in" not in capsys.readouterr().out
-    assert cifar10_loader == [1] and network.urls == []  # no second load, no download
+    assert cifar10_loader == [CIFAR10_URL]  # prefetch downloaded; loading from the mirror did not
 
 
 def test_rerun_keeps_a_complete_mirror(tmp_path, cifar10_loader):
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
-    assert cifar10_loader == [1]
+    assert cifar10_loader == [CIFAR10_URL]
 
 
 def test_a_damaged_mirror_file_is_fetched_again(tmp_path, cifar10_loader):
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "cifar10.npz").write_bytes(b"PK half an npz")
     assert prefetch.prefetch_main(tmp_path, ["cifar10"]) == 0
-    assert cifar10_loader == [1]
-    offline_mirror.load_npz(tmp_path / "datasets" / "cifar10.npz")
+    assert cifar10_loader == [CIFAR10_URL]
+    offline.load_npz(tmp_path / "datasets" / "cifar10.npz")
 
 
 def test_a_failed_keras_download_is_reported_and_leaves_nothing(monkeypatch, tmp_path, capsys):
@@ -151,8 +154,8 @@ def test_a_failed_keras_download_is_reported_and_leaves_nothing(monkeypatch, tmp
 def test_a_weight_file_with_the_wrong_hash_is_refused_by_keras(monkeypatch, tmp_path, capsys, network):
     url = "https://storage.example/w.h5"
     network.files[url] = b"not what was published"
-    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", url)
-    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
+    monkeypatch.setitem(prefetch.WEIGHT_FILES, "w.h5", url)
+    monkeypatch.setitem(offline.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
     assert prefetch.prefetch_main(tmp_path, ["w.h5"]) == 1
     assert "[FAIL] w.h5: ValueError: Incomplete or corrupted file detected" in capsys.readouterr().out
     assert not (tmp_path / "weights" / "w.h5").exists() and leftovers(tmp_path) == []
@@ -171,7 +174,7 @@ def test_rerun_after_interruption(monkeypatch, tmp_path, cifar10_loader):
             prefetch.prefetch(mirror, ["cifar10"])
     assert list((mirror / "datasets").iterdir()) == []  # no temp file, no work folder, no npz
     assert prefetch.prefetch_main(mirror, ["cifar10"]) == 0
-    (x_train, _), _ = offline_mirror.load_npz(mirror / "datasets" / "cifar10.npz")
+    (x_train, _), _ = offline.load_npz(mirror / "datasets" / "cifar10.npz")
     np.testing.assert_array_equal(x_train, tiny_cifar10()[0][0])
 
 
@@ -188,18 +191,18 @@ def test_full_disk_while_saving_the_mirror_file(monkeypatch, tmp_path, capsys, c
 
 
 def test_flowers_and_weights_land_in_the_mirror_layout(monkeypatch, tmp_path, network):
-    network.files[offline_mirror.FLOWERS_URL] = flowers_archive()
+    network.files[offline.FLOWERS_URL] = flowers_archive()
     url = "https://storage.example/w.h5"
     network.files[url] = b"weights"
-    monkeypatch.setitem(weights.WEIGHT_FILES, "w.h5", url)  # read by prefetch like the real list
-    monkeypatch.setitem(weights.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
+    monkeypatch.setitem(prefetch.WEIGHT_FILES, "w.h5", url)  # read by prefetch like the real list
+    monkeypatch.setitem(offline.WEIGHT_HASHES, "w.h5", hashlib.sha256(b"weights").hexdigest())
     mirror = tmp_path / "mirror"
     assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0
     assert sorted(p.name for p in (mirror / "datasets" / "flowers").iterdir() if p.is_dir()) == datasets.FLOWER_CLASSES
     assert (mirror / "weights" / "w.h5").read_bytes() == b"weights"
     assert leftovers(mirror) == []
     assert prefetch.prefetch_main(mirror, ["flowers", "w.h5"]) == 0  # re-run: nothing downloaded again
-    assert sorted(network.urls) == sorted([offline_mirror.FLOWERS_URL, url])
+    assert sorted(network.urls) == sorted([offline.FLOWERS_URL, url])
     before = read_only(mirror)
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     monkeypatch.setenv("COURSE_DATA_DIR", str(mirror))
@@ -213,7 +216,7 @@ def test_flowers_and_weights_land_in_the_mirror_layout(monkeypatch, tmp_path, ne
 def test_prefetch_offers_every_dataset_and_weight_file(tmp_path, capsys):
     assert prefetch.prefetch_main(tmp_path, ["nothing-like-this"]) == 2
     err = capsys.readouterr().err
-    for name in [*prefetch.DATASETS, *weights.WEIGHT_FILES]:
+    for name in [*prefetch.DATASETS, *prefetch.WEIGHT_FILES]:
         assert name in err
     assert set(prefetch.DATASETS) == {*datasets.SHAPES, "flowers"}
 
@@ -244,13 +247,16 @@ def test_offline_fallback_shows_one_banner(monkeypatch, capsys):
     np.testing.assert_array_equal(x_train, again)
 
 
-def test_failed_download_falls_back_with_banner(monkeypatch, capsys):
-    def no_network():
-        raise OSError("network unreachable")
+def test_failed_download_falls_back_with_banner(capsys, network):
+    def no_network(url):
+        raise urllib.error.URLError("network unreachable")
 
-    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: no_network)
-    (x_train, _), _ = datasets.load("mnist")
-    assert "the download failed (OSError: network unreachable)" in capsys.readouterr().out
+    network.answer = no_network
+    (x_train, _), _ = datasets.load("mnist")  # the real Keras loader: nothing cached, so it downloads
+    out = capsys.readouterr().out
+    assert "the download failed (Exception: URL fetch failure" in out and "network unreachable" in out
+    assert "Keras cache" not in out  # an empty cache is not a damaged one
+    assert len(network.urls) == 1 and network.urls[0].endswith("mnist.npz")  # one download, not one per look
     assert x_train.shape[1:] == (28, 28)
 
 
@@ -260,7 +266,7 @@ def test_a_bug_while_loading_surfaces_instead_of_a_stand_in(monkeypatch, tmp_pat
     def buggy():
         raise KeyError("x_train")
 
-    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: buggy)
+    monkeypatch.setattr(offline, "_keras_loader", lambda name: buggy)
     with pytest.raises(KeyError):
         datasets.load("mnist")
     (tmp_path / "keras_home" / "datasets" / "mnist.npz").parent.mkdir(parents=True)
@@ -275,7 +281,7 @@ def test_a_damaged_keras_cache_is_named_in_the_banner(monkeypatch, tmp_path, cap
     def damaged():
         raise EOFError("Compressed file ended before the end-of-stream marker was reached")
 
-    monkeypatch.setattr(offline_mirror, "_keras_loader", lambda name: damaged)
+    monkeypatch.setattr(offline, "_keras_loader", lambda name: damaged)
     (tmp_path / "keras_home" / "datasets").mkdir(parents=True)
     (tmp_path / "keras_home" / "datasets" / "mnist.npz").write_bytes(b"half")
     monkeypatch.setenv("COURSE_OFFLINE", "1")
@@ -290,3 +296,11 @@ def test_command_line_runs_prefetch(tmp_path, capsys):
 
     assert main(["prefetch", "--to", str(tmp_path), "nothing-like-this"]) == 2
     assert "Unknown name(s) nothing-like-this" in capsys.readouterr().err
+
+
+def test_command_line_outside_a_copy_of_the_repository_says_where_to_run_it(monkeypatch, tmp_path, capsys):
+    from helpers import __main__ as cli
+
+    monkeypatch.setattr(cli, "TOOLS", tmp_path / "no-tools-here")  # an installed wheel has no tools/
+    assert cli.main(["prefetch", "--to", str(tmp_path)]) == 2
+    assert "runs tools/prefetch.py from a copy of the course repository: `git clone https://" in capsys.readouterr().err

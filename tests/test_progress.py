@@ -11,6 +11,7 @@ import pytest
 
 from helpers import progress
 from helpers.exercises import ch00, review
+from tools.room_progress import room_table
 
 
 @pytest.fixture
@@ -90,13 +91,13 @@ def test_a_rooms_table_from_the_learners_files(tmp_path):
         "\n".join(json.dumps({"question": q, "right": ok}) for q, ok in [("ch01.q1", True), ("review.ch01.r1", True)])
     )
     (room / "ben.jsonl").write_text(json.dumps({"question": "ch01.q1", "right": False}))
-    table = progress.room_table(room, {"ch01": ["q1", "q2", "r1"], "ch02": ["q1"]})
+    table = room_table(room, {"ch01": ["q1", "q2", "r1"], "ch02": ["q1"]})
     assert table.loc["ana"].tolist() == ["2/3", "0/1"] and table.loc["ben"].tolist() == ["0/3", "0/1"]
     with pytest.raises(FileNotFoundError, match="is not a folder"):
-        progress.room_table(room / "ana.jsonl")
+        room_table(room / "ana.jsonl")
     (tmp_path / "empty-room").mkdir()
     with pytest.raises(FileNotFoundError, match=r"No progress files \(\*.jsonl\) in .*empty-room"):
-        progress.room_table(tmp_path / "empty-room")
+        room_table(tmp_path / "empty-room")
 
 
 def test_the_command_prints_both_tables(home, tmp_path):
@@ -109,3 +110,7 @@ def test_the_command_prints_both_tables(home, tmp_path):
     (room / "ana.jsonl").write_text((home / "progress.jsonl").read_text())
     theirs = subprocess.run([sys.executable, "-m", "helpers", "progress", str(room)], capture_output=True, text=True)
     assert theirs.returncode == 0 and "ana" in theirs.stdout and "1/" in theirs.stdout
+    typo = subprocess.run(
+        [sys.executable, "-m", "helpers", "progress", str(room / "nobody")], capture_output=True, text=True
+    )
+    assert typo.returncode == 2 and "is not a folder" in typo.stderr and "Traceback" not in typo.stderr

@@ -1,4 +1,7 @@
-"""Filling an offline mirror: ``python -m helpers prefetch --to DIR [NAMES...]``.
+"""Filling an offline mirror for a classroom (for instructors; not in the learner's package).
+
+    python -m helpers prefetch --to DIR [NAMES...]     # from a copy of the course repository
+    python tools/prefetch.py --to DIR [NAMES...]       # the same
 
 Runs the Keras loaders themselves (``keras.datasets.<name>.load_data()``,
 ``keras.utils.get_file`` for tf_flowers and the weight files ``keras.applications`` loads,
@@ -6,27 +9,57 @@ with the hashes Keras checks), so Keras downloads, verifies and unpacks into its
 ``prefetch`` then copies the result into the mirror layout (``DIR/datasets/<name>.npz``
 uint8 arrays, ``DIR/datasets/flowers/<class>/``, ``DIR/weights/<file>.h5``), each file
 written atomically (temp file + rename). Re-running skips what is already complete.
+Notebooks read the mirror through ``helpers.offline`` (``COURSE_DATA_DIR=DIR``).
 """
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
+if __package__ in (None, ""):  # run as a script: make `helpers` and `tools` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers import course
-from helpers.offline.mirror import FLOWERS_URL, class_root, is_unavailable, load_npz, reason, socket_timeout
-from helpers.offline.weights import WEIGHT_FILES, WEIGHT_HASHES, hash_matches
-from helpers.standins import FLOWER_CLASSES
+import numpy as np  # noqa: E402
+
+from helpers import course  # noqa: E402
+from helpers.offline import (  # noqa: E402
+    FLOWERS_URL,
+    WEIGHT_HASHES,
+    class_root,
+    hash_matches,
+    is_unavailable,
+    load_npz,
+    reason,
+    socket_timeout,
+)
+from helpers.standins import FLOWER_CLASSES  # noqa: E402
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100", "flowers")
 """The datasets ``prefetch`` offers: the four ``keras.datasets`` the course loads, and tf_flowers."""
+
+_KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+WEIGHT_FILES: dict[str, str] = {
+    # MobileNet(alpha=0.25, include_top=False): the smoke-mode and benchmark backbone.
+    "mobilenet_2_5_224_tf_no_top.h5": _KERAS_APPS + "mobilenet/mobilenet_2_5_224_tf_no_top.h5",
+    # MobileNetV2(include_top=False): the light alternative chapter 05 invites you to try.
+    "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5": (
+        _KERAS_APPS + "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+    ),
+    # EfficientNetB0(include_top=False): the complete pipeline of chapter 05.
+    "efficientnetb0_notop.h5": "https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+}
+"""Weight file name (as Keras caches it) -> the URL ``keras.applications`` downloads it from.
+
+Only the files the course loads (the backbone table and exercise 1 build VGG16, InceptionV3
+and friends with ``weights=None``); ``helpers.models.pretrained`` finds any file Keras asks
+for in ``DIR/weights/`` (``tests/test_models.py`` checks these names against Keras)."""
 
 PREFETCH_TIMEOUT = 30.0
 """Seconds without data before a prefetch download is given up (filling a mirror can wait longer)."""
@@ -100,20 +133,12 @@ def _keras(fetch: Callable[[], object]) -> object:
         return fetch()
 
 
-def _atomic(final: Path, write: Callable[[Path], None]) -> Path:
-    """``write(temp)`` next to ``final``, then rename: a crash or a full disk never leaves half a file."""
-    ensure_writable(final.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent)) / final.name
+def _atomic(final: Path, write: Callable[[Path], object]) -> Path:
+    """``course.write_atomic``, with a full disk or a write-protected folder said in the course's words."""
     try:
-        write(tmp)
-        if final.is_dir():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        return course.write_atomic(final, write)
     except OSError as exc:
         raise disk_error(exc, final) or exc from None
-    finally:
-        shutil.rmtree(tmp.parent, ignore_errors=True)
-    return final
 
 
 def _prefetch_arrays(name: str, final: Path) -> Path:
@@ -143,6 +168,7 @@ def _prefetch_flowers(final: Path) -> Path:
     root = class_root(path if path.is_dir() else path.parent, FLOWER_CLASSES)
     if root is None:
         raise PrefetchError(f"Keras unpacked tf_flowers to {path}, but it holds no class folders {FLOWER_CLASSES}.")
+    shutil.rmtree(final, ignore_errors=True)  # an incomplete copy from an earlier run
     return _atomic(final, lambda tmp: shutil.copytree(root, tmp))
 
 
@@ -157,7 +183,7 @@ def _prefetch_weights(name: str, final: Path) -> Path:
 
 
 def prefetch_main(to: Path, wanted: list[str]) -> int:
-    """CLI entry for ``python -m helpers prefetch --to DIR [NAMES]``; exit code 0 when all worked."""
+    """``--to DIR [NAMES]``: fill the mirror and say what happened; exit code 0 when all worked."""
     if course.offline():
         print("prefetch downloads, but COURSE_OFFLINE=1 is set: unset it and re-run.", file=sys.stderr)
         return 2
@@ -172,3 +198,17 @@ def prefetch_main(to: Path, wanted: list[str]) -> int:
         return 1
     print(f"Mirror ready: set COURSE_DATA_DIR={Path(to).expanduser().resolve()} to use it offline.")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers prefetch", description="Download datasets and weights into an offline mirror."
+    )
+    parser.add_argument("--to", required=True, help="mirror folder (use it later as COURSE_DATA_DIR)")
+    parser.add_argument("names", nargs="*", help="what to fetch (default: everything the course uses)")
+    args = parser.parse_args(argv)
+    return prefetch_main(Path(args.to), args.names)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
