@@ -3,7 +3,7 @@
 Thin on purpose: plotting, data plumbing and exercise checks live here so the
 notebooks can stay about image classification. Modules: ``course`` (modes, setup,
 results), ``datasets`` (what notebooks call for data), ``standins`` (drawn data when the
-real data cannot be had), ``offline`` (mirror, weights, prefetch), ``plots``,
+real data cannot be had), ``offline`` (the mirror and weight files; ``tools/prefetch.py`` fills a mirror), ``plots``,
 ``figures``, ``conv``, ``models``, ``model_store``, ``training``, ``evaluation``,
 ``inference``, ``exercises`` (``question``: the shared problem types;
 ``chNN``: one module per chapter), ``doctor``. Only what a notebook imports at run time:

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import helpers
 from helpers import course, plots
-from helpers.course import write_atomic  # also used by helpers.cleaning
+from helpers.course import write_atomic
 
 DEFAULT_DIR = Path("~/.course/models")
 KAGGLE_DIR = Path("/kaggle/working/.course/models")  # /kaggle/working is what a saved Kaggle version keeps
