@@ -15,17 +15,12 @@ diagrams (no learner data) are images in the chapters, drawn by ``tools/draw_fig
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from helpers.conv import output_size as conv_output_size
-from helpers.course import human_bytes
-from helpers.inference import size_on_disk
 
 # Okabe-Ito: distinguishable with every common kind of colour blindness.
 BLUE = "#0072B2"
@@ -135,34 +130,6 @@ def draw_grid(
                     zorder=4,
                 )
     return cells
-
-
-def box(ax, x: float, y: float, width: float, height: float, text: str, *, color: str = "white", fontsize=10, **kw):
-    """A rounded box with centred text; returns the patch."""
-    from matplotlib.patches import FancyBboxPatch
-
-    patch = FancyBboxPatch(
-        (x, y),
-        width,
-        height,
-        boxstyle="round,pad=0.02,rounding_size=0.08",
-        facecolor=color,
-        edgecolor=INK,
-        linewidth=1.2,
-        **kw,
-    )
-    ax.add_patch(patch)
-    ax.text(x + width / 2, y + height / 2, text, ha="center", va="center", fontsize=fontsize, color=INK, zorder=5)
-    return patch
-
-
-def arrow(ax, start: tuple[float, float], end: tuple[float, float], **kw):
-    """An arrow from ``start`` to ``end`` in the ink colour; ``kw`` go to ``FancyArrowPatch``. Returns the patch."""
-    from matplotlib.patches import FancyArrowPatch
-
-    return ax.add_patch(
-        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK, linewidth=1.3, **kw)
-    )
 
 
 # --------------------------------------------------------------------------- chapter 01
@@ -317,163 +284,6 @@ def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval:
     return animation
 
 
-# --------------------------------------------------------------------------- chapter 03
-
-
-def _graphviz_available() -> bool:
-    """True when ``keras.utils.plot_model`` can work: pydot importable and Graphviz's ``dot`` on the PATH."""
-    import importlib.util
-
-    return importlib.util.find_spec("pydot") is not None and shutil.which("dot") is not None
-
-
-_KIND_COLORS = (
-    (("Conv",), SKY),
-    (("Pool",), GREEN),
-    (("Dense",), ORANGE),
-    (("Normalization", "Dropout", "ReLU", "Activation"), LIGHT_GREY),
-    (("Sequential", "Functional", "Model"), PURPLE),
-)
-
-
-def _kind_color(layer) -> str:
-    name = type(layer).__name__
-    for keys, color in _KIND_COLORS:
-        if any(key in name for key in keys):
-            return color
-    return "white"
-
-
-def _shape_text(layer) -> str:
-    try:
-        return str(tuple(layer.output.shape)).replace("None", "batch")
-    except (AttributeError, ValueError):
-        return ""
-
-
-def model_diagram(model, *, ax: Any = None, max_rows: int = 12, use_graphviz: bool | None = None) -> dict:
-    """The model's layers as a diagram, made from the model object itself.
-
-    Uses ``keras.utils.plot_model`` when Graphviz and pydot are installed (or when
-    ``use_graphviz=True``), otherwise draws one box per layer (name, type, output shape,
-    parameters), in columns of at most ``max_rows``. Returns ``{"method": ..., "boxes": {name: patch}}``.
-    """
-    import keras
-
-    graphviz = _graphviz_available() if use_graphviz is None else use_graphviz
-    if graphviz:
-        import matplotlib.pyplot as plt
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.png"
-            keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_layer_names=True, dpi=80)
-            picture = plt.imread(path)
-        ax = _new_axes(ax, (picture.shape[1] / 80, picture.shape[0] / 80))
-        ax.imshow(picture)
-        ax.axis("off")
-        ax.set_title(f"{model.name}: {model.count_params():,} parameters")
-        return {"method": "plot_model", "boxes": {}, "ax": ax}
-
-    layers = list(model.layers)
-    rows = [("input", "InputLayer", str(tuple(model.inputs[0].shape)).replace("None", "batch"), 0, "white")]
-    if layers and type(layers[0]).__name__ == "InputLayer":
-        layers = layers[1:]
-    rows += [
-        (layer.name, type(layer).__name__, _shape_text(layer), layer.count_params(), _kind_color(layer))
-        for layer in layers
-    ]
-    columns = math.ceil(len(rows) / max_rows)
-    per_column = math.ceil(len(rows) / columns)
-    width, height, step_x, step_y = 3.6, 0.62, 4.6, 0.9
-    ax = _new_axes(ax, (4.2 * columns + 0.4, 0.62 * per_column + 0.9))
-    boxes = {}
-    centres = []
-    for index, (name, kind, shape, params, color) in enumerate(rows):
-        column, row = divmod(index, per_column)
-        x, y = column * step_x, row * step_y
-        label = f"{name} ({kind})\n{shape}" + (f" · {params:,} params" if params else "")
-        boxes[name] = box(ax, x, y, width, height, label, color=color, fontsize=8.5)
-        centres.append((x, y))
-    for index in range(1, len(centres)):
-        (x0, y0), (x1, y1) = centres[index - 1], centres[index]
-        if x0 == x1:
-            arrow(ax, (x0 + width / 2, y0 + height), (x1 + width / 2, y1))
-        else:  # wrap to the next column
-            arrow(ax, (x0 + width, y0 + height / 2), (x1, y1 + height / 2), connectionstyle="arc3,rad=-0.15")
-    ax.set_title(f"{model.name}: {len(rows)} layers, {model.count_params():,} parameters", fontsize=11)
-    blank(ax, (-0.2, (columns - 1) * step_x + width + 0.2), (-0.2, (per_column - 1) * step_y + height + 0.2))
-    ax.set_aspect("auto")
-    return {"method": "course", "boxes": boxes, "ax": ax}
-
-
-def _schematic_history(epochs: int = 30) -> dict[str, np.ndarray]:
-    epoch = np.arange(1, epochs + 1)
-    train = 0.35 + 1.8 * np.exp(-epoch / 5)
-    val = 0.75 + 1.45 * np.exp(-epoch / 5) + 0.0009 * np.maximum(0, epoch - 8) ** 2.2
-    return {"loss": train, "val_loss": val}
-
-
-def fitting_regimes(history: Any = None, *, ax: Any = None, title: str | None = None) -> dict:
-    """Training and validation loss with the underfitting and overfitting regions marked.
-
-    ``history`` is a Keras ``History`` (or its ``.history`` dict) with ``loss`` and
-    ``val_loss``; without it, a textbook-shaped pair of curves is drawn. Returns the best
-    epoch (lowest validation loss) and the regions' labels.
-    """
-    if history is None:
-        curves = _schematic_history()
-        title = title or "the typical shape (illustration)"
-    else:
-        curves = getattr(history, "history", history)
-        if "loss" not in curves or "val_loss" not in curves:
-            raise ValueError(
-                f"fitting_regimes needs 'loss' and 'val_loss' in the history; it has {sorted(curves)}. "
-                "Train with validation_data= or validation_split= to get val_loss."
-            )
-    train, val = np.asarray(curves["loss"], float), np.asarray(curves["val_loss"], float)
-    epochs = np.arange(1, len(train) + 1)
-    best = int(val.argmin()) + 1
-    ax = _new_axes(ax, (7, 4))
-    ax.plot(epochs, train, color=BLUE, linewidth=2.5, marker="o" if len(epochs) < 15 else None, label="training loss")
-    ax.plot(epochs, val, color=VERMILLION, linewidth=2.5, linestyle="--", marker="s" if len(epochs) < 15 else None,
-            label="validation loss")  # fmt: skip
-    labels = []
-    top = float(max(train.max(), val.max())) * 1.05
-    if len(epochs) < 3:
-        ax.text(0.5, 0.5, "too few epochs to see a trend", transform=ax.transAxes, ha="center", fontsize=10)
-    else:
-        if best > 1:
-            ax.axvspan(0.5, best, color=SKY, alpha=0.2)
-            ax.text(
-                (0.5 + best) / 2,
-                top * 0.97,
-                "underfitting:\nboth still fall,\ntrain longer",
-                ha="center",
-                va="top",
-                fontsize=9,
-            )
-            labels.append("underfitting")
-        if best < len(epochs):
-            ax.axvspan(best, len(epochs) + 0.5, facecolor=VERMILLION, alpha=0.12, hatch="\\\\", edgecolor=VERMILLION)
-            ax.text((best + len(epochs) + 0.5) / 2, top * 0.97, "overfitting:\ntraining falls,\nvalidation rises",
-                    ha="center", va="top", fontsize=9)  # fmt: skip
-            labels.append("overfitting")
-        ax.axvline(best, color=INK, linewidth=1.2)
-        ax.annotate(f"lowest validation loss:\nepoch {best}, stop here", (best, val[best - 1]), (best + 0.3, 0.04 * top),
-                    ha="left", va="bottom", fontsize=9, arrowprops={"arrowstyle": "->", "color": INK})  # fmt: skip
-        last = len(epochs)
-        ax.annotate("", (last, train[-1]), (last, val[-1]), arrowprops={"arrowstyle": "<->", "color": INK})
-        ax.text(last - 0.2, (train[-1] + val[-1]) / 2, "gap", ha="right", va="center", fontsize=9)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_xlim(0.5, len(epochs) + 0.5)
-    ax.set_ylim(0, top)
-    ax.legend(loc="lower left", fontsize=9)
-    if title:
-        ax.set_title(title, fontsize=11)
-    return {"best_epoch": best, "regions": labels, "ax": ax}
-
-
 # --------------------------------------------------------------------------- chapter 05
 
 
@@ -563,59 +373,3 @@ def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int
     blank(ax, (-0.1, x + 0.1), (-0.45, top_used + 0.5))
     ax.set_aspect("auto")
     return {"patches": patches, "trainable": flags, "zoomed": zoomed, "trainable_params": trainable_params, "ax": ax}
-
-
-# --------------------------------------------------------------------------- chapter 07
-
-
-DEPLOYMENT_FORMATS = (
-    ("keras", ".keras file", "continue training,\nshare with Keras users", None),
-    ("savedmodel", "SavedModel folder", "servers: TF Serving,\nVertex AI, TF.js", "model\n.export(dir)"),
-    ("tflite", "TFLite / LiteRT", "phones, small devices;\nno TensorFlow needed", "TFLiteConverter"),
-    (
-        "tflite_int8",
-        "TFLite, 8-bit weights",
-        "the smallest file;\ncheck the accuracy",
-        "TFLiteConverter\n+ Optimize\n.DEFAULT",
-    ),
-)
-
-
-def deployment_paths(
-    sizes: Mapping[str, Any], latencies_ms: Mapping[str, float] | None = None, *, ax: Any = None
-) -> dict:
-    """The ways out of Keras, ``.keras`` -> SavedModel -> TFLite/LiteRT, with each one's measured size and latency.
-
-    ``sizes`` maps ``"keras"``, ``"savedmodel"``, ``"tflite"`` (and optionally
-    ``"tflite_int8"``) to a path or a number of bytes; ``latencies_ms`` maps the same keys to
-    milliseconds per image measured in your run. Returns the boxes and the text shown in each.
-    """
-    latencies_ms = dict(latencies_ms or {})
-    known = {key for key, *_ in DEPLOYMENT_FORMATS}
-    unknown = (set(sizes) | set(latencies_ms)) - known
-    if unknown:
-        raise ValueError(f"Unknown format(s) {sorted(unknown)}; use {sorted(known)}.")
-    formats = [entry for entry in DEPLOYMENT_FORMATS if entry[0] in sizes]
-    if not formats:
-        raise ValueError("Pass the size of at least one format, e.g. sizes={'keras': model_path}.")
-    ax = _new_axes(ax, (3.3 * len(formats) + 0.5, 3.6))
-    width, gap = 2.5, 1.4
-    boxes, texts = {}, {}
-    for index, (key, title, purpose, tool) in enumerate(formats):
-        x = index * (width + gap)
-        size = sizes[key]
-        size = size_on_disk(size) if isinstance(size, (str, Path)) else float(size)
-        latency = latencies_ms.get(key)
-        measured = f"{human_bytes(size)}\n" + (
-            f"{latency:.2f} ms per image" if latency is not None else "latency not timed"
-        )
-        texts[key] = f"{title}\n{measured}"
-        color = [SKY, GREEN, ORANGE, YELLOW][index % 4]
-        boxes[key] = box(ax, x, 0, width, 1.35, f"{title}\n\n{measured}", color=color, fontsize=10)
-        ax.text(x + width / 2, 1.5, purpose, ha="center", va="top", fontsize=9, color=INK)
-        if index:
-            arrow(ax, (x - gap + 0.05, 0.67), (x - 0.05, 0.67))
-            ax.text(x - gap / 2, 0.6, tool, ha="center", va="bottom", fontsize=8, family="monospace")
-    ax.set_title("one model, several files: size and time per image from this run", fontsize=11)
-    blank(ax, (-0.2, len(formats) * (width + gap) - gap + 0.2), (-0.3, 2.2))
-    return {"boxes": boxes, "texts": texts, "ax": ax}

@@ -148,69 +148,13 @@ def test_receptive_field_diagram_sizes_match_a_gradient(stack, expected):
     assert sizes[-1] == _measured_receptive_field(stack)
 
 
-def small_functional():
-    inputs = keras.Input((16, 16, 3))
-    x = layers.Rescaling(1 / 255, name="rescaling")(inputs)
-    x = layers.Conv2D(4, 3, padding="same", name="conv")(x)
-    x = layers.MaxPooling2D(name="pool")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Dense(3, name="head")(x)
-    return keras.Model(inputs, outputs, name="tiny")
-
-
-def test_model_diagram_draws_one_box_per_layer_with_shapes_and_params():
-    model = small_functional()
-    drawn = figures.model_diagram(model, use_graphviz=False)
-    assert drawn["method"] == "course"
-    assert list(drawn["boxes"]) == ["input", "rescaling", "conv", "pool", "gap", "head"][: len(drawn["boxes"])]
-    assert len(drawn["boxes"]) == len([la for la in model.layers if type(la).__name__ != "InputLayer"]) + 1
-    shown = "\n".join(texts(drawn["ax"]))
-    assert "conv (Conv2D)\n(batch, 16, 16, 4) · 112 params" in shown
-    assert "head (Dense)" in shown and f"{model.count_params():,} parameters" in drawn["ax"].get_title()
-    assert len([p for p in drawn["ax"].patches if type(p).__name__ == "FancyArrowPatch"]) == 5
-
-
-def test_model_diagram_wraps_long_models_into_columns():
-    model = keras.Sequential([keras.Input((4,))] + [layers.Dense(2, name=f"d{i}") for i in range(13)], name="long")
-    drawn = figures.model_diagram(model, use_graphviz=False, max_rows=5)
-    xs = sorted({round(box.get_x(), 2) for box in drawn["boxes"].values()})
-    assert len(drawn["boxes"]) == 14 and len(xs) == 3
-
-
-def test_model_diagram_decides_by_what_is_installed(monkeypatch):
-    monkeypatch.setattr(figures.shutil, "which", lambda name: None)
-    assert not figures._graphviz_available()  # no `dot` program: the course's own drawing
-    assert figures.model_diagram(small_functional())["method"] == "course"
-
-
-def test_model_diagram_uses_plot_model_when_graphviz_is_there(monkeypatch):
-    calls = []
-
-    def fake_plot_model(model, to_file, **options):
-        calls.append((model.name, options["show_shapes"]))
-        plt.imsave(to_file, np.zeros((40, 30, 3)))
-
-    monkeypatch.setattr(figures, "_graphviz_available", lambda: True)
-    monkeypatch.setattr(keras.utils, "plot_model", fake_plot_model)
-    drawn = figures.model_diagram(small_functional())
-    assert drawn["method"] == "plot_model" and calls == [("tiny", True)]
-    assert drawn["ax"].images[0].get_array().shape[:2] == (40, 30)
-
-
-def test_fitting_regimes_schematic_and_real_history():
-    drawn = figures.fitting_regimes()
-    assert drawn["regions"] == ["underfitting", "overfitting"]
-    curves = figures._schematic_history()
-    assert drawn["best_epoch"] == int(np.argmin(curves["val_loss"])) + 1
-    history = {"loss": [2.0, 1.5, 1.2, 1.0, 0.8, 0.6], "val_loss": [2.1, 1.7, 1.5, 1.45, 1.5, 1.6]}
-    real = figures.fitting_regimes(history)
-    assert real["best_epoch"] == 4 and real["regions"] == ["underfitting", "overfitting"]
-    still_learning = figures.fitting_regimes({"loss": [2, 1.5, 1.2], "val_loss": [2.1, 1.8, 1.6]})
-    assert still_learning["regions"] == ["underfitting"]
-    one_epoch = figures.fitting_regimes({"loss": [2.0], "val_loss": [2.1]})
-    assert one_epoch["regions"] == [] and "too few epochs" in "\n".join(texts(one_epoch["ax"]))
-    with pytest.raises(ValueError, match="validation_split"):
-        figures.fitting_regimes({"loss": [1.0]})
+def test_the_typical_curves_show_both_regimes():
+    """Chapter 03's textbook shape: the validation loss is lowest inside the run and rises after it, while the
+    training loss falls all the way, so the diagram has an underfitting and an overfitting side."""
+    train, val = draw_figures.schematic_losses()
+    best = int(np.argmin(val))
+    assert 3 <= best <= len(val) - 5
+    assert np.all(np.diff(train) < 0) and np.all(np.diff(val[best:]) > 0)
 
 
 def transfer_model():
@@ -270,32 +214,11 @@ def test_transfer_setup_frozen_parent_wins():
     assert figures.transfer_setup(model)["trainable"]["base/c1"] is False
 
 
-def test_deployment_paths_show_measured_sizes_and_latencies(tmp_path):
-    keras_file = tmp_path / "m.keras"
-    keras_file.write_bytes(b"x" * 300_000)
-    saved = tmp_path / "saved"
-    (saved / "variables").mkdir(parents=True)
-    (saved / "saved_model.pb").write_bytes(b"x" * 200_000)
-    (saved / "variables" / "v.data").write_bytes(b"x" * 400_000)
-    drawn = figures.deployment_paths(
-        {"keras": keras_file, "savedmodel": saved, "tflite": 250_000}, {"keras": 31.5, "tflite": 0.42}
-    )
-    assert list(drawn["boxes"]) == ["keras", "savedmodel", "tflite"]
-    assert drawn["texts"]["keras"] == ".keras file\n293 KB\n31.50 ms per image"
-    assert drawn["texts"]["savedmodel"] == "SavedModel folder\n586 KB\nlatency not timed"
-    assert "0.42 ms per image" in drawn["texts"]["tflite"]
-    assert figures.size_on_disk(saved) == 600_000
-    with pytest.raises(ValueError, match="Unknown format"):
-        figures.deployment_paths({"onnx": 1})
-
-
 def test_functions_draw_into_given_axes():
     fig, axes = plt.subplots(1, 4)
     result = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (1, 1), axes=axes)
     assert list(result["axes"]) == list(axes)
-    fig, ax = plt.subplots()
-    assert figures.fitting_regimes(ax=ax)["ax"] is ax
-    assert len(plt.get_fignums()) == 2
+    assert len(plt.get_fignums()) == 1
 
 
 def test_transfer_setup_enlarges_the_top_of_a_long_base():

@@ -76,15 +76,15 @@ ALT: dict[str, dict[str, str]] = {
         "ch03-dropout-figure": "Three grey panels: a feature map, a random black-and-white mask that keeps "
         "about half of the values, and the map after dropout with the dropped values black and the rest "
         "brighter.",
-        "91406ecf": "Block diagram of the classifier drawn from the model: its layers top to bottom with "
-        "their output shapes, each block halving height and width and widening the channels, down to the "
-        "dense output of ten classes.",
+        "91406ecf": "The classifier's layers as boxes in three columns, joined by arrows, each with its name, "
+        "type, output shape and parameters, convolutions blue, pooling green, the dense layer orange: each "
+        "block halves height and width and widens the channels, down to the dense output of ten classes.",
         "cell-026": "Line chart of the learning rate over the training steps: exponential decay falls in "
         "steps from the start, warm-up plus cosine decay rises for the first tenth and then falls smoothly "
         "to zero.",
-        "84b4eca8": "Two loss charts. Left, the textbook shape: training and validation losses fall until a "
-        "vertical line at the lowest validation loss, after which validation loss rises (overfitting). "
-        "Right, the same marks on the first CNN's real losses.",
+        "84b4eca8": "Training and validation loss of the first CNN per epoch, with a vertical line at the lowest "
+        "validation loss: before it a blue band (underfitting, both fall), after it a hatched red band "
+        "(overfitting, the validation loss rises).",
         "cell-032": "Four line charts: loss and accuracy per epoch for the first CNN and for the classifier, "
         "training solid and validation dashed.",
     },
@@ -138,8 +138,6 @@ ALT: dict[str, dict[str, str]] = {
     "07": {
         "cell-023": "Two rows of the uploaded test files: the originals in their own sizes and shapes above, "
         "the same photos as the model sees them, square and resized, below.",
-        "d6ce7b9c": "The four export paths drawn side by side, Keras file, SavedModel, TFLite and "
-        "quantised TFLite, each with its measured file size and time per image.",
         "cell-106": "Ten held-out flower photos in two rows, each titled with its true class and the "
         "quantised TFLite model's top three classes with their confidence.",
     },
