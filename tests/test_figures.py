@@ -44,20 +44,6 @@ def hex_of(patch, attribute="facecolor") -> str:
     return mpl.colors.to_hex(getter(), keep_alpha=False).lower()
 
 
-def test_problem_types_draw_one_ten_and_three_outputs():
-    softmax = np.full(10, 0.02)
-    softmax[8] = 0.82
-    drawn = figures.problem_types(0.93, softmax, [0.9, 0.3, 0.95], image=np.zeros((8, 8)), label_names=["a", "b", "c"])
-    assert [len(drawn[k]) for k in ("binary", "multiclass", "multilabel")] == [1, 10, 3]
-    colors = [hex_of(bar) for bar in drawn["multiclass"]]
-    assert colors[8] == figures.ORANGE.lower() and colors.count(figures.ORANGE.lower()) == 1  # the argmax stands out
-    labels_on = [hex_of(bar) == figures.ORANGE.lower() for bar in drawn["multilabel"]]
-    assert labels_on == [True, False, True]  # each label against its own 0.5 threshold
-    assert "sum to 1.00" in drawn["multiclass"][0].axes.get_title()
-    with pytest.raises(ValueError, match="one class name per softmax output"):
-        figures.problem_types(0.5, softmax, [0.1], class_names=["a", "b"])
-
-
 def test_prefetch_schedules_overlap_reading_and_training():
     schedules = draw_figures.prefetch_schedules(batches=4, read_time=1.0, train_time=1.5)
     without, with_prefetch = schedules["without"], schedules["with"]

@@ -35,8 +35,8 @@ ALT: dict[str, dict[str, str]] = {
         "in a row, each titled with its class.",
         "2164150b": "One test image of an 8 beside three bar charts of what the three trained models answer: "
         "the binary model's single probability for 'is it an 8?', the multi-class model's ten softmax "
-        "probabilities, and the multi-label model's independent probability for each property, each "
-        "compared with 0.5 or with the tallest bar.",
+        "probabilities and the multi-label model's independent probability for each property. Bars that say "
+        "yes (above 0.5, or the tallest softmax bar) are orange; each title gives the sum of the outputs.",
         "cell-036": "Six MNIST test digits in a row, each titled with the digit the reloaded model predicts.",
         "cell-043": "Fifteen CIFAR-10 training images, 32 by 32 pixels, in three rows of five, each titled "
         "with its class such as frog, truck or deer.",
