@@ -35,28 +35,16 @@ LIGHT_GREY = "#E5E5E5"
 INK = "#222222"
 WINDOW_COLORS = (SKY, ORANGE, GREEN, PURPLE, YELLOW, BLUE, VERMILLION)
 
-FROZEN = BLUE  # transfer learning: weights that do not change (drawn hatched as well)
-TRAINABLE = ORANGE  # weights that training updates
-NO_WEIGHTS = LIGHT_GREY  # layers without weights (pooling, dropout, activations)
-
 
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _new_axes(ax: Any, figsize: tuple[float, float]):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-        fig.patch.set_facecolor("white")
-    return ax
-
-
-def _new_axes_row(axes: Any, count: int, figsize: tuple[float, float], **kwargs) -> list:
+def _panels(axes: Any, count: int, figsize: tuple[float, float], *, rows: int = 1, **kwargs) -> list:
+    """The Axes to draw ``count`` panels in: the ones given, or a new white figure (``rows`` rows of them)."""
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, count, figsize=figsize, **kwargs)
+        fig, axes = plt.subplots(rows, count // rows, figsize=figsize, **kwargs)
         fig.patch.set_facecolor("white")
     axes = list(np.atleast_1d(np.asarray(axes, dtype=object)).ravel())
     if len(axes) < count:
@@ -163,7 +151,7 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     window = image[top : top + kh, left : left + kw]
     products = window * kernel
     value = float(products.sum())
-    axes = _new_axes_row(axes, 4, (13, 3.4), gridspec_kw={"width_ratios": [image.shape[1], kw, kw, out_w]})
+    axes = _panels(axes, 4, (13, 3.4), gridspec_kw={"width_ratios": [image.shape[1], kw, kw, out_w]})
     for ax in axes:
         ax.clear()
     ax_in, ax_k, ax_p, ax_out = axes
@@ -222,90 +210,45 @@ def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval:
 
 # --------------------------------------------------------------------------- chapter 05
 
+LAYER_LOOKS = {  # what training may change in a layer: colour and hatch (frozen is hatched as well)
+    "frozen": (BLUE, "////"),
+    "trainable": (ORANGE, ""),
+    "no weights": (LIGHT_GREY, ""),
+}
 
-def _look(trainable: bool | None) -> tuple[str, str | None]:
-    """Colour and hatch of a layer: ``None`` for a layer without weights, else trainable or frozen."""
-    if trainable is None:
-        return NO_WEIGHTS, None
-    return (TRAINABLE, None) if trainable else (FROZEN, "////")
 
+def transfer_setup(model, *, title: str | None = None, last: int = 24, axes: Any = None) -> list:
+    """The model's layers as stripes, input side on the left, coloured by what training may change.
 
-def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int = 24) -> dict:
-    """The transfer-learning model as drawn from its ``trainable`` flags: frozen, trainable, no weights.
-
-    A nested model (the pretrained base) is drawn as a bar of thin stripes, one per layer;
-    the other layers as boxes. A base of more than ``2 * zoom`` layers also gets its last
-    ``zoom`` layers drawn enlarged above it (that is where fine-tuning starts). Returns
-    ``{"patches": {name: patch}, "trainable": {name: bool}, "zoomed": {name: patch}}`` for every
-    layer with weights, using the same names (``base/layer``) throughout, the number of
-    trainable parameters and the axes. A layer inside a frozen base is frozen, whatever its own flag.
+    A model inside the model (the pretrained base) is drawn layer by layer. A layer is
+    *trainable* when it has trainable weights, *frozen* when it has weights but none that train
+    (every layer inside a frozen base), and *no weights* otherwise (pooling, dropout,
+    activations). The lower panel enlarges the last ``last`` layers, where fine-tuning
+    starts, with their names. Returns the two Axes.
     """
-    from matplotlib.patches import Patch, Rectangle
-
-    ax = _new_axes(ax, (13, 3.8))
-    patches, flags, zoomed = {}, {}, {}
-    x, top_used, base_width, head_started = 0.0, 1.0, 7.0, False
+    names, states = [], []
     for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "InputLayer":
+        if type(layer).__name__ == "InputLayer":
             continue
-        inner = getattr(layer, "layers", None)
-        if inner and any(sub.weights for sub in inner):  # the pretrained base: one stripe per layer
-            states = {f"{layer.name}/{sub.name}": bool(layer.trainable and sub.trainable) if sub.weights else None
-                      for sub in inner}  # fmt: skip
-            flags.update({name: state for name, state in states.items() if state is not None})
-            stripe = base_width / len(states)
-            for index, (name, state) in enumerate(states.items()):
-                color, hatch = _look(state)
-                patch = ax.add_patch(Rectangle((x + index * stripe, 0), stripe, 1, facecolor=color, edgecolor=color,
-                                               hatch=hatch, linewidth=0))  # fmt: skip
-                if state is not None:
-                    patches[name] = patch
-            ax.add_patch(Rectangle((x, 0), base_width, 1, fill=False, edgecolor=INK, linewidth=1.5))
-            weighted = [state for state in states.values() if state is not None]
-            summary = f"pretrained base: {layer.name}, {len(inner)} layers; {sum(weighted)} of {len(weighted)} with weights trainable"
-            if len(inner) > 2 * zoom:  # the top of a long base, enlarged
-                top, wide = 1.7, base_width / zoom
-                ax.plot([x + (len(inner) - zoom) * stripe, x], [1, top], color=GREY, linewidth=1)
-                ax.plot([x + base_width, x + base_width], [1, top], color=GREY, linewidth=1)
-                for index, (name, state) in enumerate(list(states.items())[-zoom:]):
-                    color, hatch = _look(state)
-                    patch = ax.add_patch(Rectangle((x + index * wide, top), wide, 0.6, facecolor=color, edgecolor=INK,
-                                                   hatch=hatch, linewidth=0.5))  # fmt: skip
-                    if state is not None:
-                        zoomed[name] = patch
-                ax.text(x + base_width / 2, top + 0.72, f"its last {zoom} layers, enlarged\n{summary}",
-                        ha="center", va="top", fontsize=9.5)  # fmt: skip
-                top_used = top + 1.3
-            else:
-                ax.text(x + base_width / 2, 1.12, summary.replace("; ", "\n"), ha="center", va="top", fontsize=9.5)
-                top_used = max(top_used, 1.5)
-            ax.text(x, -0.1, "input side (edges, textures)", fontsize=8.5, va="bottom")
-            ax.text(x + base_width, -0.1, "output side (object parts)", fontsize=8.5, va="bottom", ha="right")
-            x += base_width + 0.35
-            continue
-        state = bool(layer.trainable) if layer.weights else None
-        color, hatch = _look(state)
-        patch = ax.add_patch(Rectangle((x, 0.1), 1.5, 0.8, facecolor=color, edgecolor=INK, hatch=hatch, linewidth=1.2))
-        if state is not None:
-            patches[layer.name], flags[layer.name] = patch, state
-        label = layer.name if inner is not None else kind.replace("GlobalAveragePooling2D", "GlobalAverage\nPooling2D")
-        ax.text(x + 0.75, 0.5, label, ha="center", va="center", fontsize=8, color=INK,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})  # fmt: skip
-        if not head_started and any("/" in name for name in patches):
-            head_started = True
-            ax.text(x, -0.1, "new head →", fontsize=8.5, va="bottom")
-        x += 1.65
+        for inner in getattr(layer, "layers", None) or [layer]:
+            names.append(inner.name)
+            trains = layer.trainable and inner.trainable_weights  # a frozen base freezes all its layers
+            states.append("trainable" if trains else "frozen" if inner.weights else "no weights")
+    ax_all, ax_last = _panels(axes, 2, (13, 4.2), rows=2, height_ratios=[1, 1.4], layout="constrained")
+    first = max(0, len(states) - last)
+    for ax, start in ((ax_all, 0), (ax_last, first)):
+        for state, (color, hatch) in LAYER_LOOKS.items():
+            x = [i for i in range(start, len(states)) if states[i] == state]
+            ax.bar(x, 1, width=1, color=color, hatch=hatch, hatchcolor="white", linewidth=0,
+                   label=f"{state} ({states.count(state)} layers)")  # fmt: skip
+        ax.set(xlim=(start - 0.5, len(states) - 0.5), ylim=(0, 1), yticks=[])
+        ax.grid(False)
     trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    legend = [
-        Patch(facecolor=FROZEN, hatch="////", edgecolor=FROZEN, label="frozen (trainable=False)"),
-        Patch(facecolor=TRAINABLE, edgecolor=TRAINABLE, label="trainable"),
-        Patch(facecolor=NO_WEIGHTS, edgecolor=GREY, label="no weights"),
-    ]
-    ax.legend(handles=legend, loc="lower center", ncol=3, fontsize=9, frameon=False)
-    ax.set_title(
+    ax_all.set_title(
         title or f"{model.name}: {trainable_params:,} of {model.count_params():,} parameters trainable", fontsize=11
     )
-    blank(ax, (-0.1, x + 0.1), (-0.45, top_used + 0.5))
-    ax.set_aspect("auto")
-    return {"patches": patches, "trainable": flags, "zoomed": zoomed, "trainable_params": trainable_params, "ax": ax}
+    ax_all.set_xlabel(f"all {len(states)} layers, input side on the left", fontsize=9)
+    ax_all.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
+    ax_last.set_xticks(range(first, len(states)), names[first:], rotation=90, fontsize=7)
+    ax_last.set_title(f"the last {len(states) - first} layers, enlarged", fontsize=10)
+    return [ax_all, ax_last]

@@ -162,42 +162,53 @@ def transfer_model():
     return keras.Model(inputs, outputs, name="transfer"), base
 
 
-def check_colours(drawn, model):
-    for name, patch in drawn["patches"].items():
-        expected = figures.TRAINABLE if drawn["trainable"][name] else figures.FROZEN
-        assert hex_of(patch) == expected.lower(), name
-        assert bool(patch.get_hatch()) == (not drawn["trainable"][name])  # frozen is hatched as well
+def shown(ax) -> dict[int, tuple[str, str, bool]]:
+    """What each stripe of a transfer_setup panel shows: layer position -> (state, colour, hatched)."""
+    stripes = {}
+    for bars in ax.containers:
+        state = bars.get_label().split(" (")[0]
+        for bar in bars:
+            stripes[round(bar.get_x() + bar.get_width() / 2)] = (state, hex_of(bar), bool(bar.get_hatch()))
+    return stripes
+
+
+def states(axes) -> dict[str, str]:
+    """Layer name -> state, read from the enlarged panel, whose ticks are the layers' names."""
+    stripes = shown(axes[1])
+    ticks = zip(axes[1].get_xticks(), axes[1].get_xticklabels())
+    return {label.get_text(): stripes[round(x)][0] for x, label in ticks}
+
+
+def check_colours(axes, model):
+    for ax in axes:
+        for state, colour, hatched in shown(ax).values():
+            assert colour == figures.LAYER_LOOKS[state][0].lower(), state
+            assert hatched == (state == "frozen")  # frozen is hatched as well
     trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert f"{trainable_params:,} of" in drawn["ax"].get_title()
+    assert f"{trainable_params:,} of" in axes[0].get_title()
 
 
 def test_transfer_setup_colours_follow_trainable_flags_before_and_after_unfreezing():
     model, base = transfer_model()
     base.trainable = False
     before = figures.transfer_setup(model)
-    assert before["trainable"] == {
-        "base/c1": False,
-        "base/bn1": False,
-        "base/c2": False,
-        "base/bn2": False,
-        "head": True,
-    }
+    frozen = {"c1": "frozen", "bn1": "frozen", "relu1": "no weights", "c2": "frozen", "bn2": "frozen"}
+    assert states(before) == {**frozen, "gap": "no weights", "head": "trainable"}
+    assert len(shown(before[0])) == 7  # the whole model in the upper panel too
     check_colours(before, model)
-    assert "relu1" not in str(list(before["patches"]))  # no weights, no frozen/trainable colour
     base.trainable = True
     for layer in base.layers:
         layer.trainable = layer.name == "c2"  # unfreeze the top convolution, BatchNorm stays frozen
     after = figures.transfer_setup(model)
-    assert after["trainable"] == {"base/c1": False, "base/bn1": False, "base/c2": True, "base/bn2": False, "head": True}
+    assert states(after) == {**frozen, "c2": "trainable", "gap": "no weights", "head": "trainable"}
     check_colours(after, model)
-    assert "1 of 4 with weights trainable" in "\n".join(texts(after["ax"]))
 
 
-def test_transfer_setup_frozen_parent_wins():
+def test_transfer_setup_a_frozen_base_freezes_its_layers():
     model, base = transfer_model()
     base.trainable = False
-    base.layers[0]._trainable = True  # a stale flag inside a frozen base still trains nothing
-    assert figures.transfer_setup(model)["trainable"]["base/c1"] is False
+    base.layers[-1].trainable = True  # the classic slip: unfreezing layers of a base that is still frozen
+    assert states(figures.transfer_setup(model))["bn2"] == "frozen"
 
 
 def test_functions_draw_into_given_axes():
@@ -207,19 +218,20 @@ def test_functions_draw_into_given_axes():
     assert len(plt.get_fignums()) == 1
 
 
-def test_transfer_setup_enlarges_the_top_of_a_long_base():
+def test_transfer_setup_enlarges_the_last_layers():
     base = keras.Sequential([keras.Input((2,))] + [layers.Dense(2, name=f"d{i}") for i in range(60)], name="long_base")
     inputs = keras.Input((2,))
     model = keras.Model(inputs, layers.Dense(1, name="head")(base(inputs)), name="long")
     for layer in base.layers:
         layer.trainable = layer.name in {"d58", "d59"}
-    drawn = figures.transfer_setup(model, zoom=10)
-    assert list(drawn["zoomed"]) == [f"long_base/d{i}" for i in range(50, 60)]
-    for name, patch in drawn["zoomed"].items():
-        expected = figures.TRAINABLE if name in {"long_base/d58", "long_base/d59"} else figures.FROZEN
-        assert hex_of(patch) == expected.lower()
-    assert "2 of 60 with weights trainable" in "\n".join(texts(drawn["ax"]))
-    assert figures.transfer_setup(transfer_model()[0])["zoomed"] == {}  # a short base needs no enlargement
+    axes = figures.transfer_setup(model, last=10)
+    assert len(shown(axes[0])) == 61
+    trainable = {"d58", "d59", "head"}
+    assert states(axes) == {
+        name: "trainable" if name in trainable else "frozen" for name in [f"d{i}" for i in range(51, 60)] + ["head"]
+    }
+    check_colours(axes, model)
+    assert axes[1].get_title() == "the last 10 layers, enlarged"
 
 
 def test_the_chapters_diagrams_are_fresh_small_and_described():

@@ -101,9 +101,9 @@ ALT: dict[str, dict[str, str]] = {
     },
     "05": {
         "cell-011": "Twelve flower photos from one validation batch in two rows, each titled with its class.",
-        "97b23f47": "A long bar with one thin stripe per layer of the pretrained base, hatched blue because "
-        "frozen (grey for layers without weights), and the new head in orange, trainable; a strip below "
-        "enlarges the last 24 layers of the base.",
+        "97b23f47": "A long bar with one thin stripe per layer of the model: the pretrained base's layers hatched "
+        "blue because frozen (grey for layers without weights), the new head's dense layer orange, trainable; a "
+        "strip below enlarges the last 24 layers, named.",
         "f46251ec": "The same layer bar during fine-tuning: the top layers of the base are now orange, "
         "trainable, except their batch-normalisation layers; the earlier layers stay blue and frozen.",
         "cell-033": "Line chart of validation accuracy per epoch: the CNN trained from scratch stays low, the "
