@@ -1,15 +1,16 @@
-"""Figures of the learner's own data: a model, a training history, predictions, files, arrays.
+"""Figures of chapter 02's convolution and chapter 05's frozen and trainable layers, and the course's colours.
 
-Every figure function takes what the chapter made (and an optional ``ax=`` or ``axes=``),
-draws with matplotlib, on scikit-learn's displays where one exists, and never calls
-``plt.show()``. One return convention: a dict of what it drew (artists, a display) and the
-numbers behind them, with the Axes under ``"ax"`` (one panel) or ``"axes"`` (several). Two
-building blocks differ and say so: ``draw_grid`` returns its cells and
-``convolution_animation`` the animation to show. The figures are deterministic, drawn on a
-white background (so they read the same in light and dark JupyterLab themes and on a
-projector) in the Okabe-Ito colours, which colour-blind readers can tell apart; where two
-colours carry the meaning, a hatch or line style carries it too. The course's fixed
-diagrams (no learner data) are images in the chapters, drawn by ``tools/draw_figures.py``.
+Each figure function takes what the chapter made (and an optional ``axes=``), draws with
+matplotlib and never calls ``plt.show()``; like ``helpers.plots``, it returns the Axes it
+drew on, a list when it draws several panels. Two building blocks differ and say so:
+``draw_grid`` draws into the Axes you give it and returns its cells, and
+``convolution_animation`` returns the animation to show. The figures are deterministic,
+drawn on a white background (so they read the same in light and dark JupyterLab themes and
+on a projector) in the Okabe-Ito colours, which colour-blind readers can tell apart; where
+two colours carry the meaning, a hatch or line style carries it too. The course's fixed
+diagrams (no learner data) are images in the chapters, drawn by ``tools/draw_figures.py``
+with these colours and grid cells; other figures of the learner's data are drawn in the
+chapters' own cells or by ``helpers.plots``.
 """
 
 from __future__ import annotations
@@ -134,12 +135,11 @@ def _check_2d(image: Any, kernel: Any) -> tuple[np.ndarray, np.ndarray]:
     return image, kernel
 
 
-def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stride: int = 1, axes: Any = None) -> dict:
+def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stride: int = 1, axes: Any = None) -> list:
     """One step of a convolution in four panels: the window on the input, the kernel, the products, the output.
 
     ``position`` is the (row, column) of the output cell being computed. Output cells
-    computed before it show their numbers; the current one is highlighted. Returns the
-    window's products, their sum and the output so far.
+    computed before it show their numbers; the current one is highlighted. Returns the four Axes.
     """
     image, kernel = _check_2d(image, kernel)
     out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
@@ -178,7 +178,7 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     ax_out.set_title(f"output[{row}, {col}] = {_number(value)}", fontsize=10)
     for ax, (h, w) in zip(axes, [image.shape, kernel.shape, kernel.shape, (out_h, out_w)]):
         blank(ax, (-0.1, w + 0.1), (-0.1, h + 0.1))
-    return {"products": products, "value": value, "output": done, "axes": axes}
+    return axes
 
 
 def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval: int = 800, dpi: int = 60):

@@ -55,16 +55,13 @@ def test_prefetch_schedules_overlap_reading_and_training():
 
 
 def test_convolution_step_shows_window_products_and_sum():
-    step = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (0, 1))
-    np.testing.assert_array_equal(step["products"], EDGE_IMAGE[0:3, 1:4] * EDGE_FILTER)
-    assert step["value"] == 30.0
-    ax_in, ax_k, ax_p, ax_out = step["axes"]
+    ax_in, ax_k, ax_p, ax_out = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (0, 1))
     highlighted = [p for p in ax_in.patches if hex_of(p) == figures.SKY.lower()]
     assert len(highlighted) == 9  # the 3x3 window
     assert "columns 1-3" in ax_in.get_title() and "sum = 30" in ax_p.get_title()
-    assert texts(ax_p).count("10") == 3 and "-0" not in texts(ax_p)
-    # Output cells done so far: (0, 0) and (0, 1); the rest are still empty.
-    assert np.isnan(step["output"]).sum() == 14
+    assert texts(ax_k) == ["1", "0", "-1"] * 3
+    assert texts(ax_p) == ["10", "0", "0"] * 3  # window x kernel, and no "-0"
+    # Output cells done so far: (0, 0) and (0, 1); the other 14 are still empty.
     assert texts(ax_out) == ["0", "30"]
     assert ax_out.get_title() == "output[0, 1] = 30"
 
@@ -213,8 +210,7 @@ def test_transfer_setup_a_frozen_base_freezes_its_layers():
 
 def test_functions_draw_into_given_axes():
     fig, axes = plt.subplots(1, 4)
-    result = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (1, 1), axes=axes)
-    assert list(result["axes"]) == list(axes)
+    assert figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (1, 1), axes=axes) == list(axes)
     assert len(plt.get_fignums()) == 1
 
 
