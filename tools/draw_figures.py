@@ -290,28 +290,35 @@ def fitting_regimes(epochs: int = 30):
     return fig
 
 
-EXPORT_PATHS = (  # (file, what it is for, the call that makes it from the one before)
-    (".keras file", "continue training,\nshare with Keras users", None),
-    ("SavedModel folder", "servers: TF Serving,\nVertex AI, TF.js", "model\n.export(dir)"),
-    ("TFLite / LiteRT", "phones, small devices;\nno TensorFlow needed", "TFLiteConverter"),
-    ("TFLite, 8-bit weights", "the smallest file;\ncheck the accuracy", "TFLiteConverter\n+ Optimize\n.DEFAULT"),
+EXPORT_PATHS = (  # (file, what it is for, the call that makes it, made from, column, row)
+    (".keras file", "continue training,\nshare with Keras users", None, None, 0, 0),
+    ("SavedModel folder", "servers: TF Serving,\nVertex AI, TF.js", "model\n.export(dir)", 0, 1, 0),
+    ("TFLite / LiteRT", "phones, small devices;\nno TensorFlow needed", "TFLiteConverter", 1, 2, 0),
+    ("TFLite, 8-bit weights", "the smallest file;\ncheck the accuracy", "TFLiteConverter\n+ Optimize.DEFAULT", 1, 2, 1),
 )
 
 
 def export_paths():
-    """The ways out of Keras, ``.keras`` -> SavedModel -> TFLite -> 8-bit TFLite, with what each is for."""
+    """The ways out of Keras: ``.keras`` -> SavedModel -> TFLite, and from the SavedModel the 8-bit TFLite file."""
     from helpers.figures import GREEN, INK, ORANGE, SKY, YELLOW, blank
 
-    fig, ax = _axes((14, 2.6))
-    width, gap, height = 2.5, 1.9, 0.9
-    for index, ((title, purpose, call), colour) in enumerate(zip(EXPORT_PATHS, (SKY, GREEN, ORANGE, YELLOW))):
-        x = index * (width + gap)
-        box(ax, x, 0, width, height, title, color=colour, fontsize=11)
-        ax.text(x + width / 2, height + 0.15, purpose, ha="center", va="top", fontsize=9.5, color=INK)
-        if call:
-            arrow(ax, (x - gap + 0.05, height / 2), (x - 0.05, height / 2))
-            ax.text(x - gap / 2, height / 2 - 0.08, call, ha="center", va="bottom", fontsize=8, family="monospace")
-    blank(ax, (-0.2, len(EXPORT_PATHS) * (width + gap) - gap + 0.2), (-0.3, height + 0.75))
+    fig, ax = _axes((11, 3.6))
+    width, gap, height, row_step = 2.5, 1.9, 0.9, 1.75
+    for title, purpose, call, source, column, row in EXPORT_PATHS:
+        x, y = column * (width + gap), row * row_step
+        box(ax, x, y, width, height, title, color=(SKY, GREEN, ORANGE, YELLOW)[column + row], fontsize=11)
+        above = row == 0  # what it is for: above the top row, below the bottom one
+        ax.text(x + width / 2, y - 0.15 if above else y + height + 0.15, purpose, ha="center",
+                va="bottom" if above else "top", fontsize=9.5, color=INK)  # fmt: skip
+        if source is None:
+            continue
+        start_x = source * (width + gap) + (width if row == 0 else width / 2)
+        if row:  # down from the source's bottom, then across
+            ax.plot([start_x, start_x], [height, y + height / 2], color=INK, linewidth=1.3)
+        arrow(ax, (start_x + 0.05 * (row == 0), y + height / 2), (x - 0.05, y + height / 2))
+        ax.text((start_x + x) / 2, y + height / 2 - 0.08, call, ha="center", va="bottom", fontsize=8,
+                family="monospace")  # fmt: skip
+    blank(ax, (-0.2, 3 * (width + gap) - gap + 0.2), (-0.8, row_step + height + 0.75))
     return fig
 
 
@@ -493,8 +500,9 @@ DIAGRAMS = (
             "at the lowest validation loss, validation loss rises while training loss falls (overfitting).",
             fitting_regimes),
     Diagram("export_paths", "07_inference.ipynb", "e318bf90",
-            "Four boxes joined by arrows: .keras file, SavedModel folder, TFLite and TFLite with 8-bit weights, each "
-            "with what it is for (Keras, servers, phones, the smallest file) and the call that makes it.", export_paths),
+            "Four boxes joined by arrows: a .keras file, a SavedModel folder made by model.export, and from it two "
+            "TFLite files made by TFLiteConverter, one with 8-bit weights; each says what it is for (Keras, servers, "
+            "phones, the smallest file).", export_paths),
 )  # fmt: skip
 
 
