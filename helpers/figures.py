@@ -1,31 +1,27 @@
-"""Figures of the learner's own data: a model, a training history, predictions, files, arrays.
+"""Figures of chapter 02's convolution and chapter 05's frozen and trainable layers, and the course's colours.
 
-Every figure function takes what the chapter made (and an optional ``ax=`` or ``axes=``),
-draws with matplotlib, on scikit-learn's displays where one exists, and never calls
-``plt.show()``. One return convention: a dict of what it drew (artists, a display) and the
-numbers behind them, with the Axes under ``"ax"`` (one panel) or ``"axes"`` (several). Two
-building blocks differ and say so: ``draw_grid`` returns its cells and
-``convolution_animation`` the animation to show. The figures are deterministic, drawn on a
-white background (so they read the same in light and dark JupyterLab themes and on a
-projector) in the Okabe-Ito colours, which colour-blind readers can tell apart; where two
-colours carry the meaning, a hatch or line style carries it too. The course's fixed
-diagrams (no learner data) are images in the chapters, drawn by ``tools/draw_figures.py``.
+Each figure function takes what the chapter made (and an optional ``axes=``), draws with
+matplotlib and never calls ``plt.show()``; like ``helpers.plots``, it returns the Axes it
+drew on, a list when it draws several panels. Two building blocks differ and say so:
+``draw_grid`` draws into the Axes you give it and returns its cells, and
+``convolution_animation`` returns the animation to show. The figures are deterministic,
+drawn on a white background (so they read the same in light and dark JupyterLab themes and
+on a projector) in the Okabe-Ito colours, which colour-blind readers can tell apart; where
+two colours carry the meaning, a hatch or line style carries it too. The course's fixed
+diagrams (no learner data) are images in the chapters, drawn by ``tools/draw_figures.py``
+with these colours and grid cells; other figures of the learner's data are drawn in the
+chapters' own cells or by ``helpers.plots``.
 """
 
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from helpers.conv import output_size as conv_output_size
-from helpers.course import human_bytes
-from helpers.inference import size_on_disk
 
 # Okabe-Ito: distinguishable with every common kind of colour blindness.
 BLUE = "#0072B2"
@@ -40,28 +36,16 @@ LIGHT_GREY = "#E5E5E5"
 INK = "#222222"
 WINDOW_COLORS = (SKY, ORANGE, GREEN, PURPLE, YELLOW, BLUE, VERMILLION)
 
-FROZEN = BLUE  # transfer learning: weights that do not change (drawn hatched as well)
-TRAINABLE = ORANGE  # weights that training updates
-NO_WEIGHTS = LIGHT_GREY  # layers without weights (pooling, dropout, activations)
-
 
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _new_axes(ax: Any, figsize: tuple[float, float]):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-        fig.patch.set_facecolor("white")
-    return ax
-
-
-def _new_axes_row(axes: Any, count: int, figsize: tuple[float, float], **kwargs) -> list:
+def _panels(axes: Any, count: int, figsize: tuple[float, float], *, rows: int = 1, **kwargs) -> list:
+    """The Axes to draw ``count`` panels in: the ones given, or a new white figure (``rows`` rows of them)."""
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, count, figsize=figsize, **kwargs)
+        fig, axes = plt.subplots(rows, count // rows, figsize=figsize, **kwargs)
         fig.patch.set_facecolor("white")
     axes = list(np.atleast_1d(np.asarray(axes, dtype=object)).ravel())
     if len(axes) < count:
@@ -137,98 +121,6 @@ def draw_grid(
     return cells
 
 
-def box(ax, x: float, y: float, width: float, height: float, text: str, *, color: str = "white", fontsize=10, **kw):
-    """A rounded box with centred text; returns the patch."""
-    from matplotlib.patches import FancyBboxPatch
-
-    patch = FancyBboxPatch(
-        (x, y),
-        width,
-        height,
-        boxstyle="round,pad=0.02,rounding_size=0.08",
-        facecolor=color,
-        edgecolor=INK,
-        linewidth=1.2,
-        **kw,
-    )
-    ax.add_patch(patch)
-    ax.text(x + width / 2, y + height / 2, text, ha="center", va="center", fontsize=fontsize, color=INK, zorder=5)
-    return patch
-
-
-def arrow(ax, start: tuple[float, float], end: tuple[float, float], **kw):
-    """An arrow from ``start`` to ``end`` in the ink colour; ``kw`` go to ``FancyArrowPatch``. Returns the patch."""
-    from matplotlib.patches import FancyArrowPatch
-
-    return ax.add_patch(
-        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK, linewidth=1.3, **kw)
-    )
-
-
-# --------------------------------------------------------------------------- chapter 01
-
-
-def problem_types(
-    binary_probability: float,
-    class_probabilities: Any,
-    label_probabilities: Any,
-    *,
-    image: Any = None,
-    binary_question: str = "yes",
-    class_names: Sequence[str] | None = None,
-    label_names: Sequence[str] | None = None,
-    axes: Any = None,
-) -> dict:
-    """What the output layer emits for one image in each kind of problem; returns the three BarContainers and the axes.
-
-    ``binary_probability`` is one sigmoid output, ``class_probabilities`` a softmax row,
-    ``label_probabilities`` one sigmoid per label. With ``image`` a first panel shows the input.
-    """
-    class_probabilities = np.asarray(class_probabilities, dtype=float).ravel()
-    label_probabilities = np.asarray(label_probabilities, dtype=float).ravel()
-    binary_probability = float(np.asarray(binary_probability, dtype=float).ravel()[0])
-    class_names = list(class_names) if class_names is not None else [str(i) for i in range(len(class_probabilities))]
-    label_names = (
-        list(label_names) if label_names is not None else [f"label {i}" for i in range(len(label_probabilities))]
-    )
-    if len(class_names) != len(class_probabilities) or len(label_names) != len(label_probabilities):
-        raise ValueError("Pass one class name per softmax output and one label name per sigmoid output.")
-    panels = 3 + (image is not None)
-    axes = _new_axes_row(axes, panels, (4 * panels - (image is not None) * 1.5, 3.4),
-                         gridspec_kw={"width_ratios": [0.6] * (image is not None) + [0.6, 1.6, 1.0]})  # fmt: skip
-    if image is not None:
-        axes[0].imshow(np.asarray(image).squeeze(), cmap="gray")
-        axes[0].set_title("the input")
-        axes[0].axis("off")
-        axes = axes[1:]
-    drawn = {}
-    ax = axes[0]
-    drawn["binary"] = ax.bar([binary_question], [binary_probability], color=ORANGE, edgecolor=INK)
-    ax.set_title('binary: Dense(1, "sigmoid")\none probability', fontsize=10)
-    ax = axes[1]
-    best = int(class_probabilities.argmax())
-    colors = [ORANGE if i == best else SKY for i in range(len(class_probabilities))]
-    drawn["multiclass"] = ax.bar(class_names, class_probabilities, color=colors, edgecolor=INK)
-    ax.set_title(f'multi-class: Dense({len(class_probabilities)}, "softmax")\n'
-                 f"they sum to {class_probabilities.sum():.2f}; the largest wins", fontsize=10)  # fmt: skip
-    ax = axes[2]
-    on = label_probabilities >= 0.5
-    drawn["multilabel"] = ax.bar(label_names, label_probabilities, color=[ORANGE if o else SKY for o in on],
-                                 edgecolor=INK, hatch=None)  # fmt: skip
-    ax.set_title(f'multi-label: Dense({len(label_probabilities)}, "sigmoid")\n'
-                 "each is its own yes/no", fontsize=10)  # fmt: skip
-    for ax, bars in zip(axes, drawn.values()):
-        ax.set_ylim(0, 1.12)
-        ax.bar_label(bars, fmt="{:.2f}", fontsize=8)
-        ax.tick_params(axis="x", labelsize=8.5, rotation=30 if ax is axes[2] else 0)
-    for ax in (axes[0], axes[2]):
-        ax.axhline(0.5, color=INK, linestyle="--", linewidth=1, label="threshold 0.5")
-        ax.legend(loc="upper right", fontsize=8)
-        ax.set_ylim(0, 1.3)
-    axes[0].set_ylabel("output (probability)")
-    return {**drawn, "axes": axes}
-
-
 # --------------------------------------------------------------------------- chapter 02: convolution
 
 
@@ -243,12 +135,11 @@ def _check_2d(image: Any, kernel: Any) -> tuple[np.ndarray, np.ndarray]:
     return image, kernel
 
 
-def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stride: int = 1, axes: Any = None) -> dict:
+def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stride: int = 1, axes: Any = None) -> list:
     """One step of a convolution in four panels: the window on the input, the kernel, the products, the output.
 
     ``position`` is the (row, column) of the output cell being computed. Output cells
-    computed before it show their numbers; the current one is highlighted. Returns the
-    window's products, their sum and the output so far.
+    computed before it show their numbers; the current one is highlighted. Returns the four Axes.
     """
     image, kernel = _check_2d(image, kernel)
     out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
@@ -260,7 +151,7 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     window = image[top : top + kh, left : left + kw]
     products = window * kernel
     value = float(products.sum())
-    axes = _new_axes_row(axes, 4, (13, 3.4), gridspec_kw={"width_ratios": [image.shape[1], kw, kw, out_w]})
+    axes = _panels(axes, 4, (13, 3.4), gridspec_kw={"width_ratios": [image.shape[1], kw, kw, out_w]})
     for ax in axes:
         ax.clear()
     ax_in, ax_k, ax_p, ax_out = axes
@@ -287,7 +178,7 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     ax_out.set_title(f"output[{row}, {col}] = {_number(value)}", fontsize=10)
     for ax, (h, w) in zip(axes, [image.shape, kernel.shape, kernel.shape, (out_h, out_w)]):
         blank(ax, (-0.1, w + 0.1), (-0.1, h + 0.1))
-    return {"products": products, "value": value, "output": done, "axes": axes}
+    return axes
 
 
 def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval: int = 800, dpi: int = 60):
@@ -317,305 +208,47 @@ def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval:
     return animation
 
 
-# --------------------------------------------------------------------------- chapter 03
-
-
-def _graphviz_available() -> bool:
-    """True when ``keras.utils.plot_model`` can work: pydot importable and Graphviz's ``dot`` on the PATH."""
-    import importlib.util
-
-    return importlib.util.find_spec("pydot") is not None and shutil.which("dot") is not None
-
-
-_KIND_COLORS = (
-    (("Conv",), SKY),
-    (("Pool",), GREEN),
-    (("Dense",), ORANGE),
-    (("Normalization", "Dropout", "ReLU", "Activation"), LIGHT_GREY),
-    (("Sequential", "Functional", "Model"), PURPLE),
-)
-
-
-def _kind_color(layer) -> str:
-    name = type(layer).__name__
-    for keys, color in _KIND_COLORS:
-        if any(key in name for key in keys):
-            return color
-    return "white"
-
-
-def _shape_text(layer) -> str:
-    try:
-        return str(tuple(layer.output.shape)).replace("None", "batch")
-    except (AttributeError, ValueError):
-        return ""
-
-
-def model_diagram(model, *, ax: Any = None, max_rows: int = 12, use_graphviz: bool | None = None) -> dict:
-    """The model's layers as a diagram, made from the model object itself.
-
-    Uses ``keras.utils.plot_model`` when Graphviz and pydot are installed (or when
-    ``use_graphviz=True``), otherwise draws one box per layer (name, type, output shape,
-    parameters), in columns of at most ``max_rows``. Returns ``{"method": ..., "boxes": {name: patch}}``.
-    """
-    import keras
-
-    graphviz = _graphviz_available() if use_graphviz is None else use_graphviz
-    if graphviz:
-        import matplotlib.pyplot as plt
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.png"
-            keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_layer_names=True, dpi=80)
-            picture = plt.imread(path)
-        ax = _new_axes(ax, (picture.shape[1] / 80, picture.shape[0] / 80))
-        ax.imshow(picture)
-        ax.axis("off")
-        ax.set_title(f"{model.name}: {model.count_params():,} parameters")
-        return {"method": "plot_model", "boxes": {}, "ax": ax}
-
-    layers = list(model.layers)
-    rows = [("input", "InputLayer", str(tuple(model.inputs[0].shape)).replace("None", "batch"), 0, "white")]
-    if layers and type(layers[0]).__name__ == "InputLayer":
-        layers = layers[1:]
-    rows += [
-        (layer.name, type(layer).__name__, _shape_text(layer), layer.count_params(), _kind_color(layer))
-        for layer in layers
-    ]
-    columns = math.ceil(len(rows) / max_rows)
-    per_column = math.ceil(len(rows) / columns)
-    width, height, step_x, step_y = 3.6, 0.62, 4.6, 0.9
-    ax = _new_axes(ax, (4.2 * columns + 0.4, 0.62 * per_column + 0.9))
-    boxes = {}
-    centres = []
-    for index, (name, kind, shape, params, color) in enumerate(rows):
-        column, row = divmod(index, per_column)
-        x, y = column * step_x, row * step_y
-        label = f"{name} ({kind})\n{shape}" + (f" · {params:,} params" if params else "")
-        boxes[name] = box(ax, x, y, width, height, label, color=color, fontsize=8.5)
-        centres.append((x, y))
-    for index in range(1, len(centres)):
-        (x0, y0), (x1, y1) = centres[index - 1], centres[index]
-        if x0 == x1:
-            arrow(ax, (x0 + width / 2, y0 + height), (x1 + width / 2, y1))
-        else:  # wrap to the next column
-            arrow(ax, (x0 + width, y0 + height / 2), (x1, y1 + height / 2), connectionstyle="arc3,rad=-0.15")
-    ax.set_title(f"{model.name}: {len(rows)} layers, {model.count_params():,} parameters", fontsize=11)
-    blank(ax, (-0.2, (columns - 1) * step_x + width + 0.2), (-0.2, (per_column - 1) * step_y + height + 0.2))
-    ax.set_aspect("auto")
-    return {"method": "course", "boxes": boxes, "ax": ax}
-
-
-def _schematic_history(epochs: int = 30) -> dict[str, np.ndarray]:
-    epoch = np.arange(1, epochs + 1)
-    train = 0.35 + 1.8 * np.exp(-epoch / 5)
-    val = 0.75 + 1.45 * np.exp(-epoch / 5) + 0.0009 * np.maximum(0, epoch - 8) ** 2.2
-    return {"loss": train, "val_loss": val}
-
-
-def fitting_regimes(history: Any = None, *, ax: Any = None, title: str | None = None) -> dict:
-    """Training and validation loss with the underfitting and overfitting regions marked.
-
-    ``history`` is a Keras ``History`` (or its ``.history`` dict) with ``loss`` and
-    ``val_loss``; without it, a textbook-shaped pair of curves is drawn. Returns the best
-    epoch (lowest validation loss) and the regions' labels.
-    """
-    if history is None:
-        curves = _schematic_history()
-        title = title or "the typical shape (illustration)"
-    else:
-        curves = getattr(history, "history", history)
-        if "loss" not in curves or "val_loss" not in curves:
-            raise ValueError(
-                f"fitting_regimes needs 'loss' and 'val_loss' in the history; it has {sorted(curves)}. "
-                "Train with validation_data= or validation_split= to get val_loss."
-            )
-    train, val = np.asarray(curves["loss"], float), np.asarray(curves["val_loss"], float)
-    epochs = np.arange(1, len(train) + 1)
-    best = int(val.argmin()) + 1
-    ax = _new_axes(ax, (7, 4))
-    ax.plot(epochs, train, color=BLUE, linewidth=2.5, marker="o" if len(epochs) < 15 else None, label="training loss")
-    ax.plot(epochs, val, color=VERMILLION, linewidth=2.5, linestyle="--", marker="s" if len(epochs) < 15 else None,
-            label="validation loss")  # fmt: skip
-    labels = []
-    top = float(max(train.max(), val.max())) * 1.05
-    if len(epochs) < 3:
-        ax.text(0.5, 0.5, "too few epochs to see a trend", transform=ax.transAxes, ha="center", fontsize=10)
-    else:
-        if best > 1:
-            ax.axvspan(0.5, best, color=SKY, alpha=0.2)
-            ax.text(
-                (0.5 + best) / 2,
-                top * 0.97,
-                "underfitting:\nboth still fall,\ntrain longer",
-                ha="center",
-                va="top",
-                fontsize=9,
-            )
-            labels.append("underfitting")
-        if best < len(epochs):
-            ax.axvspan(best, len(epochs) + 0.5, facecolor=VERMILLION, alpha=0.12, hatch="\\\\", edgecolor=VERMILLION)
-            ax.text((best + len(epochs) + 0.5) / 2, top * 0.97, "overfitting:\ntraining falls,\nvalidation rises",
-                    ha="center", va="top", fontsize=9)  # fmt: skip
-            labels.append("overfitting")
-        ax.axvline(best, color=INK, linewidth=1.2)
-        ax.annotate(f"lowest validation loss:\nepoch {best}, stop here", (best, val[best - 1]), (best + 0.3, 0.04 * top),
-                    ha="left", va="bottom", fontsize=9, arrowprops={"arrowstyle": "->", "color": INK})  # fmt: skip
-        last = len(epochs)
-        ax.annotate("", (last, train[-1]), (last, val[-1]), arrowprops={"arrowstyle": "<->", "color": INK})
-        ax.text(last - 0.2, (train[-1] + val[-1]) / 2, "gap", ha="right", va="center", fontsize=9)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_xlim(0.5, len(epochs) + 0.5)
-    ax.set_ylim(0, top)
-    ax.legend(loc="lower left", fontsize=9)
-    if title:
-        ax.set_title(title, fontsize=11)
-    return {"best_epoch": best, "regions": labels, "ax": ax}
-
-
 # --------------------------------------------------------------------------- chapter 05
 
+LAYER_LOOKS = {  # what training may change in a layer: colour and hatch (frozen is hatched as well)
+    "frozen": (BLUE, "////"),
+    "trainable": (ORANGE, ""),
+    "no weights": (LIGHT_GREY, ""),
+}
 
-def _look(trainable: bool | None) -> tuple[str, str | None]:
-    """Colour and hatch of a layer: ``None`` for a layer without weights, else trainable or frozen."""
-    if trainable is None:
-        return NO_WEIGHTS, None
-    return (TRAINABLE, None) if trainable else (FROZEN, "////")
 
+def transfer_setup(model, *, title: str | None = None, last: int = 24, axes: Any = None) -> list:
+    """The model's layers as stripes, input side on the left, coloured by what training may change.
 
-def transfer_setup(model, *, ax: Any = None, title: str | None = None, zoom: int = 24) -> dict:
-    """The transfer-learning model as drawn from its ``trainable`` flags: frozen, trainable, no weights.
-
-    A nested model (the pretrained base) is drawn as a bar of thin stripes, one per layer;
-    the other layers as boxes. A base of more than ``2 * zoom`` layers also gets its last
-    ``zoom`` layers drawn enlarged above it (that is where fine-tuning starts). Returns
-    ``{"patches": {name: patch}, "trainable": {name: bool}, "zoomed": {name: patch}}`` for every
-    layer with weights, using the same names (``base/layer``) throughout, the number of
-    trainable parameters and the axes. A layer inside a frozen base is frozen, whatever its own flag.
+    A model inside the model (the pretrained base) is drawn layer by layer. A layer is
+    *trainable* when it has trainable weights, *frozen* when it has weights but none that train
+    (every layer inside a frozen base), and *no weights* otherwise (pooling, dropout,
+    activations). The lower panel enlarges the last ``last`` layers, where fine-tuning
+    starts, with their names. Returns the two Axes.
     """
-    from matplotlib.patches import Patch, Rectangle
-
-    ax = _new_axes(ax, (13, 3.8))
-    patches, flags, zoomed = {}, {}, {}
-    x, top_used, base_width, head_started = 0.0, 1.0, 7.0, False
+    names, states = [], []
     for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "InputLayer":
+        if type(layer).__name__ == "InputLayer":
             continue
-        inner = getattr(layer, "layers", None)
-        if inner and any(sub.weights for sub in inner):  # the pretrained base: one stripe per layer
-            states = {f"{layer.name}/{sub.name}": bool(layer.trainable and sub.trainable) if sub.weights else None
-                      for sub in inner}  # fmt: skip
-            flags.update({name: state for name, state in states.items() if state is not None})
-            stripe = base_width / len(states)
-            for index, (name, state) in enumerate(states.items()):
-                color, hatch = _look(state)
-                patch = ax.add_patch(Rectangle((x + index * stripe, 0), stripe, 1, facecolor=color, edgecolor=color,
-                                               hatch=hatch, linewidth=0))  # fmt: skip
-                if state is not None:
-                    patches[name] = patch
-            ax.add_patch(Rectangle((x, 0), base_width, 1, fill=False, edgecolor=INK, linewidth=1.5))
-            weighted = [state for state in states.values() if state is not None]
-            summary = f"pretrained base: {layer.name}, {len(inner)} layers; {sum(weighted)} of {len(weighted)} with weights trainable"
-            if len(inner) > 2 * zoom:  # the top of a long base, enlarged
-                top, wide = 1.7, base_width / zoom
-                ax.plot([x + (len(inner) - zoom) * stripe, x], [1, top], color=GREY, linewidth=1)
-                ax.plot([x + base_width, x + base_width], [1, top], color=GREY, linewidth=1)
-                for index, (name, state) in enumerate(list(states.items())[-zoom:]):
-                    color, hatch = _look(state)
-                    patch = ax.add_patch(Rectangle((x + index * wide, top), wide, 0.6, facecolor=color, edgecolor=INK,
-                                                   hatch=hatch, linewidth=0.5))  # fmt: skip
-                    if state is not None:
-                        zoomed[name] = patch
-                ax.text(x + base_width / 2, top + 0.72, f"its last {zoom} layers, enlarged\n{summary}",
-                        ha="center", va="top", fontsize=9.5)  # fmt: skip
-                top_used = top + 1.3
-            else:
-                ax.text(x + base_width / 2, 1.12, summary.replace("; ", "\n"), ha="center", va="top", fontsize=9.5)
-                top_used = max(top_used, 1.5)
-            ax.text(x, -0.1, "input side (edges, textures)", fontsize=8.5, va="bottom")
-            ax.text(x + base_width, -0.1, "output side (object parts)", fontsize=8.5, va="bottom", ha="right")
-            x += base_width + 0.35
-            continue
-        state = bool(layer.trainable) if layer.weights else None
-        color, hatch = _look(state)
-        patch = ax.add_patch(Rectangle((x, 0.1), 1.5, 0.8, facecolor=color, edgecolor=INK, hatch=hatch, linewidth=1.2))
-        if state is not None:
-            patches[layer.name], flags[layer.name] = patch, state
-        label = layer.name if inner is not None else kind.replace("GlobalAveragePooling2D", "GlobalAverage\nPooling2D")
-        ax.text(x + 0.75, 0.5, label, ha="center", va="center", fontsize=8, color=INK,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})  # fmt: skip
-        if not head_started and any("/" in name for name in patches):
-            head_started = True
-            ax.text(x, -0.1, "new head →", fontsize=8.5, va="bottom")
-        x += 1.65
+        for inner in getattr(layer, "layers", None) or [layer]:
+            names.append(inner.name)
+            trains = layer.trainable and inner.trainable_weights  # a frozen base freezes all its layers
+            states.append("trainable" if trains else "frozen" if inner.weights else "no weights")
+    ax_all, ax_last = _panels(axes, 2, (13, 4.2), rows=2, height_ratios=[1, 1.4], layout="constrained")
+    first = max(0, len(states) - last)
+    for ax, start in ((ax_all, 0), (ax_last, first)):
+        for state, (color, hatch) in LAYER_LOOKS.items():
+            x = [i for i in range(start, len(states)) if states[i] == state]
+            ax.bar(x, 1, width=1, color=color, hatch=hatch, hatchcolor="white", linewidth=0,
+                   label=f"{state} ({states.count(state)} layers)")  # fmt: skip
+        ax.set(xlim=(start - 0.5, len(states) - 0.5), ylim=(0, 1), yticks=[])
+        ax.grid(False)
     trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    legend = [
-        Patch(facecolor=FROZEN, hatch="////", edgecolor=FROZEN, label="frozen (trainable=False)"),
-        Patch(facecolor=TRAINABLE, edgecolor=TRAINABLE, label="trainable"),
-        Patch(facecolor=NO_WEIGHTS, edgecolor=GREY, label="no weights"),
-    ]
-    ax.legend(handles=legend, loc="lower center", ncol=3, fontsize=9, frameon=False)
-    ax.set_title(
+    ax_all.set_title(
         title or f"{model.name}: {trainable_params:,} of {model.count_params():,} parameters trainable", fontsize=11
     )
-    blank(ax, (-0.1, x + 0.1), (-0.45, top_used + 0.5))
-    ax.set_aspect("auto")
-    return {"patches": patches, "trainable": flags, "zoomed": zoomed, "trainable_params": trainable_params, "ax": ax}
-
-
-# --------------------------------------------------------------------------- chapter 07
-
-
-DEPLOYMENT_FORMATS = (
-    ("keras", ".keras file", "continue training,\nshare with Keras users", None),
-    ("savedmodel", "SavedModel folder", "servers: TF Serving,\nVertex AI, TF.js", "model\n.export(dir)"),
-    ("tflite", "TFLite / LiteRT", "phones, small devices;\nno TensorFlow needed", "TFLiteConverter"),
-    (
-        "tflite_int8",
-        "TFLite, 8-bit weights",
-        "the smallest file;\ncheck the accuracy",
-        "TFLiteConverter\n+ Optimize\n.DEFAULT",
-    ),
-)
-
-
-def deployment_paths(
-    sizes: Mapping[str, Any], latencies_ms: Mapping[str, float] | None = None, *, ax: Any = None
-) -> dict:
-    """The ways out of Keras, ``.keras`` -> SavedModel -> TFLite/LiteRT, with each one's measured size and latency.
-
-    ``sizes`` maps ``"keras"``, ``"savedmodel"``, ``"tflite"`` (and optionally
-    ``"tflite_int8"``) to a path or a number of bytes; ``latencies_ms`` maps the same keys to
-    milliseconds per image measured in your run. Returns the boxes and the text shown in each.
-    """
-    latencies_ms = dict(latencies_ms or {})
-    known = {key for key, *_ in DEPLOYMENT_FORMATS}
-    unknown = (set(sizes) | set(latencies_ms)) - known
-    if unknown:
-        raise ValueError(f"Unknown format(s) {sorted(unknown)}; use {sorted(known)}.")
-    formats = [entry for entry in DEPLOYMENT_FORMATS if entry[0] in sizes]
-    if not formats:
-        raise ValueError("Pass the size of at least one format, e.g. sizes={'keras': model_path}.")
-    ax = _new_axes(ax, (3.3 * len(formats) + 0.5, 3.6))
-    width, gap = 2.5, 1.4
-    boxes, texts = {}, {}
-    for index, (key, title, purpose, tool) in enumerate(formats):
-        x = index * (width + gap)
-        size = sizes[key]
-        size = size_on_disk(size) if isinstance(size, (str, Path)) else float(size)
-        latency = latencies_ms.get(key)
-        measured = f"{human_bytes(size)}\n" + (
-            f"{latency:.2f} ms per image" if latency is not None else "latency not timed"
-        )
-        texts[key] = f"{title}\n{measured}"
-        color = [SKY, GREEN, ORANGE, YELLOW][index % 4]
-        boxes[key] = box(ax, x, 0, width, 1.35, f"{title}\n\n{measured}", color=color, fontsize=10)
-        ax.text(x + width / 2, 1.5, purpose, ha="center", va="top", fontsize=9, color=INK)
-        if index:
-            arrow(ax, (x - gap + 0.05, 0.67), (x - 0.05, 0.67))
-            ax.text(x - gap / 2, 0.6, tool, ha="center", va="bottom", fontsize=8, family="monospace")
-    ax.set_title("one model, several files: size and time per image from this run", fontsize=11)
-    blank(ax, (-0.2, len(formats) * (width + gap) - gap + 0.2), (-0.3, 2.2))
-    return {"boxes": boxes, "texts": texts, "ax": ax}
+    ax_all.set_xlabel(f"all {len(states)} layers, input side on the left", fontsize=9)
+    ax_all.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
+    ax_last.set_xticks(range(first, len(states)), names[first:], rotation=90, fontsize=7)
+    ax_last.set_title(f"the last {len(states) - first} layers, enlarged", fontsize=10)
+    return [ax_all, ax_last]

@@ -1,7 +1,8 @@
 """Plots for looking at data and training runs: image grids and training curves.
 
 Like scikit-learn's displays, each function takes data (and an optional ``ax=`` or
-``axes=``), draws, and returns what it drew; none calls ``plt.show()``.
+``axes=``) and draws; like ``helpers.figures``, it returns the Axes it drew on, a list when it
+draws several panels, and never calls ``plt.show()``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def image_grid(
     ncols: int = 5,
     axes: Any = None,
     size: float = 1.8,
-) -> np.ndarray:
-    """Draw ``images`` in a grid, each titled with its class name; returns the array of Axes.
+) -> list:
+    """Draw ``images`` in a grid, each titled with its class name; returns the list of Axes, one per image.
 
     ``images`` may be uint8 or float (0-1 or 0-255), grayscale or colour, a NumPy array,
     a list or a tensor. ``labels`` are class indices (or one-hot rows) and ``class_names``
@@ -86,7 +87,7 @@ def image_grid(
             ax.imshow(array)
         if labels is not None:
             ax.set_title(_label_text(labels[index], class_names), fontsize="small")
-    return axes[:count]
+    return list(axes[:count])
 
 
 # ---------------------------------------------------------------- training runs
@@ -154,7 +155,7 @@ def plot_history(
 
 
 def plot_histories(histories: Mapping[str, Any], metric: str = "accuracy", ax=None):
-    """Compare several runs on one axis: training (solid) and validation (dashed) ``metric``."""
+    """Compare several runs on one axis: training (solid) and validation (dashed) ``metric``; returns the Axes."""
     import matplotlib.pyplot as plt
 
     if not histories:

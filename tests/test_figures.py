@@ -44,20 +44,6 @@ def hex_of(patch, attribute="facecolor") -> str:
     return mpl.colors.to_hex(getter(), keep_alpha=False).lower()
 
 
-def test_problem_types_draw_one_ten_and_three_outputs():
-    softmax = np.full(10, 0.02)
-    softmax[8] = 0.82
-    drawn = figures.problem_types(0.93, softmax, [0.9, 0.3, 0.95], image=np.zeros((8, 8)), label_names=["a", "b", "c"])
-    assert [len(drawn[k]) for k in ("binary", "multiclass", "multilabel")] == [1, 10, 3]
-    colors = [hex_of(bar) for bar in drawn["multiclass"]]
-    assert colors[8] == figures.ORANGE.lower() and colors.count(figures.ORANGE.lower()) == 1  # the argmax stands out
-    labels_on = [hex_of(bar) == figures.ORANGE.lower() for bar in drawn["multilabel"]]
-    assert labels_on == [True, False, True]  # each label against its own 0.5 threshold
-    assert "sum to 1.00" in drawn["multiclass"][0].axes.get_title()
-    with pytest.raises(ValueError, match="one class name per softmax output"):
-        figures.problem_types(0.5, softmax, [0.1], class_names=["a", "b"])
-
-
 def test_prefetch_schedules_overlap_reading_and_training():
     schedules = draw_figures.prefetch_schedules(batches=4, read_time=1.0, train_time=1.5)
     without, with_prefetch = schedules["without"], schedules["with"]
@@ -69,16 +55,13 @@ def test_prefetch_schedules_overlap_reading_and_training():
 
 
 def test_convolution_step_shows_window_products_and_sum():
-    step = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (0, 1))
-    np.testing.assert_array_equal(step["products"], EDGE_IMAGE[0:3, 1:4] * EDGE_FILTER)
-    assert step["value"] == 30.0
-    ax_in, ax_k, ax_p, ax_out = step["axes"]
+    ax_in, ax_k, ax_p, ax_out = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (0, 1))
     highlighted = [p for p in ax_in.patches if hex_of(p) == figures.SKY.lower()]
     assert len(highlighted) == 9  # the 3x3 window
     assert "columns 1-3" in ax_in.get_title() and "sum = 30" in ax_p.get_title()
-    assert texts(ax_p).count("10") == 3 and "-0" not in texts(ax_p)
-    # Output cells done so far: (0, 0) and (0, 1); the rest are still empty.
-    assert np.isnan(step["output"]).sum() == 14
+    assert texts(ax_k) == ["1", "0", "-1"] * 3
+    assert texts(ax_p) == ["10", "0", "0"] * 3  # window x kernel, and no "-0"
+    # Output cells done so far: (0, 0) and (0, 1); the other 14 are still empty.
     assert texts(ax_out) == ["0", "30"]
     assert ax_out.get_title() == "output[0, 1] = 30"
 
@@ -148,69 +131,13 @@ def test_receptive_field_diagram_sizes_match_a_gradient(stack, expected):
     assert sizes[-1] == _measured_receptive_field(stack)
 
 
-def small_functional():
-    inputs = keras.Input((16, 16, 3))
-    x = layers.Rescaling(1 / 255, name="rescaling")(inputs)
-    x = layers.Conv2D(4, 3, padding="same", name="conv")(x)
-    x = layers.MaxPooling2D(name="pool")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    outputs = layers.Dense(3, name="head")(x)
-    return keras.Model(inputs, outputs, name="tiny")
-
-
-def test_model_diagram_draws_one_box_per_layer_with_shapes_and_params():
-    model = small_functional()
-    drawn = figures.model_diagram(model, use_graphviz=False)
-    assert drawn["method"] == "course"
-    assert list(drawn["boxes"]) == ["input", "rescaling", "conv", "pool", "gap", "head"][: len(drawn["boxes"])]
-    assert len(drawn["boxes"]) == len([la for la in model.layers if type(la).__name__ != "InputLayer"]) + 1
-    shown = "\n".join(texts(drawn["ax"]))
-    assert "conv (Conv2D)\n(batch, 16, 16, 4) · 112 params" in shown
-    assert "head (Dense)" in shown and f"{model.count_params():,} parameters" in drawn["ax"].get_title()
-    assert len([p for p in drawn["ax"].patches if type(p).__name__ == "FancyArrowPatch"]) == 5
-
-
-def test_model_diagram_wraps_long_models_into_columns():
-    model = keras.Sequential([keras.Input((4,))] + [layers.Dense(2, name=f"d{i}") for i in range(13)], name="long")
-    drawn = figures.model_diagram(model, use_graphviz=False, max_rows=5)
-    xs = sorted({round(box.get_x(), 2) for box in drawn["boxes"].values()})
-    assert len(drawn["boxes"]) == 14 and len(xs) == 3
-
-
-def test_model_diagram_decides_by_what_is_installed(monkeypatch):
-    monkeypatch.setattr(figures.shutil, "which", lambda name: None)
-    assert not figures._graphviz_available()  # no `dot` program: the course's own drawing
-    assert figures.model_diagram(small_functional())["method"] == "course"
-
-
-def test_model_diagram_uses_plot_model_when_graphviz_is_there(monkeypatch):
-    calls = []
-
-    def fake_plot_model(model, to_file, **options):
-        calls.append((model.name, options["show_shapes"]))
-        plt.imsave(to_file, np.zeros((40, 30, 3)))
-
-    monkeypatch.setattr(figures, "_graphviz_available", lambda: True)
-    monkeypatch.setattr(keras.utils, "plot_model", fake_plot_model)
-    drawn = figures.model_diagram(small_functional())
-    assert drawn["method"] == "plot_model" and calls == [("tiny", True)]
-    assert drawn["ax"].images[0].get_array().shape[:2] == (40, 30)
-
-
-def test_fitting_regimes_schematic_and_real_history():
-    drawn = figures.fitting_regimes()
-    assert drawn["regions"] == ["underfitting", "overfitting"]
-    curves = figures._schematic_history()
-    assert drawn["best_epoch"] == int(np.argmin(curves["val_loss"])) + 1
-    history = {"loss": [2.0, 1.5, 1.2, 1.0, 0.8, 0.6], "val_loss": [2.1, 1.7, 1.5, 1.45, 1.5, 1.6]}
-    real = figures.fitting_regimes(history)
-    assert real["best_epoch"] == 4 and real["regions"] == ["underfitting", "overfitting"]
-    still_learning = figures.fitting_regimes({"loss": [2, 1.5, 1.2], "val_loss": [2.1, 1.8, 1.6]})
-    assert still_learning["regions"] == ["underfitting"]
-    one_epoch = figures.fitting_regimes({"loss": [2.0], "val_loss": [2.1]})
-    assert one_epoch["regions"] == [] and "too few epochs" in "\n".join(texts(one_epoch["ax"]))
-    with pytest.raises(ValueError, match="validation_split"):
-        figures.fitting_regimes({"loss": [1.0]})
+def test_the_typical_curves_show_both_regimes():
+    """Chapter 03's textbook shape: the validation loss is lowest inside the run and rises after it, while the
+    training loss falls all the way, so the diagram has an underfitting and an overfitting side."""
+    train, val = draw_figures.schematic_losses()
+    best = int(np.argmin(val))
+    assert 3 <= best <= len(val) - 5
+    assert np.all(np.diff(train) < 0) and np.all(np.diff(val[best:]) > 0)
 
 
 def transfer_model():
@@ -232,85 +159,75 @@ def transfer_model():
     return keras.Model(inputs, outputs, name="transfer"), base
 
 
-def check_colours(drawn, model):
-    for name, patch in drawn["patches"].items():
-        expected = figures.TRAINABLE if drawn["trainable"][name] else figures.FROZEN
-        assert hex_of(patch) == expected.lower(), name
-        assert bool(patch.get_hatch()) == (not drawn["trainable"][name])  # frozen is hatched as well
+def shown(ax) -> dict[int, tuple[str, str, bool]]:
+    """What each stripe of a transfer_setup panel shows: layer position -> (state, colour, hatched)."""
+    stripes = {}
+    for bars in ax.containers:
+        state = bars.get_label().split(" (")[0]
+        for bar in bars:
+            stripes[round(bar.get_x() + bar.get_width() / 2)] = (state, hex_of(bar), bool(bar.get_hatch()))
+    return stripes
+
+
+def states(axes) -> dict[str, str]:
+    """Layer name -> state, read from the enlarged panel, whose ticks are the layers' names."""
+    stripes = shown(axes[1])
+    ticks = zip(axes[1].get_xticks(), axes[1].get_xticklabels())
+    return {label.get_text(): stripes[round(x)][0] for x, label in ticks}
+
+
+def check_colours(axes, model):
+    for ax in axes:
+        for state, colour, hatched in shown(ax).values():
+            assert colour == figures.LAYER_LOOKS[state][0].lower(), state
+            assert hatched == (state == "frozen")  # frozen is hatched as well
     trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert f"{trainable_params:,} of" in drawn["ax"].get_title()
+    assert f"{trainable_params:,} of" in axes[0].get_title()
 
 
 def test_transfer_setup_colours_follow_trainable_flags_before_and_after_unfreezing():
     model, base = transfer_model()
     base.trainable = False
     before = figures.transfer_setup(model)
-    assert before["trainable"] == {
-        "base/c1": False,
-        "base/bn1": False,
-        "base/c2": False,
-        "base/bn2": False,
-        "head": True,
-    }
+    frozen = {"c1": "frozen", "bn1": "frozen", "relu1": "no weights", "c2": "frozen", "bn2": "frozen"}
+    assert states(before) == {**frozen, "gap": "no weights", "head": "trainable"}
+    assert len(shown(before[0])) == 7  # the whole model in the upper panel too
     check_colours(before, model)
-    assert "relu1" not in str(list(before["patches"]))  # no weights, no frozen/trainable colour
     base.trainable = True
     for layer in base.layers:
         layer.trainable = layer.name == "c2"  # unfreeze the top convolution, BatchNorm stays frozen
     after = figures.transfer_setup(model)
-    assert after["trainable"] == {"base/c1": False, "base/bn1": False, "base/c2": True, "base/bn2": False, "head": True}
+    assert states(after) == {**frozen, "c2": "trainable", "gap": "no weights", "head": "trainable"}
     check_colours(after, model)
-    assert "1 of 4 with weights trainable" in "\n".join(texts(after["ax"]))
 
 
-def test_transfer_setup_frozen_parent_wins():
+def test_transfer_setup_a_frozen_base_freezes_its_layers():
     model, base = transfer_model()
     base.trainable = False
-    base.layers[0]._trainable = True  # a stale flag inside a frozen base still trains nothing
-    assert figures.transfer_setup(model)["trainable"]["base/c1"] is False
-
-
-def test_deployment_paths_show_measured_sizes_and_latencies(tmp_path):
-    keras_file = tmp_path / "m.keras"
-    keras_file.write_bytes(b"x" * 300_000)
-    saved = tmp_path / "saved"
-    (saved / "variables").mkdir(parents=True)
-    (saved / "saved_model.pb").write_bytes(b"x" * 200_000)
-    (saved / "variables" / "v.data").write_bytes(b"x" * 400_000)
-    drawn = figures.deployment_paths(
-        {"keras": keras_file, "savedmodel": saved, "tflite": 250_000}, {"keras": 31.5, "tflite": 0.42}
-    )
-    assert list(drawn["boxes"]) == ["keras", "savedmodel", "tflite"]
-    assert drawn["texts"]["keras"] == ".keras file\n293 KB\n31.50 ms per image"
-    assert drawn["texts"]["savedmodel"] == "SavedModel folder\n586 KB\nlatency not timed"
-    assert "0.42 ms per image" in drawn["texts"]["tflite"]
-    assert figures.size_on_disk(saved) == 600_000
-    with pytest.raises(ValueError, match="Unknown format"):
-        figures.deployment_paths({"onnx": 1})
+    base.layers[-1].trainable = True  # the classic slip: unfreezing layers of a base that is still frozen
+    assert states(figures.transfer_setup(model))["bn2"] == "frozen"
 
 
 def test_functions_draw_into_given_axes():
     fig, axes = plt.subplots(1, 4)
-    result = figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (1, 1), axes=axes)
-    assert list(result["axes"]) == list(axes)
-    fig, ax = plt.subplots()
-    assert figures.fitting_regimes(ax=ax)["ax"] is ax
-    assert len(plt.get_fignums()) == 2
+    assert figures.convolution_step(EDGE_IMAGE, EDGE_FILTER, (1, 1), axes=axes) == list(axes)
+    assert len(plt.get_fignums()) == 1
 
 
-def test_transfer_setup_enlarges_the_top_of_a_long_base():
+def test_transfer_setup_enlarges_the_last_layers():
     base = keras.Sequential([keras.Input((2,))] + [layers.Dense(2, name=f"d{i}") for i in range(60)], name="long_base")
     inputs = keras.Input((2,))
     model = keras.Model(inputs, layers.Dense(1, name="head")(base(inputs)), name="long")
     for layer in base.layers:
         layer.trainable = layer.name in {"d58", "d59"}
-    drawn = figures.transfer_setup(model, zoom=10)
-    assert list(drawn["zoomed"]) == [f"long_base/d{i}" for i in range(50, 60)]
-    for name, patch in drawn["zoomed"].items():
-        expected = figures.TRAINABLE if name in {"long_base/d58", "long_base/d59"} else figures.FROZEN
-        assert hex_of(patch) == expected.lower()
-    assert "2 of 60 with weights trainable" in "\n".join(texts(drawn["ax"]))
-    assert figures.transfer_setup(transfer_model()[0])["zoomed"] == {}  # a short base needs no enlargement
+    axes = figures.transfer_setup(model, last=10)
+    assert len(shown(axes[0])) == 61
+    trainable = {"d58", "d59", "head"}
+    assert states(axes) == {
+        name: "trainable" if name in trainable else "frozen" for name in [f"d{i}" for i in range(51, 60)] + ["head"]
+    }
+    check_colours(axes, model)
+    assert axes[1].get_title() == "the last 10 layers, enlarged"
 
 
 def test_the_chapters_diagrams_are_fresh_small_and_described():

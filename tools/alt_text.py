@@ -35,8 +35,8 @@ ALT: dict[str, dict[str, str]] = {
         "in a row, each titled with its class.",
         "2164150b": "One test image of an 8 beside three bar charts of what the three trained models answer: "
         "the binary model's single probability for 'is it an 8?', the multi-class model's ten softmax "
-        "probabilities, and the multi-label model's independent probability for each property, each "
-        "compared with 0.5 or with the tallest bar.",
+        "probabilities and the multi-label model's independent probability for each property. Bars that say "
+        "yes (above 0.5, or the tallest softmax bar) are orange; each title gives the sum of the outputs.",
         "cell-036": "Six MNIST test digits in a row, each titled with the digit the reloaded model predicts.",
         "cell-043": "Fifteen CIFAR-10 training images, 32 by 32 pixels, in three rows of five, each titled "
         "with its class such as frog, truck or deer.",
@@ -76,15 +76,15 @@ ALT: dict[str, dict[str, str]] = {
         "ch03-dropout-figure": "Three grey panels: a feature map, a random black-and-white mask that keeps "
         "about half of the values, and the map after dropout with the dropped values black and the rest "
         "brighter.",
-        "91406ecf": "Block diagram of the classifier drawn from the model: its layers top to bottom with "
-        "their output shapes, each block halving height and width and widening the channels, down to the "
-        "dense output of ten classes.",
+        "91406ecf": "The classifier's layers as boxes in three columns, joined by arrows, each with its name, "
+        "type, output shape and parameters, convolutions blue, pooling green, the dense layer orange: each "
+        "block halves height and width and widens the channels, down to the dense output of ten classes.",
         "cell-026": "Line chart of the learning rate over the training steps: exponential decay falls in "
         "steps from the start, warm-up plus cosine decay rises for the first tenth and then falls smoothly "
         "to zero.",
-        "84b4eca8": "Two loss charts. Left, the textbook shape: training and validation losses fall until a "
-        "vertical line at the lowest validation loss, after which validation loss rises (overfitting). "
-        "Right, the same marks on the first CNN's real losses.",
+        "84b4eca8": "Training and validation loss of the first CNN per epoch, with a vertical line at the lowest "
+        "validation loss: before it a blue band (underfitting, both fall), after it a hatched red band "
+        "(overfitting, the validation loss rises).",
         "cell-032": "Four line charts: loss and accuracy per epoch for the first CNN and for the classifier, "
         "training solid and validation dashed.",
     },
@@ -101,9 +101,9 @@ ALT: dict[str, dict[str, str]] = {
     },
     "05": {
         "cell-011": "Twelve flower photos from one validation batch in two rows, each titled with its class.",
-        "97b23f47": "A long bar with one thin stripe per layer of the pretrained base, hatched blue because "
-        "frozen (grey for layers without weights), and the new head in orange, trainable; a strip below "
-        "enlarges the last 24 layers of the base.",
+        "97b23f47": "A long bar with one thin stripe per layer of the model: the pretrained base's layers hatched "
+        "blue because frozen (grey for layers without weights), the new head's dense layer orange, trainable; a "
+        "strip below enlarges the last 24 layers, named.",
         "f46251ec": "The same layer bar during fine-tuning: the top layers of the base are now orange, "
         "trainable, except their batch-normalisation layers; the earlier layers stay blue and frozen.",
         "cell-033": "Line chart of validation accuracy per epoch: the CNN trained from scratch stays low, the "
@@ -138,8 +138,6 @@ ALT: dict[str, dict[str, str]] = {
     "07": {
         "cell-023": "Two rows of the uploaded test files: the originals in their own sizes and shapes above, "
         "the same photos as the model sees them, square and resized, below.",
-        "d6ce7b9c": "The four export paths drawn side by side, Keras file, SavedModel, TFLite and "
-        "quantised TFLite, each with its measured file size and time per image.",
         "cell-106": "Ten held-out flower photos in two rows, each titled with its true class and the "
         "quantised TFLite model's top three classes with their confidence.",
     },

@@ -4,13 +4,16 @@
     python tools/draw_figures.py --check   # exit 1 if a stored diagram differs from a fresh drawing
 
 A fixed diagram shows an idea with the course's own numbers (the seven steps of a project,
-padding and stride on chapter 02's edge image, out-of-fold rounds); no learner data goes in,
-so the learner's notebook needs no code to draw it. Each one is a PNG attachment of a
-markdown cell (``![alt](attachment:NAME.png)``): nbformat's own way of putting an image in
-a notebook, which JupyterLab, Colab and Kaggle show offline, and which ``tools/notebooks.py``
-copies into the learner notebooks with the rest of the cell. Run ``tools/notebooks.py
---write`` after ``--write`` here. Figures of the learner's own data stay functions in
-``helpers.figures``. Not part of the ``helpers`` package that learners install.
+padding and stride on chapter 02's edge image, the typical shape of training curves, the
+export paths, out-of-fold rounds); no learner data goes in, so the learner's notebook needs
+no code to draw it. Each one is a PNG attachment of a markdown cell
+(``![alt](attachment:NAME.png)``): nbformat's own way of putting an image in a notebook,
+which JupyterLab, Colab and Kaggle show offline, and which ``tools/notebooks.py`` copies into
+the learner notebooks with the rest of the cell. Run ``tools/notebooks.py --write`` after
+``--write`` here. Figures of the learner's own data are drawn in the chapters' cells, or by
+``helpers.plots`` (image grids, training curves) and ``helpers.figures`` (chapter 02's
+convolution, whose colours and grid cells these diagrams use too). Not part of the
+``helpers`` package that learners install.
 """
 
 from __future__ import annotations
@@ -46,6 +49,38 @@ def _axes(figsize: tuple[float, float], *args, **kwargs):
     return fig, axes
 
 
+def box(ax, x: float, y: float, width: float, height: float, text: str, *, color: str = "white", fontsize=10, **kw):
+    """A rounded box with centred text; returns the patch."""
+    from matplotlib.patches import FancyBboxPatch
+
+    from helpers.figures import INK
+
+    patch = FancyBboxPatch(
+        (x, y),
+        width,
+        height,
+        boxstyle="round,pad=0.02,rounding_size=0.08",
+        facecolor=color,
+        edgecolor=INK,
+        linewidth=1.2,
+        **kw,
+    )
+    ax.add_patch(patch)
+    ax.text(x + width / 2, y + height / 2, text, ha="center", va="center", fontsize=fontsize, color=INK, zorder=5)
+    return patch
+
+
+def arrow(ax, start: tuple[float, float], end: tuple[float, float], **kw):
+    """An arrow from ``start`` to ``end`` in the ink colour; ``kw`` go to ``FancyArrowPatch``. Returns the patch."""
+    from matplotlib.patches import FancyArrowPatch
+
+    from helpers.figures import INK
+
+    return ax.add_patch(
+        FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=INK, linewidth=1.3, **kw)
+    )
+
+
 # --------------------------------------------------------------------------- step rows
 
 
@@ -73,7 +108,7 @@ def step_row(ax, steps, width, gap, height, *, first_colour, fontsize, note_y, *
     """Numbered boxes in a row joined by arrows, each (name, detail, note) with its detail above the box and
     its note at ``note_y`` (below the box when negative); the first ``first_colour`` boxes in sky blue, the
     rest orange. Returns the boxes and the arrows."""
-    from helpers.figures import INK, ORANGE, SKY, arrow, box
+    from helpers.figures import INK, ORANGE, SKY
 
     boxes, arrows = [], []
     for index, (name, detail, note) in enumerate(steps):
@@ -90,7 +125,7 @@ def step_row(ax, steps, width, gap, height, *, first_colour, fontsize, note_y, *
 
 def pipeline():
     """The seven steps of every project, with the chapters that teach each, and the loop back from evaluation."""
-    from helpers.figures import INK, arrow, blank
+    from helpers.figures import INK, blank
 
     fig, ax = _axes((13, 2.8))
     width, gap = 1.45, 0.45
@@ -109,7 +144,7 @@ def pipeline():
 
 def grad_cam_pipeline():
     """Grad-CAM's six steps; the feature maps are used twice (their gradients, and the maps themselves)."""
-    from helpers.figures import INK, arrow, blank
+    from helpers.figures import INK, blank
 
     fig, ax = _axes((13, 3.1))
     width, gap = 1.55, 0.5
@@ -215,6 +250,75 @@ def out_of_fold(k: int = 5):
         loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, frameon=False,
     )  # fmt: skip
     blank(ax, (-1.3, k * cell_width + 0.1), (-0.55, bottom + 0.45))
+    return fig
+
+
+# --------------------------------------------------------------------------- training curves, export paths
+
+
+def schematic_losses(epochs: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Textbook-shaped training and validation losses: both fall, then the validation loss turns upwards."""
+    epoch = np.arange(1, epochs + 1)
+    train = 0.35 + 1.8 * np.exp(-epoch / 5)
+    val = 0.75 + 1.45 * np.exp(-epoch / 5) + 0.0009 * np.maximum(0, epoch - 8) ** 2.2
+    return train, val
+
+
+def fitting_regimes(epochs: int = 30):
+    """The typical shape of a training run: underfitting until the lowest validation loss, overfitting after it."""
+    from helpers.figures import BLUE, INK, SKY, VERMILLION
+
+    train, val = schematic_losses(epochs)
+    epoch = np.arange(1, epochs + 1)
+    best = int(val.argmin()) + 1
+    top = float(max(train.max(), val.max())) * 1.05
+    fig, ax = _axes((7, 4))
+    ax.plot(epoch, train, color=BLUE, linewidth=2.5, label="training loss")
+    ax.plot(epoch, val, color=VERMILLION, linewidth=2.5, linestyle="--", label="validation loss")
+    ax.axvspan(0.5, best, color=SKY, alpha=0.2)
+    ax.axvspan(best, epochs + 0.5, facecolor=VERMILLION, alpha=0.12, hatch="\\\\", edgecolor=VERMILLION)
+    for x, text in (((0.5 + best) / 2, "underfitting:\nboth still fall,\ntrain longer"),
+                    ((best + epochs + 0.5) / 2, "overfitting:\ntraining falls,\nvalidation rises")):  # fmt: skip
+        ax.text(x, top * 0.97, text, ha="center", va="top", fontsize=9)
+    ax.axvline(best, color=INK, linewidth=1.2)
+    ax.annotate(f"lowest validation loss:\nepoch {best}, stop here", (best, val[best - 1]), (best + 0.3, 0.04 * top),
+                ha="left", va="bottom", fontsize=9, arrowprops={"arrowstyle": "->", "color": INK})  # fmt: skip
+    ax.annotate("", (epochs, train[-1]), (epochs, val[-1]), arrowprops={"arrowstyle": "<->", "color": INK})
+    ax.text(epochs - 0.2, (train[-1] + val[-1]) / 2, "gap", ha="right", va="center", fontsize=9)
+    ax.set(xlabel="epoch", ylabel="loss", xlim=(0.5, epochs + 0.5), ylim=(0, top), title="the typical shape")
+    ax.legend(loc="lower left", fontsize=9)
+    return fig
+
+
+EXPORT_PATHS = (  # (file, what it is for, the call that makes it, made from, column, row)
+    (".keras file", "continue training,\nshare with Keras users", None, None, 0, 0),
+    ("SavedModel folder", "servers: TF Serving,\nVertex AI, TF.js", "model\n.export(dir)", 0, 1, 0),
+    ("TFLite / LiteRT", "phones, small devices;\nno TensorFlow needed", "TFLiteConverter", 1, 2, 0),
+    ("TFLite, 8-bit weights", "the smallest file;\ncheck the accuracy", "TFLiteConverter\n+ Optimize.DEFAULT", 1, 2, 1),
+)
+
+
+def export_paths():
+    """The ways out of Keras: ``.keras`` -> SavedModel -> TFLite, and from the SavedModel the 8-bit TFLite file."""
+    from helpers.figures import GREEN, INK, ORANGE, SKY, YELLOW, blank
+
+    fig, ax = _axes((11, 3.6))
+    width, gap, height, row_step = 2.5, 1.9, 0.9, 1.75
+    for title, purpose, call, source, column, row in EXPORT_PATHS:
+        x, y = column * (width + gap), row * row_step
+        box(ax, x, y, width, height, title, color=(SKY, GREEN, ORANGE, YELLOW)[column + row], fontsize=11)
+        above = row == 0  # what it is for: above the top row, below the bottom one
+        ax.text(x + width / 2, y - 0.15 if above else y + height + 0.15, purpose, ha="center",
+                va="bottom" if above else "top", fontsize=9.5, color=INK)  # fmt: skip
+        if source is None:
+            continue
+        start_x = source * (width + gap) + (width if row == 0 else width / 2)
+        if row:  # down from the source's bottom, then across
+            ax.plot([start_x, start_x], [height, y + height / 2], color=INK, linewidth=1.3)
+        arrow(ax, (start_x + 0.05 * (row == 0), y + height / 2), (x - 0.05, y + height / 2))
+        ax.text((start_x + x) / 2, y + height / 2 - 0.08, call, ha="center", va="bottom", fontsize=8,
+                family="monospace")  # fmt: skip
+    blank(ax, (-0.2, 3 * (width + gap) - gap + 0.2), (-0.8, row_step + height + 0.75))
     return fig
 
 
@@ -391,6 +495,14 @@ DIAGRAMS = (
     Diagram("out_of_fold", "08_look_inside.ipynb", "cell-034",
             "A 5×5 grid of folds: each of five heads trains on four folds and predicts the fifth, so every fold is "
             "predicted exactly once.", out_of_fold),
+    Diagram("fitting_regimes", "03_building_cnns.ipynb", "1db0be6b",
+            "Training and validation loss over 30 epochs: both fall at first (underfitting); after a vertical line "
+            "at the lowest validation loss, validation loss rises while training loss falls (overfitting).",
+            fitting_regimes),
+    Diagram("export_paths", "07_inference.ipynb", "e318bf90",
+            "Four boxes joined by arrows: a .keras file, a SavedModel folder made by model.export, and from it two "
+            "TFLite files made by TFLiteConverter, one with 8-bit weights; each says what it is for (Keras, servers, "
+            "phones, the smallest file).", export_paths),
 )  # fmt: skip
 
 
