@@ -16,10 +16,6 @@ AUGMENTATION_LAYERS = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomCont
                        "RandomCrop", "RandomBrightness")  # fmt: skip
 
 
-def _kinds(model: Any, name: str) -> list:
-    return [layer for layer in walk_layers(model) if type(layer).__name__ == name]
-
-
 def _trained(question: Question, model: Any, history: Any, epochs: int, examples: int, batch: int) -> None:
     """Fail unless ``model`` took exactly the steps of ``epochs`` epochs over ``examples`` in batches of ``batch``."""
     if not isinstance(getattr(history, "history", None), dict) or not history.history.get("loss"):
@@ -34,16 +30,11 @@ def _trained(question: Question, model: Any, history: Any, epochs: int, examples
 
 def _logits_match_the_loss(question: Question, model: Any) -> None:
     """Fail when the last layer and the cross-entropy loss disagree about logits (a silent, slow-training bug)."""
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, str):
-        name, from_logits = loss, False
-    elif callable(getattr(loss, "get_config", None)):
-        config = loss.get_config()
-        name, from_logits = str(config.get("name", type(loss).__name__)), bool(config.get("from_logits", False))
-    else:
-        name, from_logits = getattr(loss, "__name__", ""), False
-    if "crossentropy" not in name.lower().replace("_", ""):
+    loss = getattr(model, "loss", None)  # a name, a function or a Loss object, whose config holds from_logits
+    config = loss.get_config() if callable(getattr(loss, "get_config", None)) else {}
+    if "crossentropy" not in str(config.get("name") or getattr(loss, "__name__", loss)).lower().replace("_", ""):
         return
+    from_logits = bool(config.get("from_logits"))
     last = walk_layers(model)[-1]
     kind = "softmax" if type(last).__name__ == "Softmax" else getattr(getattr(last, "activation", None), "__name__", "")
     if kind == "softmax" and from_logits:
@@ -116,11 +107,11 @@ class FashionCnn(Question):
         if tuple(model.input_shape[1:]) != (28, 28, 1):
             self.fail(f"Your model takes {tuple(model.input_shape[1:])} inputs; Fashion-MNIST's are 28x28 with one "
                       "channel: keras.Input(shape=(28, 28, 1)).")  # fmt: skip
-        filters = [layer.filters for layer in _kinds(model, "Conv2D")]
-        if filters != [32, 64, 64] or len(_kinds(model, "Dense")) != 2 or model.output_shape[-1] != 10:
+        filters = [layer.filters for layer in walk_layers(model, "Conv2D")]
+        if filters != [32, 64, 64] or len(walk_layers(model, "Dense")) != 2 or model.output_shape[-1] != 10:
             self.fail(f"Your convolutions have {filters} filters; the first CNN is Conv2D 32, 64, 64 (pooling "
                       "between), Flatten, Dense(64), Dense(10).")  # fmt: skip
-        if not _kinds(model, "Rescaling"):
+        if not walk_layers(model, "Rescaling"):
             self.fail("Keep the first CNN's Rescaling(1.0 / 255) layer: the model itself turns the raw 0-255 pixels "
                       "into 0-1, so that fit, evaluate and the check all give it the images as they are loaded.")  # fmt: skip
         _logits_match_the_loss(self, model)
@@ -130,19 +121,17 @@ class FashionCnn(Question):
         for key, what in (("loss", "the training loss"), ("accuracy", "the training accuracy")):
             if np.isclose(float(accuracy), history.history.get(key, [np.nan])[-1]):
                 self.fail(f"{float(accuracy):.4f} is {what} of the last epoch; give the test images' accuracy.")
-        measured_loss = measured = None
-        if images is not None and labels is not None:
-            x = np.asarray(images)
-            x = x[..., None] if x.ndim == 3 else x
-            measured_loss, measured = model.evaluate(x, np.asarray(labels), verbose=0)[:2]
-            is_loss = np.isclose(float(accuracy), measured_loss, rtol=1e-3)
-            if is_loss and not np.isclose(float(accuracy), measured, atol=2e-3):
-                self.fail(f"{float(accuracy):.4f} is the test loss: evaluate returns [loss, accuracy], so take the "
-                          "second, `_, fashion_accuracy = fashion_cnn.evaluate(...)`.")  # fmt: skip
-        if float(accuracy) > 1:
-            self.fail(f"Give the accuracy as a fraction (0.75, not 75); you gave {float(accuracy)}.")
         if images is None or labels is None:
             self.fail("Pass the test images too: check(..., images=fashion_x_test, labels=fashion_y_test).")
+        x = np.asarray(images)
+        measured_loss, measured = model.evaluate(x[..., None] if x.ndim == 3 else x, np.asarray(labels), verbose=0)[:2]
+        if np.isclose(float(accuracy), measured_loss, rtol=1e-3) and not np.isclose(
+            float(accuracy), measured, atol=2e-3
+        ):
+            self.fail(f"{float(accuracy):.4f} is the test loss: evaluate returns [loss, accuracy], so take the "
+                      "second, `_, fashion_accuracy = fashion_cnn.evaluate(...)`.")  # fmt: skip
+        if float(accuracy) > 1:
+            self.fail(f"Give the accuracy as a fraction (0.75, not 75); you gave {float(accuracy)}.")
         if not np.isclose(float(accuracy), measured, atol=0.002):
             self.fail(f"On the test images your model gets {measured:.4f}, not {float(accuracy):.4f}: evaluate on "
                       "all of fashion_x_test as loaded (with its channel axis, pixels 0-255: Rescaling scales them).")  # fmt: skip
@@ -156,7 +145,7 @@ class ImprovedModel(Question):
 
     def _check(self, model: Any, history: Any):
         model = require_model(self, model, "improved_model")
-        layers, convs = walk_layers(model), _kinds(model, "Conv2D")
+        layers, convs = walk_layers(model), walk_layers(model, "Conv2D")
         names = [type(layer).__name__ for layer in layers]
         if [conv.filters for conv in convs] != [32, 64, 64] or model.output_shape[-1] != 10:
             self.fail(f"Your convolutions have {[c.filters for c in convs]} filters; keep the first CNN's 32, 64, 64 "
@@ -175,7 +164,7 @@ class ImprovedModel(Question):
                 self.fail(f"Write each convolution as Conv2D(filters, 3, padding='same', use_bias=False), not "
                           f"padding={conv.padding!r}, use_bias={conv.use_bias}: 'same' keeps the maps' size, and "
                           "BatchNormalization adds its own offset, which makes a bias useless.")  # fmt: skip
-        for norm in _kinds(model, "BatchNormalization"):
+        for norm in walk_layers(model, "BatchNormalization"):
             after = layers[layers.index(norm) + 1] if layers.index(norm) + 1 < len(layers) else None
             kind = type(after).__name__
             if not (kind == "ReLU" or getattr(getattr(after, "activation", None), "__name__", "") == "relu"):
@@ -183,10 +172,10 @@ class ImprovedModel(Question):
                           "the convolutions is non-linear.")  # fmt: skip
         if "Flatten" in names or "GlobalAveragePooling2D" not in names or "Dropout" not in names:
             self.fail("Put GlobalAveragePooling2D() and Dropout(0.3) in place of Flatten and Dense(64).")
-        if len(_kinds(model, "Dense")) != 1:
+        if len(walk_layers(model, "Dense")) != 1:
             self.fail("GlobalAveragePooling2D and Dropout(0.3) replace Flatten and Dense(64): keep only the last "
                       "layer, Dense(10).")  # fmt: skip
-        rates = [layer.rate for layer in _kinds(model, "Dropout")]
+        rates = [layer.rate for layer in walk_layers(model, "Dropout")]
         if not np.allclose(rates, 0.3):
             self.fail(f"Your Dropout drops {rates}; the exercise asks for Dropout(0.3).")
         if any(name in AUGMENTATION_LAYERS for name in names):
