@@ -189,7 +189,10 @@ def test_q3_accepts_the_improved_model():
         ({"rate": "start"}, "start it at 2e-3"),
         ({"rate": "epochs"}, "count steps (epochs x batches), not epochs"),
         ({"steps": 0}, "took 0 training steps"),
-        ({"conv": {"padding": "same", "use_bias": False, "activation": "relu"}}, "still apply activation='relu'"),
+        (
+            {"conv": {"padding": "same", "use_bias": False, "activation": "relu"}},
+            "activation='relu': the ReLU comes after",
+        ),
         ({"conv": {"padding": "valid", "use_bias": True}}, "padding='valid', use_bias=True"),
         ({"relu": False}, "by a ReLU(), not MaxPooling2D"),
         ({"dropout": 0.5}, "Dropout(0.3)"),

@@ -120,10 +120,11 @@ class LoadFolder128(Question):
                     where="on a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder",
                     explain=_explain_loader_error,
                 )
-        if result is None:
-            self.fail("Your function returns nothing (None): finish it with `return images, labels, class_names`.")
         if not isinstance(result, (tuple, list)) or len(result) != 3:
-            self.fail("Return three things: (images, labels, class_names).")
+            got = "nothing (None)" if result is None else f"a {type(result).__name__}"
+            self.fail(
+                f"Finish your function with `return images, labels, class_names`, three things; it returns {got}."
+            )
         images, labels, names = result
         images, labels = np.asarray(images), np.asarray(labels)
         if list(names) != ["cats", "dogs"]:

@@ -239,7 +239,7 @@ class Question:
                     self.fail(message.format(**fields))
             if got.shape != expected.shape:
                 self.fail(shape.format(**fields))
-            at = first_mismatch(got, expected, atol)
+            at = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, atol=atol))[0])  # the first that differs
             self.fail(mismatch.format(**fields, at=at, mine=got[at], right=expected[at]))
 
     def hint(self, n: int | None = None) -> None:
@@ -301,12 +301,6 @@ def require_images(question: Question, images: np.ndarray, shape: tuple, name: s
         )
     if images.dtype != np.float32:
         question.fail(f"{name} is {images.dtype}; a network wants float32: .astype('float32').")
-
-
-def first_mismatch(got: np.ndarray, expected: np.ndarray, atol: float = 1e-6) -> tuple[int, ...] | None:
-    """The index of the first value of ``got`` that differs from ``expected`` (same shape), or None."""
-    wrong = np.argwhere(~np.isclose(got, expected, atol=atol))
-    return tuple(int(v) for v in wrong[0]) if len(wrong) else None
 
 
 def require_model(question: Question, answer: Any, name: str = "model") -> Any:
