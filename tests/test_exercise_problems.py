@@ -136,7 +136,8 @@ def test_compare_with_reference_names_the_mistake_or_the_first_mismatch():
     doubles = Doubles()
     assert doubles.verdict(lambda x: x + x).ok and doubles.verdict(in_place).ok
     assert doubles.verdict(lambda x: x**2).message == "You squared on shape (4,)."  # a mistake recognised by its values
-    assert doubles.verdict(lambda x: 2 * x.ravel()).message == "Keep (1, 2)."  # recognised by its shape alone
+    flattened = doubles.verdict(lambda x: 2 * x if x.ndim == 1 else np.zeros(x.size))  # a flat result, other values
+    assert flattened.message == "Keep (1, 2)."  # recognised by its shape alone
     assert (
         doubles.verdict(lambda x: 2 * x[:1]).message == "Your function returns shape (1,) on shape (4,); expected (4,)."
     )

@@ -159,6 +159,7 @@ def improved(filters=(32, 64, 64), momentum=0.9, head="gap", augment=False, rate
         stack += [layers.Conv2D(f, 3, **conv), layers.BatchNormalization(momentum=momentum)]
         stack += ([layers.ReLU()] if relu else []) + ([layers.MaxPooling2D()] if i < 2 else [])
     heads = {"gap": [layers.GlobalAveragePooling2D(), layers.Dropout(dropout)], "flatten": [layers.Flatten()],
+             "gap only": [layers.GlobalAveragePooling2D()],
              "gap+dense": [layers.GlobalAveragePooling2D(), layers.Dropout(dropout), layers.Dense(64, "relu")]}  # fmt: skip
     model = keras.Sequential([*stack, *heads[head], layers.Dense(10, last)])
     budget = course.epochs(3) * math.ceil(course.take(10_000) / 32)
@@ -197,6 +198,7 @@ def test_q3_accepts_the_improved_model():
         ({"relu": False}, "by a ReLU(), not MaxPooling2D"),
         ({"dropout": 0.5}, "Dropout(0.3)"),
         ({"head": "gap+dense"}, "keep only the last layer, Dense(10)"),
+        ({"head": "gap only"}, "Dropout rates []"),
         ({"last": "softmax", "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}, "applies it again"),
         ({"loss": "sparse_categorical_crossentropy"}, "from_logits=True"),
     ],
