@@ -300,7 +300,7 @@ def test_q4_unwritten_step_is_not_attempted():
         (stepper(returns="zero"), "return the loss computed inside the tape"),
         (step_clip_not_unpacked, "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
         (step_loss_outside_the_tape, "inside `with tf.GradientTape() as tape:`"),
-        (stepper(returns="gradients"), "your function returns list"),
+        (stepper(returns="gradients"), "your function returns a list"),
         (lambda model, optimizer, loss_fn, images, labels: None, "six arguments"),
         (lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(labels), "raised TypeError"),
         ("gradient_step", "without brackets"),

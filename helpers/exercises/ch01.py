@@ -133,13 +133,9 @@ class LoadFolder128(Question):
                 "Hidden folders like .ipynb_checkpoints are not classes."
             )
         if len(images) != GOOD_IMAGES:
-            extra = (
-                " One is a copy inside .ipynb_checkpoints: skip hidden folders."
-                if len(images) == GOOD_IMAGES + 1
-                else ""
-            )
             self.fail(
-                f"The test folder has {GOOD_IMAGES} good images (and one broken one); you returned {len(images)}.{extra}"
+                f"The test folder has {GOOD_IMAGES} good images, one broken one and a copy inside .ipynb_checkpoints (a "
+                f"hidden folder: skip it); you returned {len(images)}."
             )
         model_ready(self, images, (GOOD_IMAGES, 128, 128, 3), "images")
         if sorted(labels.tolist()) != [0, 0, 1, 1, 1]:

@@ -235,16 +235,13 @@ class GradientStep(Question):
                       "its gradient with respect to model.trainable_variables, clip all gradients together with "
                       "tf.clip_by_global_norm (not each with tf.clip_by_norm), and apply them exactly once.")  # fmt: skip
         try:
-            value = np.asarray(loss, dtype=float)
+            value = float(np.asarray(loss, dtype=float).reshape(()))  # one number, in whatever container
         except (TypeError, ValueError):
-            value = None
-        if value is None or value.size != 1:
-            shape = "" if value is None else f" of shape {value.shape}"
             self.fail(
-                f"Return the loss, one number (what loss_fn gives); your function returns {type(loss).__name__}{shape}."
+                f"Return the loss, one number (what loss_fn gives); your function returns a {type(loss).__name__}."
             )
-        if not np.isclose(float(value), float(ref_loss), rtol=1e-4, atol=1e-5):
-            self.fail(f"The update is right, but you return {float(np.asarray(loss)):.4f} instead of this batch's "
+        if not np.isclose(value, float(ref_loss), rtol=1e-4, atol=1e-5):
+            self.fail(f"The update is right, but you return {value:.4f} instead of this batch's "
                       f"loss ({float(ref_loss):.4f}): return the loss computed inside the tape.")  # fmt: skip
         return "Your step matches the reference clipped update exactly (in Keras: Adam(..., global_clipnorm=1.0))."
 

@@ -5,9 +5,10 @@ tests that each call ``self.fail("...")`` with a message that teaches. Shared be
 learner copy's placeholders (``...``, ``None``, a ``def`` whose body is ``...``) get a "not
 attempted" nudge (:func:`not_attempted`); several parts are separate arguments in the order of
 ``answer_names``; the learner's function is called through :meth:`Question.call`, which turns a
-wrong signature or any exception into a message; checks draw random numbers only from their own
-seeded generators; in strict mode (``COURSE_STRICT_CHECKS=1``) a wrong answer raises
-:class:`CheckFailed`. Reference solutions come from ``helpers/exercises/answers/chNN.json``
+wrong signature or any exception into a message, or on several cases against a reference through
+:meth:`Question.compare_with_reference`, which names the typical mistake or the first mismatch;
+checks draw random numbers only from their own seeded generators; in strict mode
+(``COURSE_STRICT_CHECKS=1``) a wrong answer raises :class:`CheckFailed`. Reference solutions come from ``helpers/exercises/answers/chNN.json``
 (written by ``python tools/notebooks.py --write``); each exercise's title, hints and message
 when right are data in ``texts/chNN.json``.
 """
