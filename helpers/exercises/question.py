@@ -8,9 +8,9 @@ attempted" nudge (:func:`not_attempted`); several parts are separate arguments i
 wrong signature or any exception into a message, or on several cases against a reference through
 :meth:`Question.compare_with_reference`, which names the typical mistake or the first mismatch;
 checks draw random numbers only from their own seeded generators; in strict mode
-(``COURSE_STRICT_CHECKS=1``) a wrong answer raises :class:`CheckFailed`. Reference solutions come from ``helpers/exercises/answers/chNN.json``
-(written by ``python tools/notebooks.py --write``); each exercise's title, hints and message
-when right are data in ``texts/chNN.json``.
+(``COURSE_STRICT_CHECKS=1``) a wrong answer raises :class:`CheckFailed`. Reference solutions come
+from ``helpers/exercises/answers/chNN.json`` (written by ``python tools/notebooks.py --write``); each
+exercise's title, hints and message when right are data in ``texts/chNN.json``.
 """
 
 from __future__ import annotations
