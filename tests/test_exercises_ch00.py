@@ -32,9 +32,9 @@ def test_right_answer():
 @pytest.mark.parametrize(
     "answer, fragment",
     [
-        (batch((6, 28, 28), (2, 10, 20)), "no channel axis"),
-        (batch((6, 1, 28, 28), (2, 0, 10, 20)), "channels-first"),
-        (batch((6, 28, 28, 3), (2, 10, 20, 0)), "six grayscale 28x28 images"),
+        (batch((6, 28, 28), (2, 10, 20)), "without a channel axis"),
+        (batch((6, 1, 28, 28), (2, 0, 10, 20)), "channels last"),
+        (batch((6, 28, 28, 3), (2, 10, 20, 0)), "expected (6, 28, 28, 1)"),
         (batch((6, 28, 28, 1), (2, 10, 20, 0), dtype="uint8", value=1), "whole numbers"),
         (batch(), "still black"),
         (batch((6, 28, 28, 1), (3, 10, 20, 0)), "counts from 0"),
@@ -63,7 +63,7 @@ def test_strict_mode_raises_on_wrong_answers_only(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
     q1.check(right_answer())
     assert "Correct" in capsys.readouterr().out
-    with pytest.raises(CheckFailed, match="channels-first"):
+    with pytest.raises(CheckFailed, match="channels last"):
         q1.check(batch((6, 1, 28, 28), (2, 0, 10, 20)))
 
 

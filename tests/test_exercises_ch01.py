@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageOps
 
 from helpers.exercises import ch01
 from tools.testing import ROOT, notebook_functions
@@ -142,27 +144,42 @@ def test_q2_classes_come_from_the_labels():
 
 
 # ----------------------------------------------------------------------------- q3
-def reference_loader(folder):
-    """The solution of the notebook, written differently: ImageOps.fit crops the centre and resizes."""
-    from pathlib import Path
+def loader(square=lambda image: ImageOps.fit(image, (128, 128)), rgb=True):
+    """A right answer, the notebook's written differently (ImageOps.fit crops the centred square and resizes it),
+    or the same with another ``square`` crop or without convert('RGB')."""
 
-    from PIL import Image, ImageOps
+    def load(folder):
+        folder = Path(folder)
+        names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        images, labels = [], []
+        for label, name in enumerate(names):
+            for path in sorted((folder / name).iterdir()):
+                if path.name.startswith(".") or path.suffix.lower() not in {".jpg", ".png"}:
+                    continue
+                try:
+                    with Image.open(path) as image:
+                        images.append(np.asarray(square(image.convert("RGB") if rgb else image), np.float32) / 255)
+                except OSError as error:
+                    print("skipped", path.name, error)
+                    continue
+                labels.append(label)
+        return np.stack(images), np.array(labels), names
 
-    folder = Path(folder)
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    images, labels = [], []
-    for label, name in enumerate(names):
-        for path in sorted((folder / name).iterdir()):
-            if path.name.startswith(".") or path.suffix.lower() not in {".jpg", ".png"}:
-                continue
-            try:
-                with Image.open(path) as image:
-                    images.append(np.asarray(ImageOps.fit(image.convert("RGB"), (128, 128)), dtype=np.float32) / 255)
-            except OSError as error:
-                print("skipped", path.name, error)
-                continue
-            labels.append(label)
-    return np.stack(images), np.array(labels), names
+    return load
+
+
+def boxed(box):
+    """A square crop whose top-left corner is ``box(width, height, side)``, resized to 128x128."""
+
+    def square(image):
+        side = min(image.size)
+        left, top = box(image.width, image.height, side)
+        return image.crop((left, top, left + side, top + side)).resize((128, 128))
+
+    return square
+
+
+reference_loader = loader()
 
 
 def squashing_loader(folder):
@@ -185,18 +202,11 @@ def test_q3_typical_wrong_answers():
         return images[:, :64, :64], labels, names
 
     def crashes_on_bad_files(folder):
-        from pathlib import Path
-
-        from PIL import Image
-
         for path in sorted(Path(folder).rglob("*.jpg")):
             Image.open(path).load()
 
     def walks_everything(folder):
         import os
-        from pathlib import Path
-
-        from PIL import Image, ImageOps
 
         images, labels = [], []
         names = sorted(d for d in os.listdir(folder) if not d.startswith("."))
@@ -226,45 +236,14 @@ def test_q3_typical_wrong_answers():
     assert_verdict(ch01.q3, lambda folder: None, "incorrect", "returns nothing")
 
 
-def crop_loader(box, rgb=True):
-    """The reference loader with another crop box, or without convert('RGB')."""
-    from pathlib import Path
-
-    from PIL import Image
-
-    def load(folder):
-        folder = Path(folder)
-        names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-        images, labels = [], []
-        for label, name in enumerate(names):
-            for path in sorted((folder / name).iterdir()):
-                if path.name.startswith(".") or path.suffix.lower() not in {".jpg", ".png"}:
-                    continue
-                try:
-                    with Image.open(path) as image:
-                        image = image.convert("RGB") if rgb else image
-                        side = min(image.size)
-                        left, top = box(image.width, image.height, side)
-                        square = image.crop((left, top, left + side, top + side)).resize((128, 128))
-                        images.append(np.asarray(square, dtype=np.float32) / 255)
-                except OSError as error:
-                    print("skipped", path.name, error)
-                    continue
-                labels.append(label)
-        return np.stack(images), np.array(labels), names
-
-    return load
-
-
 def test_q3_crop_and_mode_mistakes():
-    centred = crop_loader(lambda w, h, s: ((w - s) // 2, (h - s) // 2))
+    centred = loader(boxed(lambda w, h, s: ((w - s) // 2, (h - s) // 2)))
     assert_verdict(ch01.q3, centred, "correct")
     assert_verdict(ch01.q3, lambda folder: list(centred(folder)), "correct")  # a list of the three is fine
-    assert_verdict(ch01.q3, crop_loader(lambda w, h, s: (0, 0)), "incorrect", "left end, not its centre")
-    swapped = crop_loader(lambda w, h, s: ((h - s) // 2, (w - s) // 2))
+    assert_verdict(ch01.q3, loader(boxed(lambda w, h, s: (0, 0))), "incorrect", "left end, not its centre")
+    swapped = loader(boxed(lambda w, h, s: ((h - s) // 2, (w - s) // 2)))
     assert_verdict(ch01.q3, swapped, "incorrect", "comes from the width")
-    no_rgb = crop_loader(lambda w, h, s: ((w - s) // 2, (h - s) // 2), rgb=False)
-    assert_verdict(ch01.q3, no_rgb, "incorrect", "convert('RGB') every image")
+    assert_verdict(ch01.q3, loader(rgb=False), "incorrect", "convert('RGB') every image")
 
     def uint8_loader(folder):
         images, labels, names = centred(folder)

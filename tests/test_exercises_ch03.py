@@ -24,66 +24,27 @@ class FakeHistory:
 
 
 # ------------------------------------------------------------------ q1: gradient descent for a line
-def fit_line(x, y, learning_rate, steps):
-    w, b, losses = 0.0, 0.0, []
-    for _ in range(steps):
-        error = w * x + b - y
-        losses.append(np.mean(error**2))
-        w, b = w - learning_rate * np.mean(2 * error * x), b - learning_rate * np.mean(2 * error)
-    return w, b, losses
+def descent(gradient=np.mean, factor=2, record=lambda error: np.mean(error**2), rate=None, intercept=True):
+    """Gradient descent for a line: right with the defaults, each argument one typical mistake (a sum for the
+    mean, no factor 2, another number recorded as the loss, a fixed learning rate, the intercept never moved)."""
+
+    def fit(x, y, learning_rate, steps):
+        w, b, losses, step = 0.0, 0.0, [], learning_rate if rate is None else rate
+        for _ in range(steps):
+            error = w * x + b - y
+            losses.append(record(error))
+            w, b = w - step * gradient(factor * error * x), b - step * gradient(factor * error) * intercept
+        return w, b, losses
+
+    return fit
 
 
-def gradient_ascent(x, y, learning_rate, steps):
-    return fit_line(x, y, -learning_rate, steps)
-
-
-def summed_gradients(x, y, learning_rate, steps):
-    w, b, losses = 0.0, 0.0, []
-    for _ in range(steps):
-        error = w * x + b - y
-        losses.append(np.mean(error**2))
-        w, b = w - learning_rate * np.sum(2 * error * x), b - learning_rate * np.sum(2 * error)
-    return w, b, losses
-
-
-def slope_only(x, y, learning_rate, steps):
-    w, losses = 0.0, []
-    for _ in range(steps):
-        losses.append(np.mean((w * x - y) ** 2))
-        w -= learning_rate * np.mean(2 * (w * x - y) * x)
-    return w, 0.0, losses
-
-
-def fixed_rate(x, y, learning_rate, steps):
-    return fit_line(x, y, 0.1, steps)
-
-
-def without_the_factor_two(x, y, learning_rate, steps):
-    w, b, losses = 0.0, 0.0, []
-    for _ in range(steps):
-        error = w * x + b - y
-        losses.append(np.mean(error**2))
-        w, b = w - learning_rate * np.mean(error * x), b - learning_rate * np.mean(error)
-    return w, b, losses
+fit_line = descent()
 
 
 def losses_after_the_update(x, y, learning_rate, steps):
     w, b, losses = fit_line(x, y, learning_rate, steps + 1)
     return w, b, losses[1:]
-
-
-def recorded_loss(loss):
-    """Right updates, but another number recorded as the loss."""
-
-    def fit(x, y, learning_rate, steps):
-        w, b, losses = 0.0, 0.0, []
-        for _ in range(steps):
-            error = w * x + b - y
-            losses.append(loss(error))
-            w, b = w - learning_rate * np.mean(2 * error * x), b - learning_rate * np.mean(2 * error)
-        return w, b, losses
-
-    return fit
 
 
 def test_q1_accepts_gradient_descent():
@@ -95,18 +56,18 @@ def test_q1_accepts_gradient_descent():
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
-        (gradient_ascent, "step against the gradient"),
-        (summed_gradients, "np.mean"),
-        (slope_only, "b never moves"),
-        (fixed_rate, "use the learning_rate argument"),
-        (without_the_factor_two, "Compare your gradients with the formulas"),
+        (lambda x, y, learning_rate, steps: fit_line(x, y, -learning_rate, steps), "step against the gradient"),
+        (descent(gradient=np.sum), "np.mean"),
+        (descent(intercept=False), "b never moves"),
+        (descent(rate=0.1), "use the learning_rate argument"),
+        (descent(factor=1), "Compare your gradients with the formulas"),
         (losses_after_the_update, "record the loss before each update"),
         (lambda x, y, learning_rate, steps: (1.5, -0.5), "return w, b, losses"),
         (lambda x, y, learning_rate, steps: (1.5, -0.5, [0.1]), "one per step"),
         (lambda x, y, learning_rate, steps: fit_line(x, y, learning_rate, steps)[::-1], "in the order"),
-        (recorded_loss(lambda error: np.sum(error**2)), "sum of the squared errors"),
-        (recorded_loss(lambda error: np.sqrt(np.mean(error**2))), "square root"),
-        (recorded_loss(lambda error: np.mean(error**2) / 2), "half the mean squared error"),
+        (descent(record=lambda error: np.sum(error**2)), "sum of the squared errors"),
+        (descent(record=lambda error: np.sqrt(np.mean(error**2))), "square root"),
+        (descent(record=lambda error: np.mean(error**2) / 2), "half the mean squared error"),
         (lambda x, y, steps: None, "four arguments"),
     ],
 )
@@ -198,6 +159,7 @@ def improved(filters=(32, 64, 64), momentum=0.9, head="gap", augment=False, rate
         stack += [layers.Conv2D(f, 3, **conv), layers.BatchNormalization(momentum=momentum)]
         stack += ([layers.ReLU()] if relu else []) + ([layers.MaxPooling2D()] if i < 2 else [])
     heads = {"gap": [layers.GlobalAveragePooling2D(), layers.Dropout(dropout)], "flatten": [layers.Flatten()],
+             "gap only": [layers.GlobalAveragePooling2D()],
              "gap+dense": [layers.GlobalAveragePooling2D(), layers.Dropout(dropout), layers.Dense(64, "relu")]}  # fmt: skip
     model = keras.Sequential([*stack, *heads[head], layers.Dense(10, last)])
     budget = course.epochs(3) * math.ceil(course.take(10_000) / 32)
@@ -228,11 +190,15 @@ def test_q3_accepts_the_improved_model():
         ({"rate": "start"}, "start it at 2e-3"),
         ({"rate": "epochs"}, "count steps (epochs x batches), not epochs"),
         ({"steps": 0}, "took 0 training steps"),
-        ({"conv": {"padding": "same", "use_bias": False, "activation": "relu"}}, "still apply activation='relu'"),
+        (
+            {"conv": {"padding": "same", "use_bias": False, "activation": "relu"}},
+            "activation='relu': the ReLU comes after",
+        ),
         ({"conv": {"padding": "valid", "use_bias": True}}, "padding='valid', use_bias=True"),
         ({"relu": False}, "by a ReLU(), not MaxPooling2D"),
         ({"dropout": 0.5}, "Dropout(0.3)"),
         ({"head": "gap+dense"}, "keep only the last layer, Dense(10)"),
+        ({"head": "gap only"}, "Dropout rates []"),
         ({"last": "softmax", "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}, "applies it again"),
         ({"loss": "sparse_categorical_crossentropy"}, "from_logits=True"),
     ],
@@ -253,48 +219,27 @@ def test_q3_wrong_history_and_no_batchnorm():
 
 
 # ------------------------------------------------------------------ q4: a training step with gradient clipping
-def gradient_step(model, optimizer, loss_fn, images, labels, max_norm):
-    with tf.GradientTape() as tape:
-        logits = model(images, training=True)
-        loss = loss_fn(labels, logits)
-    gradients = tape.gradient(loss, model.trainable_variables)
-    gradients, _ = tf.clip_by_global_norm(gradients, max_norm)
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    return loss
+def stepper(training=True, clip="global", apply=True, returns="loss", loss=None):
+    """A training step: right with the defaults, each argument one typical mistake (inference mode, clipping
+    each gradient or none, no update, another loss, returning something else than the loss)."""
+
+    def step(model, optimizer, loss_fn, images, labels, max_norm):
+        with tf.GradientTape() as tape:
+            logits = model(images, training=training)
+            value = (loss or loss_fn)(labels, logits)
+        gradients = tape.gradient(value, model.trainable_variables)
+        if clip == "global":
+            gradients, _ = tf.clip_by_global_norm(gradients, max_norm)
+        if clip == "each":
+            gradients = [tf.clip_by_norm(g, max_norm) for g in gradients]
+        if apply:
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return {"loss": value, "nothing": None, "zero": tf.constant(0.0), "gradients": gradients}[returns]
+
+    return step
 
 
-def step_unclipped(model, optimizer, loss_fn, images, labels, max_norm):
-    """The chapter's train_step, copied: the exercise asks for more."""
-    with tf.GradientTape() as tape:
-        loss = loss_fn(labels, model(images, training=True))
-    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-    return loss
-
-
-def step_clipped_one_by_one(model, optimizer, loss_fn, images, labels, max_norm):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(labels, model(images, training=True))
-    gradients = [tf.clip_by_norm(g, max_norm) for g in tape.gradient(loss, model.trainable_variables)]
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    return loss
-
-
-def step_without_update(model, optimizer, loss_fn, images, labels, max_norm):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(labels, model(images, training=True))
-    tape.gradient(loss, model.trainable_variables)
-    return loss
-
-
-def step_inference_mode(model, optimizer, loss_fn, images, labels, max_norm):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(labels, model(images, training=False))
-    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-    return loss
-
-
-def step_no_return(model, optimizer, loss_fn, images, labels, max_norm):
-    gradient_step(model, optimizer, loss_fn, images, labels, max_norm)
+gradient_step = stepper()
 
 
 def step_twice(model, optimizer, loss_fn, images, labels, max_norm):
@@ -302,18 +247,8 @@ def step_twice(model, optimizer, loss_fn, images, labels, max_norm):
     return gradient_step(model, optimizer, loss_fn, images, labels, max_norm)
 
 
-def step_returns_logits(model, optimizer, loss_fn, images, labels, max_norm):
-    gradient_step(model, optimizer, loss_fn, images, labels, max_norm)
-    return tf.constant(0.0)
-
-
-def step_swapped_loss(model, optimizer, loss_fn, images, labels, max_norm):
-    with tf.GradientTape() as tape:
-        logits = model(images, training=True)
-        loss = keras.losses.MeanSquaredError()(tf.one_hot(tf.reshape(labels, [-1]), 4), logits)
-    gradients, _ = tf.clip_by_global_norm(tape.gradient(loss, model.trainable_variables), max_norm)
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    return loss
+def mean_squared_error(labels, logits):
+    return keras.losses.MeanSquaredError()(tf.one_hot(tf.reshape(labels, [-1]), 4), logits)
 
 
 def step_clip_not_unpacked(model, optimizer, loss_fn, images, labels, max_norm):
@@ -332,14 +267,6 @@ def step_loss_outside_the_tape(model, optimizer, loss_fn, images, labels, max_no
     gradients, _ = tf.clip_by_global_norm(tape.gradient(loss, model.trainable_variables), max_norm)
     optimizer.apply_gradients(zip(gradients, model.trainable_variables))
     return loss
-
-
-def step_returns_gradients(model, optimizer, loss_fn, images, labels, max_norm):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(labels, model(images, training=True))
-    gradients, _ = tf.clip_by_global_norm(tape.gradient(loss, model.trainable_variables), max_norm)
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    return gradients
 
 
 def test_q4_accepts_the_reference_step_and_a_tf_function():
@@ -363,17 +290,17 @@ def test_q4_unwritten_step_is_not_attempted():
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
-        (step_without_update, "apply_gradients"),
-        (step_inference_mode, "training=True"),
-        (step_no_return, "return loss"),
+        (stepper(apply=False), "apply_gradients"),
+        (stepper(training=False), "training=True"),
+        (stepper(returns="nothing"), "return loss"),
         (step_twice, "exactly once"),
-        (step_unclipped, "unclipped"),
-        (step_clipped_one_by_one, "clip_by_global_norm"),
-        (step_swapped_loss, "loss_fn(labels, logits)"),
-        (step_returns_logits, "return the loss computed inside the tape"),
+        (stepper(clip=None), "unclipped"),
+        (stepper(clip="each"), "clip_by_global_norm"),
+        (stepper(loss=mean_squared_error), "loss_fn(labels, logits)"),
+        (stepper(returns="zero"), "return the loss computed inside the tape"),
         (step_clip_not_unpacked, "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
         (step_loss_outside_the_tape, "inside `with tf.GradientTape() as tape:`"),
-        (step_returns_gradients, "your function returns list"),
+        (stepper(returns="gradients"), "your function returns a list"),
         (lambda model, optimizer, loss_fn, images, labels: None, "six arguments"),
         (lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(labels), "raised TypeError"),
         ("gradient_step", "without brackets"),

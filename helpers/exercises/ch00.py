@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.question import Question, as_array
+from helpers.exercises.question import Question, as_array, require_images
 
 SHAPE = (6, 28, 28, 1)  # six grayscale images of 28x28 pixels, channels last
 WHITE_PIXEL = (2, 10, 20, 0)  # the third image, row 10, column 20
@@ -17,19 +17,7 @@ class GrayscaleBatch(Question):
         if isinstance(batch, (list, tuple)) and np.ndim(batch) == 4:
             self.fail("batch is a Python list of lists: make it one NumPy array, np.zeros(shape, dtype='float32').")
         batch = as_array(self, batch, "batch")
-        if batch.shape == (6, 28, 28):
-            self.fail("Your batch has no channel axis: Keras wants one even for grayscale, so (6, 28, 28, 1).")
-        if batch.shape == (6, 1, 28, 28):
-            self.fail("That is channels-first order; Keras puts channels last: (batch, height, width, channels).")
-        if batch.shape != SHAPE:
-            self.fail(f"batch has shape {batch.shape}; six grayscale 28x28 images make {SHAPE}.")
-        if not np.issubdtype(batch.dtype, np.floating):
-            self.fail(f"batch holds {batch.dtype} whole numbers; make it float32 so it can hold 1.0.")
-        if batch.dtype != np.float32:
-            self.fail(
-                f"batch is {batch.dtype}: np.zeros makes float64 (8 bytes a number) unless you ask for another type. "
-                "Keras works in float32, half the memory: np.zeros(shape, dtype='float32')."
-            )
+        require_images(self, batch, SHAPE, "batch")
         white = [tuple(int(i) for i in index) for index in np.argwhere(batch != 0)]
         if not white:
             self.fail("Every pixel is still black (0): set the pixel in row 10, column 20 of the third image to 1.0.")

@@ -12,29 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.question import Question, as_array
+from helpers.exercises.question import Question, as_array, require_images
 
 
 def model_ready(question: Question, images: np.ndarray, shape: tuple, name: str) -> None:
     """Fail unless ``images`` has ``shape``, dtype float32 and pixels in [0, 1] (what q1 and q3 both ask)."""
-    n, *size, channels = shape
-    if images.shape == (n, *size):
-        question.fail(f"{name} has shape {images.shape}, without a channel axis: a Conv2D layer wants {shape}.")
-    if images.shape in ((n, channels, *size), (n, int(np.prod(shape[1:])))):
-        question.fail(f"{name} has shape {images.shape}; Keras wants images unflattened, channels last: {shape}.")
-    if images.shape != shape:
-        question.fail(f"{name} has shape {images.shape}; expected {shape}, channels last.")
-    if images.dtype == np.float64:
-        question.fail(f"{name} is float64, 8 bytes per value: twice the memory of float32. Use .astype('float32').")
-    if np.issubdtype(images.dtype, np.floating) and images.dtype != np.float32:
-        question.fail(f"{name} is {images.dtype}; a network wants float32: .astype('float32').")
-    if images.dtype != np.float32 and images.max() > 1:
+    if np.issubdtype(images.dtype, np.integer) and images.max() > 1:
         question.fail(
             f"{name} still holds whole-number pixels ({images.dtype}, 0 to {images.max()}): convert and scale them, "
             ".astype('float32') / 255.0."
         )
-    if images.dtype != np.float32:
-        question.fail(f"{name} holds {images.dtype}; a network wants float32 (did `//` round every pixel down?).")
+    require_images(question, images, shape, name)
     if images.max() > 1.0 or images.min() < 0.0:
         question.fail(f"The pixels of {name} run from {images.min():.0f} to {images.max():.0f}: divide by 255.")
     if 0 < images.max() <= 1 / 255 + 1e-6:
@@ -132,10 +120,11 @@ class LoadFolder128(Question):
                     where="on a test folder with a broken JPEG, a text file and an .ipynb_checkpoints folder",
                     explain=_explain_loader_error,
                 )
-        if result is None:
-            self.fail("Your function returns nothing (None): finish it with `return images, labels, class_names`.")
         if not isinstance(result, (tuple, list)) or len(result) != 3:
-            self.fail("Return three things: (images, labels, class_names).")
+            got = "nothing (None)" if result is None else f"a {type(result).__name__}"
+            self.fail(
+                f"Finish your function with `return images, labels, class_names`, three things; it returns {got}."
+            )
         images, labels, names = result
         images, labels = np.asarray(images), np.asarray(labels)
         if list(names) != ["cats", "dogs"]:
@@ -144,13 +133,9 @@ class LoadFolder128(Question):
                 "Hidden folders like .ipynb_checkpoints are not classes."
             )
         if len(images) != GOOD_IMAGES:
-            extra = (
-                " One is a copy inside .ipynb_checkpoints: skip hidden folders."
-                if len(images) == GOOD_IMAGES + 1
-                else ""
-            )
             self.fail(
-                f"The test folder has {GOOD_IMAGES} good images (and one broken one); you returned {len(images)}.{extra}"
+                f"The test folder has {GOOD_IMAGES} good images, one broken one and a copy inside .ipynb_checkpoints (a "
+                f"hidden folder: skip it); you returned {len(images)}."
             )
         model_ready(self, images, (GOOD_IMAGES, 128, 128, 3), "images")
         if sorted(labels.tolist()) != [0, 0, 1, 1, 1]:

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.question import Question, ShapeQuestion, as_array, first_mismatch, require_model, walk_layers
+from helpers.exercises.question import Question, require_model, walk_layers
 
 
-class ShapeAfterConvPool(ShapeQuestion):
+class ShapeAfterConvPool(Question):
     chapter, number = "ch02", 1
-    expected = (112, 112, 64)
-    allow_none = True
-    mistakes = {
+    MISTAKES = {
         (224, 224, 64): "That is the shape after the convolution only. MaxPooling2D(2) then halves height and width.",
         (64, 112, 112): "That is channels-first order. Keras puts channels last: (height, width, channels).",
     }
 
-    def normalise(self, shape):
-        return shape[1:] if len(shape) == 4 and shape[0] in (None, 1) else shape
-
-    def diagnose(self, shape):
+    def _check(self, answer):
+        if not isinstance(answer, (tuple, list)) or any(
+            isinstance(v, bool) or not (v is None or isinstance(v, (int, np.integer))) for v in answer
+        ):
+            self.fail(f"Give the shape as a tuple of whole numbers, like (28, 28, 16); you gave {answer!r}.")
+        shape = tuple(None if v is None else int(v) for v in answer)
+        shape = shape[1:] if len(shape) == 4 and shape[0] in (None, 1) else shape  # a leading batch axis is fine
+        if shape == (112, 112, 64):
+            return None
+        if shape in self.MISTAKES:
+            self.fail(self.MISTAKES[shape])
         if len(shape) != 3:
             self.fail(f"{shape} has {len(shape)} numbers; give (height, width, channels) of one image.")
         if shape[:2] in ((111, 111), (222, 222)):
@@ -92,59 +97,48 @@ class SmallCNN(Question):
         return f"Within budget: {total:,} parameters, {len(convs)} convolutions, {side}x{side} maps before the head."
 
 
-def reference_max_pool(feature_map, size):
-    """What ``max_pool`` should return: non-overlapping size x size windows, leftover rows and columns dropped."""
-    rows, cols = (np.shape(feature_map)[0] // size) * size, (np.shape(feature_map)[1] // size) * size
-    windows = np.asarray(feature_map, dtype=np.float64)[:rows, :cols].reshape(rows // size, size, cols // size, size)
-    return windows.max(axis=(1, 3))
+def pool(feature_map, size, stride=None, reduce=np.max):
+    """What ``max_pool`` should return (with the defaults): size x size windows ``stride`` apart, leftovers dropped."""
+    windows = np.lib.stride_tricks.sliding_window_view(np.asarray(feature_map, dtype=np.float64), (size, size))
+    return reduce(windows[:: stride or size, :: stride or size], axis=(2, 3))
+
+
+def _padded(feature_map, size):
+    """The map with the leftover rows and columns filled up to whole windows (with -inf, never a maximum)."""
+    rows, cols = -np.shape(feature_map)[0] % size, -np.shape(feature_map)[1] % size
+    return np.pad(np.asarray(feature_map, dtype=np.float64), ((0, rows), (0, cols)), constant_values=-np.inf)
 
 
 class MaxPool(Question):
     chapter, number = "ch02", 3
-    CASES = ((4, 4, 2), (5, 7, 2), (6, 9, 3), (3, 3, 3), (7, 4, 3))
+    MISTAKES = (  # what a typical mistake returns, and its lesson
+        (lambda grid, size: pool(grid, size, stride=1),
+         "Output shape {got.shape} {where}: your windows overlap. They jump by their size (stride = size)."),
+        (lambda grid, size: pool(_padded(grid, size), size),
+         "Output shape {got.shape} {where}: MaxPooling2D drops the leftover rows and columns, {expected.shape}."),
+        (lambda grid, size: pool(grid, size, reduce=np.mean),
+         "That is average pooling {where}: keep the largest value of each window, .max()."),
+        (lambda grid, size: np.maximum(pool(grid, size), 0),
+         "Where every value of a window is negative you have 0 {where}: start each window's maximum from its own "
+         "values (window.max()), not from 0."),
+        (lambda grid, size: np.trunc(pool(grid, size)),
+         "Your output holds whole numbers only {where}: the maps hold fractions like 3.5. Make the output array "
+         "float, np.zeros((rows, cols)), not dtype=int."),
+    )  # fmt: skip
 
     def _check(self, answer):
-        rng = np.random.default_rng(3)
-        for height, width, size in self.CASES:
-            grid = rng.integers(-18, 19, size=(height, width)) / 2  # feature maps hold fractions, negatives too
-            where = f"(a {height}x{width} map, size={size})"
-            got = self.call(answer, grid.copy(), size, signature="max_pool(feature_map, size)", where=where)
-            if got is None:
-                self.fail("Your function returned None: did you forget `return output` at the end?")
-            got, expected = (
-                as_array(self, got, "The output of max_pool").astype(np.float64),
-                reference_max_pool(grid, size),
-            )
-            if got.shape == (height - size + 1, width - size + 1) != expected.shape:
-                self.fail(
-                    f"Output shape {got.shape} {where}: your windows overlap. They jump by their size (stride = size)."
-                )
-            if got.shape == (-(-height // size), -(-width // size)) != expected.shape:
-                self.fail(
-                    f"Output shape {got.shape} {where}: MaxPooling2D drops the leftover rows and columns, {expected.shape}."
-                )
-            if got.shape != expected.shape:
-                self.fail(f"Output shape {got.shape} {where}; expected (H // size, W // size) = {expected.shape}.")
-            if first_mismatch(got, expected) is None:
-                continue
-            mean = grid[: expected.shape[0] * size, : expected.shape[1] * size]
-            mean = mean.reshape(expected.shape[0], size, expected.shape[1], size).mean(axis=(1, 3))
-            if np.allclose(got, mean):
-                self.fail(f"That is average pooling {where}: keep the largest value of each window, .max().")
-            if np.allclose(got, np.maximum(expected, 0)):
-                self.fail(
-                    f"Where every value of a window is negative you have 0 {where}: start each window's maximum "
-                    "from its own values (window.max()), not from 0."
-                )
-            if np.allclose(got, np.trunc(expected)):
-                self.fail(
-                    f"Your output holds whole numbers only {where}: the maps hold fractions like 3.5. Make the "
-                    "output array float, np.zeros((rows, cols)), not dtype=int."
-                )
-            wrong = first_mismatch(got, expected)
-            self.fail(
-                f"At output position {wrong} {where} you have {got[wrong]:g}; the largest value of that window is {expected[wrong]:g}."
-            )
+        rng = np.random.default_rng(3)  # feature maps hold fractions, negatives too
+        sizes = ((4, 4, 2), (5, 7, 2), (6, 9, 3), (3, 3, 3), (7, 4, 3))
+        self.compare_with_reference(
+            answer,
+            [(rng.integers(-18, 19, size=(height, width)) / 2, size) for height, width, size in sizes],
+            pool,
+            signature="max_pool(feature_map, size)",
+            where=lambda grid, size: f"on a {grid.shape[0]}x{grid.shape[1]} map with size={size}",
+            mistakes=self.MISTAKES,
+            shape="Output shape {got.shape} {where}; expected (H // size, W // size) = {expected.shape}.",
+            mismatch="At output position {at} {where} you have {mine:g}; the largest value of that window is {right:g}.",
+        )
 
 
 q1 = ShapeAfterConvPool()

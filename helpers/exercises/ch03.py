@@ -12,13 +12,6 @@ import numpy as np
 from helpers import course
 from helpers.exercises.question import Question, as_array, require_model, walk_layers
 
-AUGMENTATION_LAYERS = ("RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast", "RandomTranslation",
-                       "RandomCrop", "RandomBrightness")  # fmt: skip
-
-
-def _kinds(model: Any, name: str) -> list:
-    return [layer for layer in walk_layers(model) if type(layer).__name__ == name]
-
 
 def _trained(question: Question, model: Any, history: Any, epochs: int, examples: int, batch: int) -> None:
     """Fail unless ``model`` took exactly the steps of ``epochs`` epochs over ``examples`` in batches of ``batch``."""
@@ -34,16 +27,11 @@ def _trained(question: Question, model: Any, history: Any, epochs: int, examples
 
 def _logits_match_the_loss(question: Question, model: Any) -> None:
     """Fail when the last layer and the cross-entropy loss disagree about logits (a silent, slow-training bug)."""
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, str):
-        name, from_logits = loss, False
-    elif callable(getattr(loss, "get_config", None)):
-        config = loss.get_config()
-        name, from_logits = str(config.get("name", type(loss).__name__)), bool(config.get("from_logits", False))
-    else:
-        name, from_logits = getattr(loss, "__name__", ""), False
-    if "crossentropy" not in name.lower().replace("_", ""):
+    loss = getattr(model, "loss", None)  # a name, a function or a Loss object, whose config holds from_logits
+    config = loss.get_config() if callable(getattr(loss, "get_config", None)) else {}
+    if "crossentropy" not in str(config.get("name") or getattr(loss, "__name__", loss)).lower().replace("_", ""):
         return
+    from_logits = bool(config.get("from_logits"))
     last = walk_layers(model)[-1]
     kind = "softmax" if type(last).__name__ == "Softmax" else getattr(getattr(last, "activation", None), "__name__", "")
     if kind == "softmax" and from_logits:
@@ -116,11 +104,11 @@ class FashionCnn(Question):
         if tuple(model.input_shape[1:]) != (28, 28, 1):
             self.fail(f"Your model takes {tuple(model.input_shape[1:])} inputs; Fashion-MNIST's are 28x28 with one "
                       "channel: keras.Input(shape=(28, 28, 1)).")  # fmt: skip
-        filters = [layer.filters for layer in _kinds(model, "Conv2D")]
-        if filters != [32, 64, 64] or len(_kinds(model, "Dense")) != 2 or model.output_shape[-1] != 10:
+        filters = [layer.filters for layer in walk_layers(model, "Conv2D")]
+        if filters != [32, 64, 64] or len(walk_layers(model, "Dense")) != 2 or model.output_shape[-1] != 10:
             self.fail(f"Your convolutions have {filters} filters; the first CNN is Conv2D 32, 64, 64 (pooling "
                       "between), Flatten, Dense(64), Dense(10).")  # fmt: skip
-        if not _kinds(model, "Rescaling"):
+        if not walk_layers(model, "Rescaling"):
             self.fail("Keep the first CNN's Rescaling(1.0 / 255) layer: the model itself turns the raw 0-255 pixels "
                       "into 0-1, so that fit, evaluate and the check all give it the images as they are loaded.")  # fmt: skip
         _logits_match_the_loss(self, model)
@@ -130,19 +118,17 @@ class FashionCnn(Question):
         for key, what in (("loss", "the training loss"), ("accuracy", "the training accuracy")):
             if np.isclose(float(accuracy), history.history.get(key, [np.nan])[-1]):
                 self.fail(f"{float(accuracy):.4f} is {what} of the last epoch; give the test images' accuracy.")
-        measured_loss = measured = None
-        if images is not None and labels is not None:
-            x = np.asarray(images)
-            x = x[..., None] if x.ndim == 3 else x
-            measured_loss, measured = model.evaluate(x, np.asarray(labels), verbose=0)[:2]
-            is_loss = np.isclose(float(accuracy), measured_loss, rtol=1e-3)
-            if is_loss and not np.isclose(float(accuracy), measured, atol=2e-3):
-                self.fail(f"{float(accuracy):.4f} is the test loss: evaluate returns [loss, accuracy], so take the "
-                          "second, `_, fashion_accuracy = fashion_cnn.evaluate(...)`.")  # fmt: skip
-        if float(accuracy) > 1:
-            self.fail(f"Give the accuracy as a fraction (0.75, not 75); you gave {float(accuracy)}.")
         if images is None or labels is None:
             self.fail("Pass the test images too: check(..., images=fashion_x_test, labels=fashion_y_test).")
+        x = np.asarray(images)
+        measured_loss, measured = model.evaluate(x[..., None] if x.ndim == 3 else x, np.asarray(labels), verbose=0)[:2]
+        if np.isclose(float(accuracy), measured_loss, rtol=1e-3) and not np.isclose(
+            float(accuracy), measured, atol=2e-3
+        ):
+            self.fail(f"{float(accuracy):.4f} is the test loss: evaluate returns [loss, accuracy], so take the "
+                      "second, `_, fashion_accuracy = fashion_cnn.evaluate(...)`.")  # fmt: skip
+        if float(accuracy) > 1:
+            self.fail(f"Give the accuracy as a fraction (0.75, not 75); you gave {float(accuracy)}.")
         if not np.isclose(float(accuracy), measured, atol=0.002):
             self.fail(f"On the test images your model gets {measured:.4f}, not {float(accuracy):.4f}: evaluate on "
                       "all of fashion_x_test as loaded (with its channel axis, pixels 0-255: Rescaling scales them).")  # fmt: skip
@@ -156,7 +142,7 @@ class ImprovedModel(Question):
 
     def _check(self, model: Any, history: Any):
         model = require_model(self, model, "improved_model")
-        layers, convs = walk_layers(model), _kinds(model, "Conv2D")
+        layers, convs = walk_layers(model), walk_layers(model, "Conv2D")
         names = [type(layer).__name__ for layer in layers]
         if [conv.filters for conv in convs] != [32, 64, 64] or model.output_shape[-1] != 10:
             self.fail(f"Your convolutions have {[c.filters for c in convs]} filters; keep the first CNN's 32, 64, 64 "
@@ -168,28 +154,24 @@ class ImprovedModel(Question):
                 self.fail(f"BatchNormalization(momentum=0.9), not {after.momentum}: with 0.99 the running averages "
                           "lag behind in a 3-epoch run, and the validation accuracy means little.")  # fmt: skip
         for conv in convs:
-            if getattr(conv.activation, "__name__", "linear") != "linear":
-                self.fail("Your Conv2D layers still apply activation='relu' themselves: here the ReLU comes after "
-                          "BatchNormalization, so write Conv2D(filters, 3, padding='same', use_bias=False).")  # fmt: skip
-            if conv.padding != "same" or conv.use_bias:
+            activation = getattr(conv.activation, "__name__", "linear")
+            if activation != "linear" or conv.padding != "same" or conv.use_bias:
                 self.fail(f"Write each convolution as Conv2D(filters, 3, padding='same', use_bias=False), not "
-                          f"padding={conv.padding!r}, use_bias={conv.use_bias}: 'same' keeps the maps' size, and "
-                          "BatchNormalization adds its own offset, which makes a bias useless.")  # fmt: skip
-        for norm in _kinds(model, "BatchNormalization"):
+                          f"padding={conv.padding!r}, use_bias={conv.use_bias}, activation={activation!r}: the ReLU comes "
+                          "after BatchNormalization, 'same' keeps the maps' size, and BatchNormalization adds its own "
+                          "offset, which makes a bias useless.")  # fmt: skip
+        for norm in walk_layers(model, "BatchNormalization"):
             after = layers[layers.index(norm) + 1] if layers.index(norm) + 1 < len(layers) else None
             kind = type(after).__name__
             if not (kind == "ReLU" or getattr(getattr(after, "activation", None), "__name__", "") == "relu"):
                 self.fail(f"Follow every BatchNormalization by a ReLU(), not {kind}: without it nothing between "
                           "the convolutions is non-linear.")  # fmt: skip
-        if "Flatten" in names or "GlobalAveragePooling2D" not in names or "Dropout" not in names:
-            self.fail("Put GlobalAveragePooling2D() and Dropout(0.3) in place of Flatten and Dense(64).")
-        if len(_kinds(model, "Dense")) != 1:
-            self.fail("GlobalAveragePooling2D and Dropout(0.3) replace Flatten and Dense(64): keep only the last "
-                      "layer, Dense(10).")  # fmt: skip
-        rates = [layer.rate for layer in _kinds(model, "Dropout")]
-        if not np.allclose(rates, 0.3):
-            self.fail(f"Your Dropout drops {rates}; the exercise asks for Dropout(0.3).")
-        if any(name in AUGMENTATION_LAYERS for name in names):
+        rates, dense = [layer.rate for layer in walk_layers(model, "Dropout")], walk_layers(model, "Dense")
+        head = "Flatten" not in names and "GlobalAveragePooling2D" in names and len(dense) == 1
+        if not head or not rates or not np.allclose(rates, 0.3):
+            self.fail("Put GlobalAveragePooling2D() and Dropout(0.3) in place of Flatten and Dense(64), and keep only "
+                      f"the last layer, Dense(10); your model has {len(dense)} Dense layers and Dropout rates {rates}.")  # fmt: skip
+        if walk_layers(model, "Random"):
             self.fail("Leave augmentation out of this 3-epoch run: it pays off only over longer trainings.")
         _logits_match_the_loss(self, model)
         rate = model.optimizer.get_config()["learning_rate"] if getattr(model, "optimizer", None) else None
@@ -253,16 +235,13 @@ class GradientStep(Question):
                       "its gradient with respect to model.trainable_variables, clip all gradients together with "
                       "tf.clip_by_global_norm (not each with tf.clip_by_norm), and apply them exactly once.")  # fmt: skip
         try:
-            value = np.asarray(loss, dtype=float)
+            value = float(np.asarray(loss, dtype=float).reshape(()))  # one number, in whatever container
         except (TypeError, ValueError):
-            value = None
-        if value is None or value.size != 1:
-            shape = "" if value is None else f" of shape {value.shape}"
             self.fail(
-                f"Return the loss, one number (what loss_fn gives); your function returns {type(loss).__name__}{shape}."
+                f"Return the loss, one number (what loss_fn gives); your function returns a {type(loss).__name__}."
             )
-        if not np.isclose(float(value), float(ref_loss), rtol=1e-4, atol=1e-5):
-            self.fail(f"The update is right, but you return {float(np.asarray(loss)):.4f} instead of this batch's "
+        if not np.isclose(value, float(ref_loss), rtol=1e-4, atol=1e-5):
+            self.fail(f"The update is right, but you return {value:.4f} instead of this batch's "
                       f"loss ({float(ref_loss):.4f}): return the loss computed inside the tape.")  # fmt: skip
         return "Your step matches the reference clipped update exactly (in Keras: Adam(..., global_clipnorm=1.0))."
 

@@ -24,10 +24,6 @@ def _strength(value: Any) -> float:
     return max((abs(float(v)) for v in values if isinstance(v, (int, float))), default=0.0)
 
 
-def _random_layers(model: Any) -> list:
-    return [layer for layer in walk_layers(model) if type(layer).__name__.startswith("Random")]
-
-
 class FashionAugmentation(Question):
     chapter, number = "ch04", 1
 
@@ -38,7 +34,9 @@ class FashionAugmentation(Question):
             self.fail(
                 f"fashion_augmentation should be a keras.Sequential of layers; you gave a {type(pipeline).__name__}."
             )
-        random_layers = _random_layers(pipeline) or ([pipeline] if type(pipeline).__name__.startswith("Random") else [])
+        random_layers = walk_layers(pipeline, "Random") or (
+            [pipeline] if type(pipeline).__name__.startswith("Random") else []
+        )
         kinds = sorted({type(layer).__name__ for layer in random_layers})
         if len(kinds) < 2:
             self.fail(
@@ -78,15 +76,11 @@ class FashionAugmentation(Question):
 
 def _schedule_lasted(question: Question, key: str, model: Any) -> None:
     """Fail when a run trained on after its cosine schedule had brought the learning rate to zero."""
-    optimizer = getattr(model, "optimizer", None)
     try:
-        took, rate = int(optimizer.iterations), optimizer.get_config()["learning_rate"]
-    except (AttributeError, KeyError, TypeError, ValueError):
+        took, config = int(model.optimizer.iterations), model.optimizer.get_config()["learning_rate"]["config"]
+        lasts = int(config["decay_steps"]) + int(config.get("warmup_steps") or 0)
+    except (AttributeError, KeyError, TypeError, ValueError):  # no model or optimizer, or no schedule
         return
-    if not isinstance(rate, dict) or "decay_steps" not in rate.get("config", {}):
-        return
-    config = rate["config"]
-    lasts = int(config["decay_steps"]) + int(config.get("warmup_steps") or 0)
     if took > lasts:
         question.fail(
             f"The {key!r} run took {took} training steps, but its learning rate reached zero after {lasts}: the "
@@ -112,7 +106,7 @@ class FashionGaps(Question):
             self.fail("Train both runs for the same number of epochs, or the comparison is not fair.")
         for key, wanted in (("without", False), ("with", True)):
             model = getattr(histories[key], "model", None)
-            if model is not None and bool(_random_layers(model)) != wanted:
+            if model is not None and bool(walk_layers(model, "Random")) != wanted:
                 self.fail(f"The {key!r} model {'has no' if wanted else 'has'} augmentation layers: swap or rebuild it.")
         for key, history in histories.items():
             _schedule_lasted(self, key, getattr(history, "model", None))

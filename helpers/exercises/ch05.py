@@ -7,26 +7,6 @@ import numpy as np
 from helpers.exercises.question import Question
 
 RANGES = ("0-255", "0-1", "-1 to 1", "mean subtracted")
-WHY = {  # (what the batch is, what was answered): the lesson
-    (
-        "-1 to 1",
-        "0-1",
-    ): "values below zero mean the batch was shifted: look at the smallest value too, not only the largest.",
-    (
-        "mean subtracted",
-        "0-255",
-    ): "values far below zero (about -124) are the mark of a subtracted ImageNet mean: look at the smallest value.",
-    (
-        "mean subtracted",
-        "-1 to 1",
-    ): "values far beyond -1 and 1: a mean was subtracted, but nothing was divided. How far below zero do they go?",
-    ("-1 to 1", "mean subtracted"): "a mean-subtracted batch goes far beyond -1; this one stays within -1..1.",
-    ("0-1", "0-255"): "nothing in this batch is above 1: it was divided by 255 already.",
-    (
-        "0-255",
-        "0-1",
-    ): "this batch goes up to about 255; compare with 1.5, not with 255 (a dark batch never reaches 255).",
-}
 
 
 def batches() -> dict[str, np.ndarray]:
@@ -57,7 +37,8 @@ class PixelRange(Question):
             if got not in RANGES:
                 self.fail(f"Return one of {list(RANGES)} (the words of the chapter's table); you returned {got!r}.")
             if got != truth:
-                lesson = WHY.get((truth, got), "compare its smallest and largest values with the table.")
+                lessons = self.words["lessons"].get(truth, {})  # what the batch is: {what was answered: the lesson}
+                lesson = lessons.get(got, "compare its smallest and largest values with the table.")
                 self.fail(f"A {name} batch (values {batch.min():.1f} to {batch.max():.1f}) is not {got!r}: {lesson}")
 
 

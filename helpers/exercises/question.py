@@ -5,11 +5,12 @@ tests that each call ``self.fail("...")`` with a message that teaches. Shared be
 learner copy's placeholders (``...``, ``None``, a ``def`` whose body is ``...``) get a "not
 attempted" nudge (:func:`not_attempted`); several parts are separate arguments in the order of
 ``answer_names``; the learner's function is called through :meth:`Question.call`, which turns a
-wrong signature or any exception into a message; checks draw random numbers only from their own
-seeded generators; in strict mode (``COURSE_STRICT_CHECKS=1``) a wrong answer raises
-:class:`CheckFailed`. Reference solutions come from ``helpers/exercises/answers/chNN.json``
-(written by ``python tools/notebooks.py --write``); each exercise's title, hints and message
-when right are data in ``texts/chNN.json``.
+wrong signature or any exception into a message, or on several cases against a reference through
+:meth:`Question.compare_with_reference`, which names the typical mistake or the first mismatch;
+checks draw random numbers only from their own seeded generators; in strict mode
+(``COURSE_STRICT_CHECKS=1``) a wrong answer raises :class:`CheckFailed`. Reference solutions come
+from ``helpers/exercises/answers/chNN.json`` (written by ``python tools/notebooks.py --write``); each
+exercise's title, hints and message when right are data in ``texts/chNN.json``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
@@ -96,6 +97,7 @@ class Question:
     hints: ClassVar[list[str]] = []
     correct_message: ClassVar[str] = "Well done."
     answer_names: ClassVar[tuple[str, ...]] = ()
+    words: ClassVar[dict] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """An exercise's words (title, hints, message when right) come from ``texts/chNN.json``."""
@@ -105,6 +107,7 @@ class Question:
             cls.title = words.get("title", cls.title)
             cls.hints = words.get("hints", cls.hints)
             cls.correct_message = words.get("correct", cls.correct_message)
+            cls.words = words  # and whatever else the check says from the data, e.g. a table of lessons
 
     @property
     def key(self) -> str:
@@ -132,13 +135,10 @@ class Question:
         """Judge the answer(s) without printing anything."""
         expected = max(len(self.answer_names), 1)
         answers = answers or (Ellipsis,) * expected
-        if len(answers) != expected:
-            form = f"{self.key}.check({', '.join(self.answer_names)})"
-            if expected == 1:
-                return Verdict("incorrect", f"Give one answer: {self.key}.check(your_answer).")
-            if len(answers) == 1 and isinstance(answers[0], tuple) and len(answers[0]) == expected:
-                return Verdict("incorrect", f"Pass the {_words(expected)} answers separately: {form}.")
-            return Verdict("incorrect", f"Give the check {_words(expected)} answers, in this order: {form}.")
+        if len(answers) != expected:  # also one tuple of all the answers: each is an argument of its own
+            form = f"{self.key}.check({', '.join(self.answer_names or ['your_answer'])})"
+            many = f"{_words(expected)} answers, separately" if expected > 1 else "one answer"
+            return Verdict("incorrect", f"Give the check {many}: {form}.")
         if all(not_attempted(answer) for answer in answers):
             return Verdict("not attempted", self.not_attempted_message(answers[0]))
         missing = [name for name, value in zip(self.answer_names, answers) if not_attempted(value)]
@@ -164,21 +164,18 @@ class Question:
         if not result.ok and course.strict_checks():
             raise CheckFailed(f"{self.key}: {result.status}: {result.message}")
 
-    def require_callable(self, answer: Any, name: str) -> None:
-        """Fail unless ``answer`` is a function (the learner may have passed its result instead)."""
-        if not callable(answer):
-            self.fail(
-                f"Pass your function itself (`{name}`, without brackets), e.g. {self.key}.check({name}); "
-                f"you gave a {type(answer).__name__}."
-            )
-
     def call(self, function: Callable, *args: Any, signature="", where="", explain=None, quiet=False) -> Any:
         """Call the learner's ``function(*args)``; a wrong signature or any exception fails with a teaching message.
 
         ``signature`` ("add(a, b)") is named when the arguments do not fit, ``where`` says on what
         input it failed, ``explain(exc)`` may add a hint, ``quiet`` hides warnings and prints.
         """
-        self.require_callable(function, signature.split("(")[0] or "your_function")
+        if not callable(function):  # the learner may have passed its result instead
+            name = signature.split("(")[0] or "your_function"
+            self.fail(
+                f"Pass your function itself (`{name}`, without brackets), e.g. {self.key}.check({name}); "
+                f"you gave a {type(function).__name__}."
+            )
         try:
             inspect.signature(function).bind(*args)
         except TypeError as exc:
@@ -202,6 +199,49 @@ class Question:
                 f"Your function raised {type(exc).__name__}: {exc}{f' ({where})' if where else ''}"
                 + (f"\n{extra}" if extra else ".")
             )
+
+    def compare_with_reference(
+        self,
+        function: Callable,
+        cases: Iterable[tuple],
+        reference: Callable,
+        *,
+        signature: str,
+        where: Callable[..., str] = lambda *case: "on the check's test input",
+        mistakes: Sequence[tuple[Callable, str]] = (),
+        shape: str = "Your function returns shape {got.shape} {where}; expected {expected.shape}.",
+        mismatch: str = "At position {at} {where} your function gives {mine:g}; expected {right:g}.",
+        quiet: bool = False,
+        atol: float = 1e-6,
+    ) -> None:
+        """Call the learner's ``function`` on each case and fail at the first result unlike ``reference(*case)``.
+
+        A case is a tuple of arguments (arrays are passed as copies). A result that differs fails with the
+        message of the first typical mistake it matches: ``mistakes`` pairs ``wrong(*case)``, what that
+        mistake returns, with its message; a mistake whose result has another shape than the right one is
+        recognised by its shape alone, any other by its values. Otherwise the ``shape`` message, or the
+        ``mismatch`` message naming the first position that differs. Messages are ``str.format`` templates
+        of ``{where}`` (``where(*case)``, e.g. "with k=2"), ``{got}`` and ``{expected}`` (NumPy arrays);
+        ``mismatch`` also of ``{at}`` (the position), ``{mine}`` and ``{right}`` (the values there).
+        """
+        for case in cases:
+            place = where(*case)
+            arguments = [np.copy(a) if isinstance(a, np.ndarray) else a for a in case]
+            got = self.call(function, *arguments, signature=signature, where=place, quiet=quiet)
+            if got is None:
+                self.fail(f"Your function returned None {place}: did you forget the `return` line at the end?")
+            got, expected = as_array(self, got, "What your function returns"), np.asarray(reference(*case))
+            if got.shape == expected.shape and np.allclose(got, expected, atol=atol):
+                continue
+            fields = {"where": place, "got": got, "expected": expected}
+            for wrong, message in mistakes:
+                value = np.asarray(wrong(*case))
+                if got.shape == value.shape and (value.shape != expected.shape or np.allclose(got, value, atol=atol)):
+                    self.fail(message.format(**fields))
+            if got.shape != expected.shape:
+                self.fail(shape.format(**fields))
+            at = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, atol=atol))[0])  # the first that differs
+            self.fail(mismatch.format(**fields, at=at, mine=got[at], right=expected[at]))
 
     def hint(self, n: int | None = None) -> None:
         """Show the hints (or only hint ``n``, counting from 1)."""
@@ -228,85 +268,7 @@ class Question:
         return f"<exercise {self.key}: {self.title}>"
 
 
-class ShapeQuestion(Question):
-    """The answer is an array shape: ``expected``, exact wrong shapes in ``mistakes``, rules in ``diagnose``."""
-
-    expected: ClassVar[tuple[int, ...]] = ()
-    example: ClassVar[str] = "(28, 28, 16)"
-    allow_none: ClassVar[bool] = False
-    mistakes: ClassVar[dict[tuple, str]] = {}
-
-    def normalise(self, shape: tuple) -> tuple:
-        """Turn an acceptable variant into the expected form (e.g. drop a leading batch axis)."""
-        return shape
-
-    def diagnose(self, shape: tuple) -> None:
-        """Rules for wrong shapes not listed in ``mistakes``: call ``self.fail``."""
-
-    def _check(self, answer: Any) -> None:
-        shape = self.normalise(shape_tuple(self, answer, example=self.example, allow_none=self.allow_none))
-        if shape != tuple(self.expected):
-            if shape in self.mistakes:
-                self.fail(self.mistakes[shape])
-            self.diagnose(shape)
-            self.fail(f"{shape} is not it.")
-
-
-class MultipleChoice(Question):
-    """One multiple-choice question: ``check("b")`` explains the option chosen, right or wrong."""
-
-    def __init__(self, key: str, question: str, options: Mapping, answer: str, explanations: Mapping, hints=()):
-        self.options = {str(letter).lower(): text for letter, text in options.items()}
-        self.explanations = {str(letter).lower(): text for letter, text in explanations.items()}
-        if answer.lower() not in self.options:
-            raise ValueError(f"The right answer {answer!r} is not one of the options {sorted(self.options)}.")
-        missing = sorted(set(self.options) - set(self.explanations))
-        if missing:
-            raise ValueError(f"Every option needs an explanation; {missing} have none.")
-        self._key, self.question, self.title = key, question, question
-        self.answer, self.hints = answer.lower(), list(hints)
-
-    @property
-    def key(self) -> str:
-        return self._key
-
-    def _explained(self, letter: str) -> str:
-        return f"({letter}) {self.options[letter]}: {self.explanations[letter]}"
-
-    def text(self) -> str:
-        """The question and its options, one per line."""
-        return "\n".join([self.question, *(f"  ({letter}) {text}" for letter, text in self.options.items())])
-
-    def not_attempted_message(self, answer: Any) -> str:
-        letters = ", ".join(f'"{letter}"' for letter in self.options)
-        return f'Answer with the letter of one option ({letters}), e.g. {self.key}.check("{next(iter(self.options))}").'
-
-    def _check(self, answer: Any) -> str:
-        letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
-        if letter not in self.options:
-            letters = ", ".join(f'"{option}"' for option in self.options)
-            self.fail(f"Answer with the letter of one option ({letters}); you gave {answer!r}.")
-        if letter != self.answer:
-            self.fail(self._explained(letter))
-        return self._explained(letter)
-
-    def solution_text(self) -> str:
-        return f"({self.answer}) {self.options[self.answer]}\n{self.explanations[self.answer]}"
-
-
 # ---------------------------------------------------------------------- shared comparisons
-def shape_tuple(question: Question, answer: Any, *, example: str = "(28, 28, 16)", allow_none: bool = False) -> tuple:
-    """``answer`` as a shape tuple of whole numbers, or fail with what is wrong with it."""
-    if not isinstance(answer, (tuple, list)):
-        question.fail(
-            f"Give the shape as a tuple of whole numbers, like {example}; you gave a {type(answer).__name__}."
-        )
-    for v in answer:
-        if not ((allow_none and v is None) or (isinstance(v, (int, np.integer)) and not isinstance(v, bool))):
-            question.fail(f"Every entry of a shape is a whole number; {tuple(answer)!r} has something else in it.")
-    return tuple(None if v is None else int(v) for v in answer)
-
-
 def as_array(question: Question, value: Any, what: str) -> np.ndarray:
     """``value`` (a list, NumPy array or tensor) as a NumPy array, or fail naming ``what``."""
     if hasattr(value, "numpy") and callable(value.numpy):
@@ -317,10 +279,29 @@ def as_array(question: Question, value: Any, what: str) -> np.ndarray:
         question.fail(f"{what} should be an array of numbers; got a {type(value).__name__} ({exc}).")
 
 
-def first_mismatch(got: np.ndarray, expected: np.ndarray, atol: float = 1e-6) -> tuple[int, ...] | None:
-    """The index of the first value of ``got`` that differs from ``expected`` (same shape), or None."""
-    wrong = np.argwhere(~np.isclose(got, expected, atol=atol))
-    return tuple(int(v) for v in wrong[0]) if len(wrong) else None
+def require_images(question: Question, images: np.ndarray, shape: tuple, name: str) -> None:
+    """Fail unless ``images`` is a float32 batch of ``shape``, channels last, saying what is off (chapters 00, 01)."""
+    n, *size, channels = shape
+    if images.shape == (n, *size):
+        question.fail(
+            f"{name} has shape {images.shape}, without a channel axis: Keras wants one even for grayscale, {shape}."
+        )
+    if images.shape in ((n, channels, *size), (n, int(np.prod(shape[1:])))):
+        question.fail(f"{name} has shape {images.shape}; Keras wants images unflattened, channels last: {shape}.")
+    if images.shape != shape:
+        question.fail(f"{name} has shape {images.shape}; expected {shape}, channels last.")
+    if images.dtype == np.float64:
+        question.fail(
+            f"{name} is float64, 8 bytes per value: NumPy makes float64 unless you ask for another type. Keras works "
+            "in float32, half the memory: dtype='float32' in np.zeros, or .astype('float32')."
+        )
+    if np.issubdtype(images.dtype, np.integer):
+        question.fail(
+            f"{name} holds {images.dtype} whole numbers; a network wants float32, which holds fractions like 0.5 "
+            "(`//` rounds them away): .astype('float32')."
+        )
+    if images.dtype != np.float32:
+        question.fail(f"{name} is {images.dtype}; a network wants float32: .astype('float32').")
 
 
 def require_model(question: Question, answer: Any, name: str = "model") -> Any:
@@ -337,12 +318,15 @@ def require_model(question: Question, answer: Any, name: str = "model") -> Any:
     )
 
 
-def walk_layers(model: Any) -> list:
-    """Every layer of a model in order, descending into nested models (each nested model, then its layers)."""
+def walk_layers(model: Any, kind: str = "") -> list:
+    """Every layer of a model in order, descending into nested models (each nested model, then its layers).
+
+    With ``kind``, only the layers whose class name starts with it ("Conv2D", "Random").
+    """
     found = []
     for layer in getattr(model, "layers", []):
         found += [layer, *(walk_layers(layer) if hasattr(layer, "layers") else [])]
-    return found
+    return [layer for layer in found if type(layer).__name__.startswith(kind)]
 
 
 def load_json(folder: str, chapter: str) -> dict:
