@@ -66,7 +66,7 @@ def _chief_typed_as_worker(hosts, this_host):
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_all_workers, 'the cluster has no "chief"'),
+        (_all_workers, 'the cluster has two keys, "chief"'),
         (_not_renumbered, "an index counts within its own list"),
         (_chief_is_a_worker, "the chief is not also a worker"),
         (_chief_typed_as_worker, 'the task should be {"type": "chief", "index": 0}'),
@@ -77,9 +77,9 @@ def _chief_typed_as_worker(hosts, this_host):
         (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", "1"), "a number, not text"),
         (lambda hosts, this_host: {"worker": list(hosts)}, 'return a dict with a "cluster" and a "task"'),
         (lambda hosts, this_host: "chief 0", "not JSON"),
-        (_changed(lambda c, h, me: c["cluster"].update(workers=c["cluster"].pop("worker"))), 'no "worker" key (singular'),
-        (_changed(lambda c, h, me: c["cluster"].update(ps=[])), 'its keys are "chief" and "worker"'),
-        (_changed(lambda c, h, me: c.pop("task")), 'the dict has no "task"'),
+        (_changed(lambda c, h, me: c["cluster"].update(workers=c["cluster"].pop("worker"))), 'singular, as TensorFlow spells it'),
+        (_changed(lambda c, h, me: c["cluster"].update(ps=[])), 'the cluster has two keys'),
+        (_changed(lambda c, h, me: c.pop("task")), 'needs a "task"'),
         (_changed(lambda c, h, me: c["task"].update(address=me)), 'two keys, "type" and "index"'),
         (_changed(lambda c, h, me: c["task"].update(index=h.index(me) - 1)), "the chief is chief 0"),
         (lambda hosts: tf_config(hosts, hosts[0]), "should take two arguments"),

@@ -33,45 +33,30 @@ class WorkerConfig(Question):
             self.fail(f'{where}, return a dict with a "cluster" and a "task"; you returned {got!r}.')
         cluster, task = got["cluster"], got.get("task")
         chief, workers = cluster.get("chief"), cluster.get("worker")
-        if chief is None:
+        if set(cluster) != {"chief", "worker"}:
             self.fail(
-                f'{where}, the cluster has no "chief": list the first address there, {{"chief": [{hosts[0]!r}], '
-                f'"worker": [...the others]}}. You gave {cluster!r}.'
+                f'{where}, the cluster has two keys, "chief" (the first address) and "worker" (the others; singular, '
+                f"as TensorFlow spells it), not {sorted(cluster)}."
             )
         if isinstance(chief, str) or list(chief) != hosts[:1]:
             self.fail(
                 f'The chief is the first address, and "chief" is a list with one address, [{hosts[0]!r}]; '
                 f"you gave {chief!r}."
             )
-        if workers is None:
+        if not isinstance(workers, (list, tuple)) or list(workers) != hosts[1:]:
             self.fail(
-                f'{where}, the cluster has no "worker" key (singular, as TensorFlow spells it): '
-                f'"worker": {hosts[1:]}. Its keys are {sorted(cluster)}.'
-            )
-        if set(cluster) != {"chief", "worker"}:
-            self.fail(
-                f'This cluster has a chief and workers only: its keys are "chief" and "worker", not {sorted(cluster)}.'
-            )
-        if not isinstance(workers, (list, tuple)) or hosts[0] in workers:
-            self.fail(
-                f'"worker" lists the other machines, {hosts[1:]}, without the chief: the chief is not also a '
-                f"worker. You gave {workers!r}."
-            )
-        if list(workers) != hosts[1:]:
-            self.fail(
-                f'{where}, "worker" should be {hosts[1:]}, the same on every machine (each must know all the '
-                f"others to exchange gradients with them); you gave {workers!r}."
+                f'{where}, "worker" should be {hosts[1:]}: the other machines, without the chief (the chief is not '
+                "also a worker), the same on every machine (each must know all the others to exchange gradients "
+                f"with them); you gave {workers!r}."
             )
         expected = {"type": "chief", "index": 0} if position == 0 else {"type": "worker", "index": position - 1}
         if task == expected:
             return
-        if not isinstance(task, dict) or not task:
+        if not isinstance(task, dict) or set(task) != {"type", "index"}:
             self.fail(
-                f'{where}, the dict has no "task": beside the cluster, say which machine this is, '
-                f"{{'type': ..., 'index': ...}}. You returned {got!r}."
+                f'{where}, the dict needs a "task" beside the cluster, with two keys, "type" and "index", to say '
+                f"which machine this is; you returned {got!r}."
             )
-        if set(task) != {"type", "index"}:
-            self.fail(f'The task has two keys, "type" and "index", not {sorted(task)}: you gave {task!r}.')
         if isinstance(task["index"], str):
             self.fail(f'The index is a number, not text: "index": {expected["index"]}, not {task["index"]!r}.')
         self.fail(
