@@ -127,11 +127,6 @@ class ChooseTflite(Question):
     chapter, number = "ch07", 2
 
     def _check(self, choose_tflite):
-        if isinstance(choose_tflite, (str, Path)):
-            self.fail(
-                "Give the function itself (choose_tflite, without brackets), not its result: the check calls it "
-                "on two small models of its own and runs the file it returns."
-            )
         clear, close, images = checker_models()
         for model, which, small_is_safe in ((clear, "first", True), (close, "second", False)):
             with tempfile.TemporaryDirectory() as tmp:

@@ -47,6 +47,7 @@ def _test_models():
 
 
 def _why_wrong(model, name: str, right: str) -> str:
+    """Why ``name`` is not the layer to explain (``right``): the layers after the last map come first."""
     import keras
 
     try:
@@ -69,19 +70,13 @@ def _why_wrong(model, name: str, right: str) -> str:
         )
     names = [layer.name for layer in model.layers]
     here, there, map_shape = names.index(name), names.index(right), model.get_layer(right).output.shape[1:3]
-    if here < there and shape[1:3] == map_shape:
-        later = ", ".join(type(layer).__name__ for layer in model.layers[here + 1 : there + 1])
-        return (
-            f"In {model.name} you chose {name!r}, but the layers after it ({later}) keep the same "
-            f"{map_shape[0]}x{map_shape[1]} map and compute the features the head reads (up to {right!r}). "
-            "Take the last layer that has a map, whatever its kind, not the last Conv2D (or ReLU)."
-        )
-    if here < there:
-        return (
-            f"In {model.name} you chose {name!r}, an earlier layer: its map is finer but its features are "
-            "simpler (edges, colours). Grad-CAM uses the LAST layer that still has a map."
-        )
-    return f"In {model.name} the layer to explain is not {name!r}."
+    later = ", ".join(type(layer).__name__ for layer in model.layers[here + 1 : there + 1])
+    return (  # an earlier layer, whether its map is finer or as coarse as the right one's
+        f"In {model.name} you chose {name!r}, an earlier layer: the layers after it ({later}) still compute the "
+        f"features the head reads, up to {right!r} and its {map_shape[0]}x{map_shape[1]} map. Grad-CAM uses the LAST "
+        "layer that has a map, whatever its kind, not the last Conv2D (or ReLU)"
+        + (". Its finer map holds simpler features (edges, colours)." if shape[1:3] != map_shape else ".")
+    )
 
 
 class PickLayer(Question):
@@ -90,13 +85,8 @@ class PickLayer(Question):
     def _check(self, pick_layer):
         for model, right in _test_models():
             chosen = self.call(pick_layer, model, signature="pick_layer(model)", quiet=True)
-            if chosen is None:
-                self.fail("Your function returned None. Return the layer's name, e.g. layer.name.")
             if not isinstance(chosen, str):
-                name = getattr(chosen, "name", None)
-                if isinstance(name, str):
-                    self.fail(f"You returned the layer object {name!r}; return its name (layer.name).")
-                self.fail(f"Return the layer's name as a string; you returned a {type(chosen).__name__}.")
+                self.fail(f"Return the layer's name as a string (layer.name); your function returned {chosen!r}.")
             if chosen != right:
                 self.fail(_why_wrong(model, chosen, right))
 
