@@ -118,7 +118,7 @@ def _smallest_first(y_true, y_pred, class_names, top=5):
     "wrong, fragment",
     [
         (_keeps_empty_pairs, "pairs with 0 mistakes"),
-        (_smallest_first, "Your list is empty"),
+        (_smallest_first, "yours are []. Count them"),
         (lambda y, p, n, top=5: {(a, b): c for a, b, c in confused_pairs(y, p, n, top)}, "not a dict"),
         (_one_direction, "other direction"),
         (_with_diagonal, "paired with itself"),
@@ -219,15 +219,15 @@ def test_q3_right_with_f1_in_percent_rounded_and_a_decimal_accuracy():
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_changed_dashboard(normalize=None), "not row-normalised"),
-        (_changed_dashboard(normalize="pred"), "not row-normalised"),
-        (_changed_dashboard(column="precision"), "do not show the per-class F1"),
+        (_changed_dashboard(normalize=None), "No row-normalised confusion matrix"),
+        (_changed_dashboard(normalize="pred"), "No row-normalised confusion matrix"),
+        (_changed_dashboard(column="precision"), "No per-class F1 bars found"),
         (_changed_dashboard(title=False), "accuracy in the figure's title"),
         (_changed_dashboard(show=True), "calls plt.show()"),
         (_own_history_plot, "getattr(history, 'history', history)"),
         (_shows_instead_of_returning, "return fig"),
         (_three_panels, "it needs 4"),
-        (_no_matrix, "No confusion matrix"),
+        (_no_matrix, "No row-normalised confusion matrix"),
         (lambda h, y, p, n: plt.subplots(2, 2)[1], "matplotlib Figure"),
         (lambda h, y, p, n: 1 / 0, "ZeroDivisionError"),
     ],
