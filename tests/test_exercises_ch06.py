@@ -122,7 +122,7 @@ def _smallest_first(y_true, y_pred, class_names, top=5):
         (lambda y, p, n, top=5: {(a, b): c for a, b, c in confused_pairs(y, p, n, top)}, "not a dict"),
         (_one_direction, "other direction"),
         (_with_diagonal, "paired with itself"),
-        (_both_triangles, "appears twice"),
+        (_both_triangles, "should appear once"),
         (lambda y, p, n, top=5: [(a, b, c) for a, b, c in reversed(confused_pairs(y, p, n, top))], "largest first"),
         (lambda y, p, n, top=5: confused_pairs(y, p, n, top + 1), "top=3"),
         (lambda y, p, n, top=5: [(0, 1, 3)], "class names"),

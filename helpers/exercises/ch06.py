@@ -124,18 +124,19 @@ class ConfusedPairs(Question):
             self.fail(
                 f"Give the class names of class_names ({CLASS_NAMES} here): class_names[i] turns a label into its name."
             )
-        if any(a == b for a, b, _ in result):
-            self.fail("A class paired with itself is a right answer, not a confusion: leave out the diagonal.")
         counts = confusion_matrix(y_true, y_pred, labels=range(len(CLASS_NAMES)))
         both = counts + counts.T
         for a, b, n in result:
             i, j = CLASS_NAMES.index(a), CLASS_NAMES.index(b)
-            if int(n) != both[i, j]:
+            if a != b and int(n) != both[i, j]:  # the diagonal is the next rule's
                 one_way = f": that counts only {a} predicted as {b}. Add the other direction too (counts + counts.T)"
                 self.fail(f"({a!r}, {b!r}) should have {both[i, j]} mistakes in both directions, not {n}"
                           + (one_way if int(n) == counts[i, j] else "") + ".")  # fmt: skip
-        if len({frozenset((a, b)) for a, b, _ in result}) < len(result):
-            self.fail("The same pair appears twice (once as (a, b), once as (b, a)): keep one triangle of the matrix.")
+        if any(a == b for a, b, _ in result) or len({frozenset((a, b)) for a, b, _ in result}) < len(result):
+            self.fail(
+                "Keep one triangle of the matrix, without its diagonal (np.triu(..., k=1)): a class paired with itself "
+                "is a right answer, not a confusion, and each pair should appear once, not as (a, b) and (b, a)."
+            )
         expected = [int(n) for n in sorted(both[np.triu_indices(len(CLASS_NAMES), k=1)], reverse=True)[:top] if n > 0]
         got = [int(n) for _, _, n in result]
         if got != sorted(got, reverse=True):
@@ -181,10 +182,9 @@ class Dashboard(Question):
         """Four panels; the matrix is row-normalised, the bars are the per-class F1, the title holds the accuracy."""
         from matplotlib.figure import Figure
 
-        if figure is None:
-            self.fail("Your function returned None. End it with `return fig` (no plt.show()).")
         if not isinstance(figure, Figure):
-            self.fail(f"Return the matplotlib Figure; you returned a {type(figure).__name__}.")
+            what = "None" if figure is None else f"a {type(figure).__name__}"
+            self.fail(f"Return the matplotlib Figure: end with `return fig` (no plt.show()); you returned {what}.")
         axes = [ax for ax in figure.axes if ax.has_data() and ax.get_label() != "<colorbar>"]
         if len(axes) < 4:
             self.fail(
