@@ -6,7 +6,6 @@ import re
 from unittest import mock
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, f1_score
 
 from helpers.exercises.question import Question
 
@@ -108,6 +107,8 @@ class ConfusedPairs(Question):
         self._judge(confused_pairs, y_true, y_pred, 6)
 
     def _judge(self, confused_pairs, y_true, y_pred, top):
+        from sklearn.metrics import confusion_matrix  # here, so that chapters 08 and 10 import this module quickly
+
         result = self.call(
             confused_pairs, y_true, y_pred, CLASS_NAMES, top, explain=_explain, quiet=True,
             signature="confused_pairs(y_true, y_pred, class_names, top)",
@@ -181,6 +182,7 @@ class Dashboard(Question):
     def _judge(self, figure, y_true, probabilities):
         """Four panels; the matrix is row-normalised, the bars are the per-class F1, the title holds the accuracy."""
         from matplotlib.figure import Figure
+        from sklearn.metrics import f1_score
 
         if not isinstance(figure, Figure):
             what = "None" if figure is None else f"a {type(figure).__name__}"
