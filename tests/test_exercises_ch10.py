@@ -69,7 +69,7 @@ def _chief_typed_as_worker(hosts, this_host):
         (_all_workers, 'the cluster has two keys, "chief"'),
         (_not_renumbered, "an index counts within its own list"),
         (_chief_is_a_worker, "the chief is not also a worker"),
-        (_chief_typed_as_worker, 'the task should be {"type": "chief", "index": 0}'),
+        (_chief_typed_as_worker, "the task should be {'type': 'chief', 'index': 0}"),
         (lambda hosts, this_host: _config(hosts[0], hosts[1:], "worker", 1), "a list with one address"),
         (lambda hosts, this_host: _config(hosts[-1:], hosts[:-1], "worker", 1), "The chief is the first address"),
         (lambda hosts, this_host: _config(hosts[:1], [this_host], "worker", 0), "the same on every machine"),

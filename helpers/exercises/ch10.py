@@ -60,7 +60,7 @@ class WorkerConfig(Question):
         if isinstance(task["index"], str):
             self.fail(f'The index is a number, not text: "index": {expected["index"]}, not {task["index"]!r}.')
         self.fail(
-            f"{where}, the task should be {json.dumps(expected)}; you gave {task!r}. The first address is "
+            f"{where}, the task should be {expected}; you gave {task!r}. The first address is "
             "the chief, the others are workers, and an index counts within its own list: the chief is chief 0 and, "
             'as the chief is not in the "worker" list, the second address is worker 0. Find this_host\'s place with '
             "hosts.index(this_host) rather than typing a number."
