@@ -16,7 +16,7 @@ def explain_difference(question, got, expected, mistakes: dict, otherwise: str, 
     """Pass when ``got`` is close to ``expected``; else fail with the message of the first of ``mistakes``
     ({message: the value that mistake gives, or a list of such values}) that ``got`` is close to, or with ``otherwise``.
 
-    Shared by chapters 06-10 (the "call the learner's function, compare with a reference, explain the difference" shape).
+    Chapters 06, 08 and 10 import it from here (compare with a reference, then name the typical mistake).
     """
 
     def close(value) -> bool:
