@@ -297,14 +297,9 @@ def _sure_answers():
 
 
 def _layer_picks():
-    def right(model):
-        for layer in reversed(model.layers):
-            if len(layer.output.shape) == 4 and not isinstance(
-                layer, (keras.layers.MaxPooling2D, keras.layers.Dropout)
-            ):
-                return layer.name
+    from helpers.heatmaps import last_conv_layer  # a right answer
 
-    return [(right,), (lambda model: model.layers[0].name,)]
+    return [(last_conv_layer,), (lambda model: model.layers[0].name,)]
 
 
 COMPUTING_ANSWERS = {

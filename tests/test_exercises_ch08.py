@@ -54,12 +54,13 @@ def test_q1_not_attempted():
         (last_conv_or_relu, "not the last Conv2D (or ReLU)"),
         (
             lambda model: [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][-1],
-            "the layers after it (ReLU) keep the same 16x16 map",
+            "the layers after it (ReLU) still compute the features the head reads, up to 'relu_b' and its 16x16 map",
         ),
         (lambda model: next(layer.name for layer in model.layers if len(layer.output.shape) == 4), "input layer"),
         (last_4d_even_pooling, "pooling layer"),
+        (lambda model: heatmaps.last_conv_layer(model) if model.name == "blocks" else "spatial_drop", "dropout layer"),
         (lambda model: model.layers[-1].name, "no (height, width) map left"),
-        (lambda model: model.get_layer(pick_layer(model)), "return its name"),
+        (lambda model: model.get_layer(pick_layer(model)), "Return the layer's name as a string"),
         (lambda model: None, "returned None"),
         (lambda model: "conv2d", "no layer called"),
         ("relu_b", "function itself"),
@@ -127,7 +128,7 @@ def test_q2_right():
 
 def test_q2_the_weighted_retrain_helps_the_rare_class():
     x, y, x_test, y_test = ch08.imbalanced_case()
-    gain = ch08.reference_gain(lambda *a, **k: ch08.FakeHead(*a[:2], k.get("class_weight"), 4), x, y, x_test, y_test, 4)
+    gain = ch08.reference_gain(lambda *a, **k: ch08.FakeHead(*a[:2], k.get("class_weight")), x, y, x_test, y_test, 4)
     assert gain[1] > 0.2 and gain[3] == 0
 
 

@@ -66,10 +66,10 @@ def _chief_typed_as_worker(hosts, this_host):
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_all_workers, 'the cluster has no "chief"'),
+        (_all_workers, 'the cluster has two keys, "chief"'),
         (_not_renumbered, "an index counts within its own list"),
         (_chief_is_a_worker, "the chief is not also a worker"),
-        (_chief_typed_as_worker, 'its task is {"type": "chief", "index": 0}'),
+        (_chief_typed_as_worker, "the task should be {'type': 'chief', 'index': 0}"),
         (lambda hosts, this_host: _config(hosts[0], hosts[1:], "worker", 1), "a list with one address"),
         (lambda hosts, this_host: _config(hosts[-1:], hosts[:-1], "worker", 1), "The chief is the first address"),
         (lambda hosts, this_host: _config(hosts[:1], [this_host], "worker", 0), "the same on every machine"),
@@ -77,11 +77,11 @@ def _chief_typed_as_worker(hosts, this_host):
         (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", "1"), "a number, not text"),
         (lambda hosts, this_host: {"worker": list(hosts)}, 'return a dict with a "cluster" and a "task"'),
         (lambda hosts, this_host: "chief 0", "not JSON"),
-        (_changed(lambda c, h, me: c["cluster"].update(workers=c["cluster"].pop("worker"))), 'no "worker" key (singular'),
-        (_changed(lambda c, h, me: c["cluster"].update(ps=[])), 'its keys are "chief" and "worker"'),
-        (_changed(lambda c, h, me: c.pop("task")), 'the dict has no "task"'),
+        (_changed(lambda c, h, me: c["cluster"].update(workers=c["cluster"].pop("worker"))), 'singular, as TensorFlow spells it'),
+        (_changed(lambda c, h, me: c["cluster"].update(ps=[])), 'the cluster has two keys'),
+        (_changed(lambda c, h, me: c.pop("task")), 'needs a "task"'),
         (_changed(lambda c, h, me: c["task"].update(address=me)), 'two keys, "type" and "index"'),
-        (_changed(lambda c, h, me: c["task"].update(index=h.index(me) - 1)), "The chief is chief 0"),
+        (_changed(lambda c, h, me: c["task"].update(index=h.index(me) - 1)), "the chief is chief 0"),
         (lambda hosts: tf_config(hosts, hosts[0]), "should take two arguments"),
     ],
 )  # fmt: skip
@@ -100,10 +100,13 @@ def test_q2_right_as_a_list_or_an_array():
     [
         (lambda n, workers, index: list(range(index * (n // workers), (index + 1) * (n // workers))), "deals it out"),
         (lambda n, workers, index: list(range(index - 1, n, workers)), "That is worker 0's shard"),
-        (lambda n, workers, index: list(range(0, n, index + 1)), "worker 1 reads [1, 4, 7]; not (0, 2, 4, 6, 8)"),
+        (
+            lambda n, workers, index: list(range(0, n, index + 1)),
+            "worker 1 reads [1, 4, 7]; your function gives [0, 2, 4, 6, 8]",
+        ),
         (lambda n, workers, index: np.array_split(np.arange(n), workers)[index], "deals it out"),
         (lambda n, workers, index: list(range(index, n, 3)), "worker 3 reads [3, 7]"),
-        (lambda n, workers, index: list(range(1, n, workers)), "not the numbers of the first example"),
+        (lambda n, workers, index: list(range(1, n, workers)), "not numbers of your own"),
         (lambda n, workers, index: 1 / 0, "ZeroDivisionError"),
     ],
 )

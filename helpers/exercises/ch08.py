@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
+from helpers.exercises.ch06 import explain_difference
 from helpers.exercises.question import Question
 
 
 # ------------------------------------------------------------------ q1: which layer
 def _test_models():
-    """Small CNNs with known answers: (model, the right layer).
+    """Two small CNNs with known answers: (model, the right layer).
 
     Only their layers matter, not their weights: zero initializers and seeded dropout, so building
     them draws nothing from the global random generators.
@@ -17,47 +20,34 @@ def _test_models():
     import keras
     from keras import layers
 
-    zeros = {"kernel_initializer": "zeros"}
+    def chain(name, shape, *stack):
+        x = inputs = keras.Input(shape=shape, name="images")
+        for layer in stack:
+            x = layer(x)
+        return keras.Model(inputs, x, name=name)
 
-    inputs = keras.Input(shape=(32, 32, 3), name="images")
-    x = layers.Conv2D(8, 3, padding="same", name="conv_a", **zeros)(inputs)
-    x = layers.ReLU(name="relu_a")(x)
-    x = layers.MaxPooling2D(name="pool_a")(x)
-    x = layers.Conv2D(16, 3, padding="same", name="conv_b", **zeros)(x)
-    x = layers.ReLU(name="relu_b")(x)
-    x = layers.MaxPooling2D(name="pool_b")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dropout(0.2, seed=1, name="drop")(x)
-    outputs = layers.Dense(10, name="logits", **zeros)(x)
-    blocks = keras.Model(inputs, outputs, name="blocks")
+    def conv(filters, name, **options):
+        return layers.Conv2D(filters, 3, name=name, kernel_initializer="zeros", **options)
 
-    plain = keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            layers.Conv2D(8, 3, activation="relu", name="first_conv", **zeros),
-            layers.Conv2D(8, 3, activation="relu", name="last_conv", **zeros),
-            layers.Dropout(0.1, seed=2, name="spatial_drop"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(5, name="scores", **zeros),
-        ],
-        name="plain",
-    )
+    blocks = chain(
+        "blocks", (32, 32, 3),
+        conv(8, "conv_a", padding="same"), layers.ReLU(name="relu_a"), layers.MaxPooling2D(name="pool_a"),
+        conv(16, "conv_b", padding="same"), layers.ReLU(name="relu_b"), layers.MaxPooling2D(name="pool_b"),
+        layers.GlobalAveragePooling2D(name="gap"), layers.Dropout(0.2, seed=1, name="drop"),
+        layers.Dense(10, name="logits", kernel_initializer="zeros"),
+    )  # fmt: skip
     # As in ResNet50 or EfficientNet: BatchNorm and an Activation layer (not a ReLU layer) after the convolution.
-    activated = keras.Sequential(
-        [
-            keras.Input(shape=(24, 24, 3)),
-            layers.Conv2D(8, 3, name="conv_1", **zeros),
-            layers.BatchNormalization(name="bn_1"),
-            layers.Activation("relu", name="conv_1_out"),
-            layers.GlobalAveragePooling2D(name="avg_pool"),
-            layers.Dense(3, name="predictions", **zeros),
-        ],
-        name="activated",
-    )
-    return [(blocks, "relu_b"), (plain, "last_conv"), (activated, "conv_1_out")]
+    activated = chain(
+        "activated", (24, 24, 3),
+        conv(8, "conv_1"), layers.BatchNormalization(name="bn_1"), layers.Activation("relu", name="conv_1_out"),
+        layers.Dropout(0.1, seed=2, name="spatial_drop"), layers.Flatten(name="flatten"),
+        layers.Dense(3, name="predictions", kernel_initializer="zeros"),
+    )  # fmt: skip
+    return [(blocks, "relu_b"), (activated, "conv_1_out")]
 
 
-def _why_wrong(model, name: str) -> str | None:
+def _why_wrong(model, name: str, right: str) -> str:
+    """Why ``name`` is not the layer to explain (``right``): the layers after the last map come first."""
     import keras
 
     try:
@@ -78,7 +68,15 @@ def _why_wrong(model, name: str) -> str | None:
         return (
             f"{name!r} is a dropout layer (it does nothing at inference); the features come from the layer before it."
         )
-    return None
+    names = [layer.name for layer in model.layers]
+    here, there, map_shape = names.index(name), names.index(right), model.get_layer(right).output.shape[1:3]
+    later = ", ".join(type(layer).__name__ for layer in model.layers[here + 1 : there + 1])
+    return (  # an earlier layer, whether its map is finer or as coarse as the right one's
+        f"In {model.name} you chose {name!r}, an earlier layer: the layers after it ({later}) still compute the "
+        f"features the head reads, up to {right!r} and its {map_shape[0]}x{map_shape[1]} map. Grad-CAM uses the LAST "
+        "layer that has a map, whatever its kind, not the last Conv2D (or ReLU)"
+        + (". Its finer map holds simpler features (edges, colours)." if shape[1:3] != map_shape else ".")
+    )
 
 
 class PickLayer(Question):
@@ -87,53 +85,27 @@ class PickLayer(Question):
     def _check(self, pick_layer):
         for model, right in _test_models():
             chosen = self.call(pick_layer, model, signature="pick_layer(model)", quiet=True)
-            if chosen is None:
-                self.fail("Your function returned None. Return the layer's name, e.g. layer.name.")
             if not isinstance(chosen, str):
-                name = getattr(chosen, "name", None)
-                if isinstance(name, str):
-                    self.fail(f"You returned the layer object {name!r}; return its name (layer.name).")
-                self.fail(f"Return the layer's name as a string; you returned a {type(chosen).__name__}.")
-            if chosen == right:
-                continue
-            reason = _why_wrong(model, chosen)
-            if reason:
-                self.fail(reason)
-            names = [layer.name for layer in model.layers]
-            chosen_shape, right_shape = model.get_layer(chosen).output.shape, model.get_layer(right).output.shape
-            if names.index(chosen) < names.index(right) and chosen_shape[1:3] == right_shape[1:3]:
-                later = [
-                    type(layer).__name__ for layer in model.layers[names.index(chosen) + 1 : names.index(right) + 1]
-                ]
-                self.fail(
-                    f"In {model.name} you chose {chosen!r}, but the layers after it ({', '.join(later)}) keep the same "
-                    f"{right_shape[1]}x{right_shape[2]} map and compute the features the head reads (up to {right!r}). "
-                    "Take the last layer that has a map, whatever its kind, not the last Conv2D (or ReLU)."
-                )
-            if chosen in names and names.index(chosen) < names.index(right):
-                self.fail(
-                    f"In {model.name} you chose {chosen!r}, an earlier layer: its map is finer but its features are "
-                    "simpler (edges, colours). Grad-CAM uses the LAST layer that still has a map."
-                )
-            self.fail(f"In {model.name} the layer to explain is not {chosen!r}.")
+                self.fail(f"Return the layer's name as a string (layer.name); your function returned {chosen!r}.")
+            if chosen != right:
+                self.fail(_why_wrong(model, chosen, right))
 
 
 # ------------------------------------------------------------------ q2: a class-weighted retrain
 class FakeHead:
-    """A stand-in for a trained head: nearest class mean plus a prior learned from the (weighted) class counts."""
+    """A stand-in for a trained head of 4 classes that answers like a Keras model (``predict(x)``, ``head(x)``):
+    a Gaussian naive Bayes, whose prior comes from the (weighted) class counts."""
 
-    def __init__(self, x, y, class_weight, num_classes):
-        y = np.ravel(y).astype(int)
-        self.means = np.stack(
-            [x[y == c].mean(0) if (y == c).any() else np.full(x.shape[1], np.nan) for c in range(num_classes)]
-        )
-        mass = np.array([(y == c).sum() * (class_weight or {}).get(c, 1.0) for c in range(num_classes)], float)
-        with np.errstate(divide="ignore"):
-            self.log_prior = np.log(mass / mass.sum())
+    def __init__(self, x, y, class_weight=None):
+        from sklearn.naive_bayes import GaussianNB
+
+        weights = [(class_weight or {}).get(c, 1.0) for c in np.ravel(y)]
+        self.fitted = GaussianNB().fit(np.asarray(x), np.ravel(y), sample_weight=weights)
 
     def predict(self, x, verbose=0, **options):  # options such as training=False change nothing here
-        distances = ((np.asarray(x)[:, None, :] - self.means[None]) ** 2).sum(-1)
-        return np.nan_to_num(-distances / 2 + self.log_prior, nan=-1e9, neginf=-1e9)
+        scores = np.full((len(x), 4), -np.inf)
+        scores[:, self.fitted.classes_] = self.fitted.predict_log_proba(np.asarray(x))
+        return scores
 
     __call__ = predict
 
@@ -189,28 +161,27 @@ class WeightedRecallGain(Question):
                     f"class_weight should be a dict {{class: weight}}; you passed a {type(class_weight).__name__}. "
                     "compute_class_weight returns an array: pair it with its classes, dict(zip(classes, weights))."
                 )
-            if class_weight is not None:
-                bad = {c: w for c, w in dict(class_weight).items() if not np.isfinite(float(w)) or float(w) <= 0}
-                if bad:
-                    self.fail(
-                        f"class_weight has {bad}: a class with no training photos cannot be weighted (its count is 0). "
-                        "Leave it out of the dict."
-                    )
+            bad = {c: w for c, w in (class_weight or {}).items() if not np.isfinite(float(w)) or float(w) <= 0}
+            if bad:
+                self.fail(
+                    f"class_weight has {bad}: a class with no training photos cannot be weighted (its count is 0). "
+                    "Leave it out of the dict."
+                )
             seen.append(class_weight)
-            return FakeHead(np.asarray(x_train), y_train, class_weight, 4)
+            return FakeHead(x_train, y_train, class_weight)
 
         got = self.call(
             weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True, explain=_explain_q2,
             signature="weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes)",
         )  # fmt: skip
-        if not any(weights for weights in seen):
+        if not any(seen):
             self.fail("train_head never got your weights: pass them on, train_head(x, y, class_weight=weights).")
-        gain = np.ravel(np.asarray(got, dtype=float)) if np.ndim(got) else np.array([got], float)
+        gain = np.atleast_1d(np.asarray(got, dtype=float)).ravel()
         expected = reference_gain(train_head, x, y, x_test, y_test, 4)
         if gain.shape != (4,):
             self.fail(
-                f"Return one recall change per class ({4} numbers, class 3 too though it has no training photos), "
-                f"not {gain.shape[0] if gain.ndim else 1}: use labels=range(num_classes)."
+                f"Return one recall change per class (4 numbers, class 3 too though it has no training photos), "
+                f"not {gain.size}: use labels=range(num_classes)."
             )
         if np.allclose(gain, -expected):
             self.fail("Your numbers have the wrong sign: return the weighted head's recall minus the plain head's.")
@@ -233,7 +204,7 @@ FILL = 127.5  # grey, in 0-255 pixels
 def reference_occlusion(
     model, image, heatmap, class_index, fraction=0.1, fill=FILL, n=None, channels=None, softmax=True
 ):
-    """{"hot": drop of the class's probability with the hottest pixels greyed out, "cold": with the coldest}.
+    """[drop of the class's probability with the hottest pixels greyed out, with the coldest].
 
     ``channels`` (e.g. ``[0]``) greys out only those channels and ``softmax=False`` compares logits: two mistakes
     the check recognises.
@@ -241,17 +212,14 @@ def reference_occlusion(
     image, heatmap = np.asarray(image, "float32"), np.asarray(heatmap)
     n = int(round(fraction * heatmap.size)) if n is None else n
     ranked = np.argsort(heatmap, axis=None, kind="stable")
-    drops = {}
-    for name, chosen in (("hot", ranked[-n:]), ("cold", ranked[:n])):
-        occluded = image.copy()
-        pixels = occluded.reshape(-1, image.shape[-1])
-        pixels[np.ix_(chosen, channels if channels is not None else range(image.shape[-1]))] = fill
-        p = np.asarray(model.predict(np.stack([image, occluded]), verbose=0), "float64")
-        if softmax:
-            p = np.exp(p - p.max(1, keepdims=True))
-            p /= p.sum(1, keepdims=True)
-        drops[name] = float(p[0, class_index] - p[1, class_index])
-    return drops
+    images = np.repeat(image[None], 3, axis=0)  # the image, then with its hot and with its cold pixels greyed out
+    for occluded, chosen in zip(images[1:], (ranked[-n:], ranked[:n])):
+        occluded.reshape(-1, image.shape[-1])[np.ix_(chosen, channels or range(image.shape[-1]))] = fill
+    p = np.asarray(model.predict(images, verbose=0), "float64")
+    if softmax:
+        p = np.exp(p - p.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+    return p[0, class_index] - p[1:, class_index]
 
 
 class CornerModel:
@@ -279,36 +247,28 @@ class OcclusionTest(Question):
         )  # fmt: skip
         if not isinstance(got, dict) or set(got) != {"hot", "cold"}:
             self.fail(f"Return a dict {{'hot': drop, 'cold': drop}}; you returned {got!r}.")
-        got = {key: float(value) for key, value in got.items()}
-        expected = reference_occlusion(model, image, heatmap, 0, 0.2)
-        for n in (50, 51, 52):  # one pixel more or fewer (a quantile instead of a count) is fine
-            if all(
-                np.isclose(got[k], v, atol=1e-4) for k, v in reference_occlusion(model, image, heatmap, 0, n=n).items()
-            ):
-                return None
-        if np.isclose(got["hot"], expected["cold"], atol=1e-4) and np.isclose(got["cold"], expected["hot"], atol=1e-4):
-            self.fail("'hot' and 'cold' are swapped: the hot pixels are those with the LARGEST heatmap values.")
-        if np.isclose(got["hot"], -expected["hot"], atol=1e-4):
-            self.fail("The drop has the wrong sign: probability on the original image minus on the occluded one.")
+        got = np.array([float(got["hot"]), float(got["cold"])])
+        variant = partial(reference_occlusion, model, image, heatmap, 0)
+        if any(np.allclose(got, variant(n=n), atol=1e-4) for n in (50, 52)):  # a pixel more or fewer is fine (quantile)
+            return
+        expected, n = variant(0.2), round(0.2 * heatmap.size)
         mistakes = {
-            "You filled with 0 (black), itself a strong signal; grey out with 127.5, the middle of 0-255.": {
-                "fill": 0.0
-            },
+            "'hot' and 'cold' are swapped: the hot pixels are those with the LARGEST heatmap values.": expected[::-1],
+            "The drop has the wrong sign: probability on the original image minus on the occluded one.": -expected,
+            "You filled with 0 (black), itself a strong signal; grey out with 127.5, the middle of 0-255.": (
+                variant(0.2, fill=0.0)
+            ),
             "Those are drops of the logits, the model's raw scores: turn them into probabilities with a softmax "
-            "(keras.ops.softmax) before you subtract.": {"softmax": False},
+            "(keras.ops.softmax) before you subtract.": variant(0.2, softmax=False),
             "You greyed out only the first colour channel: set all 3 channels of the chosen pixels, "
-            "occluded.reshape(-1, 3)[chosen] = 127.5.": {"channels": [0]},
+            "occluded.reshape(-1, 3)[chosen] = 127.5.": variant(0.2, channels=[0]),
         }
-        for message, how in mistakes.items():
-            variant = reference_occlusion(model, image, heatmap, 0, 0.2, **how)
-            if all(np.isclose(got[k], variant[k], atol=1e-4) for k in got):
-                self.fail(message)
-        n = round(0.2 * heatmap.size)
-        self.fail(
-            f"On the check's image (16x16 pixels, fraction=0.2) the drops should be hot {expected['hot']:.3f}, cold "
-            f"{expected['cold']:.3f}; yours are {got['hot']:.3f}, {got['cold']:.3f}. Count the pixels you grey out: "
-            f"round(fraction * heatmap.size) = {n} of the {heatmap.size}, taken from np.argsort(heatmap, axis=None)."
-        )
+        explain_difference(
+            self, got, expected, mistakes, f"On the check's image (16x16 pixels, fraction=0.2) the drops should be hot "
+            f"{expected[0]:.3f}, cold {expected[1]:.3f}; yours are {got[0]:.3f}, {got[1]:.3f}. Count the pixels you "
+            f"grey out: round(fraction * heatmap.size) = {n} of the {heatmap.size}, taken from np.argsort(heatmap, axis=None).",
+            atol=1e-4,
+        )  # fmt: skip
 
 
 q1 = PickLayer()

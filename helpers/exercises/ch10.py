@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from helpers.exercises.ch06 import explain_difference
 from helpers.exercises.question import Question, as_array
 
 HOSTS = ["192.168.1.20:2222", "192.168.1.21:2222", "192.168.1.22:2222"]
@@ -30,90 +31,62 @@ class WorkerConfig(Question):
                 self.fail(f"Your function returned text that is not JSON: {got!r}. Return the dict itself.")
         if not isinstance(got, dict) or not isinstance(got.get("cluster"), dict):
             self.fail(f'{where}, return a dict with a "cluster" and a "task"; you returned {got!r}.')
-        cluster, task = got["cluster"], got.get("task") or {}
+        cluster, task = got["cluster"], got.get("task")
         chief, workers = cluster.get("chief"), cluster.get("worker")
-        if chief is None:
-            self.fail(
-                f'{where}, the cluster has no "chief": list the first address there, {{"chief": [{hosts[0]!r}], '
-                f'"worker": [...the others]}}. You gave {cluster!r}.'
-            )
-        if isinstance(chief, str):
-            self.fail(f'"chief" is a list with one address, [{chief!r}], not the address itself.')
-        if list(chief) != hosts[:1]:
-            self.fail(f'The chief is the first address, so "chief" is [{hosts[0]!r}]; you gave {chief!r}.')
-        if workers is None:
-            self.fail(
-                f'{where}, the cluster has no "worker" key (singular, as TensorFlow spells it): '
-                f'"worker": {hosts[1:]}. Its keys are {sorted(cluster)}.'
-            )
         if set(cluster) != {"chief", "worker"}:
             self.fail(
-                f'This cluster has a chief and workers only: its keys are "chief" and "worker", not {sorted(cluster)}.'
+                f'{where}, the cluster has two keys, "chief" (the first address) and "worker" (the others; singular, '
+                f"as TensorFlow spells it), not {sorted(cluster)}."
             )
-        if not isinstance(workers, (list, tuple)) or hosts[0] in workers:
+        if isinstance(chief, str) or list(chief) != hosts[:1]:
             self.fail(
-                f'"worker" lists the other machines, {hosts[1:]}, without the chief: the chief is not also a '
-                f"worker. You gave {workers!r}."
+                f'The chief is the first address, and "chief" is a list with one address, [{hosts[0]!r}]; '
+                f"you gave {chief!r}."
             )
-        if list(workers) != hosts[1:]:
+        if not isinstance(workers, (list, tuple)) or list(workers) != hosts[1:]:
             self.fail(
-                f'{where}, "worker" should be {hosts[1:]}, the same on every machine (each must know all the '
-                f"others to exchange gradients with them); you gave {workers!r}."
+                f'{where}, "worker" should be {hosts[1:]}: the other machines, without the chief (the chief is not '
+                "also a worker), the same on every machine (each must know all the others to exchange gradients "
+                f"with them); you gave {workers!r}."
             )
         expected = {"type": "chief", "index": 0} if position == 0 else {"type": "worker", "index": position - 1}
         if task == expected:
             return
-        if not isinstance(got.get("task"), dict) or not got["task"]:
+        if not isinstance(task, dict) or set(task) != {"type", "index"}:
             self.fail(
-                f'{where}, the dict has no "task": beside the cluster, say which machine this is, '
-                f"{{'type': ..., 'index': ...}}. You returned {got!r}."
+                f'{where}, the dict needs a "task" beside the cluster, with two keys, "type" and "index", to say '
+                f"which machine this is; you returned {got!r}."
             )
-        if set(task) != {"type", "index"}:
-            self.fail(f'The task has two keys, "type" and "index", not {sorted(task)}: you gave {task!r}.')
-        if position == 0 and task.get("type") == "worker":
-            self.fail(f'{hosts[0]} is the chief: its task is {{"type": "chief", "index": 0}}, not {task!r}.')
-        if task.get("type") != expected["type"]:
-            self.fail(f"{where}, the task type is {expected['type']!r}; you gave {task!r}.")
-        if isinstance(task.get("index"), str):
+        if isinstance(task["index"], str):
             self.fail(f'The index is a number, not text: "index": {expected["index"]}, not {task["index"]!r}.')
-        if position == 0 and task.get("index") != 0:
-            self.fail(
-                f"The chief is chief 0: an index counts within its own list. Its task is {expected}, not {task!r}."
-            )
-        if task.get("index") == position:
-            self.fail(
-                f"{where}, the index is {position - 1}, not {position}: an index counts within its own list, "
-                'and the chief is not in the "worker" list, so the second address is worker 0.'
-            )
         self.fail(
-            f"{where}, the task should be {expected}; you gave {task!r}. Find this_host's place in hosts "
-            "(hosts.index(this_host)) rather than typing a number."
+            f"{where}, the task should be {expected}; you gave {task!r}. The first address is "
+            "the chief, the others are workers, and an index counts within its own list: the chief is chief 0 and, "
+            'as the chief is not in the "worker" list, the second address is worker 0. Find this_host\'s place with '
+            "hosts.index(this_host) rather than typing a number."
         )
 
 
 class WorkerShard(Question):
     chapter, number = "ch10", 2
 
-    mistakes = {
-        (3, 4, 5): "shard does not cut the data into blocks: it deals it out like cards, every 3rd element.",
-        (0, 3, 6, 9): "That is worker 0's shard: worker 1 starts at element 1 (indexes count from 0).",
-    }
-
     def _check(self, worker_shard):
-        got = self.call(worker_shard, 10, 3, 1, signature="worker_shard(n, num_workers, index)")
-        got = tuple(as_array(self, got, "The shard").ravel().tolist())
-        if got != (1, 4, 7):
+        for n, workers, index in ((10, 3, 1), (11, 4, 3)):  # two clusters: nothing may be typed in by hand
+            got = self.call(worker_shard, n, workers, index, signature="worker_shard(n, num_workers, index)")
+            got, right = as_array(self, got, "The shard").ravel().tolist(), list(range(index, n, workers))
+            if got == right:
+                continue
             if len(got) > 1 and all(b - a == 1 for a, b in zip(got, got[1:])):  # a block of neighbours
-                self.fail(self.mistakes[(3, 4, 5)])
+                self.fail(
+                    "shard does not cut the data into blocks: it deals it out like cards, one to each worker in turn."
+                )
+            if got == list(range(index - 1, n, workers)):
+                self.fail(
+                    f"That is worker {index - 1}'s shard: worker {index} starts at element {index} (indexes count from 0)."
+                )
             self.fail(
-                self.mistakes.get(got, f"Of 10 examples shared by 3 workers, worker 1 reads [1, 4, 7]; not {got}.")
-            )
-        got = self.call(worker_shard, 11, 4, 3, signature="worker_shard(n, num_workers, index)")  # another cluster
-        got = tuple(as_array(self, got, "The shard").ravel().tolist())
-        if got != (3, 7):
-            self.fail(
-                f"Of 11 examples shared by 4 workers, worker 3 reads [3, 7]; your function gives {list(got)}. "
-                "Use num_workers and index from the arguments, not the numbers of the first example."
+                f"Of {n} examples shared by {workers} workers, worker {index} reads {right}; your function gives {got}. "
+                "Use num_workers and index from the arguments, not numbers of your own."
             )
 
 
@@ -124,28 +97,23 @@ class ReplicaLoss(Question):
         for replicas, per_replica in ((4, 32), (3, 20)):  # two set-ups: nothing may be typed in by hand
             losses = np.random.default_rng(10 + replicas).uniform(0.5, 2.5, per_replica).astype("float32")
             batch = replicas * per_replica
-            got = as_array(
-                self, self.call(replica_loss, losses, batch, signature=f"replica_loss(losses, {batch})"), "The loss"
-            )
+            got = self.call(replica_loss, losses, batch, signature=f"replica_loss(losses, {batch})")
+            got = as_array(self, got, "The loss")
             if got.size != 1:
                 self.fail(
                     f"Return one number, the replica's loss; you returned {got.size} numbers of shape {got.shape}."
                 )
-            got = float(got.ravel()[0])
+            got, right = float(got.ravel()[0]), losses.sum() / batch
             where = f"{replicas} replicas of {per_replica} examples (global batch {batch})"
-            if np.isclose(got, losses.mean()):
-                self.fail(f"With {where}, that is the mean over this replica's {per_replica} examples: "
-                          f"summed over {replicas} replicas it is {replicas}x too large.")  # fmt: skip
-            if np.isclose(got, losses.sum()):
-                self.fail(
-                    f"Divide the sum by the global batch size ({batch}), or the summed gradients are {batch}x too large."
-                )
-            if not np.isclose(got, losses.sum() / batch, rtol=1e-5):
-                self.fail(
-                    f"With {where}: {per_replica} losses summing to {losses.sum():.3f}, expect "
-                    f"{losses.sum() / batch:.4f}, not {got:.4f}. Use the global_batch_size you are given; "
-                    "do not type in 128 or 4 replicas."
-                )
+            mistakes = {
+                f"With {where}, that is the mean over this replica's {per_replica} examples: summed over {replicas} "
+                f"replicas it is {replicas}x too large.": losses.mean(),
+                f"Divide the sum by the global batch size ({batch}), or the summed gradients are {batch}x too large.": losses.sum(),
+            }
+            explain_difference(
+                self, got, right, mistakes, f"With {where}: {per_replica} losses summing to {losses.sum():.3f}, expect "
+                f"{right:.4f}, not {got:.4f}. Use the global_batch_size you are given; do not type in 128 or 4 replicas.",
+            )  # fmt: skip
 
 
 q1, q2, q3 = WorkerConfig(), WorkerShard(), ReplicaLoss()
