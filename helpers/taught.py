@@ -5,7 +5,6 @@ Each function below is copied verbatim from a cell marked ``#@save`` in solution
 To change a function, edit its notebook cell and run --write. Where each comes from:
 
   output_size, same_padding: 02_convolution_from_scratch.ipynb, cell cell-029
-  pad_images: 02_convolution_from_scratch.ipynb, cell cell-039
   plot_confusion_matrix: 06_evaluation.ipynb, cell cell-031
   per_class_table: 06_evaluation.ipynb, cell cell-040
   plot_confident_mistakes: 06_evaluation.ipynb, cell cell-042
@@ -46,16 +45,6 @@ def same_padding(input_size: int, kernel_size: int, stride: int = 1) -> tuple[in
     out = math.ceil(input_size / stride)
     total = max((out - 1) * stride + kernel_size - input_size, 0)
     return total // 2, total - total // 2
-
-
-# ---- 02_convolution_from_scratch.ipynb, cell cell-039
-def pad_images(images, kernel_shape, stride, padding, value=0.0):
-    """Pad the height and width axes of NHWC images for 'same' padding (no-op for 'valid')."""
-    if padding == "valid":
-        return images
-    pad_h = same_padding(images.shape[1], kernel_shape[0], stride[0])
-    pad_w = same_padding(images.shape[2], kernel_shape[1], stride[1])
-    return np.pad(images, ((0, 0), pad_h, pad_w, (0, 0)), constant_values=value)
 
 
 # ---- 06_evaluation.ipynb, cell cell-031
