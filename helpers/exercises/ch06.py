@@ -7,27 +7,9 @@ from unittest import mock
 
 import numpy as np
 
-from helpers.exercises.question import Question
+from helpers.exercises.question import Question, explain_difference
 
 CLASS_NAMES = ["cat", "dog", "fox", "owl"]
-
-
-def explain_difference(question, got, expected, mistakes: dict, otherwise: str, atol: float = 1e-8) -> None:
-    """Pass when ``got`` is close to ``expected``; else fail with the message of the first of ``mistakes``
-    ({message: the value that mistake gives, or a list of such values}) that ``got`` is close to, or with ``otherwise``.
-
-    Chapters 06, 08 and 10 import it from here (compare with a reference, then name the typical mistake).
-    """
-
-    def close(value) -> bool:
-        return value is not None and np.shape(got) == np.shape(value) and np.allclose(got, value, atol=atol)
-
-    if close(expected):
-        return
-    for message, values in mistakes.items():
-        if any(close(value) for value in (values if isinstance(values, list) else [values])):
-            question.fail(message)
-    question.fail(otherwise)
 
 
 def _sample(n: int = 240, seed: int = 6):

@@ -6,8 +6,7 @@ from functools import partial
 
 import numpy as np
 
-from helpers.exercises.ch06 import explain_difference
-from helpers.exercises.question import Question
+from helpers.exercises.question import Question, explain_difference
 
 
 # ------------------------------------------------------------------ q1: which layer

@@ -6,8 +6,7 @@ import json
 
 import numpy as np
 
-from helpers.exercises.ch06 import explain_difference
-from helpers.exercises.question import Question, as_array
+from helpers.exercises.question import Question, as_array, explain_difference
 
 HOSTS = ["192.168.1.20:2222", "192.168.1.21:2222", "192.168.1.22:2222"]
 OTHER_HOSTS = ["10.0.0.7:12345", "10.0.0.9:12345"]

@@ -329,6 +329,24 @@ def walk_layers(model: Any, kind: str = "") -> list:
     return [layer for layer in found if type(layer).__name__.startswith(kind)]
 
 
+def explain_difference(question, got, expected, mistakes: dict, otherwise: str, atol: float = 1e-8) -> None:
+    """Pass when ``got`` is close to ``expected``; else fail with the message of the first of ``mistakes``
+    ({message: the value that mistake gives, or a list of such values}) that ``got`` is close to, or with ``otherwise``.
+
+    For checks that compute the learner's result first (chapters 06, 08 and 10).
+    """
+
+    def close(value) -> bool:
+        return value is not None and np.shape(got) == np.shape(value) and np.allclose(got, value, atol=atol)
+
+    if close(expected):
+        return
+    for message, values in mistakes.items():
+        if any(close(value) for value in (values if isinstance(values, list) else [values])):
+            question.fail(message)
+    question.fail(otherwise)
+
+
 def load_json(folder: str, chapter: str) -> dict:
     """``folder/chapter.json`` next to this module (``answers``, ``texts``), or {} if there is none."""
     path = resources.files("helpers.exercises") / folder / f"{chapter}.json"
