@@ -1,4 +1,4 @@
-"""Datasets: what the notebooks call to get data (``load``, ``class_names``, flowers, folder datasets).
+"""Datasets: what the notebooks call to get data (``load``, ``class_names``, the flower photos).
 
 ``load(name)`` returns ``keras.datasets.<name>.load_data()``'s arrays: the real data when the
 Keras cache, the offline mirror or a download has it (``helpers.offline``), otherwise a
@@ -6,24 +6,18 @@ drawn stand-in with the real shapes, dtypes and class names, announced by a bann
 (``helpers.standins``). ``load("digits")`` is scikit-learn's small real digits set, bundled,
 so always real.
 
-Folder datasets (``<class>/<image>``): ``flowers_dir()`` gives tf_flowers (or a stand-in
-folder) and ``folder_datasets`` wraps ``keras.utils.image_dataset_from_directory`` (the
-hand-written PIL loader, ``load_image_folder``, lives in chapter 01's cells only).
+``flowers_dir()`` gives tf_flowers (or a stand-in folder) as a ``<class>/<image>`` folder; chapter
+01's cells load such folders with ``keras.utils.image_dataset_from_directory`` and with a
+hand-written PIL loader.
 """
 
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
 
 from helpers import course, standins
-from helpers.images import IMAGE_EXTENSIONS, is_hidden, list_images
 
 # fmt: off
 CLASS_NAMES: dict[str, list[str]] = {  # the course's one table of class names, in label order
@@ -139,106 +133,3 @@ def flowers_dir() -> Path:
         standins.announce_flowers(str(exc))
     per_class, side = standins.FLOWERS_SIZES["smoke" if course.smoke() else "full"]
     return standins.flowers_folder(per_class, side)
-
-
-# ------------------------------------------------------------------ class-folder datasets
-def class_folders(directory: Path | str) -> list[str]:
-    """The class names of a ``<class>/<image>`` folder: its visible sub-folders that hold images.
-
-    Raises a ``ValueError`` naming the folder when there are no class folders, or when a
-    class folder holds no image (an empty class cannot be learned and shifts every label).
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(
-            f"{directory} is not a folder. Expected a dataset folder laid out as <class_name>/<image files>."
-        )
-    names = [entry.name for entry in sorted(directory.iterdir()) if entry.is_dir() and not is_hidden(entry)]
-    if not names:
-        raise ValueError(
-            f"{directory} has no class folders. Expected one sub-folder per class (e.g. {directory}/cats/*.jpg, "
-            f"{directory}/dogs/*.jpg); loose images at the top level carry no label."
-        )
-    empty = [name for name in names if not list_images(directory / name, recursive=True)]
-    if empty:
-        raise ValueError(
-            f"Class folder(s) {', '.join(empty)} in {directory} hold no image files. Put images into them or "
-            "remove them: an empty class cannot be learned."
-        )
-    return names
-
-
-class FolderDatasets(NamedTuple):
-    """What ``folder_datasets`` returns: batched ``tf.data`` datasets and the class names."""
-
-    train: Any
-    val: Any
-    class_names: list[str]
-
-
-def folder_datasets(
-    directory: Path | str,
-    image_size: tuple[int, int] = (180, 180),
-    batch_size: int = 32,
-    validation_split: float = 0.2,
-    seed: int = 42,
-    verbose: bool = True,
-) -> FolderDatasets:
-    """``keras.utils.image_dataset_from_directory`` with a seeded train/validation split, read as
-    single images, then ``cache()`` (in memory), ``shuffle(1000)`` of the training
-    *images* (a new order every epoch), ``batch(batch_size)`` and ``prefetch(AUTOTUNE)``:
-    chapter 01's pipeline, so the images that train together change from epoch to epoch.
-
-    Hidden entries (``.ipynb_checkpoints``, ``._photo.jpg``) are skipped: Keras itself only
-    skips hidden class folders, so when a class folder holds hidden files this reads a
-    clean view of links to the visible images instead.
-    """
-    import keras
-    import tensorflow as tf
-
-    if not 0 < validation_split < 1:
-        raise ValueError(f"validation_split must be between 0 and 1 (e.g. 0.2), got {validation_split!r}.")
-    directory = Path(directory)
-    class_names = class_folders(directory)
-    source = _visible_view(directory, class_names, verbose)
-    train, val = keras.utils.image_dataset_from_directory(
-        source,
-        class_names=class_names,
-        image_size=tuple(image_size),
-        batch_size=None,  # single images: shuffle them, then batch
-        validation_split=validation_split,
-        subset="both",
-        seed=seed,
-        verbose=verbose,
-    )
-    train = train.cache().shuffle(1000, seed=seed).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    val = val.cache().batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    return FolderDatasets(train, val, class_names)
-
-
-def _visible_view(directory: Path, class_names: list[str], verbose: bool) -> str:
-    """``directory``, or a temporary folder of links to its visible images when Keras would read more."""
-    wanted = {name: list_images(directory / name, recursive=True) for name in class_names}
-    keras_would_read = sum(
-        1
-        for name in class_names
-        for root, _, files in os.walk(directory / name)
-        for f in files
-        if f.lower().endswith(IMAGE_EXTENSIONS)
-    )
-    if keras_would_read == sum(len(files) for files in wanted.values()):
-        return str(directory)
-    view = Path(tempfile.mkdtemp(prefix="course-view-"))
-    atexit.register(shutil.rmtree, view, True)  # links only: removed when Python exits
-    for name, files in wanted.items():
-        (view / name).mkdir()
-        for i, path in enumerate(files):
-            link = view / name / f"{i:06d}_{path.name}"
-            try:
-                link.symlink_to(path.resolve())
-            except OSError:  # no symlinks (some Windows setups): copy instead
-                shutil.copyfile(path, link)
-    if verbose:
-        skipped = keras_would_read - sum(len(files) for files in wanted.values())
-        print(f"Skipping {skipped} hidden file(s) in {directory} (e.g. .ipynb_checkpoints).")
-    return str(view)

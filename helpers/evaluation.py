@@ -4,8 +4,8 @@ Chapter 06 builds its evaluation suite in the notebook. The pieces later chapter
 confusion matrix, the per-class table, the confident mistakes) are generated into
 ``helpers.taught`` from its ``#@save`` cells. Here they first check their input, so that text
 labels, too few class names, lengths that differ or empty arrays get a message in the
-course's words rather than scikit-learn's. The rest is plumbing: turning the labels and
-scores learners have into the plain integer labels and probabilities those pieces expect.
+course's words rather than scikit-learn's. The rest is plumbing: turning the labels
+learners have into the plain integer labels those pieces expect.
 """
 
 from __future__ import annotations
@@ -13,19 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, softmax
 
 from helpers import taught
 from helpers.taught import plot_confident_mistakes
 
 __all__ = [
     "checked_labels",
-    "looks_like_logits",
     "per_class_table",
     "plot_confident_mistakes",
     "plot_confusion_matrix",
     "to_labels",
-    "to_probabilities",
 ]
 
 
@@ -79,36 +76,6 @@ def to_labels(y: Any, n_classes: int | None = None, name: str = "y_true") -> np.
             f"(labels 0..{n_classes - 1}). Is class_names the list for this dataset?"
         )
     return labels
-
-
-def looks_like_logits(scores: np.ndarray) -> bool:
-    """True when rows of ``scores`` are not probabilities (negative values or rows not summing to 1)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim == 1 or scores.shape[1] == 1:
-        return bool(np.any(scores < 0) or np.any(scores > 1))
-    return bool(np.any(scores < 0) or not np.allclose(scores.sum(axis=1), 1.0, atol=1e-3))
-
-
-def to_probabilities(scores: Any, n_classes: int | None = None, name: str = "probabilities") -> np.ndarray:
-    """Class probabilities of shape (n, classes): logits get a softmax (sigmoid for one column)."""
-    array = _array(scores, name).astype(np.float64)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2:
-        raise ValueError(f"{name} should have shape (n, classes); got {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinity; the model's training probably diverged.")
-    if array.shape[1] == 1:  # one sigmoid output: the probability of class 1
-        if n_classes not in (None, 2):
-            raise ValueError(f"{name} has a single column (a binary model) but there are {n_classes} classes.")
-        positive = expit(array[:, 0]) if looks_like_logits(array) else array[:, 0]
-        return np.stack([1 - positive, positive], axis=1)
-    if n_classes is not None and array.shape[1] != n_classes:
-        raise ValueError(
-            f"{name} has {array.shape[1]} columns but there are {n_classes} class names; "
-            "the model's last Dense layer needs one unit per class."
-        )
-    return softmax(array, axis=1) if looks_like_logits(array) else array
 
 
 # ------------------------------------------------------------------ chapter 06's pieces, checked

@@ -152,27 +152,3 @@ def plot_history(
         if title:
             panel.set_title(title)
     return axes
-
-
-def plot_histories(histories: Mapping[str, Any], metric: str = "accuracy", ax=None):
-    """Compare several runs on one axis: training (solid) and validation (dashed) ``metric``; returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    if not histories:
-        raise ValueError("Pass a dict of at least one run, e.g. {'without augmentation': history}.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.8))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (name, history) in enumerate(histories.items()):
-        values = history_dict(history)
-        if metric not in values:
-            raise KeyError(f"Run {name!r} has no {metric!r}; it holds {sorted(values)}.")
-        epochs = range(1, len(values[metric]) + 1)
-        colour = colours[i % len(colours)]
-        ax.plot(epochs, values[metric], "-", color=colour, label=f"{name}: training")
-        if f"val_{metric}" in values:
-            ax.plot(epochs, values[f"val_{metric}"], "--", color=colour, label=f"{name}: validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
-    ax.legend(fontsize="small")
-    return ax

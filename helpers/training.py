@@ -11,9 +11,9 @@ import time
 
 import keras
 
-from helpers.plots import history_dict, plot_histories, plot_history
+from helpers.plots import history_dict, plot_history
 
-__all__ = ["TrainingTimer", "history_dict", "plot_history", "plot_histories"]
+__all__ = ["TrainingTimer", "history_dict", "plot_history"]
 
 
 class TrainingTimer(keras.callbacks.Callback):

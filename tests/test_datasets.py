@@ -1,4 +1,4 @@
-"""Tests of helpers.datasets: resolution order, mirror contract, stand-ins, folder datasets."""
+"""Tests of helpers.datasets (resolution order, mirror contract, stand-ins) and chapter 01's folder loader."""
 
 from __future__ import annotations
 
@@ -257,65 +257,3 @@ def test_hand_loader_only_bad_files(tmp_path):
     (tmp_path / "cats" / "a.jpg").write_text("text")
     with pytest.raises(ValueError, match="No readable image"):
         CHAPTER_01.load_image_folder(tmp_path)
-
-
-def test_folder_datasets_skips_hidden_entries(tmp_path, capsys):
-    from PIL import Image
-
-    root = tmp_path / "shapes"
-    for i in range(10):
-        _save(root / "red" / f"{i}.png", Image.new("RGB", (30, 20), (250, 0, 0)))
-        _save(root / "blue" / f"{i}.jpg", Image.new("L", (20, 30), 40))
-    _save(root / "red" / ".ipynb_checkpoints" / "0-checkpoint.png", Image.new("RGB", (8, 8)))
-    (root / "blue" / "._0.jpg").write_bytes(b"AppleDouble junk, not a JPEG")
-    _save(root / ".hidden" / "x.png", Image.new("RGB", (8, 8)))
-    data = datasets.folder_datasets(root, image_size=(16, 16), batch_size=4, validation_split=0.25, seed=1)
-    assert data.class_names == ["blue", "red"]
-    out = capsys.readouterr().out
-    assert "Skipping 2 hidden file(s)" in out and "Found 20 files belonging to 2 classes" in out
-    train = [(x.numpy(), y.numpy()) for x, y in data.train]
-    val = [(x.numpy(), y.numpy()) for x, y in data.val]
-    assert sum(len(y) for _, y in train) == 15 and sum(len(y) for _, y in val) == 5
-    x, y = train[0]
-    assert x.shape[1:] == (16, 16, 3) and x.dtype == np.float32
-    red = np.concatenate([x for x, _ in train])[np.concatenate([y for _, y in train]) == 1]
-    assert red[..., 0].mean() > 200  # labels follow the folders
-
-
-def test_folder_datasets_split_is_seeded(tmp_path):
-    from PIL import Image
-
-    for i in range(12):
-        _save(tmp_path / "a" / f"{i}.png", Image.new("L", (8, 8), i * 20))
-        _save(tmp_path / "b" / f"{i}.png", Image.new("L", (8, 8), i * 20))
-
-    def val_pixels():
-        data = datasets.folder_datasets(tmp_path, image_size=(8, 8), batch_size=50, seed=7, verbose=False)
-        return sorted(float(x[0, 0, 0]) for batch, _ in data.val for x in batch.numpy())
-
-    assert val_pixels() == val_pixels()
-
-
-def test_folder_datasets_shuffles_images_before_batching(tmp_path):
-    """Each epoch sees every training image once, in batches made up anew: shuffling after
-    batching (or before cache) would only reorder the same batches."""
-    from PIL import Image
-
-    for i in range(24):  # every image one flat grey level, so its pixel value names it
-        _save(tmp_path / "ab"[i % 2] / f"{i}.png", Image.new("L", (8, 8), 10 * i))
-    data = datasets.folder_datasets(
-        tmp_path, image_size=(8, 8), batch_size=4, validation_split=0.25, seed=3, verbose=False
-    )
-
-    def epoch():
-        return [frozenset(round(float(x[0, 0, 0])) for x in images.numpy()) for images, _ in data.train]
-
-    first, second = epoch(), epoch()
-    assert sorted(v for batch in first for v in batch) == sorted(v for batch in second for v in batch)
-    assert len(set().union(*first)) == 18  # 24 images, 6 held out for validation
-    assert set(first) != set(second), "the same groups of images trained together in both epochs"
-
-
-def test_folder_datasets_rejects_bad_split(tmp_path):
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        datasets.folder_datasets(tmp_path, validation_split=20)

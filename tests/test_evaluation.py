@@ -1,6 +1,6 @@
 """helpers.evaluation: the chapter 06 pieces (identical to the notebook's cells) compute what
-scikit-learn computes and draw what they promise; the plumbing turns the labels and scores
-learners have into labels and probabilities."""
+scikit-learn computes and draw what they promise; the plumbing turns the labels
+learners have into integer labels."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from scipy.special import softmax
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
 from helpers import evaluation as ev
@@ -47,29 +48,6 @@ def test_labels_that_are_not_labels_are_refused():
         ev.to_labels(np.array([0, 5]), 3)
     with pytest.raises(ValueError, match="negative"):
         ev.to_labels(np.array([0, -1]))
-
-
-def test_logits_get_softmax_probabilities_pass_through():
-    _, logits = _data()
-    probs = ev.to_probabilities(logits)
-    assert ev.looks_like_logits(logits)
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
-    np.testing.assert_array_equal(probs.argmax(1), logits.argmax(1))
-    np.testing.assert_allclose(ev.to_probabilities(probs), probs)
-
-
-def test_single_sigmoid_column_becomes_two_classes():
-    probs = ev.to_probabilities(np.array([[0.2], [0.9]]), 2)
-    np.testing.assert_allclose(probs, [[0.8, 0.2], [0.1, 0.9]])
-    from_logits = ev.to_probabilities(np.array([-3.0, 3.0]), 2)
-    assert from_logits[0, 1] < 0.1 < 0.9 < from_logits[1, 1]
-
-
-def test_probabilities_of_the_wrong_width_or_nan_are_refused():
-    with pytest.raises(ValueError, match="one unit per class"):
-        ev.to_probabilities(np.ones((4, 5)), 3)
-    with pytest.raises(ValueError, match="NaN"):
-        ev.to_probabilities(np.array([[np.nan, 1.0]]))
 
 
 # ------------------------------------------------------------------ the taught pieces
@@ -131,7 +109,7 @@ def test_confident_mistakes_none_when_all_right(capsys):
 
 def test_roc_aucs_match_sklearn():
     y, logits = _data(400, k=4)
-    probs = ev.to_probabilities(logits)
+    probs = softmax(logits, axis=1)
     names = NAMES + ["fox"]
     fig, ax = plt.subplots()
     aucs = CHAPTER_06_ONLY.plot_roc_curves(y, probs, names, ax=ax)
@@ -145,7 +123,7 @@ def test_roc_aucs_match_sklearn():
 def test_roc_with_many_classes_keeps_the_legend_short():
     rng = np.random.default_rng(2)
     y = np.repeat(np.arange(30), 10)
-    probs = ev.to_probabilities(rng.normal(size=(300, 30)))
+    probs = softmax(rng.normal(size=(300, 30)), axis=1)
     fig, ax = plt.subplots()
     CHAPTER_06_ONLY.plot_roc_curves(y, probs, [f"c{i}" for i in range(30)], ax=ax)
     assert len(ax.get_legend().get_texts()) == 2
@@ -153,7 +131,7 @@ def test_roc_with_many_classes_keeps_the_legend_short():
 
 def test_dashboard_has_the_four_panels_and_accuracy_title():
     y, logits = _data()
-    probs = ev.to_probabilities(logits)
+    probs = softmax(logits, axis=1)
     history = {"accuracy": [0.5, 0.7], "val_accuracy": [0.45, 0.6], "loss": [1.0, 0.8], "val_loss": [1.1, 0.9]}
     fig = CHAPTER_06_ONLY.dashboard(history, y, probs, NAMES)
     drawn = [ax for ax in fig.axes if ax.has_data()]

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers.training import TrainingTimer, history_dict, plot_histories, plot_history
+from helpers.training import TrainingTimer, history_dict, plot_history
 
 HISTORY = {
     "loss": [2.0, 1.5, 1.2],
@@ -57,16 +57,6 @@ def test_plot_history_errors_name_the_problem():
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match="one axis per metric"):
         plot_history(HISTORY, axes=[ax])
-
-
-def test_plot_histories_draws_two_lines_per_run():
-    ax = plot_histories({"a": HISTORY, "b": FakeHistory(HISTORY)}, metric="loss")
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert labels == ["a: training", "a: validation", "b: training", "b: validation"]
-    with pytest.raises(ValueError):
-        plot_histories({})
-    with pytest.raises(KeyError, match="top3"):
-        plot_histories({"a": HISTORY}, metric="top3")
 
 
 def test_training_timer_measures_every_epoch():
