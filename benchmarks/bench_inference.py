@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.datasets import load_sample_image
 
     keras.utils.set_random_seed(0)
-    model = keras.applications.MobileNetV2(weights=None, input_shape=(SIZE, SIZE, 3), classes=1000)
+    model = keras.applications.MobileNetV2(
+        weights=None, input_shape=(SIZE, SIZE, 3), classes=1000, classifier_activation=None
+    )  # logits, like the chapter's models
     class_names = [f"class_{i}" for i in range(1000)]
     preprocess = keras.applications.mobilenet_v2.preprocess_input
 
