@@ -95,7 +95,7 @@ PIPELINE_STEPS = (
 )
 
 GRAD_CAM_STEPS = (
-    ("feature\nmaps", "the layer's output A\n(h x w x channels)", "layer(x)"),
+    ("feature\nmaps", "the layer's output A\n(h x w x channels)", "to_feature_maps"),
     ("gradients", "of the class score\nwith respect to A", "tape.gradient"),
     ("channel\nweights", "mean of each channel's\ngradients over h x w", "reduce_mean"),
     ("weighted\nsum", "of the maps:\none h x w map", "einsum"),
