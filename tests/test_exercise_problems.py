@@ -246,7 +246,7 @@ def test_no_check_changes_the_learners_random_numbers(question, monkeypatch):
 def _gradient_steps():
     """The notebook's own gradient_step (as stored from the solutions), and the same step taken twice."""
     namespace = {"tf": tf}
-    exec(q.load_answers("ch03")["ch03.q4"], namespace)  # noqa: S102 - the course's own solution
+    exec(q.load_json("answers", "ch03")["ch03.q4"], namespace)  # noqa: S102 - the course's own solution
     step = namespace["gradient_step"]
     return [(step,), (lambda *arguments: [step(*arguments), step(*arguments)][-1],)]
 

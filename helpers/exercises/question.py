@@ -209,7 +209,7 @@ class Question:
 
     def solution_text(self) -> str:
         """The reference answer, as written in the solutions notebook."""
-        answers = load_answers(self.chapter)
+        answers = load_json("answers", self.chapter)  # reference answers, keyed 'chNN.qK'
         if self.key not in answers:
             raise LookupError(f"No reference solution stored for {self.key}: run `python tools/notebooks.py --write`.")
         return answers[self.key]
@@ -312,8 +312,3 @@ def load_json(folder: str, chapter: str) -> dict:
     """``folder/chapter.json`` next to this module (``answers``, ``texts``), or {} if there is none."""
     path = resources.files("helpers.exercises") / folder / f"{chapter}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def load_answers(chapter: str) -> dict[str, str]:
-    """Reference answers of one chapter, keyed ``'chNN.qK'``."""
-    return load_json("answers", chapter)

@@ -86,9 +86,9 @@ class MultipleChoice(Question):
         return f"({self.answer}) {self.options[self.answer]}\n{self.explanations[self.answer]}"
 
 
-def read_chapter(path: Path | Traversable, chapter: str | None = None) -> SimpleNamespace:
-    """One chapter's questions from its JSON file: ``.r1``, ``.r2``, ... and ``.questions`` in order."""
-    chapter = chapter or path.name.removesuffix(".json")
+def read_chapter(path: Path | Traversable) -> SimpleNamespace:
+    """One chapter's questions from its JSON file (``chNN.json``): ``.r1``, ``.r2``, ... and ``.questions`` in order."""
+    chapter = path.name.removesuffix(".json")
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
