@@ -139,6 +139,13 @@ def average(feature_map, size):
     return feature_map[: rows * size, : cols * size].reshape(rows, size, cols, size).mean(axis=(1, 3))
 
 
+def last_window_off(feature_map, size):
+    """Right but for the last window: the message names that position, not the first."""
+    out = loop_max_pool(feature_map, size)
+    out[-1, -1] += 2
+    return out
+
+
 def running_max_from_zero(feature_map, size):
     """A running maximum that starts at 0: wrong wherever a whole window is negative."""
     rows, cols = feature_map.shape[0] // size, feature_map.shape[1] // size
@@ -163,6 +170,7 @@ def running_max_from_zero(feature_map, size):
             lambda feature_map, size: loop_max_pool(feature_map, size) - (feature_map.max() > 8),
             "the largest value of that window",
         ),
+        (last_window_off, "At output position (1, 1) on a 4x4 map with size=2 you have 1; the largest value of that"),
         (lambda feature_map, size: None, "returned None"),
         (running_max_from_zero, "not from 0"),
         (lambda feature_map, size: loop_max_pool(feature_map, size).astype(int), "not dtype=int"),

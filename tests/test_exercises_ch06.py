@@ -10,7 +10,7 @@ from sklearn.metrics import classification_report, confusion_matrix
 
 from helpers import evaluation
 from helpers.exercises import ch06
-from helpers.exercises.question import load_answers
+from helpers.exercises.question import load_json
 from helpers.training import plot_history
 from tools.testing import ROOT, notebook_functions
 
@@ -240,7 +240,7 @@ def test_q3_wrong(wrong, fragment):
 
 # ------------------------------------------------------------------ stored solutions
 def test_reference_solutions_are_stored_and_pass():
-    answers = load_answers("ch06")
+    answers = load_json("answers", "ch06")
     assert set(answers) == {"ch06.q1", "ch06.q2", "ch06.q3"}
     namespace = {
         "np": np,

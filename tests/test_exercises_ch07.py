@@ -12,7 +12,7 @@ import pytest
 
 from helpers import course, inference, taught
 from helpers.exercises import ch07
-from helpers.exercises.question import load_answers
+from helpers.exercises.question import load_json
 from helpers.images import list_images
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,7 +229,7 @@ def test_q2_not_attempted():
 
 # ------------------------------------------------------------------ stored solutions and the notebook
 def test_reference_solutions_are_stored():
-    answers = load_answers("ch07")
+    answers = load_json("answers", "ch07")
     assert set(answers) == {"ch07.q1", "ch07.q2"}
     namespace = {"list_images": list_images}
     exec(answers["ch07.q1"], namespace)

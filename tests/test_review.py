@@ -125,7 +125,7 @@ def test_a_data_file_becomes_questions_with_the_learners_api(tmp_path, capsys, m
     chapter.r1.hint()
     out = capsys.readouterr().out
     assert "Not yet: (c) Dense(10): Dense has no height." in out and "rule out one option at a time" in out
-    assert review.markdown(chapter.r2).startswith("**R2.** Which layer halves height and width?\n\n- **(a)**")
+    assert notebooks.review_markdown(chapter.r2).startswith("**R2.** Which layer halves height and width?\n\n- **(a)**")
 
 
 @pytest.mark.parametrize("answer", ["z", 2, ["b"]])
@@ -167,7 +167,7 @@ def test_a_broken_data_file_names_the_file_and_the_question(tmp_path, questions,
 
 
 def test_markdown_lists_the_question_and_every_option():
-    text = review.markdown(review.ch02.r2)
+    text = notebooks.review_markdown(review.ch02.r2)
     assert text.startswith("**R2.** How many parameters")
     for letter, option in review.ch02.r2.options.items():
         assert f"- **({letter})** {option}" in text

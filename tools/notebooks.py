@@ -554,6 +554,13 @@ def pinned_outputs(notebook: Path | str, root: Path = ROOT) -> dict[str, list[di
 
 
 # ------------------------------------------------------------------ review questions
+def review_markdown(question) -> str:
+    """The question as a notebook markdown cell: its number, text and lettered options."""
+    number = question.key.rsplit(".r", 1)[1]
+    options = "\n".join(f"- **({letter})** {text}" for letter, text in question.options.items())
+    return f"**R{number}.** {question.question}\n\n{options}"
+
+
 def review_cells(chapter: str) -> list[nbformat.NotebookNode]:
     """The review section at the end of a chapter's solutions notebook (cell ids ``review-chNN-*``),
     built from the questions in ``helpers/exercises/reviews/chNN.json``."""
@@ -569,7 +576,7 @@ def review_cells(chapter: str) -> list[nbformat.NotebookNode]:
     ids = [f"review-{chapter}", f"review-{chapter}-import"]
     for question in questions:
         number = question.key.rsplit(".", 1)[1]
-        cells.append(nbformat.v4.new_markdown_cell(review.markdown(question)))
+        cells.append(nbformat.v4.new_markdown_cell(review_markdown(question)))
         cells.append(
             nbformat.v4.new_code_cell(
                 f'### BEGIN SOLUTION\nanswer = "{question.answer}"  # the letter of the option you choose, in quotes\n### END SOLUTION\n{question.key}.check(answer)'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.exercises.question import Question, require_model, walk_layers
+from helpers.exercises.question import Question, as_array, explain_difference, require_model, walk_layers
 
 
 class ShapeAfterConvPool(Question):
@@ -111,7 +111,7 @@ def _padded(feature_map, size):
 
 class MaxPool(Question):
     chapter, number = "ch02", 3
-    MISTAKES = (  # what a typical mistake returns, and its lesson
+    MISTAKES = (  # what a typical mistake returns, and its lesson: a template of {where}, {got} and {expected}
         (lambda grid, size: pool(grid, size, stride=1),
          "Output shape {got.shape} {where}: your windows overlap. They jump by their size (stride = size)."),
         (lambda grid, size: pool(_padded(grid, size), size),
@@ -125,20 +125,25 @@ class MaxPool(Question):
          "Your output holds whole numbers only {where}: the maps hold fractions like 3.5. Make the output array "
          "float, np.zeros((rows, cols)), not dtype=int."),
     )  # fmt: skip
+    SHAPE = "Output shape {got.shape} {where}; expected (H // size, W // size) = {expected.shape}."
+    MISMATCH = "At output position {at} {where} you have {mine:g}; the largest value of that window is {right:g}."
 
-    def _check(self, answer):
+    def _check(self, max_pool):
         rng = np.random.default_rng(3)  # feature maps hold fractions, negatives too
-        sizes = ((4, 4, 2), (5, 7, 2), (6, 9, 3), (3, 3, 3), (7, 4, 3))
-        self.compare_with_reference(
-            answer,
-            [(rng.integers(-18, 19, size=(height, width)) / 2, size) for height, width, size in sizes],
-            pool,
-            signature="max_pool(feature_map, size)",
-            where=lambda grid, size: f"on a {grid.shape[0]}x{grid.shape[1]} map with size={size}",
-            mistakes=self.MISTAKES,
-            shape="Output shape {got.shape} {where}; expected (H // size, W // size) = {expected.shape}.",
-            mismatch="At output position {at} {where} you have {mine:g}; the largest value of that window is {right:g}.",
-        )
+        for height, width, size in ((4, 4, 2), (5, 7, 2), (6, 9, 3), (3, 3, 3), (7, 4, 3)):
+            grid = rng.integers(-18, 19, size=(height, width)) / 2
+            where = f"on a {height}x{width} map with size={size}"
+            got = self.call(max_pool, grid.copy(), size, signature="max_pool(feature_map, size)", where=where)
+            if got is None:
+                self.fail(f"Your function returned None {where}: did you forget the `return` line at the end?")
+            got, expected = as_array(self, got, "What your function returns"), pool(grid, size)
+            fields = {"where": where, "got": got, "expected": expected}
+            mistakes = {message.format(**fields): wrong(grid, size) for wrong, message in self.MISTAKES}
+            if got.shape != expected.shape:
+                explain_difference(self, got, expected, mistakes, self.SHAPE.format(**fields))
+            at = divmod(int(np.argmax(~np.isclose(got, expected))), got.shape[1])  # the first position that differs
+            mismatch = self.MISMATCH.format(**fields, at=at, mine=got[at], right=expected[at])
+            explain_difference(self, got, expected, mistakes, mismatch)
 
 
 q1 = ShapeAfterConvPool()

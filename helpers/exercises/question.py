@@ -5,12 +5,12 @@ tests that each call ``self.fail("...")`` with a message that teaches. Shared be
 learner copy's placeholders (``...``, ``None``, a ``def`` whose body is ``...``) get a "not
 attempted" nudge (:func:`not_attempted`); several parts are separate arguments in the order of
 ``answer_names``; the learner's function is called through :meth:`Question.call`, which turns a
-wrong signature or any exception into a message, or on several cases against a reference through
-:meth:`Question.compare_with_reference`, which names the typical mistake or the first mismatch;
-checks draw random numbers only from their own seeded generators; in strict mode
-(``COURSE_STRICT_CHECKS=1``) a wrong answer raises :class:`CheckFailed`. Reference solutions come
-from ``helpers/exercises/answers/chNN.json`` (written by ``python tools/notebooks.py --write``); each
-exercise's title, hints and message when right are data in ``texts/chNN.json``.
+wrong signature or any exception into a message, and :func:`explain_difference` compares a result
+with the reference and names the typical mistake it matches; checks draw random numbers only from
+their own seeded generators; in strict mode (``COURSE_STRICT_CHECKS=1``) a wrong answer raises
+:class:`CheckFailed`. Reference solutions come from ``helpers/exercises/answers/chNN.json`` (written
+by ``python tools/notebooks.py --write``); each exercise's title, hints and message when right are
+data in ``texts/chNN.json``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
@@ -200,49 +200,6 @@ class Question:
                 + (f"\n{extra}" if extra else ".")
             )
 
-    def compare_with_reference(
-        self,
-        function: Callable,
-        cases: Iterable[tuple],
-        reference: Callable,
-        *,
-        signature: str,
-        where: Callable[..., str] = lambda *case: "on the check's test input",
-        mistakes: Sequence[tuple[Callable, str]] = (),
-        shape: str = "Your function returns shape {got.shape} {where}; expected {expected.shape}.",
-        mismatch: str = "At position {at} {where} your function gives {mine:g}; expected {right:g}.",
-        quiet: bool = False,
-        atol: float = 1e-6,
-    ) -> None:
-        """Call the learner's ``function`` on each case and fail at the first result unlike ``reference(*case)``.
-
-        A case is a tuple of arguments (arrays are passed as copies). A result that differs fails with the
-        message of the first typical mistake it matches: ``mistakes`` pairs ``wrong(*case)``, what that
-        mistake returns, with its message; a mistake whose result has another shape than the right one is
-        recognised by its shape alone, any other by its values. Otherwise the ``shape`` message, or the
-        ``mismatch`` message naming the first position that differs. Messages are ``str.format`` templates
-        of ``{where}`` (``where(*case)``, e.g. "with k=2"), ``{got}`` and ``{expected}`` (NumPy arrays);
-        ``mismatch`` also of ``{at}`` (the position), ``{mine}`` and ``{right}`` (the values there).
-        """
-        for case in cases:
-            place = where(*case)
-            arguments = [np.copy(a) if isinstance(a, np.ndarray) else a for a in case]
-            got = self.call(function, *arguments, signature=signature, where=place, quiet=quiet)
-            if got is None:
-                self.fail(f"Your function returned None {place}: did you forget the `return` line at the end?")
-            got, expected = as_array(self, got, "What your function returns"), np.asarray(reference(*case))
-            if got.shape == expected.shape and np.allclose(got, expected, atol=atol):
-                continue
-            fields = {"where": place, "got": got, "expected": expected}
-            for wrong, message in mistakes:
-                value = np.asarray(wrong(*case))
-                if got.shape == value.shape and (value.shape != expected.shape or np.allclose(got, value, atol=atol)):
-                    self.fail(message.format(**fields))
-            if got.shape != expected.shape:
-                self.fail(shape.format(**fields))
-            at = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, atol=atol))[0])  # the first that differs
-            self.fail(mismatch.format(**fields, at=at, mine=got[at], right=expected[at]))
-
     def hint(self, n: int | None = None) -> None:
         """Show the hints (or only hint ``n``, counting from 1)."""
         if not self.hints:
@@ -252,7 +209,7 @@ class Question:
 
     def solution_text(self) -> str:
         """The reference answer, as written in the solutions notebook."""
-        answers = load_answers(self.chapter)
+        answers = load_json("answers", self.chapter)  # reference answers, keyed 'chNN.qK'
         if self.key not in answers:
             raise LookupError(f"No reference solution stored for {self.key}: run `python tools/notebooks.py --write`.")
         return answers[self.key]
@@ -331,13 +288,17 @@ def walk_layers(model: Any, kind: str = "") -> list:
 
 def explain_difference(question, got, expected, mistakes: dict, otherwise: str, atol: float = 1e-8) -> None:
     """Pass when ``got`` is close to ``expected``; else fail with the message of the first of ``mistakes``
-    ({message: the value that mistake gives, or a list of such values}) that ``got`` is close to, or with ``otherwise``.
+    ({message: the value that mistake gives, or a list of such values}) that ``got`` matches, or with ``otherwise``.
 
-    For checks that compute the learner's result first (chapters 06, 08 and 10).
+    A mistake's value of another shape than ``expected`` is matched by its shape alone (a result of the
+    wrong shape needs no more to be recognised), any other by its values. For checks that compute the
+    learner's result first (chapters 02, 06, 08 and 10).
     """
 
     def close(value) -> bool:
-        return value is not None and np.shape(got) == np.shape(value) and np.allclose(got, value, atol=atol)
+        if value is None or np.shape(got) != np.shape(value):
+            return False
+        return np.shape(value) != np.shape(expected) or np.allclose(got, value, atol=atol)
 
     if close(expected):
         return
@@ -351,8 +312,3 @@ def load_json(folder: str, chapter: str) -> dict:
     """``folder/chapter.json`` next to this module (``answers``, ``texts``), or {} if there is none."""
     path = resources.files("helpers.exercises") / folder / f"{chapter}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def load_answers(chapter: str) -> dict[str, str]:
-    """Reference answers of one chapter, keyed ``'chNN.qK'``."""
-    return load_json("answers", chapter)

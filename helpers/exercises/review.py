@@ -7,8 +7,7 @@ carries its own explanation: a wrong answer is told the misconception behind it,
 why it is right. The questions aim at the mistakes learners really make. They quote no measured
 accuracy, gap or time (those change with every measurement): a number in a question is a made-up
 example for reasoning, like "1% of scans show a disease". This module reads the files into
-:class:`MultipleChoice` objects; :func:`markdown` writes a question as the markdown cell a
-notebook shows above its check (``tools/notebooks.py`` builds each chapter's review section with it).
+:class:`MultipleChoice` objects (``tools/notebooks.py`` builds each chapter's review section from them).
 """
 
 from __future__ import annotations
@@ -87,16 +86,9 @@ class MultipleChoice(Question):
         return f"({self.answer}) {self.options[self.answer]}\n{self.explanations[self.answer]}"
 
 
-def markdown(question: MultipleChoice) -> str:
-    """The question as a notebook markdown cell: its number, text and lettered options."""
-    number = question.key.rsplit(".r", 1)[1]
-    options = "\n".join(f"- **({letter})** {text}" for letter, text in question.options.items())
-    return f"**R{number}.** {question.question}\n\n{options}"
-
-
-def read_chapter(path: Path | Traversable, chapter: str | None = None) -> SimpleNamespace:
-    """One chapter's questions from its JSON file: ``.r1``, ``.r2``, ... and ``.questions`` in order."""
-    chapter = chapter or path.name.removesuffix(".json")
+def read_chapter(path: Path | Traversable) -> SimpleNamespace:
+    """One chapter's questions from its JSON file (``chNN.json``): ``.r1``, ``.r2``, ... and ``.questions`` in order."""
+    chapter = path.name.removesuffix(".json")
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
