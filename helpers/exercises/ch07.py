@@ -113,14 +113,12 @@ CHECK_IMAGES = (
 )  # fmt: skip
 
 
-def _explain_export(exc: BaseException) -> str | None:
-    if "dimension mismatch" in str(exc).lower() or "resize" in str(exc).lower():
-        return (
-            "The .tflite file expects a batch of one image: before set_tensor, call "
-            "interpreter.resize_tensor_input(input_index, images.shape) and allocate_tensors() again, "
-            "as tflite_predict above does (or call tflite_predict)."
-        )
-    return None
+_BATCH_OF_ONE = (
+    "The .tflite file expects a batch of one image: before set_tensor, call "
+    "interpreter.resize_tensor_input(input_index, images.shape) and allocate_tensors() again, "
+    "as tflite_predict above does (or call tflite_predict)."
+)
+EXPORT_ERRORS = {"dimension mismatch": _BATCH_OF_ONE, "resize": _BATCH_OF_ONE}
 
 
 class ChooseTflite(Question):
@@ -131,7 +129,7 @@ class ChooseTflite(Question):
         for model, which, small_is_safe in ((clear, "first", True), (close, "second", False)):
             with tempfile.TemporaryDirectory() as tmp:
                 shipped = self.call(
-                    choose_tflite, model, images, Path(tmp), explain=_explain_export, quiet=True,
+                    choose_tflite, model, images, Path(tmp), explain=EXPORT_ERRORS, quiet=True,
                     signature="choose_tflite(model, images, folder)", where=f"on the check's {which} model",
                 )  # fmt: skip
                 self._judge(shipped, Path(tmp), model, images, which, small_is_safe)

@@ -134,17 +134,12 @@ def reference_gain(train_head, x, y, x_test, y_test, num_classes):
     return recalls[1] - recalls[0]
 
 
-def _explain_q2(exc):
-    if isinstance(exc, ZeroDivisionError):
-        return (
-            "A class with no training photos has a count of 0: leave it out of the weights instead of dividing by it."
-        )
-    if "valid labels that are in y" in str(exc):
-        return (
-            "compute_class_weight takes only the classes that occur in y, and class 3 has no training photos: "
-            "pass classes=np.unique(y), then pair them with the weights, dict(zip(np.unique(y), weights))."
-        )
-    return None
+WEIGHT_ERRORS = {
+    "ZeroDivisionError": "A class with no training photos has a count of 0: leave it out of the weights instead of "
+    "dividing by it.",
+    "valid labels that are in y": "compute_class_weight takes only the classes that occur in y, and class 3 has no "
+    "training photos: pass classes=np.unique(y), then pair them with the weights, dict(zip(np.unique(y), weights)).",
+}
 
 
 class WeightedRecallGain(Question):
@@ -170,7 +165,7 @@ class WeightedRecallGain(Question):
             return FakeHead(x_train, y_train, class_weight)
 
         got = self.call(
-            weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True, explain=_explain_q2,
+            weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True, explain=WEIGHT_ERRORS,
             signature="weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes)",
         )  # fmt: skip
         if not any(seen):

@@ -23,7 +23,7 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
@@ -168,7 +168,9 @@ class Question:
         """Call the learner's ``function(*args)``; a wrong signature or any exception fails with a teaching message.
 
         ``signature`` ("add(a, b)") is named when the arguments do not fit, ``where`` says on what
-        input it failed, ``explain(exc)`` may add a hint, ``quiet`` hides warnings and prints.
+        input it failed, ``explain`` may add a hint: a function ``explain(exc)``, or a dict from a piece
+        of the error (its type name or words of its message, any case) to the hint; ``quiet`` hides
+        warnings and prints.
         """
         if not callable(function):  # the learner may have passed its result instead
             name = signature.split("(")[0] or "your_function"
@@ -194,7 +196,11 @@ class Question:
         except _Incorrect:
             raise
         except Exception as exc:  # the learner's code may raise anything: say what, in their terms
-            extra = explain(exc) if explain is not None else None
+            if isinstance(explain, Mapping):
+                error = f"{type(exc).__name__}: {exc}".lower()
+                extra = next((hint for piece, hint in explain.items() if piece.lower() in error), None)
+            else:
+                extra = explain(exc) if explain is not None else None
             self.fail(
                 f"Your function raised {type(exc).__name__}: {exc}{f' ({where})' if where else ''}"
                 + (f"\n{extra}" if extra else ".")
