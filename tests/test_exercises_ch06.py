@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import classification_report, confusion_matrix
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 
 from helpers import evaluation
 from helpers.exercises import ch06
@@ -48,6 +48,7 @@ def test_q1_right():
         (lambda y, p, k: (np.argsort(p, axis=0)[:, -k:] == y[:, None]).any(1).mean(), "Print best_k[:3]"),
         (lambda y, p, k: [top_k_accuracy(y, p, k)], "Return one number"),
         (lambda y, p: 0.5, "should take three arguments"),
+        (lambda y, p, k: accuracy_score(y, p), "want class labels, not probabilities"),
     ],
 )
 def test_q1_wrong(wrong, fragment):
@@ -230,6 +231,7 @@ def test_q3_right_with_f1_in_percent_rounded_and_a_decimal_accuracy():
         (_no_matrix, "No row-normalised confusion matrix"),
         (lambda h, y, p, n: plt.subplots(2, 2)[1], "matplotlib Figure"),
         (lambda h, y, p, n: 1 / 0, "ZeroDivisionError"),
+        (lambda h, y, p, n: 1 / 0, "Run it on the notebook's data first"),
     ],
 )
 def test_q3_wrong(wrong, fragment):

@@ -23,19 +23,14 @@ def _sample(n: int = 240, seed: int = 6):
     return y_true, probabilities, probabilities.argmax(axis=1)
 
 
-def _explain(exc: BaseException) -> str | None:
-    """A chapter-specific hint for the learner's exception (the shared call names the exception itself)."""
-    if isinstance(exc, AttributeError) and "'dict' object has no attribute 'history'" in str(exc):
-        return (
-            "The check passes the history as a dict, as chapter 03 saved it; model.fit returns a History object. "
-            "plot_history takes both; for your own plots, getattr(history, 'history', history) gives the dict."
-        )
-    if "mix of" in str(exc) and "continuous" in str(exc):
-        return (
-            "scikit-learn metrics want class labels, not probabilities: "
-            "turn each row of probabilities into a label with probabilities.argmax(axis=1) first."
-        )
-    return "Run it on the notebook's data first and read the traceback."
+ERRORS = {  # a hint for the learner's exception, by a piece of its message ("" matches any other)
+    "'dict' object has no attribute 'history'": "The check passes the history as a dict, as chapter 03 saved it; "
+    "model.fit returns a History object. plot_history takes both; for your own plots, "
+    "getattr(history, 'history', history) gives the dict.",
+    "and continuous": "scikit-learn metrics want class labels, not probabilities: turn each row of probabilities "
+    "into a label with probabilities.argmax(axis=1) first.",
+    "": "Run it on the notebook's data first and read the traceback.",
+}
 
 
 def reference_top_k(y_true, probabilities, k):
@@ -51,7 +46,7 @@ class TopKAccuracy(Question):
         for k in (1, 2, 3):
             got = self.call(
                 top_k_accuracy, y_true, probabilities.copy(), k, signature="top_k_accuracy(y_true, probabilities, k)",
-                where=f"with k={k}", explain=_explain, quiet=True,
+                where=f"with k={k}", explain=ERRORS, quiet=True,
             )  # fmt: skip
             try:
                 got = float(got)
@@ -92,7 +87,7 @@ class ConfusedPairs(Question):
         from sklearn.metrics import confusion_matrix  # here, so that chapters 08 and 10 import this module quickly
 
         result = self.call(
-            confused_pairs, y_true, y_pred, CLASS_NAMES, top, explain=_explain, quiet=True,
+            confused_pairs, y_true, y_pred, CLASS_NAMES, top, explain=ERRORS, quiet=True,
             signature="confused_pairs(y_true, y_pred, class_names, top)",
         )  # fmt: skip
         if result is None or isinstance(result, dict) or not hasattr(result, "__iter__"):
@@ -148,7 +143,7 @@ class Dashboard(Question):
         try:
             with mock.patch.object(plt, "show") as show:  # to see whether the function shows its figure
                 figure = self.call(
-                    dashboard, history, y_true, probabilities, CLASS_NAMES, explain=_explain, quiet=True,
+                    dashboard, history, y_true, probabilities, CLASS_NAMES, explain=ERRORS, quiet=True,
                     signature="dashboard(history, y_true, probabilities, class_names)",
                 )  # fmt: skip
             self._judge(figure, y_true, probabilities)

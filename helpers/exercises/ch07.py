@@ -34,10 +34,10 @@ def fake_predict(path) -> list[dict]:
     return [{"class": f"class_{(seed + k) % 10}", "confidence": float(c)} for k, c in enumerate(confidences)]
 
 
-def _explain(exc: BaseException) -> str | None:
-    if isinstance(exc, ValueError):
-        return "One broken file should not stop a folder: catch ValueError around predict(path) and go on with the next file."
-    return None
+FOLDER_ERRORS = {  # read_image raises ValueError for a file that is not a readable image
+    "ValueError": "One broken file should not stop a folder: catch ValueError around predict(path) and go on with "
+    "the next file."
+}
 
 
 class SureOrUnsure(Question):
@@ -50,7 +50,7 @@ class SureOrUnsure(Question):
             tops = sorted(b["confidence"] for b in best.values())
             for threshold in (0.99, (tops[0] + tops[1]) / 2, tops[1]):  # the last one exactly at a confidence
                 result = self.call(
-                    sure_answers, fake_predict, Path(tmp), threshold, explain=_explain, quiet=True,
+                    sure_answers, fake_predict, Path(tmp), threshold, explain=FOLDER_ERRORS, quiet=True,
                     signature="sure_answers(predict, folder, threshold)",
                     where="on a test folder with three photos and some broken files",
                 )  # fmt: skip
