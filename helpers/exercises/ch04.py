@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.question import Question, walk_layers
+from helpers.exercises.question import Question, explain_difference, walk_layers
 
 #: The largest setting of each layer that keeps a Fashion-MNIST item recognisable and inside its 28x28 frame.
 LIMITS = {
@@ -118,17 +118,14 @@ class FashionGaps(Question):
                 got = float(value)
             except (TypeError, ValueError):
                 self.fail(f"fashion_gaps[{key!r}] should be one number, like 0.12; you gave {value!r}.")
-            log = logs[key]
-            if np.isclose(got, -expected[key], atol=1e-4) and abs(expected[key]) > 1e-4:
-                self.fail("Your gaps have the wrong sign: training accuracy minus validation accuracy.")
-            if np.isclose(got, 100 * expected[key], atol=1e-2) and abs(expected[key]) > 1e-4:
-                self.fail("Give the gaps as fractions, like the History's accuracies (0.12, not 12).")
-            if not np.isclose(got, expected[key], atol=1e-4):
-                best = max(log["accuracy"]) - max(log["val_accuracy"])
-                where = " You used the best epochs; use the last, [-1]." if np.isclose(got, best, atol=1e-4) else ""
-                self.fail(
-                    f"fashion_gaps[{key!r}] is {got:.4f}; the {key!r} run's last epoch gives {expected[key]:.4f}.{where}"
-                )
+            last = f"fashion_gaps[{key!r}] is {got:.4f}; the {key!r} run's last epoch gives {expected[key]:.4f}."
+            best = max(logs[key]["accuracy"]) - max(logs[key]["val_accuracy"])
+            mistakes = {
+                "Your gaps have the wrong sign: training accuracy minus validation accuracy.": -expected[key],
+                "Give the gaps as fractions, like the History's accuracies (0.12, not 12).": 100 * expected[key],
+                f"{last} You used the best epochs; use the last, [-1].": best,
+            }
+            explain_difference(self, got, expected[key], mistakes, last, atol=1e-4)
         without, with_ = expected["without"], expected["with"]
         if without < 0.05:
             return f"Measured right. Without augmentation the gap is only {without:.1%}: the model has not overfit yet."
