@@ -177,18 +177,16 @@ class WeightedRecallGain(Question):
                 f"Return one recall change per class (4 numbers, class 3 too though it has no training photos), "
                 f"not {gain.size}: use labels=range(num_classes)."
             )
-        if np.allclose(gain, -expected):
-            self.fail("Your numbers have the wrong sign: return the weighted head's recall minus the plain head's.")
-        if gain[1] <= 0:
-            self.fail(
-                f"The rare class 1 gained no recall ({gain[1]:+.2f}): are your weights upside down? A class with few photos "
-                "needs a LARGE weight, total / (classes * count)."
-            )
-        if not np.allclose(gain, expected, atol=1e-6):
-            self.fail(
-                f"On the check's data the recall changes should be {np.round(expected, 2).tolist()}, "
-                f"yours are {np.round(gain, 2).tolist()}. Recall per class: recall_score(..., average=None)."
-            )
+        rare = (
+            f"The rare class 1 gained no recall ({gain[1]:+.2f}): are your weights upside down? A class with few photos "
+            "needs a LARGE weight, total / (classes * count)."
+        )
+        sign = "Your numbers have the wrong sign: return the weighted head's recall minus the plain head's."
+        explain_difference(
+            self, gain, expected, {sign: -expected}, rare if gain[1] <= 0 else f"On the check's data the recall changes "
+            f"should be {np.round(expected, 2).tolist()}, yours are {np.round(gain, 2).tolist()}. Recall per class: "
+            "recall_score(..., average=None).", atol=1e-6,
+        )  # fmt: skip
 
 
 # ------------------------------------------------------------------ q3: test a heatmap by occlusion
