@@ -108,8 +108,7 @@ class FashionGaps(Question):
             model = getattr(histories[key], "model", None)
             if model is not None and bool(walk_layers(model, "Random")) != wanted:
                 self.fail(f"The {key!r} model {'has no' if wanted else 'has'} augmentation layers: swap or rebuild it.")
-        for key, history in histories.items():
-            _schedule_lasted(self, key, getattr(history, "model", None))
+            _schedule_lasted(self, key, model)
         expected = {key: log["accuracy"][-1] - log["val_accuracy"][-1] for key, log in logs.items()}
         if not isinstance(gaps, dict) or set(gaps) != {"without", "with"}:
             self.fail("fashion_gaps should be a dict with the keys 'without' and 'with', one number each.")
