@@ -198,10 +198,9 @@ def plot_style() -> None:
 # ------------------------------------------------------------------------- setup
 def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True) -> None:
     """Prepare a notebook: quiet logs, seed everything, set the plot style, print one line."""
-    quiet_tensorflow()
     _state["chapter"] = chapter
     _state["started"] = time.time()
-    import_tensorflow()
+    import_tensorflow()  # quietly (it calls quiet_tensorflow first)
     import keras
 
     keras.utils.set_random_seed(seed)
