@@ -21,11 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from helpers import __course__
-
-REPO_URL = __course__
-"""Where the course lives; Colab installs ``helpers`` from here."""
-
 SUPPORTED_TF = ((2, 16), (2, 21))
 """Oldest and newest TensorFlow (major, minor) the course code is tested against."""
 
@@ -105,14 +100,6 @@ def pick(full: Any, smoke_value: Any) -> Any:
 def _positive_int(what: str, n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{what}() needs a whole number of at least 1, got {n!r}.")
-
-
-def human_bytes(n: float) -> str:
-    """A size for people: ``300_000`` -> ``'293 KB'``, ``2048`` -> ``'2.0 KB'`` (1 KB = 1024 bytes)."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}" if n < 10 * scale else f"{n / scale:.0f} {unit}"
-    return f"{n:.0f} B"
 
 
 def write_atomic(target: Path, write: Callable[[Path], object]) -> Path:
@@ -211,10 +198,9 @@ def plot_style() -> None:
 # ------------------------------------------------------------------------- setup
 def setup(chapter: str | None = None, seed: int = 42, verbose: bool = True) -> None:
     """Prepare a notebook: quiet logs, seed everything, set the plot style, print one line."""
-    quiet_tensorflow()
     _state["chapter"] = chapter
     _state["started"] = time.time()
-    import_tensorflow()
+    import_tensorflow()  # quietly (it calls quiet_tensorflow first)
     import keras
 
     keras.utils.set_random_seed(seed)

@@ -27,22 +27,15 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ input checks
-def _array(values: Any, name: str) -> np.ndarray:
-    if hasattr(values, "numpy"):  # a TensorFlow tensor
-        values = values.numpy()
-    array = np.asarray(values)
+def to_labels(y: Any, n_classes: int | None = None, name: str = "y_true") -> np.ndarray:
+    """Integer labels of shape (n,) from ``(n,)``, ``(n, 1)``, one-hot or score arrays."""
+    array = np.asarray(y.numpy() if hasattr(y, "numpy") else y)  # .numpy(): a TensorFlow tensor
     if array.dtype == object:
         raise ValueError(f"{name} should be an array of numbers; got objects of mixed types.")
     if array.size == 0:
         raise ValueError(
             f"{name} is empty: there is nothing to evaluate. Did a filter or a `take(0)` remove everything?"
         )
-    return array
-
-
-def to_labels(y: Any, n_classes: int | None = None, name: str = "y_true") -> np.ndarray:
-    """Integer labels of shape (n,) from ``(n,)``, ``(n, 1)``, one-hot or score arrays."""
-    array = _array(y, name)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim == 2:

@@ -58,27 +58,19 @@ def heif_readable() -> bool:
     return _heif["readable"]
 
 
-def is_hidden(path: Path | str) -> bool:
-    """True for names like ``.DS_Store`` or ``.ipynb_checkpoints`` (Keras skips such class folders too)."""
-    return Path(path).name.startswith(".")
-
-
-def list_images(folder: Path | str, recursive: bool = False) -> list[Path]:
+def list_images(folder: Path | str) -> list[Path]:
     """Image files in ``folder`` (sorted), skipping hidden entries and other files."""
     folder = Path(folder)
     if not folder.exists():
         raise FileNotFoundError(f"Folder {folder} does not exist. Check the path (it is relative to {Path.cwd()}).")
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is a file, but a folder of images was expected.")
-    found = []
-    for entry in sorted(folder.iterdir()):
-        if is_hidden(entry):
-            continue
-        if entry.is_dir() and recursive:
-            found.extend(list_images(entry, recursive=True))
-        elif entry.suffix.lower() in IMAGE_EXTENSIONS and entry.is_file():
-            found.append(entry)
-    return found
+    return [
+        entry
+        for entry in sorted(folder.iterdir())
+        # a hidden name such as .DS_Store (Keras skips such files and class folders too)
+        if not entry.name.startswith(".") and entry.suffix.lower() in IMAGE_EXTENSIONS and entry.is_file()
+    ]
 
 
 def read_image(path: Path | str, max_pixels: int = 50_000_000, draft_size: int | None = None) -> np.ndarray:

@@ -156,7 +156,6 @@ def find(
     *,
     class_names: Sequence[str] | None = None,
     real_data: bool | None = None,
-    verbose: bool = True,
 ) -> Found | None:
     """Load the saved model ``name`` when one is there and usable; else None.
 
@@ -181,15 +180,13 @@ def find(
             except Exception as exc:  # noqa: BLE001 - any load failure means "retrain", reported in one line
                 reason = f"it could not be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
             else:
-                if verbose:
-                    mode = "smoke" if meta.get("smoke") else "full"
-                    data = "real" if meta.get("real_data") else "stand-in"
-                    print(f"Using the saved model {path} ({mode} mode, {data} data, saved {meta.get('saved', '?')}).")
+                mode = "smoke" if meta.get("smoke") else "full"
+                data = "real" if meta.get("real_data") else "stand-in"
+                print(f"Using the saved model {path} ({mode} mode, {data} data, saved {meta.get('saved', '?')}).")
                 return Found(model, meta, path)
         reasons.append(f"{path}: {reason}")
-    if verbose:
-        if reasons:
-            print("Not using a saved model: " + "; ".join(reasons) + ". Training a new one here.")
-        else:
-            print(f"No saved model '{name}' in {models_dir()}: training a new one here.")
+    if reasons:
+        print("Not using a saved model: " + "; ".join(reasons) + ". Training a new one here.")
+    else:
+        print(f"No saved model '{name}' in {models_dir()}: training a new one here.")
     return None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpers import course
-from helpers.offline import Unavailable, fetch, is_unavailable, keras_weights_dir
+from helpers.offline import Unavailable, fetch, is_unavailable
 
 _SOURCES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -108,7 +108,7 @@ def pretrained(name: str, **kwargs) -> Any:
         "meaningless",
         f"{reason}. The architecture, shapes and every cell still run, but a random backbone has learned nothing, "
         "so feature extraction and fine-tuning will not beat training from scratch here.",
-        f"connect to the internet and re-run (Keras downloads {file_name} into {keras_weights_dir()}), "
+        f"connect to the internet and re-run (Keras downloads {file_name} into {course.keras_home() / 'models'}), "
         "or copy that file into DIR/weights/ of a mirror made with `python -m helpers prefetch --to DIR` "
         "and set COURSE_DATA_DIR=DIR.",
     )

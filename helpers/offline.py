@@ -201,11 +201,6 @@ WEIGHT_HASHES: dict[str, str] = {
 for the MobileNet and MobileNetV2 files."""
 
 
-def keras_weights_dir() -> Path:
-    """Where Keras keeps downloaded weights: ``$KERAS_HOME/models`` (default ``~/.keras/models``)."""
-    return course.keras_home() / "models"
-
-
 def hash_matches(path: Path | str, expected: str | None) -> bool:
     """True when ``expected`` is None or equals the file's MD5 (32 digits) / SHA-256 (64)."""
     if not expected:
@@ -233,10 +228,10 @@ def fetch(build: Callable[[], Any]) -> tuple[Any, str]:
     except Exception as exc:
         if not asked:
             if isinstance(exc, OSError):  # Keras found a file it cannot open
-                why = (
-                    f"the file the Keras cache ({keras_weights_dir()}) could not be read ({type(exc).__name__}: {exc})"
-                )
-                raise Unavailable(why) from exc
+                cache = course.keras_home() / "models"  # where Keras keeps downloaded weights
+                raise Unavailable(
+                    f"the file the Keras cache ({cache}) could not be read ({type(exc).__name__}: {exc})"
+                ) from exc
             raise
     url = asked[0]
     file_name = Path(urllib.parse.urlsplit(url).path).name

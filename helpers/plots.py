@@ -1,7 +1,7 @@
 """Plots for looking at data and training runs: image grids and training curves.
 
-Like scikit-learn's displays, each function takes data (and an optional ``ax=`` or
-``axes=``) and draws; like ``helpers.figures``, it returns the Axes it drew on, a list when it
+Like scikit-learn's displays, each function takes data and draws (``plot_history`` also into
+given ``axes=``); like ``helpers.figures``, it returns the Axes it drew on, a list when it
 draws several panels, and never calls ``plt.show()``.
 """
 
@@ -50,14 +50,13 @@ def image_grid(
     labels: Any = None,
     class_names: Sequence[str] | None = None,
     ncols: int = 5,
-    axes: Any = None,
     size: float = 1.8,
 ) -> list:
     """Draw ``images`` in a grid, each titled with its class name; returns the list of Axes, one per image.
 
     ``images`` may be uint8 or float (0-1 or 0-255), grayscale or colour, a NumPy array,
     a list or a tensor. ``labels`` are class indices (or one-hot rows) and ``class_names``
-    turns them into names. Pass ``axes`` (any array of Axes) to draw into existing ones.
+    turns them into names.
     """
     import matplotlib.pyplot as plt
 
@@ -69,13 +68,10 @@ def image_grid(
         labels = np.asarray(labels)
         if len(labels) != count:
             raise ValueError(f"image_grid got {count} images but {len(labels)} labels; pass one label per image.")
-    if axes is None:
-        ncols = max(1, min(ncols, count))
-        nrows = -(-count // ncols)
-        _, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (labels is not None)))
-    axes = np.atleast_1d(np.asarray(axes, dtype=object)).ravel()
-    if len(axes) < count:
-        raise ValueError(f"image_grid needs {count} axes for {count} images, got {len(axes)}.")
+    ncols = max(1, min(ncols, count))
+    nrows = -(-count // ncols)
+    _, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (labels is not None)))
+    axes = np.atleast_1d(axes).ravel()
     for index, ax in enumerate(axes):
         ax.axis("off")
         if index >= count:

@@ -98,12 +98,12 @@ def test_missing_file_and_folder(tmp_path):
 
 def test_list_images_skips_hidden_and_non_images(tmp_path):
     (tmp_path / ".ipynb_checkpoints").mkdir()
-    Image.fromarray(RGB).save(tmp_path / ".ipynb_checkpoints" / "x.jpg")
+    Image.fromarray(RGB).save(tmp_path / ".hidden.jpg")
     Image.fromarray(RGB).save(tmp_path / "b.png")
     Image.fromarray(RGB).save(tmp_path / "A.JPG")
     (tmp_path / ".DS_Store").write_bytes(b"\x00")
     (tmp_path / "notes.txt").write_text("hi")
-    assert [p.name for p in list_images(tmp_path, recursive=True)] == ["A.JPG", "b.png"]
+    assert [p.name for p in list_images(tmp_path)] == ["A.JPG", "b.png"]
     with pytest.raises(FileNotFoundError, match="does not exist"):
         list_images(tmp_path / "missing")
 

@@ -107,7 +107,7 @@ def test_a_model_saved_by_another_course_version_is_refused_in_one_line(store, m
     assert expected in out and out.count("\n") == 1 and "Traceback" not in out
     if saved_by:  # the version that saved it again: used
         monkeypatch.setattr(helpers, "__version__", saved_by)
-        assert model_store.find("ch05_flowers", class_names=CLASSES, verbose=False) is not None
+        assert model_store.find("ch05_flowers", class_names=CLASSES) is not None
 
 
 def test_the_remedy_names_the_chapter_only_when_the_name_says_it(store):
