@@ -199,7 +199,7 @@ ALT: dict[str, dict[str, str]] = {
 
 
 DRAWING_MODULES = {"plt", "figures", "plots"}
-"""Calls on these names draw: ``plt.show()``, ``figures.model_diagram(...)``, ``plots.image_grid(...)``."""
+"""Calls on these names draw: ``plt.show()``, ``figures.transfer_setup(...)``, ``plots.image_grid(...)``."""
 DRAWING_NAMES = {"plot_history", "to_jshtml", "imshow"}
 """Functions and methods that draw wherever they come from (``evaluation.plot_*`` counts too)."""
 
