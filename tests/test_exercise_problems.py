@@ -254,7 +254,7 @@ def _gradient_steps():
 def _poolings():
     from helpers.exercises.ch02 import pool
 
-    return [(pool,), (lambda feature_map, size: pool(feature_map, 2),)]
+    return [(pool,), (lambda feature_map, size, stride: pool(feature_map, 2, 2),)]
 
 
 def _augmentations():

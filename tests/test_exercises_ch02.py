@@ -96,19 +96,19 @@ def test_q2_typical_mistakes(make, fragment):
 
 
 # ------------------------------------------------------------------------ q3
-def loop_max_pool(feature_map, size):
+def loop_max_pool(feature_map, size, stride):
     """A right answer written as the learner would, with two loops."""
-    rows, cols = feature_map.shape[0] // size, feature_map.shape[1] // size
+    rows, cols = (feature_map.shape[0] - size) // stride + 1, (feature_map.shape[1] - size) // stride + 1
     out = np.empty((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            out[i, j] = np.max(feature_map[i * size : (i + 1) * size, j * size : (j + 1) * size])
+            out[i, j] = np.max(feature_map[i * stride : i * stride + size, j * stride : j * stride + size])
     return out
 
 
-def keras_max_pool(feature_map, size):
+def keras_max_pool(feature_map, size, stride):
     """Another right answer: Keras itself."""
-    pooled = layers.MaxPooling2D(size)(feature_map[np.newaxis, :, :, np.newaxis].astype("float32"))
+    pooled = layers.MaxPooling2D(size, strides=stride)(feature_map[np.newaxis, :, :, np.newaxis].astype("float32"))
     return keras.ops.convert_to_numpy(pooled)[0, :, :, 0]
 
 
@@ -118,63 +118,61 @@ def test_q3_right_answers():
     assert ch02.q3.verdict(...).status == "not attempted"
 
 
-def overlapping(feature_map, size):
-    from numpy.lib.stride_tricks import sliding_window_view
+def side_by_side(feature_map, size, stride):
+    """The windows jump by their size, whatever the stride (the chapter's avg_pool2d with .max)."""
+    return loop_max_pool(feature_map, size, size)
 
-    return sliding_window_view(feature_map, (size, size)).max(axis=(2, 3))
 
-
-def keeps_leftovers(feature_map, size):
-    rows, cols = -(-feature_map.shape[0] // size), -(-feature_map.shape[1] // size)
+def keeps_leftovers(feature_map, size, stride):
+    rows, cols = -(-feature_map.shape[0] // stride), -(-feature_map.shape[1] // stride)
     return np.array(
         [
-            [feature_map[i * size : (i + 1) * size, j * size : (j + 1) * size].max() for j in range(cols)]
+            [feature_map[i * stride : i * stride + size, j * stride : j * stride + size].max() for j in range(cols)]
             for i in range(rows)
         ]
     )
 
 
-def average(feature_map, size):
-    rows, cols = feature_map.shape[0] // size, feature_map.shape[1] // size
-    return feature_map[: rows * size, : cols * size].reshape(rows, size, cols, size).mean(axis=(1, 3))
+def average(feature_map, size, stride):
+    return keras.ops.convert_to_numpy(
+        layers.AveragePooling2D(size, strides=stride)(feature_map[np.newaxis, :, :, np.newaxis].astype("float32"))
+    )[0, :, :, 0]
 
 
-def last_window_off(feature_map, size):
+def last_window_off(feature_map, size, stride):
     """Right but for the last window: the message names that position, not the first."""
-    out = loop_max_pool(feature_map, size)
+    out = loop_max_pool(feature_map, size, stride)
     out[-1, -1] += 2
     return out
 
 
-def running_max_from_zero(feature_map, size):
+def running_max_from_zero(feature_map, size, stride):
     """A running maximum that starts at 0: wrong wherever a whole window is negative."""
-    rows, cols = feature_map.shape[0] // size, feature_map.shape[1] // size
-    out = np.zeros((rows, cols))
-    for i in range(rows):
-        for j in range(cols):
-            best = 0
-            for value in feature_map[i * size : (i + 1) * size, j * size : (j + 1) * size].ravel():
-                best = max(best, value)
-            out[i, j] = best
+    out = loop_max_pool(feature_map, size, stride)
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = max(0, out[i, j])
     return out
 
 
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
-        (overlapping, "your windows overlap"),
-        (keeps_leftovers, "drops the leftover rows and columns"),
+        (side_by_side, "your windows jump by their size"),
+        (lambda feature_map, size, stride: loop_max_pool(feature_map, stride, size), "size and stride changed places"),
+        (keeps_leftovers, "(H - size) // stride + 1 rows"),
         (average, "average pooling"),
-        (lambda feature_map, size: loop_max_pool(feature_map, 2), "expected (H // size, W // size)"),
         (
-            lambda feature_map, size: loop_max_pool(feature_map, size) - (feature_map.max() > 8),
+            lambda feature_map, size, stride: loop_max_pool(feature_map, size, stride) - (feature_map.max() > 8),
             "the largest value of that window",
         ),
-        (last_window_off, "At output position (1, 1) on a 4x4 map with size=2 you have 1; the largest value of that"),
-        (lambda feature_map, size: None, "returned None"),
+        (
+            last_window_off,
+            "At output position (1, 1) on a 4x4 map with size=2, stride=2 you have 1; the largest value of that",
+        ),
+        (lambda feature_map, size, stride: None, "returned None"),
         (running_max_from_zero, "not from 0"),
-        (lambda feature_map, size: loop_max_pool(feature_map, size).astype(int), "not dtype=int"),
-        (lambda feature_map: feature_map, "max_pool(feature_map, size)"),
+        (lambda feature_map, size, stride: loop_max_pool(feature_map, size, stride).astype(int), "not dtype=int"),
+        (lambda feature_map, size: feature_map, "max_pool(feature_map, size, stride)"),
     ],
 )
 def test_q3_typical_mistakes(answer, fragment):

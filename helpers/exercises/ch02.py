@@ -1,4 +1,4 @@
-"""Chapter 02 (Convolution from scratch): an output shape, a CNN under a parameter budget, max pooling in NumPy."""
+"""Chapter 02 (Convolution from scratch): an output shape, a CNN under a parameter budget, overlapping max pooling in NumPy."""
 
 from __future__ import annotations
 
@@ -97,48 +97,51 @@ class SmallCNN(Question):
         return f"Within budget: {total:,} parameters, {len(convs)} convolutions, {side}x{side} maps before the head."
 
 
-def pool(feature_map, size, stride=None, reduce=np.max):
-    """What ``max_pool`` should return (with the defaults): size x size windows ``stride`` apart, leftovers dropped."""
+def pool(feature_map, size, stride, reduce=np.max):
+    """What ``max_pool`` should return (with the default): size x size windows ``stride`` apart, leftovers dropped."""
     windows = np.lib.stride_tricks.sliding_window_view(np.asarray(feature_map, dtype=np.float64), (size, size))
-    return reduce(windows[:: stride or size, :: stride or size], axis=(2, 3))
-
-
-def _padded(feature_map, size):
-    """The map with the leftover rows and columns filled up to whole windows (with -inf, never a maximum)."""
-    rows, cols = -np.shape(feature_map)[0] % size, -np.shape(feature_map)[1] % size
-    return np.pad(np.asarray(feature_map, dtype=np.float64), ((0, rows), (0, cols)), constant_values=-np.inf)
+    return reduce(windows[::stride, ::stride], axis=(2, 3))
 
 
 class MaxPool(Question):
     chapter, number = "ch02", 3
     MISTAKES = (  # what a typical mistake returns, and its lesson: a template of {where}, {got} and {expected}
-        (lambda grid, size: pool(grid, size, stride=1),
-         "Output shape {got.shape} {where}: your windows overlap. They jump by their size (stride = size)."),
-        (lambda grid, size: pool(_padded(grid, size), size),
-         "Output shape {got.shape} {where}: MaxPooling2D drops the leftover rows and columns, {expected.shape}."),
-        (lambda grid, size: pool(grid, size, reduce=np.mean),
+        (lambda grid, size, stride: pool(grid, size, size),
+         "Output shape {got.shape} {where}: your windows jump by their size. Here they move `stride` pixels, so "
+         "neighbouring windows overlap: window (i, j) starts at row i*stride and column j*stride."),
+        (lambda grid, size, stride: pool(grid, stride, size),
+         "Output shape {got.shape} {where}: size and stride changed places. Each window is size x size and the "
+         "next one starts stride pixels further."),
+        (lambda grid, size, stride: pool(grid, size, stride, reduce=np.mean),
          "That is average pooling {where}: keep the largest value of each window, .max()."),
-        (lambda grid, size: np.maximum(pool(grid, size), 0),
+        (lambda grid, size, stride: np.maximum(pool(grid, size, stride), 0),
          "Where every value of a window is negative you have 0 {where}: start each window's maximum from its own "
          "values (window.max()), not from 0."),
-        (lambda grid, size: np.trunc(pool(grid, size)),
+        (lambda grid, size, stride: np.trunc(pool(grid, size, stride)),
          "Your output holds whole numbers only {where}: the maps hold fractions like 3.5. Make the output array "
          "float, np.zeros((rows, cols)), not dtype=int."),
     )  # fmt: skip
-    SHAPE = "Output shape {got.shape} {where}; expected (H // size, W // size) = {expected.shape}."
+    SHAPE = (
+        "Output shape {got.shape} {where}; expected {expected.shape}: (H - size) // stride + 1 rows and as many "
+        "columns by the same rule, the chapter's output_size with padding='valid' (leftover rows and columns are "
+        "dropped)."
+    )
     MISMATCH = "At output position {at} {where} you have {mine:g}; the largest value of that window is {right:g}."
 
     def _check(self, max_pool):
         rng = np.random.default_rng(3)  # feature maps hold fractions, negatives too
-        for height, width, size in ((4, 4, 2), (5, 7, 2), (6, 9, 3), (3, 3, 3), (7, 4, 3)):
+        cases = ((4, 4, 2, 2), (5, 7, 2, 2), (7, 7, 3, 2), (6, 9, 3, 3), (5, 6, 2, 1), (8, 5, 3, 2))
+        for height, width, size, stride in cases:
             grid = rng.integers(-18, 19, size=(height, width)) / 2
-            where = f"on a {height}x{width} map with size={size}"
-            got = self.call(max_pool, grid.copy(), size, signature="max_pool(feature_map, size)", where=where)
+            where = f"on a {height}x{width} map with size={size}, stride={stride}"
+            got = self.call(
+                max_pool, grid.copy(), size, stride, signature="max_pool(feature_map, size, stride)", where=where
+            )
             if got is None:
                 self.fail(f"Your function returned None {where}: did you forget the `return` line at the end?")
-            got, expected = as_array(self, got, "What your function returns"), pool(grid, size)
+            got, expected = as_array(self, got, "What your function returns"), pool(grid, size, stride)
             fields = {"where": where, "got": got, "expected": expected}
-            mistakes = {message.format(**fields): wrong(grid, size) for wrong, message in self.MISTAKES}
+            mistakes = {message.format(**fields): wrong(grid, size, stride) for wrong, message in self.MISTAKES}
             if got.shape != expected.shape:
                 explain_difference(self, got, expected, mistakes, self.SHAPE.format(**fields))
             at = divmod(int(np.argmax(~np.isclose(got, expected))), got.shape[1])  # the first position that differs

@@ -296,21 +296,24 @@ def explain_difference(question, got, expected, mistakes: dict, otherwise: str, 
     """Pass when ``got`` is close to ``expected``; else fail with the message of the first of ``mistakes``
     ({message: the value that mistake gives, or a list of such values}) that ``got`` matches, or with ``otherwise``.
 
-    A mistake's value of another shape than ``expected`` is matched by its shape alone (a result of the
-    wrong shape needs no more to be recognised), any other by its values. For checks that compute the
-    learner's result first (chapters 02, 06, 08 and 10).
+    A mistake is matched by its values first; failing that, one whose value has another shape than
+    ``expected`` is matched by its shape alone (a result of the wrong shape needs no more to be
+    recognised). For checks that compute the learner's result first (chapters 02, 04, 06, 08 and 10).
     """
 
-    def close(value) -> bool:
+    def close(value, shape_alone=False) -> bool:
         if value is None or np.shape(got) != np.shape(value):
             return False
-        return np.shape(value) != np.shape(expected) or np.allclose(got, value, atol=atol)
+        if shape_alone:
+            return np.shape(value) != np.shape(expected)
+        return np.allclose(got, value, atol=atol)
 
     if close(expected):
         return
-    for message, values in mistakes.items():
-        if any(close(value) for value in (values if isinstance(values, list) else [values])):
-            question.fail(message)
+    for shape_alone in (False, True):
+        for message, values in mistakes.items():
+            if any(close(value, shape_alone) for value in (values if isinstance(values, list) else [values])):
+                question.fail(message)
     question.fail(otherwise)
 
 
