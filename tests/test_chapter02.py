@@ -96,8 +96,12 @@ def test_the_flatten_head_explodes_but_still_builds():
             {"image_size": 224, "blocks": 1, "pooling": "none", "head": "flatten"},  # 224 x 224 x 32 numbers
             "the head: a Dense layer on the 1,605,632 numbers that 'flatten' gives would hold more than 20 million",
         ),
+        (
+            {"head": "avg"},
+            "pooling must be 'max', 'average' or 'none' and head 'global' or 'flatten'; got 'max', 'avg'.",
+        ),
     ],
-    ids=["kernel-larger-than-map", "huge-flatten-head"],
+    ids=["kernel-larger-than-map", "huge-flatten-head", "unknown-head"],
 )
 def test_a_choice_that_cannot_be_built_says_where_and_why(choices, message):
     text = report(**choices)
