@@ -239,8 +239,9 @@ def transfer_setup(model, *, title: str | None = None, last: int = 24, axes: Any
     for ax, start in ((ax_all, 0), (ax_last, first)):
         for state, (color, hatch) in LAYER_LOOKS.items():
             x = [i for i in range(start, len(states)) if states[i] == state]
-            ax.bar(x, 1, width=1, color=color, hatch=hatch, hatchcolor="white", linewidth=0,
-                   label=f"{state} ({states.count(state)} layers)")  # fmt: skip
+            count = states.count(state)  # a thin gap between bars keeps neighbouring layers apart
+            ax.bar(x, 1, width=0.85, color=color, hatch=hatch, hatchcolor="white", linewidth=0,
+                   label=f"{state} ({count} layer{'' if count == 1 else 's'})")  # fmt: skip
         ax.set(xlim=(start - 0.5, len(states) - 0.5), ylim=(0, 1), yticks=[])
         ax.grid(False)
     trainable_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
