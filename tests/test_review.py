@@ -162,8 +162,20 @@ def _without(mapping, *path):
     ids=["no answer", "no explanation", "answer not an option", "not an object", "not a list", "empty", "not JSON"],
 )
 def test_a_broken_data_file_names_the_file_and_the_question(tmp_path, questions, message):
-    with pytest.raises(ValueError, match=message):
-        review.read_chapter(_chapter_file(tmp_path, questions))
+    """The authoring check names the file, the question and the field; at run time the file is named."""
+    path = _chapter_file(tmp_path, questions)
+    with pytest.raises(notebooks.AuthoringError, match=message):
+        notebooks.check_review_file(path)
+    if questions != [] and "right answer" not in message:  # an empty or mis-answered file still loads
+        with pytest.raises(ValueError, match=r"ch42.json is not a valid list of review questions .*tools/notebooks.py"):
+            review.read_chapter(path)
+
+
+def test_the_authoring_check_runs_before_the_review_sections_are_written(tmp_path):
+    (tmp_path / "helpers" / "exercises" / "reviews").mkdir(parents=True)
+    _chapter_file(tmp_path / "helpers" / "exercises" / "reviews", [_without(POOLING, "answer")], "ch03.json")
+    with pytest.raises(notebooks.AuthoringError, match="ch03.json, question R1 has no 'answer'"):
+        notebooks.plan(tmp_path)
 
 
 def test_markdown_lists_the_question_and_every_option():

@@ -429,6 +429,8 @@ def _import_key(line: str) -> tuple[int, str]:
 
 def plan(root: Path = ROOT) -> dict[Path, str]:
     """Every file the generator owns, mapped to the text it should hold."""
+    for path in sorted((root / "helpers" / "exercises" / "reviews").glob("*.json")):
+        check_review_file(path)  # before the review sections are rendered from them
     files: dict[Path, str] = {}
     for source in sorted((root / "solutions").glob("*.ipynb")):
         nb = nbformat.read(source, as_version=4)
@@ -554,6 +556,43 @@ def pinned_outputs(notebook: Path | str, root: Path = ROOT) -> dict[str, list[di
 
 
 # ------------------------------------------------------------------ review questions
+def _require_fields(entry: object, fields: tuple[str, ...], where: str) -> None:
+    """Raise an AuthoringError naming ``where`` unless ``entry`` is an object with every one of ``fields``."""
+    if not isinstance(entry, dict):
+        raise AuthoringError(
+            f"{where} should be an object with the fields {list(fields)}; it is a {type(entry).__name__}."
+        )
+    missing = [field for field in fields if field not in entry]
+    if missing:
+        raise AuthoringError(
+            f"{where} has no {' and no '.join(map(repr, missing))}: it needs the fields {list(fields)}."
+        )
+
+
+def check_review_file(path: Path) -> None:
+    """Raise an AuthoringError naming the file, question and field when a ``reviews/chNN.json`` is malformed."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AuthoringError(
+            f"{path.name} is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})."
+        ) from exc
+    if not isinstance(entries, list) or not entries:
+        held = "an empty list" if entries == [] else f"a {type(entries).__name__}"
+        raise AuthoringError(f"{path.name} should hold a list of questions; it holds {held}.")
+    for n, entry in enumerate(entries, 1):
+        where = f"{path.name}, question R{n}"
+        _require_fields(entry, ("question", "options", "answer"), where)
+        if not isinstance(entry["options"], dict):
+            raise AuthoringError(f"{where}: 'options' should map letters to options, like {{\"a\": {{...}}}}.")
+        for letter, option in entry["options"].items():
+            _require_fields(option, ("text", "explanation"), f"{where}, option ({letter})")
+        if str(entry["answer"]).lower() not in {str(letter).lower() for letter in entry["options"]}:
+            raise AuthoringError(
+                f"{where}: The right answer {entry['answer']!r} is not one of the options {sorted(entry['options'])}."
+            )
+
+
 def review_markdown(question) -> str:
     """The question as a notebook markdown cell: its number, text and lettered options."""
     number = question.key.rsplit(".r", 1)[1]

@@ -25,42 +25,21 @@ if TYPE_CHECKING:
 
 HINT = "Re-read the section of the chapter this question is about, then rule out one option at a time."
 DATA = resources.files("helpers.exercises") / "reviews"
-FIELDS = ("question", "options", "answer")
-OPTION_FIELDS = ("text", "explanation")
-
-
-def _require_fields(entry: object, fields: tuple[str, ...], where: str) -> None:
-    """Raise a ValueError naming ``where`` unless ``entry`` is an object with every one of ``fields``."""
-    if not isinstance(entry, dict):
-        raise ValueError(f"{where} should be an object with the fields {list(fields)}; it is a {type(entry).__name__}.")
-    missing = [field for field in fields if field not in entry]
-    if missing:
-        raise ValueError(f"{where} has no {' and no '.join(map(repr, missing))}: it needs the fields {list(fields)}.")
 
 
 class MultipleChoice(Question):
     """One review question, from its entry in a data file: ``check("b")`` explains the option chosen, right or wrong.
 
-    ``where`` names the entry in the errors that say what is missing from it.
+    The entry's fields are checked when the notebooks are written (``python tools/notebooks.py --check``).
     """
 
     hints = [HINT]
 
-    def __init__(self, key: str, entry: Any, where: str = "") -> None:
-        where = where or key
-        _require_fields(entry, FIELDS, where)
-        if not isinstance(entry["options"], dict):
-            raise ValueError(f"{where}: 'options' should map letters to options, like {{\"a\": {{...}}}}.")
-        for letter, option in entry["options"].items():
-            _require_fields(option, OPTION_FIELDS, f"{where}, option ({letter})")
+    def __init__(self, key: str, entry: Any) -> None:
         self._key, self.question, self.title = key, entry["question"], entry["question"]
         self.options = {str(letter).lower(): option["text"] for letter, option in entry["options"].items()}
         self.explanations = {str(letter).lower(): option["explanation"] for letter, option in entry["options"].items()}
         self.answer = str(entry["answer"]).lower()
-        if self.answer not in self.options:
-            raise ValueError(
-                f"{where}: The right answer {entry['answer']!r} is not one of the options {sorted(self.options)}."
-            )
 
     @property
     def key(self) -> str:
@@ -89,17 +68,14 @@ class MultipleChoice(Question):
 def read_chapter(path: Path | Traversable) -> SimpleNamespace:
     """One chapter's questions from its JSON file (``chNN.json``): ``.r1``, ``.r2``, ... and ``.questions`` in order."""
     chapter = path.name.removesuffix(".json")
-    try:
+    try:  # the fields are checked by `tools/notebooks.py --check`; here a broken file only needs naming
         entries = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path.name} is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}).") from exc
-    if not isinstance(entries, list) or not entries:
-        held = "an empty list" if entries == [] else f"a {type(entries).__name__}"
-        raise ValueError(f"{path.name} should hold a list of questions; it holds {held}.")
-    made = {
-        f"r{n}": MultipleChoice(f"review.{chapter}.r{n}", entry, f"{path.name}, question R{n}")
-        for n, entry in enumerate(entries, 1)
-    }
+        made = {f"r{n}": MultipleChoice(f"review.{chapter}.r{n}", entry) for n, entry in enumerate(entries, 1)}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(
+            f"{path.name} is not a valid list of review questions ({type(exc).__name__}: {exc}): "
+            "`python tools/notebooks.py --check` names the question and the field that is wrong."
+        ) from exc
     return SimpleNamespace(**made, questions=list(made.values()))
 
 
