@@ -31,11 +31,16 @@ def test_q1_right_answers():
     [
         ((224, 224, 64), "after the convolution only"),
         ((111, 111, 64), "padding='valid'"),
-        ((112, 112, 3), "number of filters (64)"),
-        ((56, 56, 64), "halves each side once"),
-        ((64, 112, 112), "channels-first"),
-        ("112x112x64", "as a tuple"),
-        ((112, 112), "2 numbers"),
+        ((112, 112, 3), "its 64 filters"),
+        # rarer mistakes get the general message, which repeats the answer and asks for (height, width, channels)
+        ((56, 56, 64), "You gave (56, 56, 64): follow"),
+        ((222, 222, 64), "You gave (222, 222, 64): follow"),
+        (
+            (64, 112, 112),
+            "You gave (64, 112, 112): follow (224, 224, 3) through each layer to (height, width, channels)",
+        ),
+        ("112x112x64", "You gave '112x112x64'"),
+        ((112, 112), "You gave (112, 112)"),
     ],
 )
 def test_q1_typical_mistakes(answer, fragment):
@@ -84,11 +89,13 @@ def test_q2_right_answers():
         (lambda: small_cnn(layers.Conv2D(8, 3), layers.Conv2D(8, 3)), "at most 7x7"),
         (lambda: small_cnn(input_shape=(28, 28, 3)), "grayscale 28x28 images are (28, 28, 1)"),
         (lambda: small_cnn(input_shape=(32, 32, 3)), "(28, 28, 1)"),
-        (lambda: small_cnn(softmax=False), "add up to 1"),
-        (lambda: small_cnn(head=layers.Dropout(0.0)), "Put Flatten() or GlobalAveragePooling2D() before it"),
+        (lambda: small_cnn(softmax=False), "not probabilities adding up to 1"),
+        (lambda: small_cnn(head=layers.Dropout(0.0)), "(4, 5, 5, 10), not (4, 10)"),
+        (lambda: small_cnn(head=layers.Dropout(0.0)), "put Flatten() or GlobalAveragePooling2D() before it"),
         (lambda: small_cnn, "not the function"),
         (lambda: "a model", "Expected a Keras model"),
-        (lambda: keras.Sequential([layers.Conv2D(8, 3), layers.Conv2D(8, 3)]), "no input yet"),
+        # no keras.Input: the check's call builds the model, whose Dense-less end gives feature maps
+        (lambda: keras.Sequential([layers.Conv2D(8, 3), layers.Conv2D(8, 3)]), "(4, 24, 24, 8), not (4, 10)"),
     ],
 )
 def test_q2_typical_mistakes(make, fragment):
@@ -159,24 +166,40 @@ def running_max_from_zero(feature_map, size, stride):
     [
         (side_by_side, "your windows jump by their size"),
         (lambda feature_map, size, stride: loop_max_pool(feature_map, stride, size), "size and stride changed places"),
+        (keeps_leftovers, "On a 5x7 map with size=2, stride=2"),
         (keeps_leftovers, "(H - size) // stride + 1 rows"),
-        (average, "average pooling"),
-        (
-            lambda feature_map, size, stride: loop_max_pool(feature_map, size, stride) - (feature_map.max() > 8),
-            "the largest value of that window",
-        ),
-        (
-            last_window_off,
-            "At output position (1, 1) on a 4x4 map with size=2, stride=2 you have 1; the largest value of that",
-        ),
-        (lambda feature_map, size, stride: None, "returned None"),
-        (running_max_from_zero, "not from 0"),
-        (lambda feature_map, size, stride: loop_max_pool(feature_map, size, stride).astype(int), "not dtype=int"),
         (lambda feature_map, size: feature_map, "max_pool(feature_map, size, stride)"),
     ],
 )
 def test_q3_typical_mistakes(answer, fragment):
     assert_incorrect(ch02.q3, answer, fragment)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        keeps_leftovers,
+        average,
+        lambda feature_map, size, stride: loop_max_pool(feature_map, size, stride) - (feature_map.max() > 8),
+        last_window_off,
+        lambda feature_map, size, stride: None,  # no `return`
+        running_max_from_zero,
+        lambda feature_map, size, stride: loop_max_pool(feature_map, size, stride).astype(int),
+    ],
+)
+def test_q3_other_mistakes_show_the_right_output_beside_theirs(wrong):
+    """Rarer mistakes get one message: the output max_pool should give on the failing map, and the learner's."""
+    calls = []
+
+    def answer(feature_map, size, stride):
+        calls.append((feature_map.copy(), size, stride, wrong(feature_map, size, stride)))
+        return calls[-1][-1]
+
+    verdict = ch02.q3.verdict(answer)
+    feature_map, size, stride, theirs = calls[-1]
+    assert verdict.status == "incorrect", verdict
+    assert f"should give {loop_max_pool(feature_map, size, stride).tolist()}" in verdict.message, verdict.message
+    assert f"yours gives {np.asarray(theirs).tolist()}" in verdict.message, verdict.message
 
 
 def test_solutions_are_stored():

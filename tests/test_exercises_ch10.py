@@ -63,25 +63,34 @@ def _chief_typed_as_worker(hosts, this_host):
     return _config(hosts[:1], hosts[1:], "worker", max(position - 1, 0))
 
 
+# the chief's entry and worker 1's, as they appear in the message that shows the right TF_CONFIG
+CHIEF = "'task': {'type': 'chief', 'index': 0}}, not {"
+WORKER_1 = "'task': {'type': 'worker', 'index': 1}}, not {"
+
+
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_all_workers, 'the cluster has two keys, "chief"'),
-        (_not_renumbered, "an index counts within its own list"),
-        (_chief_is_a_worker, "the chief is not also a worker"),
-        (_chief_typed_as_worker, "the task should be {'type': 'chief', 'index': 0}"),
-        (lambda hosts, this_host: _config(hosts[0], hosts[1:], "worker", 1), "a list with one address"),
-        (lambda hosts, this_host: _config(hosts[-1:], hosts[:-1], "worker", 1), "The chief is the first address"),
-        (lambda hosts, this_host: _config(hosts[:1], [this_host], "worker", 0), "the same on every machine"),
-        (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", 0), "the task should be"),
-        (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", "1"), "a number, not text"),
-        (lambda hosts, this_host: {"worker": list(hosts)}, 'return a dict with a "cluster" and a "task"'),
-        (lambda hosts, this_host: "chief 0", "not JSON"),
+        # the typical mistakes, each with its lesson
+        (_all_workers, 'The cluster has two keys, "chief"'),
+        (_not_renumbered, "An index counts within its own list"),
+        (_chief_is_a_worker, "The chief is not also a worker"),
+        (lambda hosts, this_host: {"worker": list(hosts)}, 'The cluster has two keys, "chief"'),
         (_changed(lambda c, h, me: c["cluster"].update(workers=c["cluster"].pop("worker"))), 'singular, as TensorFlow spells it'),
-        (_changed(lambda c, h, me: c["cluster"].update(ps=[])), 'the cluster has two keys'),
-        (_changed(lambda c, h, me: c.pop("task")), 'needs a "task"'),
-        (_changed(lambda c, h, me: c["task"].update(address=me)), 'two keys, "type" and "index"'),
-        (_changed(lambda c, h, me: c["task"].update(index=h.index(me) - 1)), "the chief is chief 0"),
+        (_changed(lambda c, h, me: c["cluster"].update(ps=[])), "'ps': []}"),
+        # the rest: the general lesson, with the right TF_CONFIG beside theirs
+        (_chief_typed_as_worker, CHIEF + "'cluster'"),
+        (lambda hosts, this_host: _config(hosts[0], hosts[1:], "worker", 1), "not {'cluster': {'chief': '192.168.1.20:2222'"),
+        (lambda hosts, this_host: _config(hosts[-1:], hosts[:-1], "worker", 1), "The chief is the first address"),
+        (lambda hosts, this_host: _config(hosts[:1], [this_host], "worker", 0), "'worker': ['192.168.1.22:2222']}"),
+        (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", 0), WORKER_1),
+        (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", "1"), "'index': '1'}}."),
+        (_changed(lambda c, h, me: c.pop("task")), "'192.168.1.22:2222']}}."),
+        (_changed(lambda c, h, me: c["task"].update(address=me)), "'index': 1, 'address': '192.168.1.22:2222'}}."),
+        (_changed(lambda c, h, me: c["task"].update(index=h.index(me) - 1)), CHIEF),
+        (_changed(lambda c, h, me: c["task"].update(index=h.index(me) - 1)), "hosts.index(this_host)"),
+        # what the shared code says
+        (lambda hosts, this_host: "chief 0", "could not read your answer (JSONDecodeError"),
         (lambda hosts: tf_config(hosts, hosts[0]), "should take two arguments"),
     ],
 )  # fmt: skip
@@ -99,14 +108,23 @@ def test_q2_right_as_a_list_or_an_array():
     "wrong, fragment",
     [
         (lambda n, workers, index: list(range(index * (n // workers), (index + 1) * (n // workers))), "deals it out"),
-        (lambda n, workers, index: list(range(index - 1, n, workers)), "That is worker 0's shard"),
+        (
+            lambda n, workers, index: list(range(index - 1, n, workers)),
+            "reads [1, 4, 7] from 10 examples, not [0, 3, 6, 9]",
+        ),
         (
             lambda n, workers, index: list(range(0, n, index + 1)),
-            "worker 1 reads [1, 4, 7]; your function gives [0, 2, 4, 6, 8]",
+            "reads [1, 4, 7] from 10 examples, not [0, 2, 4, 6, 8]",
         ),
         (lambda n, workers, index: np.array_split(np.arange(n), workers)[index], "deals it out"),
-        (lambda n, workers, index: list(range(index, n, 3)), "worker 3 reads [3, 7]"),
-        (lambda n, workers, index: list(range(1, n, workers)), "not numbers of your own"),
+        (
+            lambda n, workers, index: list(range(index, n, 3)),
+            "Worker 3 of 4 reads [3, 7] from 11 examples, not [3, 6, 9]",
+        ),
+        (
+            lambda n, workers, index: list(range(1, n, workers)),
+            "Worker 3 of 4 reads [3, 7] from 11 examples, not [1, 5, 9]",
+        ),
         (lambda n, workers, index: 1 / 0, "ZeroDivisionError"),
     ],
 )
@@ -128,17 +146,38 @@ def test_q3_right_in_numpy_and_in_tensorflow():
     "wrong, fragment",
     [
         (lambda losses, global_batch: np.mean(losses), "4x too large"),
-        (lambda losses, global_batch: np.sum(losses), "128x too large"),
-        (lambda losses, global_batch: np.mean(losses) / 128, "expect"),
-        (lambda losses, global_batch: losses / global_batch, "Return one number"),
+        (lambda losses, global_batch: np.sum(losses), "that is the sum, 128x too large"),
         # numbers typed in by hand pass the first set-up (4 x 32) and fail the second (3 x 20)
-        (lambda losses, global_batch: np.sum(losses) / 128, "do not type in 128"),
+        (lambda losses, global_batch: np.sum(losses) / 128, "With 3 replicas of 20 examples (global batch 60)"),
         (lambda losses, global_batch: np.sum(losses) / (len(losses) * 4), "3 replicas of 20"),
         (lambda losses, global_batch: np.mean(losses) / 4, "3 replicas of 20"),
     ],
 )
 def test_q3_wrong(wrong, fragment):
     _says(ch10.q3, wrong, fragment)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda losses, global_batch: np.mean(losses) / 128,
+        lambda losses, global_batch: losses / global_batch,  # one loss per example, not one number
+        lambda losses, global_batch: np.sum(losses) / 128,
+    ],
+)
+def test_q3_other_mistakes_show_the_right_loss_beside_theirs(wrong):
+    calls = []
+
+    def answer(losses, global_batch):
+        calls.append((losses.copy(), global_batch, wrong(losses, global_batch)))
+        return calls[-1][-1]
+
+    verdict = ch10.q3.verdict(answer)
+    losses, global_batch, theirs = calls[-1]
+    message = verdict.message
+    assert verdict.status == "incorrect", verdict
+    assert f"give one number, {np.sum(losses) / global_batch:.4f}; yours gives" in message, message
+    assert np.array2string(np.asarray(theirs), precision=4) in message, message
 
 
 @pytest.mark.parametrize("question", [ch10.q1, ch10.q2, ch10.q3])
