@@ -41,13 +41,16 @@ def test_q1_right_answer_and_not_attempted():
         (lambda: RAW.reshape(300, 784).astype("float32") / 255, "unflattened"),
         (lambda: RAW[:100, ..., None].astype("float32") / 255, "expected (300, 28, 28, 1)"),
         (lambda: RAW[..., None] / 255.0, "float64"),
-        (lambda: RAW[..., None] // 255, "uint8"),
+        (lambda: RAW[..., None] // 255, "uint8 whole numbers"),
         (lambda: RAW[..., None].astype("float32"), "divide by 255"),
         (lambda: RAW[..., None].astype("float32") / 255 / 255, "divided by 255 twice"),
-        (lambda: RAW[::-1, ..., None].astype("float32") / 255, "original order"),
-        (lambda: RAW[..., None].astype("float32") / 256, "divided by 256"),
+        (  # the fallback names the first pixel that is off
+            lambda: RAW[::-1, ..., None].astype("float32") / 255,
+            f"where a raw pixel is 255, expect 1.0000; yours is {RAW[-1, 0, 0] / 255:.4f}",
+        ),
+        (lambda: RAW[..., None].astype("float32") / 256, "where a raw pixel is 255, expect 1.0000; yours is 0.9961"),
         (lambda: RAW[..., None].astype("float16") / 255, "float16; a network wants float32"),
-        (lambda: RAW[..., None], "whole-number pixels (uint8, 0 to 255)"),
+        (lambda: RAW[..., None], "fashion_ready holds uint8 whole numbers"),
     ],
 )
 def test_q1_typical_wrong_answers(make, fragment):
@@ -56,8 +59,8 @@ def test_q1_typical_wrong_answers(make, fragment):
 
 def test_q1_raw_must_be_the_untouched_images():
     ready = RAW[..., None].astype("float32") / 255
-    assert_verdict(ch01.q1, ready, "incorrect", "Did you change fashion_x_train itself?", raw=ready)
-    assert_verdict(ch01.q1, ready, "incorrect", "pixels 0 to 255", raw=RAW / 255)
+    assert_verdict(ch01.q1, ready, "incorrect", "raw pixel is 1.0, expect 0.0039; yours is 1.0000", raw=ready)
+    assert_verdict(ch01.q1, ready, "incorrect", "Give raw= the untouched images", raw=RAW / 255)
 
 
 # ----------------------------------------------------------------------------- q2
@@ -98,14 +101,15 @@ def silent_when_short(labels, per_class):
     ("answer", "fragment"),
     [
         (lambda labels, per_class: np.isin(np.arange(len(labels)), first_of_each(labels, per_class)), "mask"),
-        (lambda labels, per_class: np.stack(np.split(first_of_each(labels, per_class), 10)), "one flat array"),
-        (lambda labels, per_class: np.repeat(np.arange(10), per_class), "repeat"),
-        (lambda labels, per_class: np.arange(10 * per_class), "class 0 has"),
-        (lambda labels, per_class: first_of_each(labels, per_class) + 1000, "only"),
-        (silent_when_short, "raise a ValueError naming it"),
+        (lambda labels, per_class: np.stack(np.split(first_of_each(labels, per_class), 10)), "shape (10, 5)"),
+        (lambda labels, per_class: np.repeat(np.arange(10), per_class), "50 different positions, 5 of each of the 10 "),
+        (lambda labels, per_class: np.repeat(np.arange(10), per_class), "(50,), 10 different numbers"),
+        (lambda labels, per_class: np.arange(10 * per_class), "(50,), 50 different numbers, and picks ["),
+        (lambda labels, per_class: first_of_each(labels, per_class) + 1000, "IndexError: index 10"),
+        (silent_when_short, "names class 7; yours returned a smaller subset"),
         (
             lambda labels, per_class: first_of_each(labels, max(per_class, 5)) if per_class != 4 else 1 / 0,
-            "ZeroDivision",
+            "yours raised ZeroDivisionError",
         ),
         (lambda labels: None, "balanced_subset(labels, per_class)"),
     ],
@@ -125,8 +129,8 @@ def test_q2_error_must_name_the_short_class():
             raise ValueError(f"not enough images among the {len(labels)} labels")
         return first_of_each(labels, per_class)
 
-    assert_verdict(ch01.q2, vague, "incorrect", "name the class")
-    assert_verdict(ch01.q2, counts_the_labels, "incorrect", "name the class")
+    assert_verdict(ch01.q2, vague, "incorrect", "yours raised ValueError: not enough images")
+    assert_verdict(ch01.q2, counts_the_labels, "incorrect", "among the 57 labels")
 
 
 def test_q2_classes_come_from_the_labels():
@@ -140,7 +144,8 @@ def test_q2_classes_come_from_the_labels():
             kept.append(positions[:per_class])
         return np.concatenate(kept)
 
-    assert_verdict(ch01.q2, ten_classes, "incorrect", "not range(10)")
+    assert_verdict(ch01.q2, ten_classes, "incorrect", "5 of each of the 12 classes")
+    assert_verdict(ch01.q2, ten_classes, "incorrect", "picks [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0] per class")
 
 
 # ----------------------------------------------------------------------------- q3
@@ -221,6 +226,10 @@ def test_q3_typical_wrong_answers():
                     labels.append(label)
         return np.stack(images), np.array(labels), names
 
+    def hidden_classes(folder):
+        images, labels, _ = reference_loader(folder)
+        return images, labels, sorted(path.name for path in Path(folder).iterdir() if path.is_dir())
+
     def silent(folder):
         with contextlib.redirect_stdout(io.StringIO()):
             return reference_loader(folder)
@@ -228,26 +237,29 @@ def test_q3_typical_wrong_answers():
     assert_verdict(ch01.q3, silent, "incorrect", "broken.jpg was skipped without a word")
     assert_verdict(ch01.q3, squashing_loader, "incorrect", "squashed")
     assert_verdict(ch01.q3, not_normalised, "incorrect", "divide by 255")
-    assert_verdict(ch01.q3, wrong_size, "incorrect", "expected (5, 128, 128, 3)")
+    assert_verdict(ch01.q3, wrong_size, "incorrect", "expected (3, 128, 128, 3)")
     assert_verdict(ch01.q3, crashes_on_bad_files, "incorrect", "Skip and report unreadable files")
-    assert_verdict(ch01.q3, loader(square=lambda image: image), "incorrect", "did not stack into one array")
-    assert_verdict(ch01.q3, walks_everything, "incorrect", ".ipynb_checkpoints")
+    assert_verdict(
+        ch01.q3, loader(square=lambda image: image), "incorrect", "all input arrays must have the same shape"
+    )
+    assert_verdict(ch01.q3, walks_everything, "incorrect", "yours are 4, labels [0, 0, 0, 1]")
+    assert_verdict(ch01.q3, hidden_classes, "incorrect", "got ['.ipynb_checkpoints', 'cats', 'dogs']")
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")
     assert_verdict(ch01.q3, lambda: None, "incorrect", "load_folder_128(folder)")
-    assert_verdict(ch01.q3, lambda folder: None, "incorrect", "returns nothing")
+    assert_verdict(ch01.q3, lambda folder: None, "incorrect", "cannot unpack non-iterable NoneType")
 
 
 def test_q3_crop_and_mode_mistakes():
     centred = loader(boxed(lambda w, h, s: ((w - s) // 2, (h - s) // 2)))
     assert_verdict(ch01.q3, centred, "correct")
     assert_verdict(ch01.q3, lambda folder: list(centred(folder)), "correct")  # a list of the three is fine
-    assert_verdict(ch01.q3, loader(boxed(lambda w, h, s: (0, 0))), "incorrect", "left end, not its centre")
+    assert_verdict(ch01.q3, loader(boxed(lambda w, h, s: (0, 0))), "incorrect", "none of yours is")
     swapped = loader(boxed(lambda w, h, s: ((h - s) // 2, (w - s) // 2)))
-    assert_verdict(ch01.q3, swapped, "incorrect", "comes from the width")
-    assert_verdict(ch01.q3, loader(rgb=False), "incorrect", "convert('RGB') every image")
+    assert_verdict(ch01.q3, swapped, "incorrect", "none of yours is")
+    assert_verdict(ch01.q3, loader(rgb=False), "incorrect", "same shape (on a test folder with RGB, L and RGBA images")
 
     def uint8_loader(folder):
         images, labels, names = centred(folder)
         return (images * 255).round().astype(np.uint8), labels, names
 
-    assert_verdict(ch01.q3, uint8_loader, "incorrect", ".astype('float32') / 255.0")
+    assert_verdict(ch01.q3, uint8_loader, "incorrect", "images holds uint8 whole numbers")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -27,16 +29,18 @@ def test_q1_right_answers():
     [
         (lambda: pipeline(flip="vertical"), "upside down"),
         (lambda: pipeline(flip="horizontal_and_vertical"), "upside down"),
-        (lambda: pipeline(layers.RandomRotation(0.5)), "RandomRotation with factor"),
+        (lambda: pipeline(layers.RandomRotation(0.5)), "RandomRotation with factor=(-0.5, 0.5) is too strong"),
         (lambda: pipeline(layers.RandomZoom(0.5)), "height_factor=0.5"),
         (lambda: keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomTranslation(0.1, 0.4)]), "width"),
-        (lambda: keras.Sequential([layers.RandomFlip("horizontal")]), "at least two"),
-        (lambda: pipeline(layers.Rescaling(1 / 255)), "prediction time"),
-        (lambda: pipeline(layers.Resizing(32, 32)), "keep the shape"),
-        (lambda: keras.Sequential([layers.RandomTranslation(0.0, 0.0), layers.RandomZoom(0.0)]), "settings all 0"),
-        (lambda: "flip", "keras.Sequential of layers"),
-        (lambda: pipeline(layers.Reshape((28, 28, 3))), "on 8 grayscale 28x28 images"),
-        (lambda: pipeline(layers.RandomBrightness(0.2)), "value_range=(0, 1)"),  # its default range is 0-255
+        (lambda: keras.Sequential([layers.RandomFlip("horizontal")]), "1 kind(s) of Random layer ['RandomFlip']"),
+        (lambda: pipeline(layers.Rescaling(1 / 255)), "changes them in training and changes them when predicting"),
+        (lambda: pipeline(layers.Resizing(32, 32)), "gives shape (8, 32, 32, 1)"),
+        (
+            lambda: keras.Sequential([layers.RandomTranslation(0.0, 0.0), layers.RandomZoom(0.0)]),
+            "keeps them in training and keeps them when predicting",
+        ),
+        (lambda: "flip", "0 kind(s) of Random layer []"),
+        (lambda: pipeline(layers.Reshape((28, 28, 3))), "on 8 gray 28x28 images"),
         (lambda: pipeline(layers.RandomBrightness(0.9, value_range=(0, 1))), "RandomBrightness with factor"),
         (lambda: pipeline(layers.RandomContrast(0.9)), "RandomContrast with factor"),
     ],
@@ -46,17 +50,26 @@ def test_q1_wrong_answers(make, fragment):
     assert verdict.status == "incorrect" and fragment in verdict.message, verdict.message
 
 
+def test_q1_brightness_on_the_default_range_shows_the_pixels_it_gives():
+    verdict = ch04.q1.verdict(pipeline(layers.RandomBrightness(0.2, seed=1)))  # shifts by up to 0.2 * 255 on pixels 0-1
+    top = re.search(r"shape \(8, 28, 28, 1\), pixels [\d.]+ to ([\d.]+), changes them in training", verdict.message)
+    assert verdict.status == "incorrect" and top and float(top.group(1)) > 1.5, verdict.message
+    assert "value_range=(0, 1)" in verdict.message  # its default range is 0-255
+
+
 # ------------------------------------------------------------------ q2
 class FakeHistory:
     def __init__(self, train, val, model=None):
-        self.history = {"loss": [1.0] * len(train), "accuracy": train, "val_accuracy": val}
+        self.history = {"loss": [1.0] * len(train), "accuracy": train} | ({"val_accuracy": val} if val else {})
         self.model = model
 
 
 def tiny_model(augment=None):
     inputs = keras.Input((28, 28, 1))
     x = augment(inputs) if augment is not None else inputs
-    return keras.Model(inputs, layers.Dense(10)(layers.Flatten()(x)))
+    model = keras.Model(inputs, layers.Dense(10)(layers.Flatten()(x)))
+    model.compile(optimizer="sgd", loss="mse")  # what fit returns always holds a compiled model
+    return model
 
 
 def runs(without=([0.6, 0.95], [0.5, 0.70]), with_=([0.5, 0.80], [0.5, 0.74])):
@@ -71,7 +84,7 @@ def gaps_of(histories):
 def test_q2_judges_the_learners_own_gaps():
     histories = runs()
     verdict = ch04.q2.verdict(histories, gaps_of(histories))
-    assert verdict.status == "correct" and "shrank the gap from 25.0% to 6.0%" in verdict.message, verdict.message
+    assert verdict.status == "correct" and "shrank the gap (25.0% without, 6.0% with)" in verdict.message
     same = runs(with_=([0.6, 0.95], [0.5, 0.71]))
     assert "did not shrink" in ch04.q2.verdict(same, gaps_of(same)).message
     early = runs(without=([0.5], [0.48]), with_=([0.5], [0.5]))
@@ -104,13 +117,14 @@ def wrong_gaps(transform):
         (wrong_gaps(lambda h: h["val_accuracy"][-1] - h["accuracy"][-1]), "wrong sign"),
         (wrong_gaps(lambda h: 100 * (h["accuracy"][-1] - h["val_accuracy"][-1])), "as fractions"),
         (wrong_gaps(lambda h: h["accuracy"][0] - h["val_accuracy"][0]), "last epoch gives"),
-        ((runs(), [0.25, 0.06]), "keys 'without' and 'with', one number each"),
-        ((runs(), {"without": "25%", "with": [0.06]}), "should be one number"),
-        (({"no": 1, "yes": 2}, {}), "exactly the keys"),
-        (({"without": FakeHistory([0.5], [0.5]), "with": FakeHistory([0.5, 0.6], [0.5, 0.6])}, {}), "same number"),
-        ((runs() | {"with": runs()["without"]}, {}), "'with' model has no augmentation"),
-        ((runs() | {"without": runs()["with"]}, {}), "'without' model has augmentation"),
-        (({"without": [0.9], "with": [0.8]}, {}), "what fit returns"),
+        ((runs(), [0.25, 0.06]), "TypeError: list indices must be integers"),
+        ((runs(), {"without": "25%", "with": [0.06]}), "could not convert string to float: '25%'"),
+        (({"no": 1, "yes": 2}, {}), "KeyError: 'without'"),
+        ((runs(([0.5], [0.5]), ([0.5, 0.6], [0.5, 0.6])), {}), "yours: [1, 2] epochs of val_accuracy"),
+        ((runs() | {"with": runs()["without"]}, {}), "augmentation in []"),
+        ((runs() | {"without": runs()["with"]}, {}), "augmentation in ['without', 'with']"),
+        (({"without": [0.9], "with": [0.8]}, {}), "yours: [0, 0] epochs of val_accuracy"),
+        ((runs(([0.9], None), ([0.8], None)), {}), "yours: [0, 0] epochs of val_accuracy"),  # no validation_data
     ],
 )
 def test_q2_wrong_answers(answer, fragment):
@@ -136,10 +150,10 @@ def test_q2_training_must_not_outlast_the_schedule():
 
     assert ch04.q2.verdict(histories(2), gaps_of(histories(2))).ok
     verdict = ch04.q2.verdict(histories(8), gaps_of(histories(8)))
-    assert verdict.status == "incorrect" and "batch_size=128" in verdict.message, verdict.message
+    assert verdict.status == "incorrect" and "'without' run trained on after" in verdict.message, verdict.message
 
 
 def test_q2_same_history_twice_and_missing_parts():
-    history = FakeHistory([0.5], [0.5])
-    assert "same History" in ch04.q2.verdict({"without": history, "with": history}, {}).message
+    history = FakeHistory([0.5], [0.5], tiny_model(pipeline()))
+    assert "augmentation in ['without', 'with']" in ch04.q2.verdict({"without": history, "with": history}, {}).message
     assert "Fill in fashion_gaps" in ch04.q2.verdict(runs(), ...).message
