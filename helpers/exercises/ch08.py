@@ -49,9 +49,8 @@ class PickLayer(Question):
 
 # ------------------------------------------------------------------ q2: a class-weighted retrain
 class FakeHead(GaussianNB):
-    """A stand-in for a trained head of 4 classes that answers like a Keras model (``predict(x)``, ``head(x)``): a
-    Gaussian naive Bayes fitted with sample weights, so that its prior comes from the (weighted) class counts. Class
-    3, which has no training photos, gets a score of -inf."""
+    """A stand-in for a trained head of 4 classes that answers like a Keras model (``predict(x)``, ``head(x)``): a naive
+    Bayes fitted with sample weights, whose prior is the weighted class counts; class 3, never seen, scores -inf."""
 
     def predict(self, x, verbose=0, **options):  # options such as training=False change nothing here
         return np.pad(self.predict_log_proba(np.asarray(x)), ((0, 0), (0, 1)), constant_values=-np.inf)
@@ -78,7 +77,7 @@ def reference_gain(train_head, x, y, x_test, y_test, power=-1):
     return recalls[1] - recalls[0]
 
 
-ABSENT = "Class 3 has no training photos (a count of 0): give it no weight. compute_class_weight: classes=np.unique(y)."
+ABSENT = "Class 3 has no training photos (count 0): give it no weight (compute_class_weight: classes=np.unique(y))."
 
 
 class WeightedRecallGain(Question):
@@ -108,7 +107,7 @@ class WeightedRecallGain(Question):
         explain_difference(
             self, gain, expected, mistakes, f"On the check's data the recall changes should be "
             f"{np.round(expected, 2).tolist()}, yours are {np.round(gain, 2).tolist()}: one per class, class 3 too "
-            "(labels=range(num_classes)), the weighted head's recall minus the plain head's.",
+            "(labels=range(num_classes)), recall of train_head(x, y, class_weight=weights) minus the plain head's.",
             atol=1e-6,
         )  # fmt: skip
 
@@ -149,10 +148,9 @@ class OcclusionTest(Question):
             "(keras.ops.softmax) before you subtract.": np.array([logits[0, 0] - logits[1, 0], 0]),
         }
         explain_difference(
-            self, got, expected, mistakes, f"On the check's image (16x16 pixels, fraction=0.25) the drops should be "
-            f"hot {expected[0]:.3f}, cold {expected[1]:.3f}; yours are {got[0]:.3f}, {got[1]:.3f}. Grey out "
-            "round(fraction * heatmap.size) = 64 pixels, taken from np.argsort(heatmap, axis=None), all 3 channels, "
-            "with 127.5 (grey, not black).",
+            self, got, expected, mistakes, f"On the check's image (fraction=0.25) the drops should be hot "
+            f"{expected[0]:.3f}, cold {expected[1]:.3f}; yours are {got[0]:.3f}, {got[1]:.3f}. Grey out round(fraction"
+            " * heatmap.size) = 64 pixels from np.argsort(heatmap, axis=None), all 3 channels, with 127.5, not 0.",
             atol=1e-4,
         )  # fmt: skip
 
