@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from scipy.special import softmax
-from sklearn.metrics import recall_score
-from sklearn.naive_bayes import GaussianNB
 
 from helpers.exercises.question import Question, explain_difference
 
@@ -16,6 +12,8 @@ class PickLayer(Question):
     chapter, number = "ch08", 1
 
     def _check(self, pick_layer):
+        import keras  # here, not at the top: the progress table imports every check module
+
         # As in ResNet50, BatchNorm and an Activation layer (not a ReLU layer) follow the convolution; pooling and
         # dropout after them compute no new features. Zero initializers, seeded dropout: no global random draws.
         model = keras.Sequential(
@@ -48,12 +46,17 @@ class PickLayer(Question):
 
 
 # ------------------------------------------------------------------ q2: a class-weighted retrain
-class FakeHead(GaussianNB):
+class FakeHead:
     """A stand-in for a trained head of 4 classes that answers like a Keras model (``predict(x)``, ``head(x)``): a naive
     Bayes fitted with sample weights, whose prior is the weighted class counts; class 3, never seen, scores -inf."""
 
+    def __init__(self, x, y, class_weight=None):
+        from sklearn.naive_bayes import GaussianNB
+
+        self.fitted = GaussianNB().fit(x, y, sample_weight=[(class_weight or {}).get(c, 1.0) for c in y])
+
     def predict(self, x, verbose=0, **options):  # options such as training=False change nothing here
-        return np.pad(self.predict_log_proba(np.asarray(x)), ((0, 0), (0, 1)), constant_values=-np.inf)
+        return np.pad(self.fitted.predict_log_proba(np.asarray(x)), ((0, 0), (0, 1)), constant_values=-np.inf)
 
     __call__ = predict
 
@@ -70,18 +73,14 @@ def imbalanced_case(seed=8):
 def reference_gain(train_head, x, y, x_test, y_test, power=-1):
     """Recall per class with class weights count**power (-1 balances the classes) minus recall without weights."""
     weights = {c: float(n) ** power for c, n in enumerate(np.bincount(y, minlength=4)) if n > 0}
-    recalls = [
-        recall_score(y_test, head.predict(x_test).argmax(1), labels=range(4), average=None, zero_division=0)
-        for head in (train_head(x, y), train_head(x, y, class_weight=weights))
-    ]
-    return recalls[1] - recalls[0]
-
-
-ABSENT = "Class 3 has no training photos (count 0): give it no weight (compute_class_weight: classes=np.unique(y))."
+    predicted = [head.predict(x_test).argmax(1) for head in (train_head(x, y), train_head(x, y, class_weight=weights))]
+    recalls = [[np.mean(p[y_test == c] == c) for c in range(4)] for p in predicted]  # every class has test photos
+    return np.subtract(recalls[1], recalls[0])
 
 
 class WeightedRecallGain(Question):
     chapter, number = "ch08", 2
+    absent = "Class 3 has no training photos (count 0): give it no weight (compute_class_weight: classes=np.unique(y))."
 
     def _check(self, weighted_recall_gain):
         x, y, x_test, y_test = imbalanced_case()
@@ -92,11 +91,11 @@ class WeightedRecallGain(Question):
                     f"class_weight should be a dict {{class: weight}}; you passed a {type(class_weight).__name__}. "
                     "compute_class_weight returns an array: pair it with its classes, dict(zip(classes, weights))."
                 )
-            return FakeHead().fit(x_train, y_train, [(class_weight or {}).get(c, 1.0) for c in y_train])
+            return FakeHead(x_train, y_train, class_weight)
 
         got = self.call(
             weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True,
-            explain={"ZeroDivisionError": ABSENT, "valid labels that are in y": ABSENT},
+            explain={"ZeroDivisionError": self.absent, "valid labels that are in y": self.absent},
             signature="weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes)",
         )  # fmt: skip
         gain, expected = np.asarray(got, dtype=float), reference_gain(train_head, x, y, x_test, y_test)
@@ -139,7 +138,7 @@ class OcclusionTest(Question):
         occluded = image.copy()
         occluded[:8, :8] = 127.5  # the 25% hottest pixels are that quarter; greying out the coldest changes nothing
         logits = model.predict(np.stack([image, occluded]))
-        probabilities = softmax(logits, axis=1)
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         expected = np.array([probabilities[0, 0] - probabilities[1, 0], 0.0])
         mistakes = {
             "'hot' and 'cold' are swapped: the hot pixels are those with the LARGEST heatmap values.": expected[::-1],
