@@ -37,7 +37,7 @@ class PickLayer(Question):
             )
         if name != "relu_b":
             here, there = sorted([model.layers.index(layer), model.layers.index(model.get_layer("relu_b"))])
-            kinds = ", ".join(type(layer).__name__ for layer in model.layers[here : there + 1])
+            kinds = ", ".join(type(step).__name__ for step in model.layers[here : there + 1])
             self.fail(
                 f"You chose {name!r}, not 'relu_b' (the layers from one to the other, in order: {kinds}). Grad-CAM "
                 "explains the LAST layer that computes features on a map, whatever its kind: not the last Conv2D (or "
