@@ -75,16 +75,16 @@ def test_right_answer_passes():
 @pytest.mark.parametrize(
     "answer, fragment",
     [
-        (strictest, "stricter than needed"),
-        (_variant(above_target=True), "'at least' is >=, not >"),
-        (_variant(strict=True), "confidence >= threshold, not >"),
-        (_variant(true_class=True), "TRUE class"),
-        (over_all_photos, "accuracy of the answered photos only"),
-        (counts, "looks like a count"),
+        (strictest, "0.900 is stricter than needed: 0.600 already reaches it"),
+        (_variant(above_target=True), "0.700 is stricter than needed: 0.600 already reaches it, answering 80%"),
+        (_variant(strict=True), ">= 0.500 are only 60% right"),
+        (_variant(true_class=True), ">= 0.250 are only 60% right"),
+        (over_all_photos, ">= 0.600 are only 75% right. Measure the accuracy of the answered photos only"),
+        (counts, "(a share, confidence >= threshold); you returned (0.6, 4.0)"),
         (never_gives_up, "return (None, 0.0)"),
-        (lambda p, y, t: 0.5, "Return a pair"),
+        (lambda p, y, t: 0.5, "could not read your answer"),
         (lambda p, y: (0.5, 1.0), "should take three arguments"),
-        (lambda p, y, t: (None, 0.0), "you returned None"),
+        (lambda p, y, t: (None, 0.0), "With target=0.75 the lowest threshold is 0.600, where the app answers 80.0%"),
     ],
 )
 def test_typical_mistakes(answer, fragment):
