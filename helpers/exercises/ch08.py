@@ -29,6 +29,8 @@ class PickLayer(Question):
             ]
         )
         name = self.call(pick_layer, model, signature="pick_layer(model)", quiet=True)
+        if not isinstance(name, str):
+            self.fail(f"Return the layer's name, a string (layer.name); your function returned {name!r:.60}.")
         layer = model.get_layer(name)  # for a name it has not, Keras lists the names it has
         if len(layer.output.shape) != 4:
             self.fail(
