@@ -49,7 +49,7 @@ def test_q1_right_answer_and_not_attempted():
             f"where a raw pixel is 255, expect 1.0000; yours is {RAW[-1, 0, 0] / 255:.4f}",
         ),
         (lambda: RAW[..., None].astype("float32") / 256, "where a raw pixel is 255, expect 1.0000; yours is 0.9961"),
-        (lambda: RAW[..., None].astype("float16") / 255, "float16; a network wants float32"),
+        (lambda: RAW[..., None].astype("float16") / 255, "float16. Keras works in float32"),
         (lambda: RAW[..., None], "fashion_ready holds uint8 whole numbers"),
     ],
 )

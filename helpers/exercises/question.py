@@ -244,27 +244,23 @@ def as_array(question: Question, value: Any, what: str) -> np.ndarray:
 
 def require_images(question: Question, images: np.ndarray, shape: tuple, name: str) -> None:
     """Fail unless ``images`` is a float32 batch of ``shape``, channels last, saying what is off (chapters 00, 01)."""
-    n, *size, channels = shape
-    if images.shape == (n, *size):
+    if images.shape == shape[:-1]:
         question.fail(
             f"{name} has shape {images.shape}, without a channel axis: Keras wants one even for grayscale, {shape}."
         )
-    if images.shape in ((n, channels, *size), (n, int(np.prod(shape[1:])))):
-        question.fail(f"{name} has shape {images.shape}; Keras wants images unflattened, channels last: {shape}.")
     if images.shape != shape:
-        question.fail(f"{name} has shape {images.shape}; expected {shape}, channels last.")
-    if images.dtype == np.float64:
-        question.fail(
-            f"{name} is float64, 8 bytes per value: NumPy makes float64 unless you ask for another type. Keras works "
-            "in float32, half the memory: dtype='float32' in np.zeros, or .astype('float32')."
-        )
+        question.fail(f"{name} has shape {images.shape}; expected {shape}: images unflattened, channels last.")
     if np.issubdtype(images.dtype, np.integer):
         question.fail(
             f"{name} holds {images.dtype} whole numbers; a network wants float32, which holds fractions like 0.5 "
             "(`//` rounds them away): .astype('float32')."
         )
     if images.dtype != np.float32:
-        question.fail(f"{name} is {images.dtype}; a network wants float32: .astype('float32').")
+        why = ", 8 bytes per value: NumPy makes float64 unless you ask for another type" * (images.dtype == np.float64)
+        question.fail(
+            f"{name} is {images.dtype}{why}. Keras works in float32 (half the memory of float64): "
+            "dtype='float32' in np.zeros, or .astype('float32')."
+        )
 
 
 def require_model(question: Question, answer: Any, name: str = "model") -> Any:
