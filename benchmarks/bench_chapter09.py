@@ -16,7 +16,7 @@ other folders of real photos given with ``--folder NAME=DIR``), with the real Im
      augmentation), then dropout + a Dense head trained on them (chapter 05's best);
    - ``fine_tune``: the same head trained for half the steps, then base + head with the
      augmentation in front, the top ``--fine-tune-layers`` layers of the base unfrozen
-     (BatchNorm frozen, ``models.start_fine_tuning``), learning rate 1e-4, for the other half;
+     (BatchNorm frozen, ``start_fine_tuning`` from chapter 05), learning rate 1e-4, for the other half;
 4. test accuracy on the held-out photos with its 95% Wilson interval, validation accuracy, and
    the wall time of each method (features + head; or that + fine-tuning).
 
@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from helpers import course, models  # noqa: E402
+from helpers.taught import start_fine_tuning  # noqa: E402
 from tools.testing import ROOT, notebook_functions  # noqa: E402
 
 capstone = notebook_functions(  # the chapter's own code, run from its cells
@@ -219,7 +220,7 @@ def run(args, name, per_class, chosen, test, images, class_names, seed) -> dict:
     )
     model = keras.Sequential([keras.Input((args.size, args.size, 3)), augmentation, classifier])
     compile_(model, 1e-4)
-    models.start_fine_tuning(model, base, n_layers=args.fine_tune_layers, learning_rate=1e-4)
+    start_fine_tuning(model, base, n_layers=args.fine_tune_layers, learning_rate=1e-4)
     start = time.time()
     fit_steps(model, x_train, y_train, args.steps - args.steps // 2, seed)
     report("fine_tune", classifier, x_val, x_test, feature_seconds + half_seconds + time.time() - start)

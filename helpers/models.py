@@ -3,7 +3,7 @@
 ``pretrained(name, **kwargs)`` builds ``keras.applications.<name>(**kwargs)``; the weight file
 Keras asks for is found by ``helpers.offline`` (Keras cache -> mirror -> download), and
 without any copy the model is randomly initialised, announced by a banner because every
-transfer-learning number is then meaningless. ``start_fine_tuning`` unfreezes the top layers.
+transfer-learning number is then meaningless.
 """
 
 from __future__ import annotations
@@ -111,29 +111,5 @@ def pretrained(name: str, **kwargs) -> Any:
         f"connect to the internet and re-run (Keras downloads {file_name} into {course.keras_home() / 'models'}), "
         "or copy that file into DIR/weights/ of a mirror made with `python -m helpers prefetch --to DIR` "
         "and set COURSE_DATA_DIR=DIR.",
-    )
-    return model
-
-
-# --------------------------------------------------------------------- fine-tuning
-def start_fine_tuning(model, base, n_layers: int, learning_rate: float):
-    """Unfreeze the top ``n_layers`` of ``base`` (BatchNorm stays frozen) and recompile ``model``."""
-    import keras
-
-    if not 0 < n_layers <= len(base.layers):
-        raise ValueError(
-            f"n_layers must be between 1 and {len(base.layers)} (the layers of {base.name}); got {n_layers}."
-        )
-    base.trainable = True
-    first_unfrozen = len(base.layers) - n_layers
-    for layer in base.layers[:first_unfrozen]:
-        layer.trainable = False
-    for layer in base.layers[first_unfrozen:]:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=model.loss,
-        metrics=["accuracy"],
     )
     return model

@@ -5,6 +5,7 @@ Each function below is copied verbatim from a cell marked ``#@save`` in solution
 To change a function, edit its notebook cell and run --write. Where each comes from:
 
   output_size, same_padding: 02_convolution_from_scratch.ipynb, cell cell-029
+  start_fine_tuning: 05_transfer_learning.ipynb, cell cell-027
   plot_confusion_matrix: 06_evaluation.ipynb, cell cell-031
   per_class_table: 06_evaluation.ipynb, cell cell-040
   plot_confident_mistakes: 06_evaluation.ipynb, cell cell-042
@@ -19,6 +20,7 @@ To change a function, edit its notebook cell and run --write. Where each comes f
 import math
 from pathlib import Path
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -45,6 +47,28 @@ def same_padding(input_size: int, kernel_size: int, stride: int = 1) -> tuple[in
     out = math.ceil(input_size / stride)
     total = max((out - 1) * stride + kernel_size - input_size, 0)
     return total // 2, total - total // 2
+
+
+# ---- 05_transfer_learning.ipynb, cell cell-027
+def start_fine_tuning(model, base, n_layers: int, learning_rate: float):
+    """Unfreeze the top ``n_layers`` of ``base`` (BatchNorm stays frozen) and recompile ``model``."""
+    if not 0 < n_layers <= len(base.layers):
+        raise ValueError(
+            f"n_layers must be between 1 and {len(base.layers)} (the layers of {base.name}); got {n_layers}."
+        )
+    base.trainable = True
+    first_unfrozen = len(base.layers) - n_layers
+    for layer in base.layers[:first_unfrozen]:
+        layer.trainable = False
+    for layer in base.layers[first_unfrozen:]:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=model.loss,
+        metrics=["accuracy"],
+    )
+    return model
 
 
 # ---- 06_evaluation.ipynb, cell cell-031
