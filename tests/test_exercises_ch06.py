@@ -187,7 +187,7 @@ def _no_matrix(history, y_true, probabilities, class_names):
     return fig
 
 
-def _changed_dashboard(normalize="true", column="f1-score", title=True, show=False):
+def _changed_dashboard(normalize="true", column="f1-score", title=True, show=False, roc=True):
     """The dashboard with one typical slip."""
 
     def answer(history, y_true, probabilities, class_names):
@@ -196,7 +196,10 @@ def _changed_dashboard(normalize="true", column="f1-score", title=True, show=Fal
         plot_history(history, metrics=["accuracy"], axes=[axes[0, 0]])
         evaluation.plot_confusion_matrix(y_true, y_pred, class_names, normalize=normalize, ax=axes[0, 1])
         evaluation.per_class_table(y_true, y_pred, class_names)[column].plot.barh(ax=axes[1, 0])
-        CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+        if roc:
+            CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+        else:  # the loss curves in its place
+            plot_history(history, metrics=["loss"], axes=[axes[1, 1]])
         if title:
             fig.suptitle(f"accuracy {np.mean(y_pred == y_true):.1%}")
         if show:
@@ -234,6 +237,10 @@ def test_q3_right_with_f1_in_percent_rounded_and_a_decimal_accuracy():
         (
             _changed_dashboard(column="precision"),
             "no panel has a bar per class as long as its F1 ([0.72, 0.74, 0.6, 0.78]",
+        ),
+        (
+            _changed_dashboard(roc=False),
+            "a panel has a bar per class as long as its F1 ([0.72, 0.74, 0.6, 0.78]); no panel has ROC",
         ),
         (
             _changed_dashboard(title=False),

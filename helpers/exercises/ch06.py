@@ -106,13 +106,13 @@ class Dashboard(Question):
         bars = [[size for bar in ax.patches for size in (bar.get_width(), bar.get_height())] for ax in panels]
         f1_bars = any(all(np.isclose([*s, *np.divide(s, 100)], v, atol=0.006).any() for v in f1) for s in bars)
         sums = [ax.images[0].get_array().sum(axis=1).round(2).tolist() for ax in panels if ax.images]
-        if len(panels) < 4 or not f1_bars or not any(np.allclose(rows, 1, atol=0.02) for rows in sums):
+        roc = any("roc" in ax.get_title().lower() or "false positive" in ax.get_xlabel().lower() for ax in panels)
+        if len(panels) < 4 or not (f1_bars and roc) or not any(np.allclose(rows, 1, atol=0.02) for rows in sums):
             self.fail(
-                f"Your figure has {len(panels)} panel(s) with something drawn. The rows of its images add up to {sums} "
-                f"(with normalize='true' a confusion matrix's rows add up to 1, and its diagonal is each class's "
-                f"recall); {'one panel has' if f1_bars else 'no panel has'} a bar per class as long as its F1 "
-                f"({np.round(f1, 2).tolist()}: the 'f1-score' column). It needs four: training curves, row-normalised "
-                "confusion matrix, F1 bars and ROC curves."
+                f"Your figure has {len(panels)} panel(s) with something drawn; the rows of its images add up to {sums} "
+                f"(normalize='true' makes each confusion matrix row add up to 1); {'a' if f1_bars else 'no'} panel has "
+                f"a bar per class as long as its F1 ({np.round(f1, 2).tolist()}); {'a' if roc else 'no'} panel has "
+                "ROC curves. It needs four: training curves, row-normalised confusion matrix, F1 bars and ROC curves."
             )
         title, accuracy = figure.get_suptitle(), np.mean(y_pred == y_true)
         numbers = np.array(re.findall(r"\d+(?:\.\d+)?", title), dtype=float)
