@@ -42,13 +42,13 @@ def test_q1_right():
     [
         (lambda y, p, k: (np.argsort(p, axis=1)[:, :k] == y[:, None]).any(1).mean(), "LEAST probable"),
         (lambda y, p, k: (p.argmax(1) == y).mean(), "you return the top-1 accuracy"),
-        (lambda y, p, k: (np.argsort(p, axis=1)[:, -k - 1 :] == y[:, None]).any(1).mean(), "one class too many"),
+        (lambda y, p, k: (np.argsort(p, axis=1)[:, -k - 1 :] == y[:, None]).any(1).mean(), "is 0.746, not 0.917"),
         (lambda y, p, k: (np.argsort(p, axis=1)[:, -k:] == y[:, None]).any(1).sum(), "count of images"),
-        (lambda y, p, k: (np.sort(p, axis=1)[:, -k:] == y[:, None]).any(1).mean(), "not probabilities"),
-        (lambda y, p, k: (np.argsort(p, axis=0)[:, -k:] == y[:, None]).any(1).mean(), "Print best_k[:3]"),
-        (lambda y, p, k: [top_k_accuracy(y, p, k)], "Return one number"),
+        (lambda y, p, k: (np.sort(p, axis=1)[:, -k:] == y[:, None]).any(1).mean(), "is 0.746, not 0.000"),
+        (lambda y, p, k: (np.argsort(p, axis=0)[:, -k:] == y[:, None]).any(1).mean(), "is 0.746, not 0.004"),
+        (lambda y, p, k: [top_k_accuracy(y, p, k)], "could not read your answer (TypeError: float()"),
         (lambda y, p: 0.5, "should take three arguments"),
-        (lambda y, p, k: accuracy_score(y, p), "want class labels, not probabilities"),
+        (lambda y, p, k: accuracy_score(y, p), "multiclass and continuous-multioutput targets (with k=1)"),
     ],
 )
 def test_q1_wrong(wrong, fragment):
@@ -118,17 +118,26 @@ def _smallest_first(y_true, y_pred, class_names, top=5):
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_keeps_empty_pairs, "pairs with 0 mistakes"),
-        (_smallest_first, "yours are []. Count them"),
-        (lambda y, p, n, top=5: {(a, b): c for a, b, c in confused_pairs(y, p, n, top)}, "not a dict"),
-        (_one_direction, "other direction"),
+        (
+            _keeps_empty_pairs,
+            "mistakes), not [('cat', 'dog', 5), ('fox', 'owl', 2), ('dog', 'owl', 1), ('cat', 'fox', 0)",
+        ),
+        (_smallest_first, "With top=2 the check's labels give [('cat', 'dog', 5), ('fox', 'owl', 2)]"),
+        (lambda y, p, n, top=5: {(a, b): c for a, b, c in confused_pairs(y, p, n, top)}, "(expected 3, got 2)"),
+        (_one_direction, "('cat', 'dog') should have 5 mistakes in both directions, not 3"),
         (_with_diagonal, "paired with itself"),
         (_both_triangles, "should appear once"),
-        (lambda y, p, n, top=5: [(a, b, c) for a, b, c in reversed(confused_pairs(y, p, n, top))], "largest first"),
-        (lambda y, p, n, top=5: confused_pairs(y, p, n, top + 1), "top=3"),
-        (lambda y, p, n, top=5: [(0, 1, 3)], "class names"),
-        (lambda y, p, n, top=5: None, "return"),
-        (lambda y, p, n, top=5: 7, "list of"),
+        (
+            lambda y, p, n, top=5: [(a, b, c) for a, b, c in reversed(confused_pairs(y, p, n, top))],
+            "[('fox', 'owl', 2), ('cat', 'dog', 5)].",
+        ),
+        (
+            lambda y, p, n, top=5: confused_pairs(y, p, n, top + 1),
+            "mistakes), not [('cat', 'dog', 5), ('fox', 'owl', 2), ('dog', 'owl', 1)]. Count",
+        ),
+        (lambda y, p, n, top=5: [(0, 1, 3)], "not [(0, 1, 3)]"),
+        (lambda y, p, n, top=5: None, "'NoneType' object is not iterable"),
+        (lambda y, p, n, top=5: 7, "'int' object is not iterable"),
     ],
 )
 def test_q2_wrong(wrong, fragment):
@@ -178,7 +187,7 @@ def _no_matrix(history, y_true, probabilities, class_names):
     return fig
 
 
-def _changed_dashboard(normalize="true", column="f1-score", title=True, show=False):
+def _changed_dashboard(normalize="true", column="f1-score", title=True, show=False, roc=True):
     """The dashboard with one typical slip."""
 
     def answer(history, y_true, probabilities, class_names):
@@ -187,7 +196,10 @@ def _changed_dashboard(normalize="true", column="f1-score", title=True, show=Fal
         plot_history(history, metrics=["accuracy"], axes=[axes[0, 0]])
         evaluation.plot_confusion_matrix(y_true, y_pred, class_names, normalize=normalize, ax=axes[0, 1])
         evaluation.per_class_table(y_true, y_pred, class_names)[column].plot.barh(ax=axes[1, 0])
-        CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+        if roc:
+            CHAPTER_06.plot_roc_curves(y_true, probabilities, class_names, ax=axes[1, 1])
+        else:  # the loss curves in its place
+            plot_history(history, metrics=["loss"], axes=[axes[1, 1]])
         if title:
             fig.suptitle(f"accuracy {np.mean(y_pred == y_true):.1%}")
         if show:
@@ -220,18 +232,27 @@ def test_q3_right_with_f1_in_percent_rounded_and_a_decimal_accuracy():
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_changed_dashboard(normalize=None), "No row-normalised confusion matrix"),
-        (_changed_dashboard(normalize="pred"), "No row-normalised confusion matrix"),
-        (_changed_dashboard(column="precision"), "No per-class F1 bars found"),
-        (_changed_dashboard(title=False), "accuracy in the figure's title"),
-        (_changed_dashboard(show=True), "calls plt.show()"),
+        (_changed_dashboard(normalize=None), "images add up to [[24, 34, 25, 37]]"),
+        (_changed_dashboard(normalize="pred"), "images add up to [[0.84, 1.05, 0.91, 1.2]]"),
+        (
+            _changed_dashboard(column="precision"),
+            "no panel has a bar per class as long as its F1 ([0.72, 0.74, 0.6, 0.78]",
+        ),
+        (
+            _changed_dashboard(roc=False),
+            "a panel has a bar per class as long as its F1 ([0.72, 0.74, 0.6, 0.78]); no panel has ROC",
+        ),
+        (
+            _changed_dashboard(title=False),
+            "Put the accuracy (71.7% on the check's data) in fig.suptitle(...); yours: ''.",
+        ),
+        (_changed_dashboard(show=True), "Leave plt.show() to the caller"),
         (_own_history_plot, "getattr(history, 'history', history)"),
-        (_shows_instead_of_returning, "return fig"),
-        (_three_panels, "it needs 4"),
-        (_no_matrix, "No row-normalised confusion matrix"),
-        (lambda h, y, p, n: plt.subplots(2, 2)[1], "matplotlib Figure"),
-        (lambda h, y, p, n: 1 / 0, "ZeroDivisionError"),
-        (lambda h, y, p, n: 1 / 0, "Run it on the notebook's data first"),
+        (_shows_instead_of_returning, "Leave plt.show() to the caller"),
+        (_three_panels, "Your figure has 3 panel(s)"),
+        (_no_matrix, "images add up to [] "),
+        (lambda h, y, p, n: plt.subplots(2, 2)[1], "'numpy.ndarray' object has no attribute 'axes'"),
+        (lambda h, y, p, n: 1 / 0, "raised ZeroDivisionError: division by zero."),
     ],
 )
 def test_q3_wrong(wrong, fragment):

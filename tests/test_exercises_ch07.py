@@ -72,11 +72,17 @@ def _changed(**how):
     "wrong, fragment",
     [
         (_changed(crash=True), "catch ValueError"),
-        (_changed(strict=True), ">=, not >"),
-        (_changed(fixed=0.5), "Use the threshold you are given"),
-        (_changed(whole=True), "a class name or 'unsure' (a string)"),
-        (_changed(all_files=True), "The keys should be the readable photos"),
-        (lambda p, f, t: [p(path)[0] for path in list_images(f)[:1]], "Return a dict"),
+        (_changed(strict=True), "not 'unsure': 'at least the threshold' is >=, not >."),
+        (
+            _changed(fixed=0.5),
+            "With threshold=0.990, beach.jpg (best: class_1 at 0.743) should be 'unsure', not 'class_1'.",
+        ),
+        (_changed(whole=True), "should be 'class_1', not {'class': 'class_1', 'confidence': 0.74"),
+        (
+            _changed(all_files=True),
+            "names, ['beach.jpg', 'forest.png', 'sunset.gif'], not ['.thumbnail.jpg', 'beach.jpg'",
+        ),
+        (lambda p, f, t: [p(path)[0] for path in list_images(f)[:1]], "'list' object has no attribute 'items'"),
         (lambda p, f: {}, "should take three arguments"),
         ("answers", "function itself"),
     ],
@@ -192,24 +198,30 @@ def test_the_close_model_changes_few_images_and_not_the_first(exported):
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_copying(lambda m, i, p: p["int8"]), "changes the top class of"),
-        (_copying(lambda m, i, p: p["float32"]), "so ship it"),
-        (_copying(lambda m, i, p: p["int8"] if _small_within(m, i, p["int8"]) else p["float32"]), "not the largest difference"),
-        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i[:1], p["int8"]) else p["float32"]), "not the first few"),
-        (_copying(lambda m, i, p: p["int8"] if _share_same_top(m, i, p["int8"]) >= 0.95 else p["float32"]), "not 'most of them'"),
-        (_copying(lambda m, i, p: p), "Return the path of the one file"),
-        (_copying(lambda m, i, p: p["int8"].parent), "is a folder"),
-        (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "does not exist"),
-        (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "not inside"),
-        (_copying(lambda m, i, p: p["int8"].rename(p["int8"].with_suffix(".lite"))), "should end in .tflite"),
-        (_copying(lambda m, i, p: Path(p["float32"].write_bytes(b"junk") and p["float32"])), "not a valid TFLite"),
-        (_copying(_no_resize), "resize_tensor_input"),
+        (_copying(lambda m, i, p: p["int8"]), "second model the quantised file changes 2 of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p["float32"]), "first model the quantised file changes 0 of 48 top classes, so ship the quantised"),
+        (_copying(lambda m, i, p: p["int8"] if _small_within(m, i, p["int8"]) else p["float32"]), "changes 0 of 48 top classes, so ship the quantised"),
+        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i[:1], p["int8"]) else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p["int8"] if _share_same_top(m, i, p["int8"]) >= 0.95 else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p), "(TypeError: expected str, bytes or os.PathLike object, not dict)"),
+        (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "/nope.tflite."),
+        (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "/clear.tflite."),
+        (_copying(lambda m, i, p: p["int8"].rename(p["int8"].with_suffix(".lite"))), "/int8.lite."),
+        (_copying(lambda m, i, p: Path(p["float32"].write_bytes(b"junk") and p["float32"])), "float32.tflite is not a TFLite model"),
+        (_copying(_no_resize), "Got 48 but expected 1 for dimension 0 of input 0.\nThe model takes one image: first call interpreter.resize_tensor_input"),
         (lambda m, i, f: 1 / 0, "ZeroDivisionError"),
         (Path("model.tflite"), "function itself"),
     ],
 )  # fmt: skip
 def test_q2_wrong(wrong, fragment, exported):
     _incorrect(ch07.q2, wrong, fragment)
+
+
+def test_q2_a_folder_is_not_the_file_to_ship(exported):
+    folders = []
+    verdict = ch07.q2.verdict(_copying(lambda m, i, p: folders.append(p["int8"].parent) or p["int8"].parent))
+    assert verdict.status == "incorrect", verdict
+    assert verdict.message.endswith(f"written in the folder given; not {folders[0]}."), verdict.message
 
 
 def test_q2_wrong_model(exported):
@@ -220,7 +232,7 @@ def test_q2_wrong_model(exported):
         path.write_bytes(EXPORTS[other[model.name]]["float32"])
         return path
 
-    _incorrect(ch07.q2, wrong_model, "does not predict what the first model predicts")
+    _incorrect(ch07.q2, wrong_model, "float32.tflite does not predict what the check's first model predicts")
 
 
 def test_q2_not_attempted():
