@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.taught import output_size, same_padding
-
-# output_size and same_padding are chapter 02's formulas: the course's one copy, imported from here.
-__all__ = ["check_conv_args", "output_size", "pair", "same_padding"]
+from helpers.taught import same_padding  # chapter 02's formula, the course's one copy
 
 
 def pair(value, name: str, example: str = "2 or (2, 1)") -> tuple[int, int]:

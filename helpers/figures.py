@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.conv import output_size as conv_output_size
+from helpers.taught import output_size
 
 # Okabe-Ito: distinguishable with every common kind of colour blindness.
 BLUE = "#0072B2"
@@ -142,7 +142,7 @@ def convolution_step(image: Any, kernel: Any, position: tuple[int, int], *, stri
     computed before it show their numbers; the current one is highlighted. Returns the four Axes.
     """
     image, kernel = _check_2d(image, kernel)
-    out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
+    out_h, out_w = (output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
     row, col = position
     if not (0 <= row < out_h and 0 <= col < out_w):
         raise ValueError(f"position {position} is outside the {out_h}x{out_w} output.")
@@ -192,7 +192,7 @@ def convolution_animation(image: Any, kernel: Any, *, stride: int = 1, interval:
     from matplotlib.animation import FuncAnimation
 
     image, kernel = _check_2d(image, kernel)
-    out_h, out_w = (conv_output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
+    out_h, out_w = (output_size(n, k, stride, "valid") for n, k in zip(image.shape, kernel.shape))
     fig, axes = plt.subplots(
         1, 4, figsize=(11, 2.9), dpi=dpi, gridspec_kw={"width_ratios": [image.shape[1], kernel.shape[1], kernel.shape[1], out_w]}
     )  # fmt: skip

@@ -1,8 +1,8 @@
-"""Training helpers for chapters 03 and 04: a timing callback, and the curves of a training run.
+"""Training helpers for chapters 03 to 05: a callback that times a training run.
 
 Only code that is too long to inline lives here. The models, the compile choices and the
 training loops themselves are in the notebooks, where you read them. The curve plots live in
-``helpers.plots`` (one ``plot_history`` for the whole course) and are importable from here too.
+``helpers.plots`` (one ``plot_history`` for the whole course).
 """
 
 from __future__ import annotations
@@ -10,10 +10,6 @@ from __future__ import annotations
 import time
 
 import keras
-
-from helpers.plots import history_dict, plot_history
-
-__all__ = ["TrainingTimer", "history_dict", "plot_history"]
 
 
 class TrainingTimer(keras.callbacks.Callback):

@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from helpers import evaluation
 from helpers.exercises import ch06
 from helpers.exercises.question import load_json
-from helpers.training import plot_history
+from helpers.plots import plot_history
 from tools.testing import ROOT, notebook_functions
 
 TAUGHT = ("plot_confusion_matrix", "per_class_table", "plot_confident_mistakes")

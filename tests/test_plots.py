@@ -47,9 +47,6 @@ def test_image_grid_explains_mistakes():
 
 
 def test_plot_history_draws_one_panel_per_metric_and_returns_them():
-    from helpers import training
-
-    assert training.plot_history is plots.plot_history  # chapters 03, 06 and 09 import it from training
     logs = {"accuracy": [0.3, 0.5], "val_accuracy": [0.3, 0.4], "loss": [2, 1]}
     _, ax = plt.subplots()
     assert plots.plot_history(logs, metrics=["accuracy"], axes=[ax]) == [ax]  # into a given Axes

@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from helpers.training import TrainingTimer, history_dict, plot_history
+from helpers.plots import history_dict, plot_history
+from helpers.training import TrainingTimer
 
 HISTORY = {
     "loss": [2.0, 1.5, 1.2],
