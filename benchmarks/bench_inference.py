@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import report  # noqa: E402  (benchmarks/report.py, beside this script)
 
-from helpers import course, inference  # noqa: E402
+from helpers import course, inference, taught  # noqa: E402
 from helpers.taught import compare_predictions  # noqa: E402
 from tools.testing import notebook_functions  # noqa: E402
 
@@ -96,11 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     tflite_path = work / "mobilenet_v2.tflite"
     tflite_path.write_bytes(converter.convert())
     interpreter = inference.tflite_interpreter(tflite_path)
-    agreement = compare_predictions(
-        model.predict_on_batch(image), inference.tflite_predict(interpreter, image), atol=1e-4
-    )
+    agreement = compare_predictions(model.predict_on_batch(image), taught.tflite_predict(interpreter, image), atol=1e-4)
     results["TFLite / LiteRT interpreter (1 image)"] = timed(
-        lambda: inference.tflite_predict(interpreter, image), args.runs
+        lambda: taught.tflite_predict(interpreter, image), args.runs
     )
 
     chapter_07 = notebook_functions(
@@ -111,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def predict_lite(path):
         pixels = preprocess(inference.load_image(path, SIZE))[None]
-        return inference.top_k(inference.tflite_predict(interpreter, pixels)[0], class_names, 3)
+        return taught.top_k(taught.tflite_predict(interpreter, pixels)[0], class_names, 3)
 
     results["end to end: file -> top 3 (TFLite)"] = timed(lambda: predict_lite(photo), args.runs)
 

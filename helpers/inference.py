@@ -1,11 +1,10 @@
-"""Inference: the pieces chapter 07 writes, for later chapters, and the plumbing around them.
+"""Inference plumbing around the pieces chapter 07 writes.
 
-Chapter 07 writes ``top_k``, ``compare_predictions`` and ``tflite_predict`` (and ``read_image``,
-in ``helpers.images``) in ``#@save`` cells; they are generated into ``helpers.taught`` and
-re-exported here, so chapter 09 and the checks reuse them. The plumbing: ``load_image`` reads
-any file a learner may have (through ``read_image``) as the float32 array a model expects,
-``tflite_interpreter`` opens a ``.tflite`` file with whichever LiteRT package is installed,
-and ``size_on_disk`` measures an export.
+Chapter 07 writes ``top_k``, ``compare_predictions``, ``tflite_predict`` and ``read_image`` in
+``#@save`` cells; chapter 09 and the checks import them from ``helpers.taught``. The plumbing
+here: ``load_image`` reads any file a learner may have (through ``read_image``) as the float32
+array a model expects, ``tflite_interpreter`` opens a ``.tflite`` file with whichever LiteRT
+package is installed, and ``size_on_disk`` measures an export.
 """
 
 from __future__ import annotations
@@ -20,16 +19,6 @@ from PIL import Image
 
 from helpers.conv import pair
 from helpers.images import read_image
-from helpers.taught import compare_predictions, tflite_predict, top_k
-
-__all__ = [
-    "compare_predictions",
-    "load_image",
-    "size_on_disk",
-    "tflite_interpreter",
-    "tflite_predict",
-    "top_k",
-]
 
 
 # ------------------------------------------------------------------ one image

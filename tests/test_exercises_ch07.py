@@ -111,7 +111,7 @@ def choose_tflite(model, images, folder):
     float_path = export_tflite(folder / "saved_model", folder / "float32.tflite")
     small_path = export_tflite(folder / "saved_model", folder / "int8.tflite", optimize=True)
     keras_top = model.predict(images, verbose=0).argmax(axis=-1)
-    small_top = inference.tflite_predict(inference.tflite_interpreter(small_path), images).argmax(axis=-1)
+    small_top = taught.tflite_predict(inference.tflite_interpreter(small_path), images).argmax(axis=-1)
     return small_path if np.array_equal(keras_top, small_top) else float_path
 
 
@@ -148,17 +148,17 @@ def _copying(rule):
 
 
 def _same_top(model, images, path):
-    tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+    tflite_out = taught.tflite_predict(inference.tflite_interpreter(path), images)
     return np.array_equal(model.predict(images, verbose=0).argmax(axis=-1), tflite_out.argmax(axis=-1))
 
 
 def _small_within(model, images, path, atol=1e-4):
-    tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+    tflite_out = taught.tflite_predict(inference.tflite_interpreter(path), images)
     return np.abs(model.predict(images, verbose=0) - tflite_out).max() <= atol
 
 
 def _share_same_top(model, images, path):
-    tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+    tflite_out = taught.tflite_predict(inference.tflite_interpreter(path), images)
     return np.mean(model.predict(images, verbose=0).argmax(axis=-1) == tflite_out.argmax(axis=-1))
 
 
@@ -190,7 +190,7 @@ def test_the_close_model_changes_few_images_and_not_the_first(exported):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "int8.tflite"
             path.write_bytes(EXPORTS[model.name]["int8"])
-            tflite_out = inference.tflite_predict(inference.tflite_interpreter(path), images)
+            tflite_out = taught.tflite_predict(inference.tflite_interpreter(path), images)
         keras_top = model.predict(images, verbose=0).argmax(axis=-1)
         assert np.nonzero(keras_top != tflite_out.argmax(axis=-1))[0].tolist() == changed
 
@@ -249,7 +249,7 @@ def test_reference_solutions_are_stored():
     import tensorflow as tf
 
     namespace = {"Path": Path, "np": np, "tf": tf, "inference": inference, "export_tflite": export_tflite}
-    namespace |= {"tflite_predict": inference.tflite_predict, "compare_predictions": taught.compare_predictions}
+    namespace |= {"tflite_predict": taught.tflite_predict, "compare_predictions": taught.compare_predictions}
     exec(answers["ch07.q2"], namespace)
     assert ch07.q2.verdict(namespace["choose_tflite"]).ok
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from scipy.special import softmax
 
-from helpers import course, inference
+from helpers import course, inference, taught
 from tools.testing import ROOT, notebook_functions
 
 course.quiet_tensorflow()
@@ -189,9 +189,9 @@ def test_predict_folder_errors(tmp_path, model):
 def test_top_k_sorted_and_ties_keep_class_order():
     probabilities = np.array([0.1, 0.3, 0.3, 0.3])
     names = ["a", "b", "c", "d"]
-    assert [p["class"] for p in inference.top_k(probabilities, names, 3)] == ["b", "c", "d"]
-    assert [p["class"] for p in inference.top_k(np.array([0.5, 0.2, 0.3]), names[:3], 2)] == ["a", "c"]
-    assert inference.top_k(np.array([0.5, 0.5]), ["x", "y"], 5) == [
+    assert [p["class"] for p in taught.top_k(probabilities, names, 3)] == ["b", "c", "d"]
+    assert [p["class"] for p in taught.top_k(np.array([0.5, 0.2, 0.3]), names[:3], 2)] == ["a", "c"]
+    assert taught.top_k(np.array([0.5, 0.5]), ["x", "y"], 5) == [
         {"class": "x", "confidence": 0.5},
         {"class": "y", "confidence": 0.5},
     ]
@@ -206,23 +206,23 @@ def test_chapter_07_exports_agree_with_keras(tmp_path, model):
     saved = tmp_path / "saved"
     model.export(saved, verbose=False)
     reloaded = tf.saved_model.load(str(saved))
-    assert inference.compare_predictions(expected, reloaded.serve(x).numpy())["agree"]
+    assert taught.compare_predictions(expected, reloaded.serve(x).numpy())["agree"]
     tflite = CHAPTER_07.export_tflite(saved, tmp_path / "model.tflite")
     assert tflite.stat().st_size > 0
-    report = inference.compare_predictions(expected, inference.tflite_predict(inference.tflite_interpreter(tflite), x))
+    report = taught.compare_predictions(expected, taught.tflite_predict(inference.tflite_interpreter(tflite), x))
     assert report["agree"] and report["same_top1"] == 1.0 and report["max_abs_difference"] < 1e-4
     small = CHAPTER_07.export_tflite(saved, tmp_path / "small.tflite", optimize=True)
-    assert inference.tflite_predict(inference.tflite_interpreter(small), x).shape == expected.shape
+    assert taught.tflite_predict(inference.tflite_interpreter(small), x).shape == expected.shape
     assert inference.size_on_disk(small) <= inference.size_on_disk(tflite) < inference.size_on_disk(saved)
 
 
 def test_compare_predictions():
     a = np.array([[0.9, 0.1], [0.2, 0.8]])
-    assert inference.compare_predictions(a, a + 1e-6)["agree"]
-    flipped = inference.compare_predictions(a, a[:, ::-1])
+    assert taught.compare_predictions(a, a + 1e-6)["agree"]
+    flipped = taught.compare_predictions(a, a[:, ::-1])
     assert not flipped["agree"] and flipped["same_top1"] == 0.0
     with pytest.raises(ValueError, match="different shapes"):
-        inference.compare_predictions(a, a[:1])
+        taught.compare_predictions(a, a[:1])
 
 
 def test_tflite_falls_back_to_tensorflow_without_litert(tmp_path, model, monkeypatch):
@@ -236,7 +236,7 @@ def test_tflite_falls_back_to_tensorflow_without_litert(tmp_path, model, monkeyp
     x = RNG.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        outputs = inference.tflite_predict(inference.tflite_interpreter(path), x)
+        outputs = taught.tflite_predict(inference.tflite_interpreter(path), x)
     np.testing.assert_allclose(outputs, model.predict(x, verbose=0), atol=1e-5)
 
 

@@ -82,7 +82,7 @@ class ChooseTflite(Question):
     chapter, number, signature = "ch07", 2, "choose_tflite(model, images, folder)"
 
     def _check(self, choose_tflite):
-        from helpers import inference
+        from helpers import inference, taught
 
         clear, close, images = checker_models()
         for model, which in ((clear, "first"), (close, "second")):
@@ -92,7 +92,7 @@ class ChooseTflite(Question):
                 if not path.is_file() or path.suffix != ".tflite" or Path(tmp).resolve() not in path.resolve().parents:
                     self.fail(f"Return the path of the .tflite file to ship, written in the folder given; not {path}.")
                 interpreter = inference.tflite_interpreter(path)  # not a TFLite file: "could not read", and why
-                tflite_out, keras_out = inference.tflite_predict(interpreter, images), model.predict(images, verbose=0)
+                tflite_out, keras_out = taught.tflite_predict(interpreter, images), model.predict(images, verbose=0)
                 quantised = any(detail["dtype"] == np.int8 for detail in interpreter.get_tensor_details())
                 del interpreter  # it holds the file open: let the folder go (on Windows too)
             if not quantised and np.abs(keras_out - tflite_out).max() > 1e-4 * np.abs(keras_out).max():
