@@ -2,7 +2,7 @@
 
 Chapter 06 builds its evaluation suite in the notebook. The pieces later chapters reuse (the
 confusion matrix, the per-class table, the confident mistakes) are generated into
-``helpers.taught`` from its ``#@save`` cells. Here they first check their input, so that text
+``helpers.taught`` from its ``#@save`` cells. Here the first two check their input, so that text
 labels, too few class names, lengths that differ or empty arrays get a message in the
 course's words rather than scikit-learn's. The rest is plumbing: turning the labels
 learners have into the plain integer labels those pieces expect.
@@ -15,15 +15,6 @@ from typing import Any
 import numpy as np
 
 from helpers import taught
-from helpers.taught import plot_confident_mistakes
-
-__all__ = [
-    "checked_labels",
-    "per_class_table",
-    "plot_confident_mistakes",
-    "plot_confusion_matrix",
-    "to_labels",
-]
 
 
 # ------------------------------------------------------------------ input checks
