@@ -13,6 +13,7 @@ from scipy.special import softmax
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
 
 from helpers import evaluation as ev
+from helpers import taught
 from tools.testing import notebook_functions
 
 NAMES = ["cat", "dog", "bird"]
@@ -91,7 +92,7 @@ def test_confident_mistakes_surest_first_on_an_image_grid():
     y = np.array([0, 1, 2, 0, 1])
     probs = np.array([[0.1, 0.9, 0.0], [0.0, 1.0, 0.0], [0.6, 0.2, 0.2], [0.2, 0.2, 0.6], [0.5, 0.4, 0.1]])
     images = np.arange(5)[:, None, None, None] * np.ones((5, 4, 4, 3), dtype=np.uint8)
-    axes = ev.plot_confident_mistakes(images, y, probs, NAMES, n=3)
+    axes = taught.plot_confident_mistakes(images, y, probs, NAMES, n=3)
     assert len(axes) == 3
     assert [ax.get_title().splitlines()[:2] for ax in axes] == [
         ["true: cat", "predicted: dog"],
@@ -103,7 +104,7 @@ def test_confident_mistakes_surest_first_on_an_image_grid():
 
 def test_confident_mistakes_none_when_all_right(capsys):
     y = np.array([0, 1])
-    assert ev.plot_confident_mistakes(np.zeros((2, 4, 4, 3)), y, np.eye(3)[y], NAMES) is None
+    assert taught.plot_confident_mistakes(np.zeros((2, 4, 4, 3)), y, np.eye(3)[y], NAMES) is None
     assert "every prediction is right" in capsys.readouterr().out
 
 
