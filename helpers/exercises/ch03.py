@@ -77,7 +77,7 @@ class FitLine(Question):
 
         w, b, losses = self.call(answer, x, y, 0.1, 20, signature="fit_line(x, y, learning_rate, steps)", quiet=True)
         got, expected = [float(w), float(b), *np.asarray(losses, dtype=float).ravel()], descend(0.1)
-        mistakes = {
+        mistakes = {  # the sign of the gradient flipped; sums over the 40 points, 40 times the means
             "Your loss grows: step against the gradient (minus), not along it.": descend(-0.1),
             "Your loss grows at learning_rate=0.1: average the gradients (np.mean), not sum them.": descend(0.1 * 40),
         }
