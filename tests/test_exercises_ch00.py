@@ -26,7 +26,7 @@ def right_answer():
 
 def test_right_answer():
     assert q1.verdict(right_answer()).ok
-    assert "one NumPy array" in q1.verdict(right_answer().tolist()).message  # a list, float64 once converted
+    assert "batch is float64" in q1.verdict(right_answer().tolist()).message  # a list, float64 once converted
 
 
 @pytest.mark.parametrize(
@@ -37,14 +37,23 @@ def test_right_answer():
         (batch((6, 28, 28, 3), (2, 10, 20, 0)), "expected (6, 28, 28, 1)"),
         (batch((6, 28, 28, 1), (2, 10, 20, 0), dtype="uint8", value=1), "whole numbers"),
         (batch(), "still black"),
-        (batch((6, 28, 28, 1), (3, 10, 20, 0)), "counts from 0"),
+        (batch((6, 28, 28, 1), (3, 10, 20, 0)), "You lit up batch[3, 10, 20, 0]. Python counts from 0"),
         (batch((6, 28, 28, 1), (2, 20, 10, 0)), "swapped"),
-        (batch((6, 28, 28, 1), (2, 10, slice(None), 0)), "28 pixels are not black"),
-        (batch((6, 28, 28, 1), (2, 10, 20, 0), value=255.0), "value 255.0"),
+        (
+            batch((6, 28, 28, 1), (2, 10, slice(None), 0)),
+            "28 pixel(s) of your batch are not black, the first at (2, 10, 0, 0)",
+        ),
+        (
+            batch((6, 28, 28, 1), (2, 10, 20, 0), value=255.0),
+            "1 pixel(s) of your batch are not black, the first at (2, 10, 20, 0) with value 255.0",
+        ),
         ("np.zeros", "has shape ()"),
         (batch((6, 28, 28, 1), (2, 10, 20, 0), dtype="float64"), "dtype='float32'"),  # np.zeros without dtype
-        (batch((6, 28, 28, 1), (2, 9, 19, 0)), "already indices"),  # row 10 read as the tenth row
-        (batch((6, 28, 28, 1), (3, 9, 19, 0)), "third image is index 2"),  # everything counted from 1
+        (
+            batch((6, 28, 28, 1), (2, 9, 19, 0)),
+            "You lit up batch[2, 9, 19, 0]. Python counts from 0",
+        ),  # row 10 read as the tenth
+        (batch((6, 28, 28, 1), (3, 9, 19, 0)), "the third image is batch[2]"),  # everything counted from 1
     ],
 )
 def test_typical_mistakes_get_a_teaching_message(answer, fragment):

@@ -39,7 +39,13 @@ def descent(gradient=np.mean, factor=2, record=lambda error: np.mean(error**2), 
     return fit
 
 
-fit_line = descent()
+def fit_line(x, y, learning_rate, steps):
+    w, b, losses = 0.0, 0.0, []
+    for _ in range(steps):
+        error = w * x + b - y
+        losses.append(np.mean(error**2))
+        w, b = w - learning_rate * np.mean(2 * error * x), b - learning_rate * np.mean(2 * error)
+    return w, b, losses
 
 
 def losses_after_the_update(x, y, learning_rate, steps):
@@ -47,10 +53,24 @@ def losses_after_the_update(x, y, learning_rate, steps):
     return w, b, losses[1:]
 
 
-def test_q1_accepts_gradient_descent():
+@pytest.fixture(scope="module")
+def points():
+    """The points the check gives fit_line (seen by a right answer that notes them)."""
+    seen = {}
+
+    def noting(x, y, learning_rate, steps):
+        seen.update(x=x, y=y)
+        return fit_line(x, y, learning_rate, steps)
+
+    assert ch03.q1.verdict(noting).ok
+    return seen["x"], seen["y"]
+
+
+def test_q1_accepts_gradient_descent(points):
     verdict = ch03.q1.verdict(fit_line)
+    losses = fit_line(*points, 0.1, 20)[2]
     assert verdict.status == "correct", verdict.message
-    assert "w = 1.5" in verdict.message
+    assert f"the loss falls from {losses[0]:.2f} to {losses[-1]:.2f} in 20 steps" in verdict.message
 
 
 @pytest.mark.parametrize(
@@ -58,16 +78,9 @@ def test_q1_accepts_gradient_descent():
     [
         (lambda x, y, learning_rate, steps: fit_line(x, y, -learning_rate, steps), "step against the gradient"),
         (descent(gradient=np.sum), "np.mean"),
-        (descent(intercept=False), "b never moves"),
-        (descent(rate=0.1), "use the learning_rate argument"),
-        (descent(factor=1), "Compare your gradients with the formulas"),
-        (losses_after_the_update, "record the loss before each update"),
-        (lambda x, y, learning_rate, steps: (1.5, -0.5), "return w, b, losses"),
-        (lambda x, y, learning_rate, steps: (1.5, -0.5, [0.1]), "one per step"),
-        (lambda x, y, learning_rate, steps: fit_line(x, y, learning_rate, steps)[::-1], "in the order"),
-        (descent(record=lambda error: np.sum(error**2)), "sum of the squared errors"),
-        (descent(record=lambda error: np.sqrt(np.mean(error**2))), "square root"),
-        (descent(record=lambda error: np.mean(error**2) / 2), "half the mean squared error"),
+        (descent(rate=0.1), "use learning_rate"),
+        (lambda x, y, learning_rate, steps: (1.5, -0.5), "not enough values to unpack"),
+        (lambda x, y, learning_rate, steps: fit_line(x, y, learning_rate, steps)[::-1], "could not read your answer"),
         (lambda x, y, steps: None, "four arguments"),
     ],
 )
@@ -75,6 +88,34 @@ def test_q1_wrong_answers(answer, fragment):
     verdict = ch03.q1.verdict(answer)
     assert verdict.status == "incorrect"
     assert fragment in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        descent(intercept=False),
+        descent(factor=1),
+        losses_after_the_update,
+        lambda x, y, learning_rate, steps: (1.5, -0.5, [0.1]),
+        descent(record=lambda error: np.sum(error**2)),
+        descent(record=lambda error: np.sqrt(np.mean(error**2))),
+        descent(record=lambda error: np.mean(error**2) / 2),
+    ],
+)
+def test_q1_rarer_mistakes_get_the_steps_compared(answer, points):
+    """The expected and the learner's weights and first loss after 20 steps, and what to look at."""
+    verdict = ch03.q1.verdict(answer)
+    w, b, losses = fit_line(*points, 0.1, 20)
+    their_w, their_b, their_losses = answer(*points, 0.1, 20)
+    assert verdict.status == "incorrect"
+    first, their_first = (
+        np.round(np.asarray(values[:2], dtype=float), 4).tolist() for values in (losses, their_losses)
+    )
+    assert f"reach w = {w:.4f}, b = {b:.4f} with 20 losses starting {first}" in verdict.message, verdict.message
+    assert f"yours reach w = {their_w:.4f}, b = {their_b:.4f} with {len(their_losses)} starting {their_first}" in (
+        verdict.message
+    )
+    assert "before each update" in verdict.message
 
 
 def test_q1_not_attempted():
@@ -126,27 +167,40 @@ def test_q2_accepts_the_trained_first_cnn(fashion):
 def test_q2_wrong_answers(fashion):
     model, history, accuracy, data = fashion
     steps = course.epochs(2) * math.ceil(course.take(10_000) / 64)
+    relu = "Conv2D({}, activation='relu')"
     cases = [
-        ((first_cnn((32, 32, 3)), history, accuracy), "28x28 with one channel"),
-        ((first_cnn((28, 28, 3)), history, accuracy), "keras.Input(shape=(28, 28, 1))"),
-        ((fake_trained(first_cnn(filters=(16, 32, 32)), steps), history, accuracy), "Conv2D 32, 64, 64"),
-        ((first_cnn(), history, accuracy), "took 0 training steps"),
-        ((fake_trained(first_cnn(), 2 * steps), history, accuracy), "running fit again goes on training"),
-        ((model, model, accuracy), "Pass the History"),
-        ((model, history, 100 * accuracy), "not 75"),
+        (
+            (first_cnn((32, 32, 3)), history, accuracy),
+            "has Input(shape=(32, 32, 3)) where the exercise's has Input(shape=(28, 28, 1))",
+        ),
+        ((first_cnn((28, 28, 3)), history, accuracy), "has Input(shape=(28, 28, 3)) where"),
+        (
+            (first_cnn(filters=(16, 32, 32)), history, accuracy),
+            f"has {relu.format(16)} where the exercise's has {relu.format(32)}",
+        ),
+        ((first_cnn(rescale=False), history, accuracy), f"has {relu.format(32)} where the exercise's has Rescaling()"),
+        ((first_cnn(last="softmax"), history, accuracy), "applies softmax but from_logits=True"),
+        (
+            (first_cnn(loss="sparse_categorical_crossentropy"), history, accuracy),
+            "outputs logits but from_logits=False",
+        ),
+        (
+            (first_cnn(), history, accuracy),
+            f"took 0 steps in 1 epochs; course.epochs(2) epochs of {course.take(10_000):,}",
+        ),
+        ((fake_trained(first_cnn(), 2 * steps), history, accuracy), f"took {2 * steps} steps"),
+        ((model, model, accuracy), "'History' object is not subscriptable"),  # the model passed as its history
         ((model, history, [0.5, accuracy]), "[loss, accuracy]"),
-        ((model, history, history.history["loss"][-1]), "the training loss"),
-        ((model, history, history.history["accuracy"][-1]), "the training accuracy"),
-        ((model, history, accuracy + 0.05), "On the test images your model gets"),
-        ((first_cnn(rescale=False), history, accuracy), "Keep the first CNN's Rescaling"),
-        ((first_cnn(last="softmax"), history, accuracy), "applies it again"),
-        ((first_cnn(loss="sparse_categorical_crossentropy"), history, accuracy), "from_logits=True"),
-        ((model, history, model.evaluate(data["images"][..., None], data["labels"], verbose=0)[0]), "the test loss"),
+        ((model, history, model.evaluate(data["images"][..., None], data["labels"], verbose=0)[0]), "[loss, accuracy]"),
+        ((model, history, 100 * accuracy), f"gets {accuracy:.4f}, not {100 * accuracy:.4f}"),
+        ((model, history, history.history["loss"][-1]), f"not {history.history['loss'][-1]:.4f}"),
+        ((model, history, history.history["accuracy"][-1]), f"not {history.history['accuracy'][-1]:.4f}"),
+        ((model, history, accuracy + 0.05), f"gets {accuracy:.4f}, not {accuracy + 0.05:.4f}"),
     ]
     for answers, fragment in cases:
         verdict = ch03.q2.verdict(*answers, **data)
         assert verdict.status == "incorrect" and fragment in verdict.message, (fragment, verdict.message)
-    assert "Pass the test images" in ch03.q2.verdict(model, history, accuracy).message
+    assert "'images' and 'labels'" in ch03.q2.verdict(model, history, accuracy).message  # the test images not passed
 
 
 # ------------------------------------------------------------------ q3: BatchNorm, global pooling, a schedule
@@ -166,11 +220,14 @@ def improved(filters=(32, 64, 64), momentum=0.9, head="gap", augment=False, rate
     schedules = {"cosine": keras.optimizers.schedules.CosineDecay(2e-3, budget), "constant": 2e-3,
                  "epochs": keras.optimizers.schedules.CosineDecay(2e-3, course.epochs(3)),
                  "start": keras.optimizers.schedules.CosineDecay(1e-2, budget)}  # fmt: skip
-    model.compile(optimizer=keras.optimizers.Adam(schedules[rate]), loss=loss or keras.losses.MeanSquaredError())
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True) if loss is None else loss
+    model.compile(optimizer=keras.optimizers.Adam(schedules[rate]), loss=loss)
     return fake_trained(model, budget if steps is None else steps)
 
 
-HISTORY = FakeHistory({"loss": [2.0], "accuracy": [0.3], "val_accuracy": [0.35]})
+HISTORY = FakeHistory({"loss": [2.0] * course.epochs(3), "accuracy": [0.3], "val_accuracy": [0.35]})
+BUDGET = course.epochs(3) * math.ceil(course.take(10_000) / 32)
+BLOCK = "Conv2D({}, padding='same', use_bias=False)"
 
 
 def test_q3_accepts_the_improved_model():
@@ -182,25 +239,28 @@ def test_q3_accepts_the_improved_model():
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"filters": (16, 32, 64)}, "keep the first CNN's 32, 64, 64"),
-        ({"momentum": 0.99}, "momentum=0.9"),
-        ({"head": "flatten"}, "GlobalAveragePooling2D() and Dropout(0.3)"),
-        ({"augment": True}, "Leave augmentation out"),
-        ({"rate": "constant"}, "not a schedule"),
-        ({"rate": "start"}, "start it at 2e-3"),
-        ({"rate": "epochs"}, "count steps (epochs x batches), not epochs"),
-        ({"steps": 0}, "took 0 training steps"),
+        ({"filters": (16, 32, 64)}, f"has {BLOCK.format(16)} where the exercise's has {BLOCK.format(32)}"),
+        ({"momentum": 0.99}, "has BatchNormalization() where the exercise's has BatchNormalization(momentum=0.9)"),
+        ({"head": "flatten"}, "has Flatten() where the exercise's has GlobalAveragePooling2D()"),
+        ({"augment": True}, f"has RandomFlip() where the exercise's has {BLOCK.format(32)}"),
+        ({"rate": "constant"}, "Your learning rate is constant from 0.002; use Adam(CosineDecay(2e-3, decay_steps))"),
+        ({"rate": "start"}, "Your learning rate is CosineDecay from 0.01"),
+        ({"rate": "epochs"}, f"decay_steps is {course.epochs(3)}, but the training took {BUDGET} steps"),
+        ({"steps": 0}, "took 0 steps"),
         (
             {"conv": {"padding": "same", "use_bias": False, "activation": "relu"}},
-            "activation='relu': the ReLU comes after",
+            f"has {BLOCK.format(32)[:-1]}, activation='relu') where",
         ),
-        ({"conv": {"padding": "valid", "use_bias": True}}, "padding='valid', use_bias=True"),
-        ({"relu": False}, "by a ReLU(), not MaxPooling2D"),
-        ({"dropout": 0.5}, "Dropout(0.3)"),
-        ({"head": "gap+dense"}, "keep only the last layer, Dense(10)"),
-        ({"head": "gap only"}, "Dropout rates []"),
-        ({"last": "softmax", "loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}, "applies it again"),
-        ({"loss": "sparse_categorical_crossentropy"}, "from_logits=True"),
+        (
+            {"conv": {"padding": "valid", "use_bias": True}},
+            f"has Conv2D(32) where the exercise's has {BLOCK.format(32)}",
+        ),
+        ({"relu": False}, "has MaxPooling2D() where the exercise's has ReLU()"),
+        ({"dropout": 0.5}, "has Dropout(0.5) where the exercise's has Dropout(0.3)"),
+        ({"head": "gap+dense"}, "has Dense(64, activation='relu') where the exercise's has Dense(10)"),
+        ({"head": "gap only"}, "has Dense(10) where the exercise's has Dropout(0.3)"),
+        ({"last": "softmax"}, "applies softmax but from_logits=True"),
+        ({"loss": "sparse_categorical_crossentropy"}, "outputs logits but from_logits=False"),
     ],
 )
 def test_q3_wrong_answers(kwargs, fragment):
@@ -208,14 +268,21 @@ def test_q3_wrong_answers(kwargs, fragment):
     assert verdict.status == "incorrect" and fragment in verdict.message, verdict.message
 
 
+def test_q3_the_structure_message_explains_and_lists_both_models():
+    message = ch03.q3.verdict(improved(conv={"padding": "same", "use_bias": True}), HISTORY).message
+    assert "(no bias: BatchNormalization adds its own offset" in message
+    assert "Yours:                 Input(shape=(32, 32, 3)) > Rescaling() > Conv2D(32, padding='same') >" in message
+
+
 def test_q3_wrong_history_and_no_batchnorm():
-    no_validation = FakeHistory({"loss": [2.0], "accuracy": [0.3]})
-    assert "validation_data=val_ds" in ch03.q3.verdict(improved(), no_validation).message
-    assert "Pass the History" in ch03.q3.verdict(improved(), 0.35).message
+    no_validation = FakeHistory({"loss": [2.0] * course.epochs(3), "accuracy": [0.3]})
+    assert "KeyError: 'val_accuracy'" in ch03.q3.verdict(improved(), no_validation).message
+    assert "'float' object has no attribute 'history'" in ch03.q3.verdict(improved(), 0.35).message
     plain = keras.Sequential(
         [keras.Input((32, 32, 3))] + [layers.Conv2D(f, 3) for f in (32, 64, 64)] + [layers.Dense(10)]
     )
-    assert "not Conv2D" in ch03.q3.verdict(plain, HISTORY).message
+    plain.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert "has Conv2D(32) where the exercise's has Rescaling()" in ch03.q3.verdict(plain, HISTORY).message
 
 
 # ------------------------------------------------------------------ q4: a training step with gradient clipping
@@ -239,7 +306,12 @@ def stepper(training=True, clip="global", apply=True, returns="loss", loss=None)
     return step
 
 
-gradient_step = stepper()
+def gradient_step(model, optimizer, loss_fn, images, labels, max_norm):
+    with tf.GradientTape() as tape:
+        loss = loss_fn(labels, model(images, training=True))
+    gradients, _ = tf.clip_by_global_norm(tape.gradient(loss, model.trainable_variables), max_norm)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    return loss
 
 
 def step_twice(model, optimizer, loss_fn, images, labels, max_norm):
@@ -279,28 +351,23 @@ def test_q4_unwritten_step_is_not_attempted():
         """What the learner's notebook starts with."""
         ...
 
-    def computes_nothing(model, optimizer, loss_fn, images, labels, max_norm):
-        model(images)
-
     assert ch03.q4.verdict(step_not_written_yet).status == "not attempted"
-    verdict = ch03.q4.verdict(computes_nothing)
-    assert verdict.status == "incorrect" and "does nothing yet" in verdict.message
+
+
+def computes_nothing(model, optimizer, loss_fn, images, labels, max_norm):
+    model(images)
 
 
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
-        (stepper(apply=False), "apply_gradients"),
-        (stepper(training=False), "training=True"),
-        (stepper(returns="nothing"), "return loss"),
-        (step_twice, "exactly once"),
-        (stepper(clip=None), "unclipped"),
-        (stepper(clip="each"), "clip_by_global_norm"),
-        (stepper(loss=mean_squared_error), "loss_fn(labels, logits)"),
-        (stepper(returns="zero"), "return the loss computed inside the tape"),
+        (stepper(clip=None), "applies the gradients unclipped: tf.clip_by_global_norm returns two things"),
         (step_clip_not_unpacked, "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
+        (tf.function(step_clip_not_unpacked), "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
         (step_loss_outside_the_tape, "inside `with tf.GradientTape() as tape:`"),
-        (stepper(returns="gradients"), "your function returns a list"),
+        (stepper(returns="nothing"), "now return the tape's loss"),
+        (stepper(returns="zero"), "now return the tape's loss"),
+        (stepper(returns="gradients"), "could not read your answer"),
         (lambda model, optimizer, loss_fn, images, labels: None, "six arguments"),
         (lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(labels), "raised TypeError"),
         ("gradient_step", "without brackets"),
@@ -310,3 +377,20 @@ def test_q4_wrong_steps(answer, fragment):
     verdict = ch03.q4.verdict(answer)
     assert verdict.status == "incorrect"
     assert fragment in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        stepper(apply=False),
+        computes_nothing,
+        stepper(training=False),
+        step_twice,
+        stepper(clip="each"),
+        stepper(loss=mean_squared_error),
+    ],
+)
+def test_q4_other_mistakes_are_compared_with_one_reference_step(answer):
+    verdict = ch03.q4.verdict(answer)
+    assert verdict.status == "incorrect"
+    assert verdict.message.startswith("Your weights differ from one reference step"), verdict.message

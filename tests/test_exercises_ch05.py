@@ -48,8 +48,15 @@ def test_right_answer_passes_and_keras_agrees_with_the_cases():
         (only_the_largest, "look at the smallest value too"),
         (by_the_mean, "about -124"),
         (compares_with_255, "a dark batch never reaches 255"),
-        (lambda batch: "MobileNet", "words of the chapter's table"),
+        (
+            lambda batch: "MobileNet",
+            "is not 'MobileNet': compare its smallest and largest values with the table: '0-255',",
+        ),
         (lambda batch: {}["min"], "Your function raised KeyError"),
+        (  # a word of the table with no lesson of its own for this batch
+            lambda batch: "-1 to 1",
+            f"A 0-255 batch (values 0.0 to {ch05.batches()['0-255'].max():.1f}) is not '-1 to 1': compare its smallest",
+        ),
     ],
 )
 def test_typical_mistakes_get_their_lesson(answer, fragment):
