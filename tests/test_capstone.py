@@ -450,7 +450,8 @@ def test_training_and_the_app_see_the_same_pixels(tmp_path, monkeypatch):
         "IMAGE_SIZE": SIZE,
         "interpreter": None,
         "class_names": ["cats", "dogs", "birds"],
-        "inference": types.SimpleNamespace(tflite_predict=tflite_predict, top_k=lambda p, names, top: names[:top]),
+        "tflite_predict": tflite_predict,
+        "top_k": lambda p, names, top: names[:top],
     }
     for name, value in stand_ins.items():
         monkeypatch.setitem(namespace, name, value)

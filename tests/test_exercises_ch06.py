@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 
-from helpers import evaluation
+from helpers import evaluation, taught
 from helpers.exercises import ch06
 from helpers.exercises.question import load_json
 from helpers.plots import plot_history
@@ -273,7 +273,7 @@ def test_reference_solutions_are_stored_and_pass():
         "classification_report": classification_report,
         "confusion_matrix": confusion_matrix,
     }
-    namespace.update({name: getattr(evaluation, name) for name in TAUGHT})
+    namespace.update({name: getattr(taught, name) for name in TAUGHT})
     namespace["plot_roc_curves"] = CHAPTER_06.plot_roc_curves
     for key, name in [("ch06.q1", "top_k_accuracy"), ("ch06.q2", "confused_pairs"), ("ch06.q3", "dashboard")]:
         exec(answers[key], namespace)
