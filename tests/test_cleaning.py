@@ -101,6 +101,11 @@ def test_a_crash_while_writing_keeps_the_old_file(tmp_path, photos, monkeypatch)
     assert path.read_text(encoding="utf-8") == before
 
 
+def test_an_empty_list_of_photos_is_named_before_any_widget_is_built(tmp_path, photos):
+    with pytest.raises(ValueError, match=f"no photos to review in {photos}"):
+        chapter.CleaningTool(tmp_path / "d.csv", CLASSES, photos, [], [], [])
+
+
 def test_a_missing_file_means_no_decision_yet(tmp_path):
     assert len(chapter.read_decisions(tmp_path / "none.csv", CLASSES)) == 0
 
