@@ -234,15 +234,6 @@ def test_a_file_with_the_wrong_hash_is_not_used(monkeypatch, tmp_path, capsys):
     assert "does not match the published hash" in capsys.readouterr().out
 
 
-def test_hash_matches_detects_md5_and_sha256(tmp_path):
-    path = tmp_path / "f.bin"
-    path.write_bytes(b"abc")
-    assert offline.hash_matches(path, "900150983cd24fb0d6963f7d28e17f72")
-    assert offline.hash_matches(path, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    assert not offline.hash_matches(path, "0" * 32)
-    assert offline.hash_matches(path, None)
-
-
 def test_weights_none_is_a_deliberate_random_model(capsys):
     model = models.pretrained("MobileNet", weights=None, **SMALL)
     assert models.weights_source(model) == "random initialisation (weights=None)"

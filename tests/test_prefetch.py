@@ -161,6 +161,15 @@ def test_a_weight_file_with_the_wrong_hash_is_refused_by_keras(monkeypatch, tmp_
     assert not (tmp_path / "weights" / "w.h5").exists() and leftovers(tmp_path) == []
 
 
+def test_hash_matches_detects_md5_and_sha256(tmp_path):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc")
+    assert prefetch.hash_matches(path, "900150983cd24fb0d6963f7d28e17f72")
+    assert prefetch.hash_matches(path, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    assert not prefetch.hash_matches(path, "0" * 32)
+    assert prefetch.hash_matches(path, None)
+
+
 def test_rerun_after_interruption(monkeypatch, tmp_path, cifar10_loader):
     mirror = tmp_path / "mirror"
     with monkeypatch.context() as patch:

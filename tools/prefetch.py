@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import hashlib
 import os
 import shutil
 import sys
@@ -32,7 +33,6 @@ from helpers.offline import (  # noqa: E402
     FLOWERS_URL,
     WEIGHT_HASHES,
     class_root,
-    hash_matches,
     is_unavailable,
     load_npz,
     reason,
@@ -170,6 +170,17 @@ def _prefetch_flowers(final: Path) -> Path:
         raise PrefetchError(f"Keras unpacked tf_flowers to {path}, but it holds no class folders {FLOWER_CLASSES}.")
     shutil.rmtree(final, ignore_errors=True)  # an incomplete copy from an earlier run
     return _atomic(final, lambda tmp: shutil.copytree(root, tmp))
+
+
+def hash_matches(path: Path | str, expected: str | None) -> bool:
+    """True when ``expected`` is None or equals the file's MD5 (32 digits) / SHA-256 (64)."""
+    if not expected:
+        return True
+    digest = hashlib.md5(usedforsecurity=False) if len(expected) == 32 else hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == expected.lower()
 
 
 def _prefetch_weights(name: str, final: Path) -> Path:
