@@ -23,6 +23,7 @@ class PickLayer(Question):
                 keras.layers.BatchNormalization(name="bn_b"),
                 keras.layers.Activation("relu", name="relu_b"),
                 keras.layers.MaxPooling2D(name="pool_b"),
+                keras.layers.AveragePooling2D(2, name="avg_pool_b"),
                 keras.layers.Dropout(0.2, seed=1, name="drop"),
                 keras.layers.GlobalAveragePooling2D(name="gap"),
                 keras.layers.Dense(3, name="logits", kernel_initializer="zeros"),
@@ -97,7 +98,8 @@ class WeightedRecallGain(Question):
 
         got = self.call(
             weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True,
-            explain={"ZeroDivisionError": self.absent, "valid labels that are in y": self.absent},
+            explain={"ZeroDivisionError": self.absent, "valid labels that are in y": self.absent, "y_pred": "Give "
+                     "recall_score one class per photo, not the head's scores: head.predict(x_test).argmax(axis=1)."},
             signature="weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes)",
         )  # fmt: skip
         gain, expected = np.asarray(got, dtype=float), reference_gain(train_head, x, y, x_test, y_test)
@@ -134,6 +136,7 @@ class OcclusionTest(Question):
         heatmap[:8, :8] += 0.5  # the heatmap points at the top-left quarter, where the evidence is
         got = self.call(
             occlusion_test, model, image.copy(), heatmap.copy(), 0, 0.25, quiet=True,
+            explain={"3-dimensional": "model.predict takes a batch: np.stack([image, occluded]) or image[None]."},
             signature="occlusion_test(model, image, heatmap, class_index, fraction)",
         )  # fmt: skip
         got = np.array([float(got["hot"]), float(got["cold"])])
@@ -149,9 +152,9 @@ class OcclusionTest(Question):
             "(keras.ops.softmax) before you subtract.": np.array([logits[0, 0] - logits[1, 0], 0]),
         }
         explain_difference(
-            self, got, expected, mistakes, f"On the check's image (fraction=0.25) the drops should be hot "
-            f"{expected[0]:.3f}, cold {expected[1]:.3f}; yours are {got[0]:.3f}, {got[1]:.3f}. Grey out round(fraction"
-            " * heatmap.size) = 64 pixels from np.argsort(heatmap, axis=None), all 3 channels, with 127.5, not 0.",
+            self, got, expected, mistakes, f"On the check's image (fraction=0.25) drops should be hot {expected[0]:.3f}"
+            f", cold {expected[1]:.3f}; yours are {got[0]:.3f}, {got[1]:.3f}. In a copy of the image, grey out round("
+            "fraction * heatmap.size) = 64 pixels from np.argsort(heatmap, axis=None), all 3 channels, to 127.5.",
             atol=1e-4,
         )  # fmt: skip
 
