@@ -51,7 +51,7 @@ class PickLayer(Question):
 # ------------------------------------------------------------------ q2: a class-weighted retrain
 class FakeHead:
     """A stand-in for a trained head of 4 classes that answers like a Keras model (``predict(x)``, ``head(x)``): a naive
-    Bayes fitted with sample weights, whose prior is the weighted class counts; class 3, never seen, scores -inf."""
+    Bayes fitted with sample weights, whose prior is the weighted class counts; class 0, never seen, scores -inf."""
 
     def __init__(self, x, y, class_weight=None):
         from sklearn.naive_bayes import GaussianNB
@@ -59,16 +59,16 @@ class FakeHead:
         self.fitted = GaussianNB().fit(x, y, sample_weight=[(class_weight or {}).get(c, 1.0) for c in y])
 
     def predict(self, x, verbose=0, **options):  # options such as training=False change nothing here
-        return np.pad(self.fitted.predict_log_proba(np.asarray(x)), ((0, 0), (0, 1)), constant_values=-np.inf)
+        return np.pad(self.fitted.predict_log_proba(np.asarray(x)), ((0, 0), (1, 0)), constant_values=-np.inf)
 
     __call__ = predict
 
 
 def imbalanced_case(seed=8):
-    """Features of 4 classes in 2-D: class 1 rare in training, class 3 absent from it; a balanced test set."""
+    """Features of 4 classes in 2-D: class 2 rare in training, class 0 absent (as the daisies); a balanced test set."""
     rng = np.random.default_rng(seed)
-    centres = np.array([[0, 0], [1.2, 0], [0, 1.2], [1.2, 1.2]])
-    y, y_test = np.repeat([0, 1, 2], [200, 12, 150]), np.repeat(np.arange(4), 50)
+    centres = np.array([[1.2, 1.2], [0, 0], [1.2, 0], [0, 1.2]])
+    y, y_test = np.repeat([1, 2, 3], [200, 12, 150]), np.repeat(np.arange(4), 50)
     x, x_test = (centres[labels] + rng.normal(scale=0.6, size=(len(labels), 2)) for labels in (y, y_test))
     return x, y, x_test, y_test
 
@@ -83,7 +83,7 @@ def reference_gain(train_head, x, y, x_test, y_test, power=-1):
 
 class WeightedRecallGain(Question):
     chapter, number = "ch08", 2
-    absent = "Class 3 has no training photos (count 0): give it no weight (compute_class_weight: classes=np.unique(y))."
+    absent = "Class 0 has no training photos (count 0): give it no weight (compute_class_weight: classes=np.unique(y))."
 
     def _check(self, weighted_recall_gain):
         x, y, x_test, y_test = imbalanced_case()
@@ -104,13 +104,13 @@ class WeightedRecallGain(Question):
         )  # fmt: skip
         gain, expected = np.asarray(got, dtype=float), reference_gain(train_head, x, y, x_test, y_test)
         mistakes = {  # weights that grow with the count
-            "The rare class 1 lost recall: are your weights upside down? A class with few photos needs a LARGE "
+            "The rare class 2 lost recall: are your weights upside down? A class with few photos needs a LARGE "
             "weight, total / (classes * count).": reference_gain(train_head, x, y, x_test, y_test, power=1),
         }
         explain_difference(
             self, gain, expected, mistakes, f"On the check's data the recall changes should be "
-            f"{np.round(expected, 2).tolist()}, yours are {np.round(gain, 2).tolist()}: one per class, class 3 too "
-            "(labels=range(num_classes)), recall of train_head(x, y, class_weight=weights) minus the plain head's.",
+            f"{np.round(expected, 2).tolist()}, yours are {np.round(gain, 2).tolist()}: one per class, class 0 too "
+            "(labels=range(num_classes)), recall with class_weight={each class: its own weight} minus without.",
             atol=1e-6,
         )  # fmt: skip
 
