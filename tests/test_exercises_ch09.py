@@ -50,6 +50,23 @@ def never_gives_up(probabilities, y_true, target):
     return (t, share) if t is not None else (float(probabilities.max()), 1.0)
 
 
+def on_a_grid(probabilities, y_true, target):
+    """Thresholds 0, 0.05, ..., 1 instead of the confidences that occur: 0.55 answers the same photos as 0.6."""
+    confidence = probabilities.max(axis=1)
+    right = probabilities.argmax(axis=1) == y_true
+    for t in np.linspace(0, 1, 21):
+        if (confidence >= t).any() and right[confidence >= t].mean() >= target:
+            return float(t), float((confidence >= t).mean())
+    return None, 0.0
+
+
+def no_return_after_the_loop(probabilities, y_true, target):
+    """Half-finished: returns None when no threshold reaches the target."""
+    t, share = pick_threshold(probabilities, y_true, target)
+    if t is not None:
+        return t, share
+
+
 def _variant(strict=False, above_target=False, true_class=False):
     """pick_threshold with one slip: `>` for the answered photos, `>` for the target, or the true class's probability."""
 
@@ -78,13 +95,18 @@ def test_right_answer_passes():
         (strictest, "0.900 is stricter than needed: 0.600 already reaches it"),
         (_variant(above_target=True), "0.700 is stricter than needed: 0.600 already reaches it, answering 80%"),
         (_variant(strict=True), ">= 0.500 are only 60% right"),
-        (_variant(true_class=True), ">= 0.250 are only 60% right"),
-        (over_all_photos, ">= 0.600 are only 75% right. Measure the accuracy of the answered photos only"),
+        (_variant(true_class=True), ">= 0.250 are only 60% right. The confidence is each row's largest probability"),
+        (
+            over_all_photos,
+            ">= 0.600 are only 75% right. The confidence is each row's largest probability, whatever the label; measure the accuracy of the answered photos only",
+        ),
         (counts, "(a share, confidence >= threshold); you returned (0.6, 4.0)"),
         (never_gives_up, "return (None, 0.0)"),
         (lambda p, y, t: 0.5, "could not read your answer"),
         (lambda p, y: (0.5, 1.0), "should take three arguments"),
-        (lambda p, y, t: (None, 0.0), "With target=0.75 the lowest threshold is 0.600, where the app answers 80.0%"),
+        (lambda p, y, t: (None, 0.0), "With target=0.75 the lowest threshold among the confidences is 0.600, where"),
+        (on_a_grid, "the lowest threshold among the confidences is 0.600, where the app answers 80.0% of the photos"),
+        (no_return_after_the_loop, "return (None, 0.0) then, not None."),
     ],
 )
 def test_typical_mistakes(answer, fragment):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -58,6 +59,12 @@ def _changed(change):
     return answer
 
 
+def _sets_the_environment(hosts, this_host):
+    """Sets TF_CONFIG, as the chapter's script does, but returns nothing."""
+    os.environ["CH10_TEST_TF_CONFIG"] = json.dumps(tf_config(hosts, this_host))
+    os.environ.pop("CH10_TEST_TF_CONFIG")
+
+
 def _chief_typed_as_worker(hosts, this_host):
     position = hosts.index(this_host)
     return _config(hosts[:1], hosts[1:], "worker", max(position - 1, 0))
@@ -81,7 +88,10 @@ WORKER_1 = "'task': {'type': 'worker', 'index': 1}}, not {"
         # the rest: the general lesson, with the right TF_CONFIG beside theirs
         (_chief_typed_as_worker, CHIEF + "'cluster'"),
         (lambda hosts, this_host: _config(hosts[0], hosts[1:], "worker", 1), "not {'cluster': {'chief': '192.168.1.20:2222'"),
-        (lambda hosts, this_host: _config(hosts[-1:], hosts[:-1], "worker", 1), "The chief is the first address"),
+        (lambda hosts, this_host: _config(hosts[0], hosts[1:], "worker", 1), 'A role lists addresses, the chief too: "chief": [hosts[0]].'),
+        (_changed(lambda c, h, me: c.update(tasks=c.pop("task"))), "Compare key by key. The chief is hosts[0]; this_host's place is hosts.index(this_host). For"),
+        (_sets_the_environment, "Return the TF_CONFIG, a dict (or its JSON text); your function returned None."),
+        (lambda hosts, this_host: _config(hosts[-1:], hosts[:-1], "worker", 1), "Compare key by key. The chief is hosts[0]"),
         (lambda hosts, this_host: _config(hosts[:1], [this_host], "worker", 0), "'worker': ['192.168.1.22:2222']}"),
         (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", 0), WORKER_1),
         (lambda hosts, this_host: _config(hosts[:1], hosts[1:], "worker", "1"), "'index': '1'}}."),
@@ -119,13 +129,15 @@ def test_q2_right_as_a_list_or_an_array():
         (lambda n, workers, index: np.array_split(np.arange(n), workers)[index], "deals it out"),
         (
             lambda n, workers, index: list(range(index, n, 3)),
-            "Worker 3 of 4 reads [3, 7] from 11 examples, not [3, 6, 9]",
+            "Worker 2 of 4 reads [2, 6, 10] from 11 examples, not [2, 5, 8]",
         ),
         (
             lambda n, workers, index: list(range(1, n, workers)),
-            "Worker 3 of 4 reads [3, 7] from 11 examples, not [1, 5, 9]",
+            "Worker 2 of 4 reads [2, 6, 10] from 11 examples, not [1, 5, 9]",
         ),
         (lambda n, workers, index: 1 / 0, "ZeroDivisionError"),
+        # stops before the last position (n - 1): worker 2 of 4 reads position 10 of 11
+        (lambda n, workers, index: list(range(index, n - 1, workers)), "reads [2, 6, 10] from 11 examples, not [2, 6]"),
     ],
 )
 def test_q2_wrong(wrong, fragment):

@@ -23,6 +23,7 @@ class PickLayer(Question):
                 keras.layers.BatchNormalization(name="bn_b"),
                 keras.layers.Activation("relu", name="relu_b"),
                 keras.layers.MaxPooling2D(name="pool_b"),
+                keras.layers.AveragePooling2D(2, name="avg_pool_b"),
                 keras.layers.Dropout(0.2, seed=1, name="drop"),
                 keras.layers.GlobalAveragePooling2D(name="gap"),
                 keras.layers.Dense(3, name="logits", kernel_initializer="zeros"),
@@ -50,7 +51,7 @@ class PickLayer(Question):
 # ------------------------------------------------------------------ q2: a class-weighted retrain
 class FakeHead:
     """A stand-in for a trained head of 4 classes that answers like a Keras model (``predict(x)``, ``head(x)``): a naive
-    Bayes fitted with sample weights, whose prior is the weighted class counts; class 3, never seen, scores -inf."""
+    Bayes fitted with sample weights, whose prior is the weighted class counts; class 0, never seen, scores -inf."""
 
     def __init__(self, x, y, class_weight=None):
         from sklearn.naive_bayes import GaussianNB
@@ -58,16 +59,16 @@ class FakeHead:
         self.fitted = GaussianNB().fit(x, y, sample_weight=[(class_weight or {}).get(c, 1.0) for c in y])
 
     def predict(self, x, verbose=0, **options):  # options such as training=False change nothing here
-        return np.pad(self.fitted.predict_log_proba(np.asarray(x)), ((0, 0), (0, 1)), constant_values=-np.inf)
+        return np.pad(self.fitted.predict_log_proba(np.asarray(x)), ((0, 0), (1, 0)), constant_values=-np.inf)
 
     __call__ = predict
 
 
 def imbalanced_case(seed=8):
-    """Features of 4 classes in 2-D: class 1 rare in training, class 3 absent from it; a balanced test set."""
+    """Features of 4 classes in 2-D: class 2 rare in training, class 0 absent (as the daisies); a balanced test set."""
     rng = np.random.default_rng(seed)
-    centres = np.array([[0, 0], [1.2, 0], [0, 1.2], [1.2, 1.2]])
-    y, y_test = np.repeat([0, 1, 2], [200, 12, 150]), np.repeat(np.arange(4), 50)
+    centres = np.array([[1.2, 1.2], [0, 0], [1.2, 0], [0, 1.2]])
+    y, y_test = np.repeat([1, 2, 3], [200, 12, 150]), np.repeat(np.arange(4), 50)
     x, x_test = (centres[labels] + rng.normal(scale=0.6, size=(len(labels), 2)) for labels in (y, y_test))
     return x, y, x_test, y_test
 
@@ -82,7 +83,7 @@ def reference_gain(train_head, x, y, x_test, y_test, power=-1):
 
 class WeightedRecallGain(Question):
     chapter, number = "ch08", 2
-    absent = "Class 3 has no training photos (count 0): give it no weight (compute_class_weight: classes=np.unique(y))."
+    absent = "Class 0 has no training photos (count 0): give it no weight (compute_class_weight: classes=np.unique(y))."
 
     def _check(self, weighted_recall_gain):
         x, y, x_test, y_test = imbalanced_case()
@@ -97,18 +98,19 @@ class WeightedRecallGain(Question):
 
         got = self.call(
             weighted_recall_gain, train_head, x, y, x_test, y_test, 4, quiet=True,
-            explain={"ZeroDivisionError": self.absent, "valid labels that are in y": self.absent},
+            explain={"ZeroDivisionError": self.absent, "valid labels that are in y": self.absent, "y_pred": "Give "
+                     "recall_score one class per photo, not the head's scores: head.predict(x_test).argmax(axis=1)."},
             signature="weighted_recall_gain(train_head, x, y, x_test, y_test, num_classes)",
         )  # fmt: skip
         gain, expected = np.asarray(got, dtype=float), reference_gain(train_head, x, y, x_test, y_test)
         mistakes = {  # weights that grow with the count
-            "The rare class 1 lost recall: are your weights upside down? A class with few photos needs a LARGE "
+            "The rare class 2 lost recall: are your weights upside down? A class with few photos needs a LARGE "
             "weight, total / (classes * count).": reference_gain(train_head, x, y, x_test, y_test, power=1),
         }
         explain_difference(
             self, gain, expected, mistakes, f"On the check's data the recall changes should be "
-            f"{np.round(expected, 2).tolist()}, yours are {np.round(gain, 2).tolist()}: one per class, class 3 too "
-            "(labels=range(num_classes)), recall of train_head(x, y, class_weight=weights) minus the plain head's.",
+            f"{np.round(expected, 2).tolist()}, yours are {np.round(gain, 2).tolist()}: one per class, class 0 too "
+            "(labels=range(num_classes)), recall with class_weight={each class: its own weight} minus without.",
             atol=1e-6,
         )  # fmt: skip
 
@@ -134,6 +136,7 @@ class OcclusionTest(Question):
         heatmap[:8, :8] += 0.5  # the heatmap points at the top-left quarter, where the evidence is
         got = self.call(
             occlusion_test, model, image.copy(), heatmap.copy(), 0, 0.25, quiet=True,
+            explain={"3-dimensional": "model.predict takes a batch: np.stack([image, occluded]) or image[None]."},
             signature="occlusion_test(model, image, heatmap, class_index, fraction)",
         )  # fmt: skip
         got = np.array([float(got["hot"]), float(got["cold"])])
@@ -149,9 +152,9 @@ class OcclusionTest(Question):
             "(keras.ops.softmax) before you subtract.": np.array([logits[0, 0] - logits[1, 0], 0]),
         }
         explain_difference(
-            self, got, expected, mistakes, f"On the check's image (fraction=0.25) the drops should be hot "
-            f"{expected[0]:.3f}, cold {expected[1]:.3f}; yours are {got[0]:.3f}, {got[1]:.3f}. Grey out round(fraction"
-            " * heatmap.size) = 64 pixels from np.argsort(heatmap, axis=None), all 3 channels, with 127.5, not 0.",
+            self, got, expected, mistakes, f"On the check's image (fraction=0.25) drops should be hot {expected[0]:.3f}"
+            f", cold {expected[1]:.3f}; yours are {got[0]:.3f}, {got[1]:.3f}. In a copy of the image, grey out round("
+            "fraction * heatmap.size) = 64 pixels from np.argsort(heatmap, axis=None), all 3 channels, to 127.5.",
             atol=1e-4,
         )  # fmt: skip
 

@@ -32,24 +32,26 @@ class PickThreshold(Question):
 
     def _check(self, pick_threshold):
         for probabilities, labels, target in cases():
-            threshold, coverage = got = self.call(  # an answer that is not a pair: the check could not read it
+            got = self.call(
                 pick_threshold, probabilities.copy(), labels.copy(), target,
                 signature="pick_threshold(probabilities, y_true, target)", where=f"with target={target}", quiet=True,
             )  # fmt: skip
             (lowest, share), given = reference(probabilities, labels, target), np.array(got, float)  # None: nan
             if np.allclose(given, [np.nan if lowest is None else lowest, share], equal_nan=True):
                 continue
-            if lowest is None:
+            if lowest is None:  # also when the function ends without `return (None, 0.0)`
                 self.fail(
                     f"No threshold reaches {target:.0%} for a model that is never right: return (None, 0.0) "
                     f"then, not {got!r}. An app that cannot be right often enough should not answer at all."
                 )
+            threshold, coverage = got  # an answer that is not a pair: the check could not read it
             answered = probabilities.max(axis=1) >= given[0]  # a threshold of None (nan) answers none
             accuracy = np.mean((probabilities.argmax(axis=1) == labels)[answered]) if answered.any() else 1.0
             if accuracy < target:
                 self.fail(
                     f"With target={target}, the photos with confidence = probabilities.max(axis=1) >= {given[0]:.3f} are "
-                    f"only {accuracy:.0%} right. Measure the accuracy of the answered photos only (>=, not >)."
+                    f"only {accuracy:.0%} right. The confidence is each row's largest probability, whatever the label; "
+                    "measure the accuracy of the answered photos only (>=, not >)."
                 )
             if given[0] > lowest:
                 self.fail(
@@ -57,8 +59,8 @@ class PickThreshold(Question):
                     f"answering {share:.0%} of the photos. Try the thresholds from the smallest up ('at least' is >=)."
                 )
             self.fail(
-                f"With target={target} the lowest threshold is {lowest:.3f}, where the app answers {share:.1%} of the "
-                f"photos (a share, confidence >= threshold); you returned {got!r}."
+                f"With target={target} the lowest threshold among the confidences is {lowest:.3f}, where the app "
+                f"answers {share:.1%} of the photos (a share, confidence >= threshold); you returned {got!r}."
             )
 
 

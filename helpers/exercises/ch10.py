@@ -17,6 +17,8 @@ class WorkerConfig(Question):
         for hosts, position in ((HOSTS, 2), (HOSTS, 0), (HOSTS, 1), (OTHER_HOSTS, 1)):
             got = self.call(tf_config, list(hosts), hosts[position], signature="tf_config(hosts, this_host)")
             got = json.loads(got if isinstance(got, str) else json.dumps(got))  # the JSON text is fine too
+            if not isinstance(got, dict):  # e.g. None from a function that sets os.environ and returns nothing
+                self.fail(f"Return the TF_CONFIG, a dict (or its JSON text); your function returned {got!r:.60}.")
             task = {"type": "chief", "index": 0} if position == 0 else {"type": "worker", "index": position - 1}
             expected = {"cluster": {"chief": hosts[:1], "worker": hosts[1:]}, "task": task}
             cluster = got.get("cluster", {})
@@ -24,9 +26,10 @@ class WorkerConfig(Question):
                 'The cluster has two keys, "chief" (the first address) and "worker" (the others; singular, as '
                 "TensorFlow spells it).": set(cluster) != {"chief", "worker"},
                 'The chief is not also a worker: "worker" lists the other addresses.': cluster.get("worker") == hosts,
+                'A role lists addresses, the chief too: "chief": [hosts[0]].': isinstance(cluster.get("chief"), str),
                 'An index counts within its own list: as the chief is not in the "worker" list, the second address '
                 "is worker 0.": position and got.get("task") == {"type": "worker", "index": position},
-                "The chief is the first address; find this_host's place with hosts.index(this_host).": True,
+                "Compare key by key. The chief is hosts[0]; this_host's place is hosts.index(this_host).": True,
             }
             if got != expected:
                 lesson = next(lesson for lesson, wrong in lessons.items() if wrong)
@@ -37,7 +40,7 @@ class WorkerShard(Question):
     chapter, number = "ch10", 2
 
     def _check(self, worker_shard):
-        for n, workers, index in ((10, 3, 1), (11, 4, 3)):  # two clusters: nothing may be typed in by hand
+        for n, workers, index in ((10, 3, 1), (11, 4, 2)):  # two clusters: nothing may be typed in by hand
             got = self.call(worker_shard, n, workers, index, signature="worker_shard(n, num_workers, index)")
             got, right = as_array(self, got, "The shard").ravel().tolist(), list(range(index, n, workers))
             if got == right:
