@@ -267,7 +267,9 @@ def test_q3_typical_wrong_answers():
     assert_verdict(ch01.q3, hidden_classes, "incorrect", "got ['.ipynb_checkpoints', 'cats', 'dogs']")
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")
     assert_verdict(ch01.q3, lambda: None, "incorrect", "load_folder_128(folder)")
-    assert_verdict(ch01.q3, lambda folder: None, "incorrect", "cannot unpack non-iterable NoneType")
+    assert_verdict(
+        ch01.q3, lambda folder: None, "incorrect", "NoneType object). Does your function end with a `return`"
+    )
 
 
 def test_q3_crop_and_mode_mistakes():
