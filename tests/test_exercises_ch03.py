@@ -82,6 +82,7 @@ def test_q1_accepts_gradient_descent(points):
         (lambda x, y, learning_rate, steps: (1.5, -0.5), "not enough values to unpack"),
         (lambda x, y, learning_rate, steps: fit_line(x, y, learning_rate, steps)[::-1], "could not read your answer"),
         (lambda x, y, steps: None, "four arguments"),
+        (lambda x, y, learning_rate, steps: None, "NoneType object). Does your function end with a `return` line?"),
     ],
 )
 def test_q1_wrong_answers(answer, fragment):
@@ -371,6 +372,10 @@ def computes_nothing(model, optimizer, loss_fn, images, labels, max_norm):
         (lambda model, optimizer, loss_fn, images, labels: None, "six arguments"),
         (lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(labels), "raised TypeError"),
         ("gradient_step", "without brackets"),
+        (  # the labels and logits swapped: Keras's error about ranks, explained
+            lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(model(images, training=True), labels),
+            "\nloss_fn takes the labels first, then the logits: loss_fn(labels, logits).",
+        ),
     ],
 )
 def test_q4_wrong_steps(answer, fragment):

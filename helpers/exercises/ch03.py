@@ -25,6 +25,7 @@ STEP_ERRORS = {  # pieces of the errors a training step most often raises, and w
     "No gradients provided": "Compute the logits and the loss inside `with tf.GradientTape() as tape:`.",
     "Shapes of all inputs must match": CLIP,  # apply_gradients stacking the pair (gradients, norm), as in
     "Shapes must be equal rank": CLIP,  # a tf.function
+    "must have rank": "loss_fn takes the labels first, then the logits: loss_fn(labels, logits).",  # swapped
 }
 
 
