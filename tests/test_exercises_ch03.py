@@ -271,8 +271,20 @@ def test_q3_wrong_answers(kwargs, fragment):
 
 def test_q3_the_structure_message_explains_and_lists_both_models():
     message = ch03.q3.verdict(improved(conv={"padding": "same", "use_bias": True}), HISTORY).message
-    assert "(no bias: BatchNormalization adds its own offset" in message
+    assert "use_bias=False) (use_bias=False: BatchNormalization adds its own offset).\n" in message
     assert "Yours:                 Input(shape=(32, 32, 3)) > Rescaling() > Conv2D(32, padding='same') >" in message
+    message = ch03.q3.verdict(improved(momentum=0.99), HISTORY).message
+    assert (
+        "has BatchNormalization() where the exercise's has BatchNormalization(momentum=0.9) (momentum=0.9: " in message
+    )
+
+
+def test_q3_the_structure_message_explains_only_the_settings_that_differ():
+    """A wrong dropout or filter count is not explained with the bias and momentum that are right."""
+    for kwargs in ({"dropout": 0.5}, {"filters": (16, 64, 64)}):
+        message = ch03.q3.verdict(improved(**kwargs), HISTORY).message
+        assert "where the exercise's has" in message and "BatchNormalization adds" not in message, message
+        assert "quick averages" not in message, message
 
 
 def test_q3_wrong_history_and_no_batchnorm():
