@@ -150,8 +150,16 @@ def test_q2_a_class_with_exactly_per_class_images_is_enough():
         ch01.q2,
         raises_at_equal,
         "incorrect",
-        "raised ValueError: class 0 is too small (on labels whose smallest class has 8 images, per_class=8)",
+        "raised ValueError: class 0 is too small (on (96,) labels, 8 in the smallest class, per_class=8)",
     )
+
+
+def test_q2_flat_labels_too():
+    def columns_only(labels, per_class):  # CIFAR's (n, 1) labels only; MNIST's are flat
+        return first_of_each(labels[:, 0], per_class)
+
+    assert_verdict(ch01.q2, columns_only, "incorrect", "raised IndexError: too many indices for array")
+    assert_verdict(ch01.q2, columns_only, "incorrect", "(on (96,) labels, 8 in the smallest class, per_class=8)")
 
 
 def test_q2_classes_come_from_the_labels():

@@ -46,9 +46,9 @@ class BalancedSubset(Question):
     def _check(self, answer: Any) -> None:
         rng = np.random.default_rng(4)
         ten = rng.permutation(np.repeat(np.arange(10), rng.integers(30, 60, size=10))).reshape(-1, 1)
-        twelve = rng.permutation(np.repeat(np.arange(12), 8)).reshape(-1, 1)  # CIFAR-100 has 100 classes, not 10
+        twelve = rng.permutation(np.repeat(np.arange(12), 8))  # flat, as MNIST's; CIFAR-100 has 100 classes, not 10
         for labels, per_class, n_classes in ((ten, 5, 10), (ten, 30, 10), (twelve, 8, 12)):  # 8: just enough
-            at = f"on labels whose smallest class has {min(np.bincount(labels.ravel()))} images, {per_class=}"
+            at = f"on {labels.shape} labels, {min(np.bincount(labels.ravel()))} in the smallest class, {per_class=}"
             got = self.call(answer, labels.copy(), per_class, signature="balanced_subset(labels, per_class)", where=at)
             if np.asarray(got).dtype.kind not in "iu":  # a mask of True/False, None (no `return`), floats
                 self.fail(f"Return the positions as whole numbers (a mask: np.flatnonzero(mask)); yours: {got!r:.60}.")
