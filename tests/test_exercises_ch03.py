@@ -374,7 +374,10 @@ def computes_nothing(model, optimizer, loss_fn, images, labels, max_norm):
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
-        (stepper(clip=None), "applies the gradients unclipped: tf.clip_by_global_norm returns two things"),
+        (
+            stepper(clip=None),
+            "gradients unclipped (clip them before apply_gradients): tf.clip_by_global_norm returns two things",
+        ),
         (step_clip_not_unpacked, "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
         (tf.function(step_clip_not_unpacked), "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
         (step_loss_outside_the_tape, "inside `with tf.GradientTape() as tape:`"),

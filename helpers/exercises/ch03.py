@@ -152,7 +152,7 @@ class GradientStep(Question):
             "Your weights differ from one reference step: inside the tape, call the model with training=True and take "
             "loss_fn(labels, logits); clip its gradients all together (tf.clip_by_global_norm) and apply them once."
         )
-        mistakes = {f"Your step applies the gradients unclipped: {CLIP}": unclipped}
+        mistakes = {f"Your step applies the gradients unclipped (clip them before apply_gradients): {CLIP}": unclipped}
         explain_difference(self, moved, clipped, mistakes, otherwise, atol=1e-6)
         if loss is None or not np.isclose(np.ravel(np.asarray(loss, dtype=float))[0], ref_loss, rtol=1e-4, atol=1e-5):
             self.fail(f"The update is right; now return the tape's loss, {ref_loss:.4f}, not {loss!r:.50}.")
