@@ -51,6 +51,10 @@ def test_q1_right_answer_and_not_attempted():
         (lambda: RAW[..., None].astype("float32") / 256, "where a raw pixel is 255, expect 1.0000; yours is 0.9961"),
         (lambda: RAW[..., None].astype("float16") / 255, "float16. Keras works in float32"),
         (lambda: RAW[..., None], "fashion_ready holds uint8 whole numbers"),
+        (  # standardised instead of scaled: the range, negative part included
+            lambda: ((RAW[..., None] - 127.5) / 127.5 * 2).astype("float32"),
+            "run from -2 to 2: divide by 255",
+        ),
     ],
 )
 def test_q1_typical_wrong_answers(make, fragment):
@@ -59,7 +63,7 @@ def test_q1_typical_wrong_answers(make, fragment):
 
 def test_q1_raw_must_be_the_untouched_images():
     ready = RAW[..., None].astype("float32") / 255
-    assert_verdict(ch01.q1, ready, "incorrect", "raw pixel is 1.0, expect 0.0039; yours is 1.0000", raw=ready)
+    assert_verdict(ch01.q1, ready, "incorrect", "raw pixel is 1, expect 0.0039; yours is 1.0000", raw=ready)
     assert_verdict(ch01.q1, ready, "incorrect", "Give raw= the untouched images", raw=RAW / 255)
 
 
@@ -112,6 +116,8 @@ def silent_when_short(labels, per_class):
             "yours raised ZeroDivisionError",
         ),
         (lambda labels: None, "balanced_subset(labels, per_class)"),
+        (lambda labels, per_class: None, "whole numbers (a mask: np.flatnonzero(mask)); yours: None."),
+        (lambda labels, per_class: first_of_each(labels, per_class) * 1.0, "whole numbers"),
     ],
 )
 def test_q2_typical_wrong_answers(answer, fragment):
@@ -133,6 +139,29 @@ def test_q2_error_must_name_the_short_class():
     assert_verdict(ch01.q2, counts_the_labels, "incorrect", "among the 57 labels")
 
 
+def test_q2_a_class_with_exactly_per_class_images_is_enough():
+    def raises_at_equal(labels, per_class):  # <= where < belongs
+        counts = np.bincount(np.ravel(labels))
+        if counts.min() <= per_class:
+            raise ValueError(f"class {int(counts.argmin())} is too small")
+        return first_of_each(labels, per_class)
+
+    assert_verdict(
+        ch01.q2,
+        raises_at_equal,
+        "incorrect",
+        "raised ValueError: class 0 is too small (on (96,) labels, 8 in the smallest class, per_class=8)",
+    )
+
+
+def test_q2_flat_labels_too():
+    def columns_only(labels, per_class):  # CIFAR's (n, 1) labels only; MNIST's are flat
+        return first_of_each(labels[:, 0], per_class)
+
+    assert_verdict(ch01.q2, columns_only, "incorrect", "raised IndexError: too many indices for array")
+    assert_verdict(ch01.q2, columns_only, "incorrect", "(on (96,) labels, 8 in the smallest class, per_class=8)")
+
+
 def test_q2_classes_come_from_the_labels():
     def ten_classes(labels, per_class):
         labels = np.asarray(labels).ravel()
@@ -144,8 +173,8 @@ def test_q2_classes_come_from_the_labels():
             kept.append(positions[:per_class])
         return np.concatenate(kept)
 
-    assert_verdict(ch01.q2, ten_classes, "incorrect", "5 of each of the 12 classes")
-    assert_verdict(ch01.q2, ten_classes, "incorrect", "picks [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0] per class")
+    assert_verdict(ch01.q2, ten_classes, "incorrect", "8 of each of the 12 classes")
+    assert_verdict(ch01.q2, ten_classes, "incorrect", "picks [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 0, 0] per class")
 
 
 # ----------------------------------------------------------------------------- q3
@@ -238,15 +267,17 @@ def test_q3_typical_wrong_answers():
     assert_verdict(ch01.q3, squashing_loader, "incorrect", "squashed")
     assert_verdict(ch01.q3, not_normalised, "incorrect", "divide by 255")
     assert_verdict(ch01.q3, wrong_size, "incorrect", "expected (3, 128, 128, 3)")
-    assert_verdict(ch01.q3, crashes_on_bad_files, "incorrect", "Skip and report unreadable files")
-    assert_verdict(
-        ch01.q3, loader(square=lambda image: image), "incorrect", "all input arrays must have the same shape"
-    )
+    assert_verdict(ch01.q3, crashes_on_bad_files, "incorrect", "Skip and report bad files.")
+    no_resize = "all input arrays must have the same shape (on a test folder"
+    assert_verdict(ch01.q3, loader(square=lambda image: image), "incorrect", no_resize)
+    assert_verdict(ch01.q3, loader(square=lambda image: image), "incorrect", "Resize to 128x128 and .convert('RGB')")
     assert_verdict(ch01.q3, walks_everything, "incorrect", "yours are 4, labels [0, 0, 0, 1]")
     assert_verdict(ch01.q3, hidden_classes, "incorrect", "got ['.ipynb_checkpoints', 'cats', 'dogs']")
     assert_verdict(ch01.q3, 42, "incorrect", "function itself")
     assert_verdict(ch01.q3, lambda: None, "incorrect", "load_folder_128(folder)")
-    assert_verdict(ch01.q3, lambda folder: None, "incorrect", "cannot unpack non-iterable NoneType")
+    assert_verdict(
+        ch01.q3, lambda folder: None, "incorrect", "NoneType object). Does your function end with a `return`"
+    )
 
 
 def test_q3_crop_and_mode_mistakes():
@@ -257,6 +288,7 @@ def test_q3_crop_and_mode_mistakes():
     swapped = loader(boxed(lambda w, h, s: ((h - s) // 2, (w - s) // 2)))
     assert_verdict(ch01.q3, swapped, "incorrect", "none of yours is")
     assert_verdict(ch01.q3, loader(rgb=False), "incorrect", "same shape (on a test folder with RGB, L and RGBA images")
+    assert_verdict(ch01.q3, loader(rgb=False), "incorrect", "hidden folder)\nResize to 128x128 and .convert('RGB').")
 
     def uint8_loader(folder):
         images, labels, names = centred(folder)

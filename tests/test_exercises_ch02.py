@@ -41,6 +41,7 @@ def test_q1_right_answers():
         ),
         ("112x112x64", "You gave '112x112x64'"),
         ((112, 112), "You gave (112, 112)"),
+        (112, "You gave 112: follow (224, 224, 3)"),  # one number, not a TypeError
     ],
 )
 def test_q1_typical_mistakes(answer, fragment):
@@ -100,6 +101,19 @@ def test_q2_right_answers():
 )
 def test_q2_typical_mistakes(make, fragment):
     assert_incorrect(ch02.q2, make(), fragment)
+
+
+def test_q2_messages_name_only_what_is_wrong():
+    """One output per image is not a missing Flatten; one convolution is not a pooling problem, nor the reverse."""
+    one_output = ch02.q2.verdict(keras.Sequential([*small_cnn().layers[:-1], layers.Dense(1)]))
+    assert "(4, 1), not (4, 10). End with Dense(10, activation='softmax')" in one_output.message, one_output
+    assert "Flatten" not in one_output.message, one_output
+    one_conv = ch02.q2.verdict(small_cnn(layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(4)))
+    assert "1 Conv2D layer(s) and its last feature maps are 6x6: use at least two Conv2D layers" in one_conv.message
+    assert "7x7" not in one_conv.message, one_conv
+    unpooled = ch02.q2.verdict(small_cnn(layers.Conv2D(8, 3), layers.Conv2D(8, 3)))
+    assert "are 24x24: pool the feature maps down to at most 7x7" in unpooled.message, unpooled
+    assert "at least two" not in unpooled.message, unpooled
 
 
 # ------------------------------------------------------------------------ q3

@@ -82,6 +82,7 @@ def test_q1_accepts_gradient_descent(points):
         (lambda x, y, learning_rate, steps: (1.5, -0.5), "not enough values to unpack"),
         (lambda x, y, learning_rate, steps: fit_line(x, y, learning_rate, steps)[::-1], "could not read your answer"),
         (lambda x, y, steps: None, "four arguments"),
+        (lambda x, y, learning_rate, steps: None, "NoneType object). Does your function end with a `return` line?"),
     ],
 )
 def test_q1_wrong_answers(answer, fragment):
@@ -270,8 +271,20 @@ def test_q3_wrong_answers(kwargs, fragment):
 
 def test_q3_the_structure_message_explains_and_lists_both_models():
     message = ch03.q3.verdict(improved(conv={"padding": "same", "use_bias": True}), HISTORY).message
-    assert "(no bias: BatchNormalization adds its own offset" in message
+    assert "use_bias=False) (use_bias=False: BatchNormalization adds its own offset).\n" in message
     assert "Yours:                 Input(shape=(32, 32, 3)) > Rescaling() > Conv2D(32, padding='same') >" in message
+    message = ch03.q3.verdict(improved(momentum=0.99), HISTORY).message
+    assert (
+        "has BatchNormalization() where the exercise's has BatchNormalization(momentum=0.9) (momentum=0.9: " in message
+    )
+
+
+def test_q3_the_structure_message_explains_only_the_settings_that_differ():
+    """A wrong dropout or filter count is not explained with the bias and momentum that are right."""
+    for kwargs in ({"dropout": 0.5}, {"filters": (16, 64, 64)}):
+        message = ch03.q3.verdict(improved(**kwargs), HISTORY).message
+        assert "where the exercise's has" in message and "BatchNormalization adds" not in message, message
+        assert "quick averages" not in message, message
 
 
 def test_q3_wrong_history_and_no_batchnorm():
@@ -361,7 +374,10 @@ def computes_nothing(model, optimizer, loss_fn, images, labels, max_norm):
 @pytest.mark.parametrize(
     ("answer", "fragment"),
     [
-        (stepper(clip=None), "applies the gradients unclipped: tf.clip_by_global_norm returns two things"),
+        (
+            stepper(clip=None),
+            "gradients unclipped (clip them before apply_gradients): tf.clip_by_global_norm returns two things",
+        ),
         (step_clip_not_unpacked, "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
         (tf.function(step_clip_not_unpacked), "`gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`"),
         (step_loss_outside_the_tape, "inside `with tf.GradientTape() as tape:`"),
@@ -371,6 +387,10 @@ def computes_nothing(model, optimizer, loss_fn, images, labels, max_norm):
         (lambda model, optimizer, loss_fn, images, labels: None, "six arguments"),
         (lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(labels), "raised TypeError"),
         ("gradient_step", "without brackets"),
+        (  # the labels and logits swapped: Keras's error about ranks, explained
+            lambda model, optimizer, loss_fn, images, labels, max_norm: loss_fn(model(images, training=True), labels),
+            "\nloss_fn takes the labels first, then the logits: loss_fn(labels, logits).",
+        ),
     ],
 )
 def test_q4_wrong_steps(answer, fragment):

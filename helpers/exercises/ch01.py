@@ -17,8 +17,8 @@ from helpers.exercises.question import Question, as_array, require_images
 def model_ready(question: Question, images: np.ndarray, shape: tuple, name: str) -> None:
     """Fail unless ``images`` has ``shape``, dtype float32 and pixels in [0, 1] (what q1 and q3 both ask)."""
     require_images(question, images, shape, name)
-    if images.max() > 1.0:
-        question.fail(f"The pixels of {name} run up to {images.max():.0f}: divide by 255.")
+    if images.max() > 1.0:  # raw pixels, or standardised ones (negative too)
+        question.fail(f"The pixels of {name} run from {images.min():.3g} to {images.max():.3g}: divide by 255.")
     if 0 < images.max() <= 1 / 255 + 1e-6:
         question.fail(f"The pixels of {name} run up to only {images.max():.4f}: you divided by 255 twice.")
 
@@ -35,7 +35,7 @@ class ModelReady(Question):
         wrong = np.flatnonzero(~np.isclose(got, pixels.astype(np.float32) / 255.0, atol=1e-6))
         if len(wrong):  # the fallback: one pixel that is off, with the value it should have
             self.fail(
-                f"fashion_ready should be fashion_x_train / 255, in order: where a raw pixel is {pixels[wrong[0]]}, "
+                f"fashion_ready should be fashion_x_train / 255, in order: where a raw pixel is {pixels[wrong[0]]:g}, "
                 f"expect {pixels[wrong[0]] / 255:.4f}; yours is {got[wrong[0]]:.4f}. (Give raw= the untouched images.)"
             )
 
@@ -46,11 +46,12 @@ class BalancedSubset(Question):
     def _check(self, answer: Any) -> None:
         rng = np.random.default_rng(4)
         ten = rng.permutation(np.repeat(np.arange(10), rng.integers(30, 60, size=10))).reshape(-1, 1)
-        twelve = rng.permutation(np.repeat(np.arange(12), 8)).reshape(-1, 1)  # CIFAR-100 has 100 classes, not 10
-        for labels, per_class, n_classes in ((ten, 5, 10), (ten, 30, 10), (twelve, 5, 12)):
-            got = self.call(answer, labels.copy(), per_class, signature="balanced_subset(labels, per_class)")
-            if np.asarray(got).dtype == bool:
-                self.fail("You returned a mask of True/False; return the indices: np.flatnonzero(mask).")
+        twelve = rng.permutation(np.repeat(np.arange(12), 8))  # flat, as MNIST's; CIFAR-100 has 100 classes, not 10
+        for labels, per_class, n_classes in ((ten, 5, 10), (ten, 30, 10), (twelve, 8, 12)):  # 8: just enough
+            at = f"on {labels.shape} labels, {min(np.bincount(labels.ravel()))} in the smallest class, {per_class=}"
+            got = self.call(answer, labels.copy(), per_class, signature="balanced_subset(labels, per_class)", where=at)
+            if np.asarray(got).dtype.kind not in "iu":  # a mask of True/False, None (no `return`), floats
+                self.fail(f"Return the positions as whole numbers (a mask: np.flatnonzero(mask)); yours: {got!r:.60}.")
             counts = np.bincount(labels.ravel()[np.ravel(got)], minlength=n_classes)  # an IndexError for non-indices
             if np.ndim(got) != 1 or len(np.unique(got)) < np.size(got) or not (counts == per_class).all():
                 self.fail(  # wrong counts per class, and the fallback for any other mistake in the result
@@ -81,7 +82,7 @@ class LoadFolder128(Question):
                     _tiny_folder(Path(tmp)),
                     signature="load_folder_128(folder)",
                     where="on a test folder with RGB, L and RGBA images, a broken JPEG, a text file, a hidden folder",
-                    explain={"file": "Skip and report unreadable files instead of stopping."},  # PIL's errors name it
+                    explain={"file": "Skip and report bad files.", "shape": "Resize to 128x128 and .convert('RGB')."},
                 )
         images, labels = np.asarray(images), np.asarray(labels)
         if list(names) != ["cats", "dogs"]:

@@ -14,7 +14,7 @@ class ShapeAfterConvPool(Question):
     }
 
     def _check(self, answer):
-        shape = tuple(answer)
+        shape = tuple(np.atleast_1d(answer))  # one number too
         shape = shape[1:] if len(shape) == 4 and shape[0] in (None, 1) else shape  # a leading batch axis is fine
         if shape != (112, 112, 64):
             self.fail(
@@ -34,20 +34,21 @@ class SmallCNN(Question):
         probe = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
         out = as_array(self, model(probe, training=False), "What your model outputs")
         if out.shape != (4, 10):
-            self.fail(
-                f"For 4 images the model outputs shape {out.shape}, not (4, 10). A Dense layer on feature maps works "
-                "on each position separately: put Flatten() or GlobalAveragePooling2D() before it."
-            )
+            why = "A Dense layer on feature maps acts per position: put Flatten() or GlobalAveragePooling2D() before it"
+            why = why if out.ndim > 2 else "End with Dense(10, activation='softmax'): one probability per class"
+            self.fail(f"For 4 images the model outputs shape {out.shape}, not (4, 10). {why}.")
         if not np.allclose(out.sum(axis=1), 1, atol=1e-4) or out.min() < 0:
             self.fail("The 10 outputs are not probabilities adding up to 1: end with Dense(10, activation='softmax').")
         layers = walk_layers(model)
         convs = walk_layers(model, "Conv2D")
         maps = [probe.shape, *(layer.output.shape for layer in layers if len(layer.output.shape) == 4)]
         side = max(maps[-1][1:3])
-        if len(convs) < 2 or side > 7:
+        need = ["use at least two Conv2D layers, so later filters combine earlier ones"] * (len(convs) < 2)
+        need += ["pool the feature maps down to at most 7x7 (28 / 4) before the head"] * (side > 7)
+        if need:
             self.fail(
-                f"Your model has {len(convs)} Conv2D layer(s) and its last feature maps are {side}x{side}: use at "
-                "least two, so later filters combine earlier ones, and pool down to at most 7x7 (28 / 4)."
+                f"Your model has {len(convs)} Conv2D layer(s) and its last feature maps are {side}x{side}: "
+                f"{' and '.join(need)}."
             )
         total = model.count_params()
         if total > self.BUDGET:

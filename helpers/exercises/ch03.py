@@ -19,16 +19,18 @@ IMPROVED = (  # exercise 3: the first CNN with batch normalisation, global pooli
     f"MaxPooling2D() > {BLOCK.format(64)} > GlobalAveragePooling2D() > Dropout(0.3) > Dense(10)"
 )
 DEFAULTS = {"padding": "valid", "use_bias": True, "activation": "linear", "momentum": 0.99}  # shown when not these
+WHY = {"use_bias=False": "BatchNormalization adds its own offset", "momentum=0.9": "quick averages for a short run"}
 STEP = "gradient_step(model, optimizer, loss_fn, images, labels, max_norm)"
 CLIP = "tf.clip_by_global_norm returns two things: `gradients, norm = tf.clip_by_global_norm(gradients, max_norm)`."
 STEP_ERRORS = {  # pieces of the errors a training step most often raises, and what they mean
     "No gradients provided": "Compute the logits and the loss inside `with tf.GradientTape() as tape:`.",
     "Shapes of all inputs must match": CLIP,  # apply_gradients stacking the pair (gradients, norm), as in
     "Shapes must be equal rank": CLIP,  # a tf.function
+    "must have rank": "loss_fn takes the labels first, then the logits: loss_fn(labels, logits).",  # swapped
 }
 
 
-def _built_and_trained(question: Question, model: Any, history: Any, spec: str, epochs: int, batch: int, why=""):
+def _built_and_trained(question: Question, model: Any, history: Any, spec: str, epochs: int, batch: int):
     """The model, if its loss suits its last layer, its layers are ``spec`` and it trained as asked; else fail."""
     model = require_model(question, model, question.answer_names[0])
     calls = [f"Input(shape={model.input_shape[1:]})"]
@@ -45,7 +47,8 @@ def _built_and_trained(question: Question, model: Any, history: Any, spec: str, 
             "Dense(10) (no activation) and compile with keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
         )
     differ = [(a, b) for a, b in zip([*calls, "nothing"], [*spec.split(" > "), "nothing"]) if a != b]
-    if differ:  # the first difference, and both lists of layers
+    if differ:  # the first difference (why, for a setting of WHY that the learner's layer lacks), both lists of layers
+        why = "".join(f" ({k}: {v})" for k, v in WHY.items() if k in differ[0][1] and k not in differ[0][0])
         question.fail(
             f"Your model has {differ[0][0]} where the exercise's has {differ[0][1]}{why}.\n"
             f"The exercise's layers: {spec}\nYours:                 {' > '.join(calls)}"
@@ -116,8 +119,7 @@ class ImprovedModel(Question):
     answer_names = ("improved_model", "improved_history")
 
     def _check(self, model: Any, history: Any):
-        why = " (no bias: BatchNormalization adds its own offset; momentum 0.9: its averages keep up in a short run)"
-        model = _built_and_trained(self, model, history, IMPROVED, 3, 32, why)
+        model = _built_and_trained(self, model, history, IMPROVED, 3, 32)
         rate, steps = model.optimizer.get_config()["learning_rate"], int(model.optimizer.iterations)
         rate = (rate["class_name"], *rate["config"].values()) if isinstance(rate, dict) else ("constant", rate)
         if rate[:2] != ("CosineDecay", 2e-3):
@@ -150,7 +152,7 @@ class GradientStep(Question):
             "Your weights differ from one reference step: inside the tape, call the model with training=True and take "
             "loss_fn(labels, logits); clip its gradients all together (tf.clip_by_global_norm) and apply them once."
         )
-        mistakes = {f"Your step applies the gradients unclipped: {CLIP}": unclipped}
+        mistakes = {f"Your step applies the gradients unclipped (clip them before apply_gradients): {CLIP}": unclipped}
         explain_difference(self, moved, clipped, mistakes, otherwise, atol=1e-6)
         if loss is None or not np.isclose(np.ravel(np.asarray(loss, dtype=float))[0], ref_loss, rtol=1e-4, atol=1e-5):
             self.fail(f"The update is right; now return the tape's loss, {ref_loss:.4f}, not {loss!r:.50}.")

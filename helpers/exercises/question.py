@@ -149,10 +149,11 @@ class Question:
         except _Incorrect as exc:
             return Verdict("incorrect", str(exc))
         except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:  # an answer of an unexpected kind
+            none = " Does your function end with a `return` line?" * ("NoneType" in str(exc))  # it returned None
             return Verdict(
                 "incorrect",
-                f"The check could not read your answer ({type(exc).__name__}: {exc}). Compare what you give or return "
-                f"with what the exercise asks for (its type and shape), or try {self.key}.hint().",
+                f"The check could not read your answer ({type(exc).__name__}: {exc}).{none} Compare what you give or "
+                f"return with what the exercise asks for (its type and shape), or try {self.key}.hint().",
             )
         return Verdict("correct", note or self.correct_message)
 
