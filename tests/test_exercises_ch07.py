@@ -208,7 +208,7 @@ def test_the_close_model_changes_few_images_and_not_the_first(exported):
         (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "/clear.tflite."),
         (_copying(lambda m, i, p: p["int8"].rename(p["int8"].with_suffix(".lite"))), "/int8.lite."),
         (_copying(lambda m, i, p: Path(p["float32"].write_bytes(b"junk") and p["float32"])), "float32.tflite is not a TFLite model"),
-        (_copying(_no_resize), "Got 48 but expected 1 for dimension 0 of input 0.\nThe model takes one image: first call interpreter.resize_tensor_input"),
+        (_copying(_no_resize), "Got 48 but expected 1 for dimension 0 of input 0\nThe model takes one image: first call interpreter.resize_tensor_input"),
         (lambda m, i, f: 1 / 0, "ZeroDivisionError"),
         (Path("model.tflite"), "function itself"),
     ],

@@ -203,7 +203,7 @@ class Question:
             else:
                 extra = explain(exc) if explain is not None else None
             self.fail(
-                f"Your function raised {type(exc).__name__}: {exc}{f' ({where})' if where else ''}"
+                f"Your function raised {type(exc).__name__}: {str(exc).rstrip('.')}{f' ({where})' if where else ''}"
                 + (f"\n{extra}" if extra else ".")
             )
 
