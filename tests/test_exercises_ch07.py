@@ -80,7 +80,12 @@ def _changed(**how):
         (_changed(whole=True), "should be 'class_1', not {'class': 'class_1', 'confidence': 0.74"),
         (
             _changed(all_files=True),
-            "names, ['beach.jpg', 'forest.png', 'sunset.gif'], not ['.thumbnail.jpg', 'beach.jpg'",
+            "and of no broken file: ['beach.jpg', 'forest.png', 'sunset.gif'], not ['.thumbnail.jpg', 'beach.jpg'",
+        ),
+        (  # only the sure answers kept: at threshold 0.99 nothing is left
+            lambda p, f, t: {k: v for k, v in sure_answers(p, f, t).items() if v != "unsure"},
+            "The keys are the names of every readable photo, 'unsure' ones too, and of no broken file: "
+            "['beach.jpg', 'forest.png', 'sunset.gif'], not [].",
         ),
         (lambda p, f, t: [p(path)[0] for path in list_images(f)[:1]], "'list' object has no attribute 'items'"),
         (lambda p, f: {}, "should take three arguments"),

@@ -50,7 +50,10 @@ class SureOrUnsure(Question):
                             + (": 'at least the threshold' is >=, not >." if top["confidence"] == threshold else ".")
                         )
                 if set(got) != set(GOOD_FILES):
-                    self.fail(f"The keys should be the readable photos' names, {list(GOOD_FILES)}, not {list(got)}.")
+                    self.fail(
+                        "The keys are the names of every readable photo, 'unsure' ones too, and of no broken file: "
+                        f"{list(GOOD_FILES)}, not {list(got)}."
+                    )
 
 
 def checker_models():
