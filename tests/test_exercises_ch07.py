@@ -208,6 +208,7 @@ def test_the_close_model_changes_few_images_and_not_the_first(exported):
         (_copying(lambda m, i, p: p["int8"] if _small_within(m, i, p["int8"]) else p["float32"]), "changes 0 of 48 top classes, so ship the quantised"),
         (_copying(lambda m, i, p: p["int8"] if _same_top(m, i[:1], p["int8"]) else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
         (_copying(lambda m, i, p: p["int8"] if _share_same_top(m, i, p["int8"]) >= 0.95 else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i, p["float32"]) else p["float32"]), "2 of 48 top classes, so ship the float32 file. Compare the quantised file's top classes with the model's"),  # the wrong file compared
         (_copying(lambda m, i, p: p), "(TypeError: expected str, bytes or os.PathLike object, not dict)"),
         (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "/nope.tflite."),
         (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "/clear.tflite."),
