@@ -247,6 +247,21 @@ def test_q3_right_with_f1_in_percent_rounded_and_a_decimal_accuracy():
     assert ch06.q3.verdict(percent).ok
 
 
+def test_q3_right_with_a_seaborn_heatmap():
+    """seaborn draws the matrix as a QuadMesh, not an image: its rows count too."""
+    import seaborn as sns
+
+    def heatmap(history, y_true, probabilities, class_names):
+        y_pred = np.asarray(probabilities).argmax(axis=1)
+        fig = _changed_dashboard()(history, y_true, probabilities, class_names)
+        matrix = fig.axes[1]
+        matrix.clear()
+        sns.heatmap(confusion_matrix(y_true, y_pred, normalize="true"), annot=True, cbar=False, ax=matrix)
+        return fig
+
+    assert ch06.q3.verdict(heatmap).ok
+
+
 @pytest.mark.parametrize(
     "wrong, fragment",
     [

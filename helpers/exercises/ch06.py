@@ -107,7 +107,8 @@ class Dashboard(Question):
         f1 = f1_score(y_true, y_pred, labels=range(len(CLASS_NAMES)), average=None, zero_division=0)
         bars = [[size for bar in ax.patches for size in (bar.get_width(), bar.get_height())] for ax in panels]
         f1_bars = any(all(np.isclose([*s, *np.divide(s, 100)], v, atol=0.006).any() for v in f1) for s in bars)
-        sums = [ax.images[0].get_array().sum(axis=1).round(2).tolist() for ax in panels if ax.images]
+        grids = [a for ax in panels for a in [x.get_array() for x in [*ax.images, *ax.collections]] if np.ndim(a) == 2]
+        sums = [np.asarray(grid).sum(axis=1).round(2).tolist() for grid in grids]  # imshow, or seaborn's heatmap
         roc = any("roc" in ax.get_title().lower() or "false positive" in ax.get_xlabel().lower() for ax in panels)
         if len(panels) < 4 or not (f1_bars and roc) or not any(np.allclose(rows, 1, atol=0.02) for rows in sums):
             self.fail(
