@@ -32,14 +32,18 @@ def test_q1_right_answers():
         (lambda: pipeline(layers.RandomRotation(0.5)), "RandomRotation with factor=(-0.5, 0.5) is too strong"),
         (lambda: pipeline(layers.RandomZoom(0.5)), "height_factor=0.5"),
         (lambda: keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomTranslation(0.1, 0.4)]), "width"),
-        (lambda: keras.Sequential([layers.RandomFlip("horizontal")]), "1 kind(s) of Random layer ['RandomFlip']"),
-        (lambda: pipeline(layers.Rescaling(1 / 255)), "changes them in training and changes them when predicting"),
+        (lambda: keras.Sequential([layers.RandomFlip("horizontal")]), "your Sequential has ['RandomFlip']."),
+        (lambda: [layers.RandomFlip("horizontal"), layers.RandomZoom(0.1)], "in keras.Sequential; your list has []."),
+        (
+            lambda: pipeline(layers.Rescaling(1 / 255)),
+            "changes them when predicting. Leave out what is not an augmentation: ['Rescaling'].",
+        ),
         (lambda: pipeline(layers.Resizing(32, 32)), "gives shape (8, 32, 32, 1)"),
         (
             lambda: keras.Sequential([layers.RandomTranslation(0.0, 0.0), layers.RandomZoom(0.0)]),
             "keeps them in training and keeps them when predicting",
         ),
-        (lambda: "flip", "0 kind(s) of Random layer []"),
+        (lambda: "flip", "your str has []"),
         (lambda: pipeline(layers.Reshape((28, 28, 3))), "on 8 gray 28x28 images"),
         (lambda: pipeline(layers.RandomBrightness(0.9, value_range=(0, 1))), "RandomBrightness with factor"),
         (lambda: pipeline(layers.RandomContrast(0.9)), "RandomContrast with factor"),
@@ -55,6 +59,15 @@ def test_q1_brightness_on_the_default_range_shows_the_pixels_it_gives():
     top = re.search(r"shape \(8, 28, 28, 1\), pixels [\d.]+ to ([\d.]+), changes them in training", verdict.message)
     assert verdict.status == "incorrect" and top and float(top.group(1)) > 1.5, verdict.message
     assert "value_range=(0, 1)" in verdict.message  # its default range is 0-255
+
+
+def test_q1_fallback_names_only_the_layers_the_pipeline_has():
+    """RandomCrop changes the size: the shape is the clue, not RandomBrightness or Rescaling, which it does not have."""
+    verdict = ch04.q1.verdict(pipeline(layers.RandomCrop(24, 24)))
+    assert verdict.status == "incorrect" and "gives shape (8, 24, 24, 1)" in verdict.message, verdict.message
+    assert verdict.message.endswith("keeps them when predicting.") and "Brightness" not in verdict.message
+    verdict = ch04.q1.verdict(pipeline(layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10)))
+    assert "Leave out what is not an augmentation: ['Conv2D', 'Dense', 'Flatten']." in verdict.message, verdict.message
 
 
 # ------------------------------------------------------------------ q2
@@ -120,11 +133,16 @@ def wrong_gaps(transform):
         ((runs(), [0.25, 0.06]), "TypeError: list indices must be integers"),
         ((runs(), {"without": "25%", "with": [0.06]}), "could not convert string to float: '25%'"),
         (({"no": 1, "yes": 2}, {}), "KeyError: 'without'"),
-        ((runs(([0.5], [0.5]), ([0.5, 0.6], [0.5, 0.6])), {}), "yours: [1, 2] epochs of val_accuracy"),
+        ((runs(([0.5], [0.5]), ([0.5, 0.6], [0.5, 0.6])), {}), "], [1, 2] epochs of val_accuracy"),
         ((runs() | {"with": runs()["without"]}, {}), "augmentation in []"),
         ((runs() | {"without": runs()["with"]}, {}), "augmentation in ['without', 'with']"),
-        (({"without": [0.9], "with": [0.8]}, {}), "yours: [0, 0] epochs of val_accuracy"),
-        ((runs(([0.9], None), ([0.8], None)), {}), "yours: [0, 0] epochs of val_accuracy"),  # no validation_data
+        (({"without": [0.9], "with": [0.8]}, {}), "yours: ['list', 'list'], [0, 0] epochs of val_accuracy"),
+        (  # history.history kept instead of the History: the check names what it got
+            ({key: h.history for key, h in runs().items()}, gaps_of(runs())),
+            "should hold the History objects fit returns, as many epochs each, validated on fashion_val, augmentation "
+            "only in 'with'; yours: ['dict', 'dict'], [0, 0] epochs",
+        ),
+        ((runs(([0.9], None), ([0.8], None)), {}), "], [0, 0] epochs of val_accuracy"),  # no validation_data
     ],
 )
 def test_q2_wrong_answers(answer, fragment):

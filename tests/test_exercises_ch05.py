@@ -48,10 +48,15 @@ def test_right_answer_passes_and_keras_agrees_with_the_cases():
         (only_the_largest, "look at the smallest value too"),
         (by_the_mean, "about -124"),
         (compares_with_255, "a dark batch never reaches 255"),
-        (
+        (  # not a word of the table: the check says which words it takes, not to compare values
             lambda batch: "MobileNet",
-            "is not 'MobileNet': compare its smallest and largest values with the table: '0-255',",
+            "is not 'MobileNet': return exactly one of '0-255', '0-1', '-1 to 1' or 'mean subtracted'.",
         ),
+        (
+            lambda batch: "0 to 1" if np.max(batch) <= 1.5 else right(batch),
+            "(values 0.0 to 1.0) is not '0 to 1': return",
+        ),
+        (lambda batch: print(right(batch)), "A 0-255 batch (values 0.0 to 254.8) is not None: return exactly one of"),
         (lambda batch: {}["min"], "Your function raised KeyError"),
         (  # a word of the table with no lesson of its own for this batch
             lambda batch: "-1 to 1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -35,6 +36,10 @@ def test_q1_right():
 
     assert ch06.q1.verdict(top_k_accuracy).ok
     assert ch06.q1.verdict(lambda y, p, k: top_k_accuracy_score(y, p, k=k, labels=range(p.shape[1]))).ok
+    # Keras's metric takes float32 probabilities only, as model.predict gives them: so does the check
+    assert ch06.q1.verdict(
+        lambda y, p, k: float(keras.metrics.sparse_top_k_categorical_accuracy(y, p, k=k).numpy().mean())
+    ).ok
 
 
 @pytest.mark.parametrize(
@@ -44,6 +49,7 @@ def test_q1_right():
         (lambda y, p, k: (p.argmax(1) == y).mean(), "you return the top-1 accuracy"),
         (lambda y, p, k: (np.argsort(p, axis=1)[:, -k - 1 :] == y[:, None]).any(1).mean(), "is 0.746, not 0.917"),
         (lambda y, p, k: (np.argsort(p, axis=1)[:, -k:] == y[:, None]).any(1).sum(), "count of images"),
+        (lambda y, p, k: 100 * top_k_accuracy(y, p, k), "74.6 is a percentage; return a share between 0 and 1"),
         (lambda y, p, k: (np.sort(p, axis=1)[:, -k:] == y[:, None]).any(1).mean(), "is 0.746, not 0.000"),
         (lambda y, p, k: (np.argsort(p, axis=0)[:, -k:] == y[:, None]).any(1).mean(), "is 0.746, not 0.004"),
         (lambda y, p, k: [top_k_accuracy(y, p, k)], "could not read your answer (TypeError: float()"),
@@ -108,6 +114,13 @@ def _keeps_empty_pairs(y_true, y_pred, class_names, top=5):
     return [(class_names[rows[i]], class_names[columns[i]], int(both[i])) for i in order]
 
 
+def _keeps_empty_cells(y_true, y_pred, class_names, top=5):
+    """The reference without its `if both_ways[a, b] > 0`: empty cells of the lower triangle and diagonal come back."""
+    both_ways = np.triu(confusion_matrix(y_true, y_pred) + confusion_matrix(y_true, y_pred).T, k=1)
+    rows, columns = np.unravel_index(np.argsort(both_ways, axis=None, kind="stable")[::-1][:top], both_ways.shape)
+    return [(class_names[a], class_names[b], int(both_ways[a, b])) for a, b in zip(rows, columns)]
+
+
 def _smallest_first(y_true, y_pred, class_names, top=5):
     """Forgot [::-1]: the top pairs are the smallest cells, all zero, and the filter leaves nothing."""
     both = np.triu(confusion_matrix(y_true, y_pred) + confusion_matrix(y_true, y_pred).T, k=1)
@@ -121,6 +134,11 @@ def _smallest_first(y_true, y_pred, class_names, top=5):
         (
             _keeps_empty_pairs,
             "mistakes), not [('cat', 'dog', 5), ('fox', 'owl', 2), ('dog', 'owl', 1), ('cat', 'fox', 0)",
+        ),
+        (  # not "counts only owl predicted as dog", nor "a class paired with itself": the zeros are the mistake
+            _keeps_empty_cells,
+            "(largest first, no pair with 0 mistakes), not [('cat', 'dog', 5), ('fox', 'owl', 2), ('dog', 'owl', 1), "
+            "('owl', 'owl', 0), ('owl', 'fox', 0), ('owl', 'dog', 0)]",
         ),
         (_smallest_first, "With top=2 the check's labels give [('cat', 'dog', 5), ('fox', 'owl', 2)]"),
         (lambda y, p, n, top=5: {(a, b): c for a, b, c in confused_pairs(y, p, n, top)}, "(expected 3, got 2)"),
@@ -227,6 +245,21 @@ def test_q3_right_with_f1_in_percent_rounded_and_a_decimal_accuracy():
         return fig
 
     assert ch06.q3.verdict(percent).ok
+
+
+def test_q3_right_with_a_seaborn_heatmap():
+    """seaborn draws the matrix as a QuadMesh, not an image: its rows count too."""
+    import seaborn as sns
+
+    def heatmap(history, y_true, probabilities, class_names):
+        y_pred = np.asarray(probabilities).argmax(axis=1)
+        fig = _changed_dashboard()(history, y_true, probabilities, class_names)
+        matrix = fig.axes[1]
+        matrix.clear()
+        sns.heatmap(confusion_matrix(y_true, y_pred, normalize="true"), annot=True, cbar=False, ax=matrix)
+        return fig
+
+    assert ch06.q3.verdict(heatmap).ok
 
 
 @pytest.mark.parametrize(

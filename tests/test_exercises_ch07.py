@@ -80,7 +80,12 @@ def _changed(**how):
         (_changed(whole=True), "should be 'class_1', not {'class': 'class_1', 'confidence': 0.74"),
         (
             _changed(all_files=True),
-            "names, ['beach.jpg', 'forest.png', 'sunset.gif'], not ['.thumbnail.jpg', 'beach.jpg'",
+            "and of no broken file: ['beach.jpg', 'forest.png', 'sunset.gif'], not ['.thumbnail.jpg', 'beach.jpg'",
+        ),
+        (  # only the sure answers kept: at threshold 0.99 nothing is left
+            lambda p, f, t: {k: v for k, v in sure_answers(p, f, t).items() if v != "unsure"},
+            "The keys are the names of every readable photo, 'unsure' ones too, and of no broken file: "
+            "['beach.jpg', 'forest.png', 'sunset.gif'], not [].",
         ),
         (lambda p, f, t: [p(path)[0] for path in list_images(f)[:1]], "'list' object has no attribute 'items'"),
         (lambda p, f: {}, "should take three arguments"),
@@ -203,6 +208,7 @@ def test_the_close_model_changes_few_images_and_not_the_first(exported):
         (_copying(lambda m, i, p: p["int8"] if _small_within(m, i, p["int8"]) else p["float32"]), "changes 0 of 48 top classes, so ship the quantised"),
         (_copying(lambda m, i, p: p["int8"] if _same_top(m, i[:1], p["int8"]) else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
         (_copying(lambda m, i, p: p["int8"] if _share_same_top(m, i, p["int8"]) >= 0.95 else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i, p["float32"]) else p["float32"]), "2 of 48 top classes, so ship the float32 file. Compare the quantised file's top classes with the model's"),  # the wrong file compared
         (_copying(lambda m, i, p: p), "(TypeError: expected str, bytes or os.PathLike object, not dict)"),
         (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "/nope.tflite."),
         (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "/clear.tflite."),

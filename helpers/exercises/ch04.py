@@ -17,7 +17,7 @@ class FashionAugmentation(Question):
         random_layers = walk_layers(pipeline, "Random")
         kinds = sorted({type(layer).__name__ for layer in random_layers})
         if len(kinds) < 2:
-            self.fail(f"Your keras.Sequential holds {len(kinds)} kind(s) of Random layer {kinds}: use at least two.")
+            self.fail(f"Put 2+ kinds of Random layer in keras.Sequential; your {type(pipeline).__name__} has {kinds}.")
         for layer in random_layers:
             if "vertical" in str(getattr(layer, "mode", "")):
                 self.fail(
@@ -34,13 +34,15 @@ class FashionAugmentation(Question):
         trained = np.asarray(self.call(lambda x: pipeline(x, training=True), probe, where="on 8 gray 28x28 images"))
         predicted = np.asarray(self.call(lambda x: pipeline(x, training=False), probe, where="on 8 gray 28x28 images"))
         same = [out.shape == probe.shape and np.allclose(out, probe) for out in (trained, predicted)]
+        others = sorted({type(x).__name__ for x in walk_layers(pipeline)} - {*kinds, "Sequential", "InputLayer"})
         if same != [False, True] or trained.shape != probe.shape or not -0.5 < trained.min() < trained.max() < 1.5:
             self.fail(  # the fallback for what the pipeline does to images
                 "A pipeline keeps shape and pixel range, changes images in training and keeps them when predicting; "
                 f"on 8 images (28, 28, 1) of pixels 0 to 1, yours gives shape {trained.shape}, pixels "
                 f"{trained.min():.1f} to {trained.max():.1f}, {'keeps' if same[0] else 'changes'} them in training and "
-                f"{'keeps' if same[1] else 'changes'} them when predicting. (Give value_range=(0, 1) to "
-                "RandomBrightness; leave Rescaling and Resizing out.)"
+                f"{'keeps' if same[1] else 'changes'} them when predicting."
+                + " Give RandomBrightness value_range=(0, 1)." * ("RandomBrightness" in kinds)
+                + f" Leave out what is not an augmentation: {others}." * bool(others)
             )
         return f"{len(kinds)} kinds of augmentation ({', '.join(kinds)}), all mild enough to keep every label true."
 
@@ -56,8 +58,9 @@ class FashionGaps(Question):
         augmented = [key for key, model in models.items() if walk_layers(model, "Random")]
         if augmented != ["with"] or epochs[0] != epochs[1] or not epochs[0]:
             self.fail(  # the fallback for the two runs
-                "fashion_histories should hold what fit returns, as many epochs each, validated on fashion_val, with "
-                f"augmentation only in 'with'; yours: {epochs} epochs of val_accuracy, augmentation in {augmented}."
+                "fashion_histories should hold the History objects fit returns, as many epochs each, validated on "
+                f"fashion_val, augmentation only in 'with'; yours: {[type(h).__name__ for h in histories.values()]}, "
+                f"{epochs} epochs of val_accuracy, augmentation in {augmented}."
             )
         for key, model in models.items():
             schedule = model.optimizer.get_config()["learning_rate"]  # compile_model's cosine schedule, as a dict

@@ -4,7 +4,8 @@ import numpy as np
 
 from helpers.exercises.question import Question
 
-OTHERWISE = "compare its smallest and largest values with the table: '0-255', '0-1', '-1 to 1' or 'mean subtracted'."
+TABLE = "'0-255', '0-1', '-1 to 1' or 'mean subtracted'"
+OTHERWISE = f"compare its smallest and largest values with the table: {TABLE}."
 
 
 def batches() -> dict[str, np.ndarray]:
@@ -33,7 +34,8 @@ class PixelRange(Question):
             truth = name.split(" (")[0]
             got = self.call(pixel_range, batch.copy(), signature="pixel_range(batch)", where=f"on a {name} batch")
             if got != truth:  # the lessons: {what the batch is: {what was answered: the lesson}}
-                lesson = self.words["lessons"].get(truth, {}).get(got, OTHERWISE)
+                lessons = self.words["lessons"]  # not a word of the table (None: no `return`; a misspelling): say so
+                lesson = lessons[truth].get(got, OTHERWISE) if got in lessons else f"return exactly one of {TABLE}."
                 self.fail(f"A {name} batch (values {batch.min():.1f} to {batch.max():.1f}) is not {got!r}: {lesson}")
 
 

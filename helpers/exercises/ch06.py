@@ -18,7 +18,7 @@ def _sample(n: int = 240, seed: int = 6):
     y_true = rng.integers(0, len(CLASS_NAMES), n)
     logits = rng.normal(size=(n, len(CLASS_NAMES)))
     logits[np.arange(n), y_true] += 1.6
-    return y_true, np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y_true, (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype("float32")  # as predict gives
 
 
 def _call(question, function, *args, where=""):
@@ -42,6 +42,7 @@ class TopKAccuracy(Question):
                 f"{got:.0f} is a count of images; divide by their number for a share between 0 and 1.": count,
                 "Those are the k LEAST probable classes: np.argsort sorts from smallest to largest.": least,
                 f"With k={k} you return the top-1 accuracy: keep the {k} most probable classes, not one.": top_1,
+                f"{got:.1f} is a percentage; return a share between 0 and 1 (0.75, not 75).": 100 * right,
             }
             otherwise = (
                 f"With k={k} the top-k accuracy on the check's data is {right:.3f}, not {got:.3f}: print best_k[:3] "
@@ -64,12 +65,13 @@ class ConfusedPairs(Question):
             result = _call(self, confused_pairs, y_true, y_pred, CLASS_NAMES, top, where=f"with top={top}")
             result = [(a, b, int(n)) for a, b, n in result]  # None, a number or a dict: "could not read"
             for a, b, n in result:
-                if a != b and n == one_way.get((a, b)) != n + one_way[b, a]:
+                if a != b and 0 < n == one_way.get((a, b)) != n + one_way[b, a]:  # 0: a pair with no mistake
                     self.fail(
                         f"({a!r}, {b!r}) should have {n + one_way[b, a]} mistakes in both directions, not {n}: that "
                         f"counts only {a} predicted as {b}. Add the other direction too (counts + counts.T)."
                     )
-            if any(a == b for a, b, _ in result) or len({frozenset((a, b)) for a, b, _ in result}) < len(result):
+            counted = [(a, b) for a, b, n in result if n]  # pairs kept with 0 mistakes: the last message says so
+            if any(a == b for a, b in counted) or len({frozenset(pair) for pair in counted}) < len(counted):
                 self.fail(
                     "Keep one triangle of the matrix, without its diagonal (np.triu(..., k=1)): a class paired with "
                     "itself is a right answer, not a confusion; each pair should appear once, not as (a, b) and (b, a)."
@@ -105,7 +107,8 @@ class Dashboard(Question):
         f1 = f1_score(y_true, y_pred, labels=range(len(CLASS_NAMES)), average=None, zero_division=0)
         bars = [[size for bar in ax.patches for size in (bar.get_width(), bar.get_height())] for ax in panels]
         f1_bars = any(all(np.isclose([*s, *np.divide(s, 100)], v, atol=0.006).any() for v in f1) for s in bars)
-        sums = [ax.images[0].get_array().sum(axis=1).round(2).tolist() for ax in panels if ax.images]
+        grids = [a for ax in panels for a in [x.get_array() for x in [*ax.images, *ax.collections]] if np.ndim(a) == 2]
+        sums = [np.asarray(grid).sum(axis=1).round(2).tolist() for grid in grids]  # imshow, or seaborn's heatmap
         roc = any("roc" in ax.get_title().lower() or "false positive" in ax.get_xlabel().lower() for ax in panels)
         if len(panels) < 4 or not (f1_bars and roc) or not any(np.allclose(rows, 1, atol=0.02) for rows in sums):
             self.fail(

@@ -50,7 +50,10 @@ class SureOrUnsure(Question):
                             + (": 'at least the threshold' is >=, not >." if top["confidence"] == threshold else ".")
                         )
                 if set(got) != set(GOOD_FILES):
-                    self.fail(f"The keys should be the readable photos' names, {list(GOOD_FILES)}, not {list(got)}.")
+                    self.fail(
+                        "The keys are the names of every readable photo, 'unsure' ones too, and of no broken file: "
+                        f"{list(GOOD_FILES)}, not {list(got)}."
+                    )
 
 
 def checker_models():
@@ -101,8 +104,8 @@ class ChooseTflite(Question):
                 changed = int(np.sum(tflite_out.argmax(axis=-1) != keras_out.argmax(axis=-1)))  # 0 for a float32 file
                 self.fail(
                     f"On the check's {which} model the quantised file changes {changed} of {len(images)} top classes, "
-                    f"so ship the {'quantised' if model is clear else 'float32'} file. Compare top classes (same_top1) "
-                    "on every image, not the largest difference or the first few: ship the small one if none changed."
+                    f"so ship the {'quantised' if model is clear else 'float32'} file. Compare the quantised file's "
+                    "top classes with the model's (same_top1) on every image, not its largest difference or first few."
                 )
 
 
