@@ -58,6 +58,7 @@ def test_right_answer_passes_and_keras_agrees_with_the_cases():
         ),
         (lambda batch: print(right(batch)), "A 0-255 batch (values 0.0 to 254.8) is not None: return exactly one of"),
         (lambda batch: {}["min"], "Your function raised KeyError"),
+        (lambda batch, stats: "0-1", "missing a required argument: 'stats'. Your function should take one argument,"),
         (  # a word of the table with no lesson of its own for this batch
             lambda batch: "-1 to 1",
             f"A 0-255 batch (values 0.0 to {ch05.batches()['0-255'].max():.1f}) is not '-1 to 1': compare its smallest",

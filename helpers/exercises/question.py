@@ -183,7 +183,7 @@ class Question:
             inspect.signature(function).bind(*args)
         except TypeError as exc:
             self.fail(
-                f"Calling {signature or 'your function'} failed: {exc}. Your function should take {_words(len(args))} arguments, in this order."
+                f"Calling {signature or 'your function'} failed: {exc}. Your function should take {_words(len(args))} argument{'s' * (len(args) != 1)}, in this order."
             )
         except ValueError:  # no signature to inspect (a builtin): just call it
             pass
