@@ -475,22 +475,19 @@ def _jpeg_with_exif_tag(path: Path, count: int, offset: int) -> Path:
 
 def test_a_damaged_exif_tag_is_read_without_pillows_warning(tmp_path):
     """Some phone JPEGs carry an EXIF tag that claims more bytes than the file holds: Pillow skips it and
-    warns. The checks read such a photo quietly, and only that warning is silenced."""
+    warns (in words that differ between Pillow releases). The checks read such a photo quietly."""
     import warnings
 
     from PIL import ImageOps
 
-    path = _jpeg_with_exif_tag(tmp_path / "cats" / "IMG_0007.jpg", count=100_000, offset=26)
-    with pytest.warns(UserWarning, match="Tag data larger than file"):
-        ImageOps.exif_transpose(Image.open(path))  # what Pillow says on its own
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        info = capstone.read_photo(path, SIZE)
-    assert info["problem"] is None and info["pixels"].shape == (SIZE, SIZE, 3)
-
-    other = _jpeg_with_exif_tag(tmp_path / "cats" / "IMG_0008.jpg", count=20, offset=40)  # a short tag: another warning
-    with pytest.warns(UserWarning, match="Truncated File Read"):
-        assert capstone.read_photo(other, SIZE)["problem"] is None
+    for name, count, offset in (("IMG_0007.jpg", 100_000, 26), ("IMG_0008.jpg", 20, 40)):  # a long and a short tag
+        path = _jpeg_with_exif_tag(tmp_path / "cats" / name, count=count, offset=offset)
+        with pytest.warns(UserWarning):
+            ImageOps.exif_transpose(Image.open(path))  # what Pillow says on its own
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            info = capstone.read_photo(path, SIZE)
+        assert info["problem"] is None and info["pixels"].shape == (SIZE, SIZE, 3)
 
 
 # ----------------------------------------------------------------- training budget and the model card
