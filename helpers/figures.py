@@ -240,7 +240,7 @@ def transfer_setup(model, *, title: str | None = None, last: int = 24, axes: Any
         for state, (color, hatch) in LAYER_LOOKS.items():
             x = [i for i in range(start, len(states)) if states[i] == state]
             count = states.count(state)  # a thin gap between bars keeps neighbouring layers apart
-            ax.bar(x, 1, width=0.85, color=color, hatch=hatch, hatchcolor="white", linewidth=0,
+            ax.bar(x, 1, width=0.85, color=color, hatch=hatch, edgecolor="white", linewidth=0,  # hatch: edge colour
                    label=f"{state} ({count} layer{'' if count == 1 else 's'})")  # fmt: skip
         ax.set(xlim=(start - 0.5, len(states) - 0.5), ylim=(0, 1), yticks=[])
         ax.grid(False)
