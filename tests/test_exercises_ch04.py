@@ -65,7 +65,8 @@ def test_q1_fallback_names_only_the_layers_the_pipeline_has():
     """RandomCrop changes the size: the shape is the clue, not RandomBrightness or Rescaling, which it does not have."""
     verdict = ch04.q1.verdict(pipeline(layers.RandomCrop(24, 24)))
     assert verdict.status == "incorrect" and "gives shape (8, 24, 24, 1)" in verdict.message, verdict.message
-    assert verdict.message.endswith("keeps them when predicting.") and "Brightness" not in verdict.message
+    # (whether RandomCrop also crops when predicting depends on the Keras release: 3.6 does, 3.15 does not)
+    assert verdict.message.endswith("them when predicting.") and "Brightness" not in verdict.message
     verdict = ch04.q1.verdict(pipeline(layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(10)))
     assert "Leave out what is not an augmentation: ['Conv2D', 'Dense', 'Flatten']." in verdict.message, verdict.message
 

@@ -188,27 +188,32 @@ def test_the_check_models_need_both_decisions(exported):
             assert Path(answer(model, images, tmp)).name == f"{expected}.tflite"
 
 
+def _changed(model, images) -> list[int]:
+    """The images whose top class the quantised file of ``model`` changes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "int8.tflite"
+        path.write_bytes(EXPORTS[model.name]["int8"])
+        tflite_out = taught.tflite_predict(inference.tflite_interpreter(path), images)
+    return np.nonzero(model.predict(images, verbose=0).argmax(axis=-1) != tflite_out.argmax(axis=-1))[0].tolist()
+
+
 def test_the_close_model_changes_few_images_and_not_the_first(exported):
-    """CHECK_IMAGES were chosen so that a look at the first image, or a "most images" rule, gets the second model wrong."""
+    """CHECK_IMAGES were chosen so that a look at the first image, or a "most images" rule, gets the second model wrong
+    (quantising changes images 17 and 38 with TensorFlow 2.21, only 38 with 2.16)."""
     clear, close, images = ch07.checker_models()
-    for model, changed in ((clear, []), (close, [17, 38])):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "int8.tflite"
-            path.write_bytes(EXPORTS[model.name]["int8"])
-            tflite_out = taught.tflite_predict(inference.tflite_interpreter(path), images)
-        keras_top = model.predict(images, verbose=0).argmax(axis=-1)
-        assert np.nonzero(keras_top != tflite_out.argmax(axis=-1))[0].tolist() == changed
+    assert _changed(clear, images) == []
+    assert 1 <= len(_changed(close, images)) <= 2 and set(_changed(close, images)) <= {17, 38}
 
 
 @pytest.mark.parametrize(
     "wrong, fragment",
     [
-        (_copying(lambda m, i, p: p["int8"]), "second model the quantised file changes 2 of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p["int8"]), "second model the quantised file changes {n} of 48 top classes, so ship the float32"),
         (_copying(lambda m, i, p: p["float32"]), "first model the quantised file changes 0 of 48 top classes, so ship the quantised"),
         (_copying(lambda m, i, p: p["int8"] if _small_within(m, i, p["int8"]) else p["float32"]), "changes 0 of 48 top classes, so ship the quantised"),
-        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i[:1], p["int8"]) else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
-        (_copying(lambda m, i, p: p["int8"] if _share_same_top(m, i, p["int8"]) >= 0.95 else p["float32"]), "changes 2 of 48 top classes, so ship the float32"),
-        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i, p["float32"]) else p["float32"]), "2 of 48 top classes, so ship the float32 file. Compare the quantised file's top classes with the model's"),  # the wrong file compared
+        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i[:1], p["int8"]) else p["float32"]), "changes {n} of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p["int8"] if _share_same_top(m, i, p["int8"]) >= 0.95 else p["float32"]), "changes {n} of 48 top classes, so ship the float32"),
+        (_copying(lambda m, i, p: p["int8"] if _same_top(m, i, p["float32"]) else p["float32"]), "{n} of 48 top classes, so ship the float32 file. Compare the quantised file's top classes with the model's"),  # the wrong file compared
         (_copying(lambda m, i, p: p), "(TypeError: expected str, bytes or os.PathLike object, not dict)"),
         (_copying(lambda m, i, p: p["int8"].with_name("nope.tflite")), "/nope.tflite."),
         (_copying(lambda m, i, p: shutil.copy(p["int8"], EXPORTS["outside"] / f"{m.name}.tflite")), "/clear.tflite."),
@@ -220,7 +225,8 @@ def test_the_close_model_changes_few_images_and_not_the_first(exported):
     ],
 )  # fmt: skip
 def test_q2_wrong(wrong, fragment, exported):
-    _incorrect(ch07.q2, wrong, fragment)
+    _, close, images = ch07.checker_models()
+    _incorrect(ch07.q2, wrong, fragment.replace("{n}", str(len(_changed(close, images)))))
 
 
 def test_q2_a_folder_is_not_the_file_to_ship(exported):

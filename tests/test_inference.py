@@ -213,7 +213,10 @@ def test_chapter_07_exports_agree_with_keras(tmp_path, model):
     assert report["agree"] and report["same_top1"] == 1.0 and report["max_abs_difference"] < 1e-4
     small = CHAPTER_07.export_tflite(saved, tmp_path / "small.tflite", optimize=True)
     assert taught.tflite_predict(inference.tflite_interpreter(small), x).shape == expected.shape
-    assert inference.size_on_disk(small) <= inference.size_on_disk(tflite) < inference.size_on_disk(saved)
+    # No weight of a model this small reaches the 1,024 values the converter quantises, so the optimised file is
+    # the same size within a few bytes (4 larger with TensorFlow 2.16); chapter 07 measures the shrink on a real model.
+    assert inference.size_on_disk(small) <= inference.size_on_disk(tflite) + 64
+    assert inference.size_on_disk(tflite) < inference.size_on_disk(saved)
 
 
 def test_compare_predictions():
